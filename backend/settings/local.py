@@ -1,0 +1,5 @@
+"""The embedded default for a developer's machine and the demo."""
+
+from .base import *  # noqa: F403
+
+DEBUG = True

@@ -1,0 +1,114 @@
+"""Domain errors and the one place that turns every error into an HTTP answer.
+
+Every error body has the same shape: ``{"code": "...", "message": "...", "fields": {...}}``,
+with ``message`` in the request's language and ``fields`` only for invalid input.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the request; nothing was changed."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+    default_message = _("请求无效。")
+
+    def __init__(self, message=None, *, code: str | None = None, fields: dict | None = None):
+        self.message = message or self.default_message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+        super().__init__(str(self.message))
+
+
+class InvalidInput(DomainError):
+    pass
+
+
+class Conflict(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+    default_message = _("当前状态不允许此操作。")
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    default_message = _("任务当前状态不允许此操作。")
+
+
+class ConcurrentChange(Conflict):
+    code = "concurrent_change"
+    default_message = _("该记录已被他人修改，请刷新后重试。")
+
+
+class Forbidden(DomainError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "permission_denied"
+    default_message = _("您没有执行该操作的权限。")
+
+
+class NotFound(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+    default_message = _("未找到。")
+
+
+def error_body(code: str, message, fields: dict | None = None) -> dict:
+    body = {"code": code, "message": str(message)}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def _flatten(detail):
+    """DRF's nested ErrorDetail lists as plain strings, keeping their structure."""
+    if isinstance(detail, dict):
+        return {key: _flatten(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_flatten(item) for item in detail]
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, _flatten(exc.fields)), status=exc.status_code)
+    if isinstance(exc, ConcurrentTransition):
+        exc = ConcurrentChange()
+        return Response(error_body(exc.code, exc.message), status=exc.status_code)
+    if isinstance(exc, TransitionNotAllowed):
+        exc = InvalidTransition()
+        return Response(error_body(exc.code, exc.message), status=exc.status_code)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database is unreachable or restarting: nothing was written; the client
+        # may retry (with its Idempotency-Key).
+        return Response(
+            error_body("service_unavailable", _("服务暂时不可用，请稍后重试。")),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    if isinstance(exc, Http404):
+        return Response(error_body("not_found", _("未找到。")), status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, DjangoPermissionDenied):
+        return Response(
+            error_body("permission_denied", exc.args[0] if exc.args else Forbidden.default_message),
+            status=status.HTTP_403_FORBIDDEN,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        return Response(
+            error_body("invalid", _("提交的数据有误。"), _flatten(exc.detail)),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.APIException):
+        detail = exc.detail if not isinstance(exc.detail, (list, dict)) else exc.default_detail
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        response.data = error_body(code, detail)
+    return response

@@ -1,0 +1,156 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+# One path segment per ancestor: wide enough for any id a province will reach.
+PATH_SEGMENT_WIDTH = 10
+PATH_SEPARATOR = "/"
+
+
+class UnitKind(models.TextChoices):
+    PROVINCE = "province", _("省")
+    CITY = "city", _("市")
+    COUNTY = "county", _("县(市)区")
+    TOWNSHIP = "township", _("乡镇")
+    VILLAGE = "village", _("村")
+    DEPARTMENT = "department", _("部门")
+    LEADING_GROUP = "leading_group", _("领导小组/指挥部")
+    SUPERVISION_OFFICE = "supervision_office", _("督查室")
+
+
+GEOGRAPHIC_KINDS = frozenset(
+    {UnitKind.PROVINCE, UnitKind.CITY, UnitKind.COUNTY, UnitKind.TOWNSHIP, UnitKind.VILLAGE}
+)
+
+
+def path_segment(pk: int) -> str:
+    return f"{pk:0{PATH_SEGMENT_WIDTH}d}{PATH_SEPARATOR}"
+
+
+class Unit(models.Model):
+    """A node of the responsibility tree.
+
+    Geographic units form the levels (province → village); departments, leading groups
+    and supervision offices hang under the level they belong to. ``path`` is a
+    materialised path of ancestor ids, so a subtree at any depth is one indexed
+    ``path LIKE 'prefix%'`` query.
+    """
+
+    name = models.CharField(_("名称"), max_length=100)
+    short_name = models.CharField(_("简称"), max_length=50, blank=True)
+    kind = models.CharField(_("类别"), max_length=32, choices=UnitKind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(max_length=255, editable=False, db_index=False)
+    depth = models.PositiveSmallIntegerField(editable=False, default=0)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    aliases = models.JSONField(_("别名"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["path"]
+        indexes = [
+            # varchar_pattern_ops lets PostgreSQL use the index for LIKE 'prefix%' under
+            # any collation; other databases ignore the operator class.
+            models.Index(fields=["path"], name="unit_path_idx", opclasses=["varchar_pattern_ops"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="unit_unique_name_per_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_geographic(self) -> bool:
+        return self.kind in GEOGRAPHIC_KINDS
+
+    @property
+    def jurisdiction_id(self) -> int | None:
+        """The level a unit acts for: itself, or the level an office is attached to."""
+        return self.pk if self.is_geographic or self.parent_id is None else self.parent_id
+
+    def ancestor_ids(self) -> list[int]:
+        return [int(segment) for segment in self.path.split(PATH_SEPARATOR) if segment][:-1]
+
+    def is_within(self, other: "Unit") -> bool:
+        return self.path.startswith(other.path)
+
+
+class User(AbstractUser):
+    """A person who carries responsibility; those without a login have no usable password."""
+
+    full_name = models.CharField(_("姓名"), max_length=50)
+    title = models.CharField(_("职务"), max_length=100, blank=True)
+    phone = models.CharField(_("电话"), max_length=30, blank=True)
+    # Opting out covers only the mildest escalation level (reminders); nobody can opt out
+    # of being told that their work is late.
+    reminder_opt_out = models.BooleanField(_("不接收预警提醒"), default=False)
+
+    class Meta:
+        verbose_name = _("人员")
+        verbose_name_plural = _("人员")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+
+class Role(models.TextChoices):
+    MEMBER = "member", _("成员")
+    HEAD = "head", _("负责人")
+    SUPERVISOR = "supervisor", _("督查人员")
+    LEADER = "leader", _("领导")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("任职")
+        verbose_name_plural = _("任职")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "unit", "role"], name="membership_unique_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.unit} · {self.get_role_display()}"
+
+
+class Responsibility(models.Model):
+    """One entry of a campaign's catalogue, such as one of the "eight responsibilities"."""
+
+    campaign = models.ForeignKey("tasks.Campaign", on_delete=models.CASCADE, related_name="responsibilities")
+    code = models.CharField(_("编号"), max_length=20)
+    name = models.CharField(_("责任"), max_length=100)
+    description = models.TextField(_("内容"), blank=True)
+    holder = models.CharField(_("责任主体"), max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("责任清单")
+        verbose_name_plural = _("责任清单")
+        ordering = ["campaign", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "code"], name="responsibility_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def subtree_q(paths: list[str], field: str = "path") -> Q:
+    """A filter matching units under any of ``paths`` (each path includes itself)."""
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(**{f"{field}__startswith": path})
+    return condition

@@ -1,0 +1,91 @@
+"""Reads of the responsibility tree, and what a user's memberships let them reach."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from .models import PATH_SEPARATOR, Membership, Role, Unit, User, subtree_q
+
+
+def parent_path(path: str) -> str:
+    segments = path.split(PATH_SEPARATOR)[:-1]
+    return PATH_SEPARATOR.join(segments[:-1]) + PATH_SEPARATOR if len(segments) > 1 else path
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one user's memberships reach, loaded in one query and reused for a request."""
+
+    user_id: int | None
+    is_admin: bool = False
+    # unit id -> roles held there
+    roles: dict[int, frozenset[str]] = field(default_factory=dict)
+    # Roots of the subtrees whose tasks the user sees.
+    visible_paths: tuple[str, ...] = ()
+    # Roots of the subtrees the user supervises (supervision office: its level).
+    supervised_paths: tuple[str, ...] = ()
+
+    def has_role(self, unit_id: int | None, *roles: str) -> bool:
+        return unit_id is not None and bool(self.roles.get(unit_id, frozenset()) & set(roles))
+
+    def is_member_of_any(self, unit_ids) -> bool:
+        return any(self.has_role(unit_id, Role.MEMBER, Role.HEAD) for unit_id in unit_ids)
+
+    def is_head_of(self, unit_id: int | None) -> bool:
+        return self.has_role(unit_id, Role.HEAD)
+
+    def supervises(self, unit: Unit) -> bool:
+        return any(unit.path.startswith(path) for path in self.supervised_paths)
+
+    @property
+    def head_unit_ids(self) -> list[int]:
+        return [unit_id for unit_id, roles in self.roles.items() if Role.HEAD in roles]
+
+
+def access_for_user(user: User) -> Access:
+    if not user.is_authenticated:
+        return Access(user_id=None)
+    cached = getattr(user, "_duban_access", None)
+    if cached is not None:
+        return cached
+    memberships = Membership.objects.filter(user=user).values_list(
+        "unit_id", "unit__path", "unit__kind", "role"
+    )
+    roles: dict[int, set[str]] = {}
+    visible: set[str] = set()
+    supervised: set[str] = set()
+    for unit_id, path, kind, role in memberships:
+        roles.setdefault(unit_id, set()).add(role)
+        if role in (Role.MEMBER, Role.HEAD):
+            visible.add(path)
+        elif role == Role.SUPERVISOR:
+            level_path = path if kind != "supervision_office" else parent_path(path)
+            visible.add(level_path)
+            supervised.add(level_path)
+    access = Access(
+        user_id=user.pk,
+        is_admin=user.is_superuser,
+        roles={unit_id: frozenset(r) for unit_id, r in roles.items()},
+        visible_paths=tuple(sorted(visible)),
+        supervised_paths=tuple(sorted(supervised)),
+    )
+    user._duban_access = access
+    return access
+
+
+def unit_list(*, within: Unit | None = None, kind: str | None = None) -> QuerySet[Unit]:
+    units = Unit.objects.all()
+    if within is not None:
+        units = units.filter(path__startswith=within.path)
+    if kind:
+        units = units.filter(kind=kind)
+    return units
+
+
+def unit_subtree_ids(paths: list[str] | tuple[str, ...]) -> QuerySet:
+    """A subquery of the ids of every unit under the given roots."""
+    return Unit.objects.filter(subtree_q(list(paths))).values("pk")
+
+
+def user_list() -> QuerySet[User]:
+    return User.objects.order_by("pk")

@@ -1,0 +1,93 @@
+"""Writes to the responsibility tree: units, people, memberships and catalogues."""
+
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
+
+from .models import Membership, Unit, User, path_segment
+
+
+@transaction.atomic
+def unit_create(
+    *,
+    name: str,
+    kind: str,
+    parent: Unit | None = None,
+    short_name: str = "",
+    email: str = "",
+    aliases: list[str] | None = None,
+) -> Unit:
+    unit = Unit.objects.create(
+        name=name,
+        kind=kind,
+        parent=parent,
+        short_name=short_name,
+        email=email,
+        aliases=aliases or [],
+        path="",
+        depth=0 if parent is None else parent.depth + 1,
+    )
+    # The path holds the unit's own id, known only after the insert.
+    unit.path = (parent.path if parent else "") + path_segment(unit.pk)
+    Unit.objects.filter(pk=unit.pk).update(path=unit.path)
+    return unit
+
+
+@transaction.atomic
+def unit_update(*, unit: Unit, **fields) -> Unit:
+    new_parent = fields.pop("parent", unit.parent)
+    for name, value in fields.items():
+        setattr(unit, name, value)
+    unit.save()
+    if new_parent != unit.parent:
+        unit_move(unit=unit, parent=new_parent)
+    return unit
+
+
+@transaction.atomic
+def unit_move(*, unit: Unit, parent: Unit | None) -> Unit:
+    """Re-hang a unit and its whole subtree with one UPDATE of the paths."""
+    if parent is not None and parent.path.startswith(unit.path):
+        raise ValueError("A unit cannot be moved below itself.")
+    old_path = unit.path
+    new_path = (parent.path if parent else "") + path_segment(unit.pk)
+    depth_change = (parent.depth + 1 if parent else 0) - unit.depth
+    Unit.objects.filter(path__startswith=old_path).update(
+        path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
+        depth=F("depth") + depth_change,
+    )
+    Unit.objects.filter(pk=unit.pk).update(parent=parent)
+    unit.refresh_from_db()
+    return unit
+
+
+def user_create(
+    *,
+    username: str,
+    full_name: str,
+    password: str | None = None,
+    email: str = "",
+    title: str = "",
+    phone: str = "",
+    is_staff: bool = False,
+) -> User:
+    user = User(
+        username=username,
+        full_name=full_name,
+        email=email,
+        title=title,
+        phone=phone,
+        is_staff=is_staff,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+def membership_create(*, user: User, unit: Unit, role: str) -> Membership:
+    membership, _ = Membership.objects.get_or_create(user=user, unit=unit, role=role)
+    return membership

@@ -1,0 +1,404 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
+
+from core.models import AppendOnlyModel
+from responsibility.models import Unit
+
+
+class Campaign(models.Model):
+    name = models.CharField(_("名称"), max_length=200)
+    short_name = models.CharField(_("简称"), max_length=50, blank=True)
+    issuing_unit = models.ForeignKey(
+        Unit, verbose_name=_("发文单位"), on_delete=models.PROTECT, related_name="campaigns"
+    )
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    description = models.TextField(_("说明"), blank=True)
+    yellow_working_days = models.PositiveSmallIntegerField(
+        _("临期预警工作日数"),
+        default=3,
+        help_text=_("到期前多少个工作日亮黄灯。"),
+    )
+
+    class Meta:
+        verbose_name = _("攻坚行动")
+        verbose_name_plural = _("攻坚行动")
+        ordering = ["-starts_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="campaign_period_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaskKind(models.TextChoices):
+    TASK = "task", _("一般任务")
+    TARGET = "target", _("指标任务")
+    PROCEDURE = "procedure", _("程序任务")
+    RECTIFICATION = "rectification", _("整改事项")
+
+
+class TaskState(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    ASSIGNED = "assigned", _("已下达")
+    IN_PROGRESS = "in_progress", _("办理中")
+    SUBMITTED = "submitted", _("已申请销号")
+    CLOSED = "closed", _("已销号")
+    SUSPENDED = "suspended", _("暂缓")
+    CANCELLED = "cancelled", _("已撤销")
+
+
+# States in which a task is still owed: these can run late.
+OPEN_STATES = (TaskState.ASSIGNED, TaskState.IN_PROGRESS, TaskState.SUBMITTED)
+# States from which a task can still be cancelled or has not finished its life.
+UNFINISHED_STATES = (TaskState.DRAFT, *OPEN_STATES, TaskState.SUSPENDED)
+SUSPENDABLE_STATES = (TaskState.ASSIGNED, TaskState.IN_PROGRESS)
+
+
+class Task(ConcurrentTransitionMixin, models.Model):
+    """One assigned piece of work and its lifecycle.
+
+    The transitions below are pure: they check and change this row's own fields. Who may
+    run them, saving, history and side effects live in ``tasks.services``.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="tasks")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    number = models.CharField(_("序号"), max_length=40, blank=True)
+    title = models.CharField(_("任务"), max_length=500)
+    description = models.TextField(_("任务内容"), blank=True)
+    kind = models.CharField(_("类别"), max_length=16, choices=TaskKind.choices, default=TaskKind.TASK)
+    responsibility = models.ForeignKey(
+        "responsibility.Responsibility",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+        verbose_name=_("所属责任"),
+    )
+    issuing_unit = models.ForeignKey(
+        Unit, verbose_name=_("下达单位"), on_delete=models.PROTECT, related_name="issued_tasks"
+    )
+    lead_leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("牵头领导"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="led_tasks",
+    )
+    lead_unit = models.ForeignKey(
+        Unit, verbose_name=_("牵头单位"), on_delete=models.PROTECT, related_name="led_tasks"
+    )
+    units = models.ManyToManyField(Unit, through="TaskUnit", related_name="tasks")
+    responsible_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("责任人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="responsible_tasks",
+    )
+    due_date = models.DateField(_("完成时限"))
+    original_due_date = models.DateField(_("原定完成时限"))
+
+    state = FSMField(_("状态"), default=TaskState.DRAFT, choices=TaskState.choices, protected=True)
+    state_before_suspension = models.CharField(max_length=16, blank=True)
+    suspended_on = models.DateField(null=True, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("重新打开次数"), default=0)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("任务")
+        verbose_name_plural = _("任务")
+        ordering = ["due_date", "pk"]
+        indexes = [
+            models.Index(fields=["state", "due_date"], name="task_state_due_idx"),
+            models.Index(fields=["campaign", "number"], name="task_campaign_number_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}".strip()
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def is_overdue(self, today) -> bool:
+        return self.is_open and self.due_date < today
+
+    @transition(field=state, source=TaskState.DRAFT, target=TaskState.ASSIGNED)
+    def assign(self) -> None:
+        self.assigned_at = timezone.now()
+
+    @transition(field=state, source=TaskState.ASSIGNED, target=TaskState.IN_PROGRESS)
+    def accept(self) -> None:
+        pass
+
+    @transition(field=state, source=TaskState.IN_PROGRESS, target=TaskState.SUBMITTED)
+    def submit(self) -> None:
+        self.submitted_at = timezone.now()
+
+    @transition(field=state, source=TaskState.SUBMITTED, target=TaskState.CLOSED)
+    def close(self) -> None:
+        self.closed_at = timezone.now()
+
+    @transition(field=state, source=TaskState.SUBMITTED, target=TaskState.IN_PROGRESS)
+    def send_back(self) -> None:
+        self.submitted_at = None
+
+    @transition(field=state, source=SUSPENDABLE_STATES, target=TaskState.SUSPENDED)
+    def suspend(self, *, today) -> None:
+        self.state_before_suspension = self.state
+        self.suspended_on = today
+
+    @transition(
+        field=state,
+        source=TaskState.SUSPENDED,
+        target=GET_STATE(lambda self, **kwargs: self.state_before_suspension, states=SUSPENDABLE_STATES),
+    )
+    def resume(self, *, new_due_date) -> None:
+        # The overdue clock stood still while suspended: the caller passes the due date
+        # moved by the working days the task spent suspended.
+        self.due_date = new_due_date
+        self.state_before_suspension = ""
+        self.suspended_on = None
+
+    @transition(field=state, source=UNFINISHED_STATES, target=TaskState.CANCELLED)
+    def cancel(self) -> None:
+        pass
+
+    def _is_rectification(self) -> bool:
+        return self.kind == TaskKind.RECTIFICATION
+
+    @transition(
+        field=state,
+        source=TaskState.CLOSED,
+        target=TaskState.IN_PROGRESS,
+        conditions=[_is_rectification],
+    )
+    def reopen(self) -> None:
+        self.reopen_count += 1
+        self.closed_at = None
+        self.submitted_at = None
+
+
+class TaskUnitRole(models.TextChoices):
+    RESPONSIBLE = "responsible", _("责任单位")
+    COOPERATING = "cooperating", _("配合单位")
+
+
+class TaskUnit(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="task_units")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="task_units")
+    role = models.CharField(max_length=16, choices=TaskUnitRole.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "unit"], name="task_unit_unique"),
+        ]
+        indexes = [models.Index(fields=["unit", "task"], name="task_unit_by_unit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} · {self.unit_id} · {self.role}"
+
+
+class Comparison(models.TextChoices):
+    AT_LEAST = "gte", "≥"
+    AT_MOST = "lte", "≤"
+
+
+class Indicator(models.Model):
+    """A quantitative target of a task; a decomposed target rolls up from its children."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="indicators")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    name = models.CharField(_("指标"), max_length=200)
+    unit_of_measure = models.CharField(_("计量单位"), max_length=20, blank=True)
+    comparison = models.CharField(max_length=3, choices=Comparison.choices, default=Comparison.AT_LEAST)
+    target = models.DecimalField(_("目标值"), max_digits=16, decimal_places=4)
+    current_value = models.DecimalField(_("当前值"), max_digits=16, decimal_places=4, default=Decimal(0))
+    veto = models.BooleanField(_("一票否决"), default=False)
+
+    class Meta:
+        verbose_name = _("指标")
+        verbose_name_plural = _("指标")
+        ordering = ["task", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_met(self) -> bool:
+        if self.comparison == Comparison.AT_LEAST:
+            return self.current_value >= self.target
+        return self.current_value <= self.target
+
+
+class ProcedureStep(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField()
+    name = models.CharField(_("步骤"), max_length=100)
+    due_date = models.DateField(_("完成时限"))
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["task", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "order"], name="procedure_step_order_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProgressReport(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="reports")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("进展情况"))
+    figures = models.JSONField(_("指标数据"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} · {self.created_at:%Y-%m-%d}"
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # Stored under a name of our own: the uploader's name is kept only as data.
+    return f"evidence/{instance.report.task_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Attachment(models.Model):
+    report = models.ForeignKey(ProgressReport, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ExtensionState(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("已驳回")
+
+
+class ExtensionRequest(ConcurrentTransitionMixin, models.Model):
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="extension_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_due_date = models.DateField(_("申请延期至"))
+    reason = models.TextField(_("理由"))
+    state = FSMField(default=ExtensionState.PENDING, choices=ExtensionState.choices, protected=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One open request per task: a second would race the first for the due date.
+            models.UniqueConstraint(
+                fields=["task"], condition=models.Q(state="pending"), name="one_pending_extension"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} → {self.requested_due_date}"
+
+    @transition(field=state, source=ExtensionState.PENDING, target=ExtensionState.APPROVED)
+    def approve(self, *, by, comment: str) -> None:
+        self.decided_by, self.decided_at, self.decision_comment = by, timezone.now(), comment
+
+    @transition(field=state, source=ExtensionState.PENDING, target=ExtensionState.REJECTED)
+    def reject(self, *, by, comment: str) -> None:
+        self.decided_by, self.decided_at, self.decision_comment = by, timezone.now(), comment
+
+
+class EventAction(models.TextChoices):
+    CREATED = "created", _("创建")
+    ASSIGNED = "assigned", _("下达")
+    ACCEPTED = "accepted", _("签收")
+    SUBMITTED = "submitted", _("申请销号")
+    CLOSED = "closed", _("验收销号")
+    RETURNED = "returned", _("退回")
+    SUSPENDED = "suspended", _("暂缓")
+    RESUMED = "resumed", _("恢复")
+    CANCELLED = "cancelled", _("撤销")
+    REOPENED = "reopened", _("重新整改")
+    REPORTED = "reported", _("报送进展")
+    DECOMPOSED = "decomposed", _("分解")
+    REASSIGNED = "reassigned", _("调整责任")
+    EDITED = "edited", _("修改")
+    EXTENSION_REQUESTED = "extension_requested", _("申请延期")
+    EXTENSION_APPROVED = "extension_approved", _("批准延期")
+    EXTENSION_REJECTED = "extension_rejected", _("驳回延期")
+    STEP_COMPLETED = "step_completed", _("完成步骤")
+
+
+class TaskEvent(AppendOnlyModel):
+    """The task's permanent history: written once, never changed or deleted."""
+
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=32, choices=EventAction.choices)
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    comment = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["task", "at"], name="task_event_task_at_idx")]
+
+
+class CalendarDayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("法定节假日")
+    WORKDAY = "workday", _("调休上班")
+
+
+class CalendarDay(models.Model):
+    """A day the State Council's holiday notice moves off the Monday–Friday rule."""
+
+    date = models.DateField(unique=True)
+    kind = models.CharField(max_length=8, choices=CalendarDayKind.choices)
+    name = models.CharField(_("名称"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("节假日安排")
+        verbose_name_plural = _("节假日安排")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()} {self.name}"

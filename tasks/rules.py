@@ -1,0 +1,84 @@
+"""Who may do what to a task: the one place these rules are written.
+
+Services call ``ensure_may`` before changing anything; the transitions listing calls
+``may`` to show a caller only what they could do. Seeing a task is a separate question,
+answered by ``tasks.selectors.task_visibility_q``.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import Forbidden
+from responsibility.models import Role
+from responsibility.selectors import Access
+
+from .models import Task, TaskUnitRole
+
+# The sides of a task. The issuing side (heads of the issuing unit) assigns, verifies,
+# returns, suspends, cancels and decides extensions; the responsible side (members of the
+# lead and responsible units) signs for, reports on and submits the work.
+ISSUER = "issuer"
+RESPONSIBLE = "responsible"
+RESPONSIBLE_HEAD = "responsible_head"
+ISSUER_OR_SUPERVISOR = "issuer_or_supervisor"
+
+ACTIONS: dict[str, str] = {
+    "assign": ISSUER,
+    "accept": RESPONSIBLE,
+    "submit": RESPONSIBLE,
+    "close": ISSUER,
+    "return": ISSUER,
+    "suspend": ISSUER,
+    "resume": ISSUER,
+    "cancel": ISSUER,
+    "reopen": ISSUER_OR_SUPERVISOR,
+    "edit": ISSUER,
+    "report": RESPONSIBLE,
+    "complete_step": RESPONSIBLE,
+    "request_extension": RESPONSIBLE,
+    "decide_extension": ISSUER,
+    "decompose": RESPONSIBLE_HEAD,
+}
+
+
+def responsible_unit_ids(task: Task) -> list[int]:
+    """The lead unit first, then the other responsible units (from the prefetch if any)."""
+    others = [
+        link.unit_id
+        for link in task.task_units.all()
+        if link.role == TaskUnitRole.RESPONSIBLE and link.unit_id != task.lead_unit_id
+    ]
+    return [task.lead_unit_id, *others]
+
+
+def is_issuer(access: Access, task: Task) -> bool:
+    return access.is_admin or access.is_head_of(task.issuing_unit_id)
+
+
+def is_responsible(access: Access, task: Task) -> bool:
+    return access.is_member_of_any(responsible_unit_ids(task))
+
+
+def decomposing_unit_id(access: Access, task: Task) -> int | None:
+    """The responsible unit the caller heads, through which they split the task."""
+    for unit_id in responsible_unit_ids(task):
+        if access.has_role(unit_id, Role.HEAD):
+            return unit_id
+    return None
+
+
+def may(access: Access, task: Task, action: str) -> bool:
+    side = ACTIONS[action]
+    if side == ISSUER:
+        return is_issuer(access, task)
+    if side == RESPONSIBLE:
+        return is_responsible(access, task)
+    if side == RESPONSIBLE_HEAD:
+        return decomposing_unit_id(access, task) is not None
+    if side == ISSUER_OR_SUPERVISOR:
+        return is_issuer(access, task) or access.supervises(task.issuing_unit)
+    raise KeyError(action)
+
+
+def ensure_may(access: Access, task: Task, action: str) -> None:
+    if not may(access, task, action):
+        raise Forbidden(_("您无权对该任务执行此操作。"))

@@ -1,0 +1,126 @@
+"""Reads of tasks. Every read path starts from ``task_list_for_user``, so a task the
+caller cannot see is missing everywhere (404), never forbidden (403)."""
+
+import datetime
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from core.errors import NotFound
+from responsibility.models import User
+from responsibility.selectors import access_for_user, unit_subtree_ids
+
+from .models import (
+    OPEN_STATES,
+    Attachment,
+    Campaign,
+    ExtensionRequest,
+    Indicator,
+    ProgressReport,
+    Task,
+    TaskEvent,
+    TaskUnit,
+)
+from .workdays import calendar_for
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def task_visibility_q(user: User) -> Q:
+    access = access_for_user(user)
+    if access.is_admin:
+        return Q()
+    condition = Q(lead_leader_id=user.pk)
+    if access.visible_paths:
+        subtree = unit_subtree_ids(access.visible_paths)
+        condition |= (
+            Q(issuing_unit__in=subtree)
+            | Q(lead_unit__in=subtree)
+            | Q(Exists(TaskUnit.objects.filter(task=OuterRef("pk"), unit__in=subtree)))
+        )
+    return condition
+
+
+def task_list_for_user(user: User) -> QuerySet[Task]:
+    return (
+        Task.objects.filter(task_visibility_q(user))
+        .select_related("campaign", "issuing_unit", "lead_unit", "lead_leader", "responsible_person")
+        .prefetch_related(
+            Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit").order_by("pk")),
+            "indicators",
+        )
+    )
+
+
+def task_get_for_user(user: User, pk) -> Task:
+    try:
+        return task_list_for_user(user).prefetch_related("steps").get(pk=pk)
+    except (Task.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def overdue_q(on: datetime.date) -> Q:
+    return Q(state__in=OPEN_STATES, due_date__lt=on)
+
+
+def yellow_limit(on: datetime.date, working_days: int) -> datetime.date:
+    """The last due date that still shows yellow on day ``on``."""
+    return calendar_for(on).add_working_days(on, working_days)
+
+
+def light_q(light: str, on: datetime.date, working_days: int) -> Q:
+    """Traffic lights, for open tasks only: red overdue, yellow due soon, green on track."""
+    limit = yellow_limit(on, working_days)
+    if light == "red":
+        return overdue_q(on)
+    if light == "yellow":
+        return Q(state__in=OPEN_STATES, due_date__gte=on, due_date__lte=limit)
+    return Q(state__in=OPEN_STATES, due_date__gt=limit)
+
+
+def task_light(task: Task, on: datetime.date, limit: datetime.date) -> str | None:
+    if not task.is_open:
+        return None
+    if task.due_date < on:
+        return "red"
+    return "yellow" if task.due_date <= limit else "green"
+
+
+def task_history(task: Task) -> QuerySet[TaskEvent]:
+    return TaskEvent.objects.filter(task=task).select_related("actor").order_by("at", "pk")
+
+
+def task_reports(task: Task) -> QuerySet[ProgressReport]:
+    return ProgressReport.objects.filter(task=task).select_related("author").prefetch_related("attachments")
+
+
+def task_extensions(task: Task) -> QuerySet[ExtensionRequest]:
+    return ExtensionRequest.objects.filter(task=task).select_related("requested_by", "decided_by")
+
+
+def extension_get_for_user(user: User, pk) -> ExtensionRequest:
+    try:
+        return ExtensionRequest.objects.select_related("task").get(
+            pk=pk, task__in=Task.objects.filter(task_visibility_q(user)).values("pk")
+        )
+    except (ExtensionRequest.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def attachment_get_for_user(user: User, pk) -> Attachment:
+    try:
+        return Attachment.objects.select_related("report").get(
+            pk=pk, report__task__in=Task.objects.filter(task_visibility_q(user)).values("pk")
+        )
+    except (Attachment.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def indicator_leaves(task: Task) -> QuerySet[Indicator]:
+    return Indicator.objects.filter(task=task, children__isnull=True)
+
+
+def campaign_list() -> QuerySet[Campaign]:
+    return Campaign.objects.select_related("issuing_unit")

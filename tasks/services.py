@@ -1,0 +1,673 @@
+"""Every change to a task goes through here, for every caller: API, admin, importer, jobs.
+
+Each service opens a transaction, locks the task row, checks the actor's right
+(``tasks.rules``), checks the state machine, changes the row, and appends the history.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import can_proceed
+
+from core.errors import Conflict, InvalidInput, InvalidTransition
+from responsibility.models import Unit, User
+from responsibility.selectors import access_for_user, parent_path
+
+from . import rules
+from .attachments import store_attachments
+from .models import (
+    UNFINISHED_STATES,
+    Campaign,
+    EventAction,
+    ExtensionRequest,
+    Indicator,
+    ProcedureStep,
+    ProgressReport,
+    Task,
+    TaskEvent,
+    TaskKind,
+    TaskState,
+    TaskUnit,
+    TaskUnitRole,
+)
+from .selectors import today
+from .workdays import calendar_for
+
+
+def _locked(task: Task) -> Task:
+    """The task re-read under a row lock, with what the rules need."""
+    return (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("issuing_unit", "parent")
+        .prefetch_related("task_units")
+        .get(pk=task.pk)
+    )
+
+
+def _record(
+    task: Task,
+    actor: User | None,
+    action: str,
+    *,
+    from_state: str = "",
+    to_state: str = "",
+    comment: str = "",
+    data: dict | None = None,
+) -> TaskEvent:
+    return TaskEvent.objects.create(
+        task=task,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        comment=comment,
+        data=data or {},
+    )
+
+
+def _require_text(value: str, field_name: str, message) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(message, code="required", fields={field_name: [message]})
+    return value
+
+
+def _ensure_no_open_children(task: Task) -> None:
+    if task.children.filter(state__in=UNFINISHED_STATES).exists():
+        raise Conflict(_("仍有未办结的子任务，不能销号。"), code="children_open")
+
+
+def _ensure_steps_done(task: Task) -> None:
+    if task.kind == TaskKind.PROCEDURE and task.steps.filter(done_at__isnull=True).exists():
+        raise Conflict(_("程序步骤尚未全部完成。"), code="steps_incomplete")
+
+
+def _ensure_within_parent(due_date: datetime.date, parent: Task | None, field_name: str = "due_date") -> None:
+    if parent is not None and due_date > parent.due_date:
+        message = _("完成时限不能晚于上级任务的完成时限（%(date)s）。") % {"date": parent.due_date}
+        raise InvalidInput(message, code="due_date_after_parent", fields={field_name: [message]})
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    method: str
+    action: str
+    needs_comment: bool = False
+    # Extra checks that need queries, run after the rules and before the transition.
+    checks: tuple[Callable[[Task], None], ...] = ()
+    # Keyword arguments the transition method needs, computed from the locked task.
+    arguments: Callable[[Task], dict] = field(default=lambda task: {})
+
+
+def _resume_arguments(task: Task) -> dict:
+    # The overdue clock stood still while the task was suspended: move the due date by
+    # the working days it spent suspended.
+    on = today()
+    calendar = calendar_for(task.suspended_on, on, task.due_date)
+    paused = max(calendar.working_days_between(task.suspended_on, on), 0)
+    new_due = calendar.add_working_days(task.due_date, paused) if paused else task.due_date
+    return {"new_due_date": new_due}
+
+
+TRANSITIONS: dict[str, TransitionSpec] = {
+    "assign": TransitionSpec("assign", EventAction.ASSIGNED),
+    "accept": TransitionSpec("accept", EventAction.ACCEPTED),
+    "submit": TransitionSpec(
+        "submit",
+        EventAction.SUBMITTED,
+        needs_comment=True,
+        checks=(_ensure_no_open_children, _ensure_steps_done),
+    ),
+    "close": TransitionSpec("close", EventAction.CLOSED, checks=(_ensure_no_open_children,)),
+    "return": TransitionSpec("send_back", EventAction.RETURNED, needs_comment=True),
+    "suspend": TransitionSpec(
+        "suspend",
+        EventAction.SUSPENDED,
+        needs_comment=True,
+        arguments=lambda task: {"today": today()},
+    ),
+    "resume": TransitionSpec("resume", EventAction.RESUMED, arguments=_resume_arguments),
+    "cancel": TransitionSpec(
+        "cancel", EventAction.CANCELLED, needs_comment=True, checks=(_ensure_no_open_children,)
+    ),
+    "reopen": TransitionSpec("reopen", EventAction.REOPENED, needs_comment=True),
+}
+
+
+def task_available_transitions(*, task: Task, actor: User) -> list[str]:
+    """The transitions the actor could perform on the task now."""
+    access = access_for_user(actor)
+    return [
+        name
+        for name, spec in TRANSITIONS.items()
+        if can_proceed(getattr(task, spec.method)) and rules.may(access, task, name)
+    ]
+
+
+def task_transition(*, task: Task, actor: User, name: str, comment: str = "") -> Task:
+    """Perform one named transition (see ``TRANSITIONS``) for the actor."""
+    spec = TRANSITIONS.get(name)
+    if spec is None:
+        raise InvalidInput(_("未知的操作：%(name)s。") % {"name": name}, code="unknown_transition")
+    if spec.needs_comment:
+        comment = _require_text(comment, "comment", _("请填写说明或理由。"))
+    with transaction.atomic():
+        task = _locked(task)
+        rules.ensure_may(access_for_user(actor), task, name)
+        method = getattr(task, spec.method)
+        if not can_proceed(method):
+            raise InvalidTransition()
+        for check in spec.checks:
+            check(task)
+        from_state = task.state
+        old_due = task.due_date
+        method(**spec.arguments(task))
+        task.save()
+        data = {"due_date": [str(old_due), str(task.due_date)]} if task.due_date != old_due else {}
+        _record(
+            task, actor, spec.action, from_state=from_state, to_state=task.state, comment=comment, data=data
+        )
+    return task
+
+
+@dataclass
+class IndicatorSpec:
+    name: str
+    target: Decimal
+    unit_of_measure: str = ""
+    comparison: str = "gte"
+    veto: bool = False
+
+
+@dataclass
+class StepSpec:
+    name: str
+    due_date: datetime.date
+
+
+def _set_units(task: Task, responsible: list[Unit], cooperating: list[Unit]) -> None:
+    links = {unit.pk: TaskUnit(task=task, unit=unit, role=TaskUnitRole.RESPONSIBLE) for unit in responsible}
+    for unit in cooperating:
+        if unit.pk in links:
+            message = _("同一单位不能既是责任单位又是配合单位。")
+            raise InvalidInput(message, code="unit_twice", fields={"cooperating_units": [message]})
+        links[unit.pk] = TaskUnit(task=task, unit=unit, role=TaskUnitRole.COOPERATING)
+    TaskUnit.objects.filter(task=task).delete()
+    TaskUnit.objects.bulk_create(links.values())
+
+
+def _ensure_steps_ordered(steps: list[StepSpec], due_date: datetime.date) -> None:
+    previous = None
+    for step in steps:
+        if step.due_date > due_date or (previous and step.due_date < previous):
+            message = _("步骤时限须按顺序排列，且不晚于任务完成时限。")
+            raise InvalidInput(message, code="steps_out_of_order", fields={"steps": [message]})
+        previous = step.due_date
+
+
+@transaction.atomic
+def task_create(
+    *,
+    actor: User,
+    campaign: Campaign,
+    title: str,
+    issuing_unit: Unit,
+    lead_unit: Unit,
+    due_date: datetime.date,
+    kind: str = TaskKind.TASK,
+    description: str = "",
+    number: str = "",
+    lead_leader: User | None = None,
+    responsible_person: User | None = None,
+    responsible_units: list[Unit] = (),
+    cooperating_units: list[Unit] = (),
+    indicators: list[IndicatorSpec] = (),
+    steps: list[StepSpec] = (),
+    responsibility=None,
+    assign: bool = False,
+) -> Task:
+    """Create a top-level task as a draft of the issuing unit (or issue it at once)."""
+    # A new task has no row to lock yet; the rule is the issuer's, as for editing.
+    rules.ensure_may(access_for_user(actor), Task(issuing_unit=issuing_unit), "edit")
+    if kind == TaskKind.TARGET and not indicators:
+        message = _("指标任务至少需要一个指标。")
+        raise InvalidInput(message, code="indicators_required", fields={"indicators": [message]})
+    if kind == TaskKind.PROCEDURE and not steps:
+        message = _("程序任务至少需要一个步骤。")
+        raise InvalidInput(message, code="steps_required", fields={"steps": [message]})
+    _ensure_steps_ordered(list(steps), due_date)
+    task = Task.objects.create(
+        campaign=campaign,
+        title=title,
+        description=description,
+        number=number,
+        kind=kind,
+        issuing_unit=issuing_unit,
+        lead_unit=lead_unit,
+        lead_leader=lead_leader,
+        responsible_person=responsible_person,
+        due_date=due_date,
+        original_due_date=due_date,
+        responsibility=responsibility,
+    )
+    _set_units(task, [lead_unit, *[u for u in responsible_units if u != lead_unit]], list(cooperating_units))
+    Indicator.objects.bulk_create(
+        Indicator(
+            task=task,
+            name=i.name,
+            target=i.target,
+            unit_of_measure=i.unit_of_measure,
+            comparison=i.comparison,
+            veto=i.veto,
+        )
+        for i in indicators
+    )
+    ProcedureStep.objects.bulk_create(
+        ProcedureStep(task=task, order=n, name=s.name, due_date=s.due_date)
+        for n, s in enumerate(steps, start=1)
+    )
+    _record(task, actor, EventAction.CREATED, to_state=task.state)
+    if assign:
+        task = task_transition(task=task, actor=actor, name="assign")
+    return task
+
+
+EDITABLE_ALWAYS = {"title", "description", "number", "lead_leader", "responsible_person"}
+EDITABLE_IN_DRAFT = {"due_date", "kind"}
+
+
+def task_update(*, task: Task, actor: User, **changes) -> Task:
+    """Edit a task as its issuer. Changing who is responsible is recorded as a reassignment;
+    once issued, the due date moves only through an approved extension."""
+    with transaction.atomic():
+        task = _locked(task)
+        rules.ensure_may(access_for_user(actor), task, "edit")
+        if task.state not in UNFINISHED_STATES:
+            raise InvalidTransition(_("已办结或已撤销的任务不能修改。"))
+        locked = set(changes) & EDITABLE_IN_DRAFT if task.state != TaskState.DRAFT else set()
+        if locked:
+            message = _("任务下达后，完成时限只能通过延期申请调整。")
+            raise InvalidInput(message, code="field_locked", fields={name: [message] for name in locked})
+        units = {
+            name: changes.pop(name)
+            for name in ("lead_unit", "responsible_units", "cooperating_units")
+            if name in changes
+        }
+        before = _responsibility_snapshot(task)
+        for name, value in changes.items():
+            if name not in EDITABLE_ALWAYS | EDITABLE_IN_DRAFT:
+                raise InvalidInput(_("字段不可修改：%(name)s。") % {"name": name}, code="field_locked")
+            setattr(task, name, value)
+        if "due_date" in changes:
+            _ensure_within_parent(task.due_date, task.parent)
+            task.original_due_date = task.due_date
+        if units:
+            task.lead_unit = units.get("lead_unit", task.lead_unit)
+            links = list(task.task_units.select_related("unit"))
+            responsible = units.get(
+                "responsible_units", [x.unit for x in links if x.role == TaskUnitRole.RESPONSIBLE]
+            )
+            cooperating = units.get(
+                "cooperating_units", [x.unit for x in links if x.role == TaskUnitRole.COOPERATING]
+            )
+            _set_units(task, [task.lead_unit, *[u for u in responsible if u != task.lead_unit]], cooperating)
+        task.save()
+        after = _responsibility_snapshot(Task.objects.prefetch_related("task_units").get(pk=task.pk))
+        reassigned = before != after and task.state != TaskState.DRAFT
+        _record(
+            task,
+            actor,
+            EventAction.REASSIGNED if reassigned else EventAction.EDITED,
+            from_state=task.state,
+            to_state=task.state,
+            data={"changed": sorted([*changes, *units]), "before": before, "after": after},
+        )
+    return task
+
+
+def _responsibility_snapshot(task: Task) -> dict:
+    return {
+        "lead_unit": task.lead_unit_id,
+        "responsible_person": task.responsible_person_id,
+        "lead_leader": task.lead_leader_id,
+        "units": sorted([link.unit_id, link.role] for link in task.task_units.all()),
+    }
+
+
+@dataclass
+class ChildSpec:
+    title: str
+    lead_unit: Unit
+    due_date: datetime.date
+    description: str = ""
+    responsible_person: User | None = None
+    cooperating_units: list[Unit] = field(default_factory=list)
+    # parent indicator id -> this child's share of the target
+    targets: dict[int, Decimal] = field(default_factory=dict)
+
+
+def task_decompose(*, task: Task, actor: User, children: list[ChildSpec]) -> list[Task]:
+    """Split a task into child tasks for units below the decomposing unit (再细化、再分解).
+
+    Children are issued at once by the decomposing unit. Each child is due no later than
+    the parent; for each split indicator the children's targets may not exceed the
+    parent's (what remains unallocated is shown on the parent).
+    """
+    if not children:
+        raise InvalidInput(_("至少需要一个子任务。"), code="children_required")
+    with transaction.atomic():
+        task = _locked(task)
+        access = access_for_user(actor)
+        rules.ensure_may(access, task, "decompose")
+        if task.state not in (TaskState.ASSIGNED, TaskState.IN_PROGRESS):
+            raise InvalidTransition(_("只有已下达或办理中的任务可以分解。"))
+        issuing_unit = Unit.objects.get(pk=rules.decomposing_unit_id(access, task))
+        jurisdiction = issuing_unit.path if issuing_unit.is_geographic else parent_path(issuing_unit.path)
+        parent_indicators = {i.pk: i for i in task.indicators.all()}
+        allocated = _allocated_targets(parent_indicators)
+        errors: dict[str, list] = {}
+        for index, child in enumerate(children):
+            problems = []
+            if child.lead_unit.pk == issuing_unit.pk or not child.lead_unit.path.startswith(jurisdiction):
+                problems.append(str(_("责任单位须是本单位下级或本级其他单位。")))
+            if child.due_date > task.due_date:
+                problems.append(
+                    str(_("完成时限不能晚于上级任务的完成时限（%(date)s）。") % {"date": task.due_date})
+                )
+            for indicator_id, share in child.targets.items():
+                if indicator_id not in parent_indicators:
+                    problems.append(str(_("指标 %(id)s 不属于该任务。") % {"id": indicator_id}))
+                elif share < 0:
+                    problems.append(str(_("指标目标值不能为负数。")))
+                else:
+                    allocated[indicator_id] += share
+            if problems:
+                errors[str(index)] = problems
+        for indicator_id, total in allocated.items():
+            if total > parent_indicators[indicator_id].target:
+                errors.setdefault("targets", []).append(
+                    str(
+                        _("“%(name)s”分解后的目标合计 %(total)s 超过上级目标 %(target)s。")
+                        % {
+                            "name": parent_indicators[indicator_id].name,
+                            "total": total.normalize(),
+                            "target": parent_indicators[indicator_id].target.normalize(),
+                        }
+                    )
+                )
+        if errors:
+            raise InvalidInput(_("分解方案有误。"), code="invalid_decomposition", fields={"children": errors})
+
+        start = task.children.count()
+        now = timezone.now()
+        created = Task.objects.bulk_create(
+            Task(
+                campaign_id=task.campaign_id,
+                parent=task,
+                kind=task.kind,
+                number=f"{task.number}.{start + n}" if task.number else str(start + n),
+                title=child.title,
+                description=child.description,
+                issuing_unit=issuing_unit,
+                lead_unit=child.lead_unit,
+                lead_leader_id=task.lead_leader_id,
+                responsible_person=child.responsible_person,
+                due_date=child.due_date,
+                original_due_date=child.due_date,
+                state=TaskState.ASSIGNED,
+                assigned_at=now,
+                responsibility_id=task.responsibility_id,
+            )
+            for n, child in enumerate(children, start=1)
+        )
+        TaskUnit.objects.bulk_create(
+            [
+                TaskUnit(task=c, unit=spec.lead_unit, role=TaskUnitRole.RESPONSIBLE)
+                for c, spec in zip(created, children, strict=True)
+            ]
+            + [
+                TaskUnit(task=c, unit=u, role=TaskUnitRole.COOPERATING)
+                for c, spec in zip(created, children, strict=True)
+                for u in spec.cooperating_units
+                if u != spec.lead_unit
+            ]
+        )
+        Indicator.objects.bulk_create(
+            Indicator(
+                task=c,
+                parent=parent_indicators[i],
+                name=parent_indicators[i].name,
+                unit_of_measure=parent_indicators[i].unit_of_measure,
+                comparison=parent_indicators[i].comparison,
+                veto=parent_indicators[i].veto,
+                target=share,
+            )
+            for c, spec in zip(created, children, strict=True)
+            for i, share in spec.targets.items()
+        )
+        if task.kind == TaskKind.PROCEDURE:
+            steps = list(task.steps.all())
+            ProcedureStep.objects.bulk_create(
+                ProcedureStep(task=c, order=s.order, name=s.name, due_date=min(s.due_date, c.due_date))
+                for c in created
+                for s in steps
+            )
+        TaskEvent.objects.bulk_create(
+            [
+                TaskEvent(
+                    task=c,
+                    actor=actor,
+                    action=EventAction.CREATED,
+                    to_state=TaskState.DRAFT,
+                    data={"parent": task.pk},
+                )
+                for c in created
+            ]
+            + [
+                TaskEvent(
+                    task=c,
+                    actor=actor,
+                    action=EventAction.ASSIGNED,
+                    from_state=TaskState.DRAFT,
+                    to_state=TaskState.ASSIGNED,
+                )
+                for c in created
+            ]
+        )
+        _record(
+            task,
+            actor,
+            EventAction.DECOMPOSED,
+            from_state=task.state,
+            to_state=task.state,
+            data={"children": [c.pk for c in created]},
+        )
+    return created
+
+
+def _allocated_targets(parent_indicators: dict[int, Indicator]) -> dict[int, Decimal]:
+    totals = dict(
+        Indicator.objects.filter(parent_id__in=parent_indicators)
+        .values("parent_id")
+        .annotate(total=Sum("target"))
+        .values_list("parent_id", "total")
+    )
+    return {pk: totals.get(pk) or Decimal(0) for pk in parent_indicators}
+
+
+def progress_report_create(
+    *,
+    task: Task,
+    actor: User,
+    text: str,
+    figures: dict[int, Decimal] | None = None,
+    files: list | None = None,
+) -> ProgressReport:
+    """Record progress with figures and evidence; reported figures roll up the tree."""
+    text = _require_text(text, "text", _("请填写进展情况。"))
+    figures = figures or {}
+    with transaction.atomic():
+        task = _locked(task)
+        rules.ensure_may(access_for_user(actor), task, "report")
+        if task.state != TaskState.IN_PROGRESS:
+            raise InvalidTransition(_("只有办理中的任务可以报送进展，请先签收。"))
+        leaves = {i.pk: i for i in Indicator.objects.filter(task=task, children__isnull=True)}
+        unknown = [key for key in figures if key not in leaves]
+        if unknown:
+            message = _("这些指标不属于该任务或由下级汇总：%(ids)s。") % {"ids": ", ".join(map(str, unknown))}
+            raise InvalidInput(message, code="unknown_indicator", fields={"figures": [message]})
+        report = ProgressReport.objects.create(
+            task=task,
+            author=actor,
+            text=text,
+            figures={str(key): str(value) for key, value in figures.items()},
+        )
+        store_attachments(report, files or [])
+        if figures:
+            indicator_record_values(figures)
+        _record(
+            task,
+            actor,
+            EventAction.REPORTED,
+            from_state=task.state,
+            to_state=task.state,
+            comment=text,
+            data={"report": report.pk, "figures": report.figures},
+        )
+    return report
+
+
+def indicator_record_values(values: dict[int, Decimal]) -> None:
+    """Set leaf indicators and recompute every ancestor as the sum of its children.
+
+    Ancestors are locked first, in id order, so concurrent reports under the same parent
+    wait for each other instead of overwriting each other's sums.
+    """
+    chain: dict[int, int | None] = {}
+    frontier = set(values)
+    while frontier:
+        rows = Indicator.objects.filter(pk__in=frontier).values_list("pk", "parent_id")
+        frontier = set()
+        for pk, parent_id in rows:
+            chain[pk] = parent_id
+            if parent_id and parent_id not in chain:
+                frontier.add(parent_id)
+    ancestors = {parent for parent in chain.values() if parent}
+    list(
+        Indicator.objects.select_for_update()
+        .filter(pk__in=sorted(ancestors))
+        .order_by("pk")
+        .values_list("pk")
+    )
+    for pk, value in values.items():
+        Indicator.objects.filter(pk=pk).update(current_value=value)
+    level = {chain[pk] for pk in values if chain[pk]}
+    while level:
+        sums = dict(
+            Indicator.objects.filter(parent_id__in=level)
+            .values("parent_id")
+            .annotate(total=Sum("current_value"))
+            .values_list("parent_id", "total")
+        )
+        for pk in level:
+            Indicator.objects.filter(pk=pk).update(current_value=sums.get(pk) or Decimal(0))
+        level = {chain[pk] for pk in level if chain.get(pk)}
+
+
+def procedure_step_complete(*, step: ProcedureStep, actor: User) -> ProcedureStep:
+    with transaction.atomic():
+        task = _locked(step.task)
+        rules.ensure_may(access_for_user(actor), task, "complete_step")
+        if task.state != TaskState.IN_PROGRESS:
+            raise InvalidTransition(_("只有办理中的任务可以完成步骤。"))
+        step = ProcedureStep.objects.select_for_update().get(pk=step.pk)
+        if step.done_at is not None:
+            raise Conflict(_("该步骤已完成。"), code="step_done")
+        if task.steps.filter(order__lt=step.order, done_at__isnull=True).exists():
+            raise Conflict(_("请先完成前面的步骤。"), code="step_out_of_order")
+        step.done_at, step.done_by = timezone.now(), actor
+        step.save(update_fields=["done_at", "done_by"])
+        _record(
+            task,
+            actor,
+            EventAction.STEP_COMPLETED,
+            from_state=task.state,
+            to_state=task.state,
+            data={"step": step.pk, "name": step.name, "order": step.order},
+        )
+    return step
+
+
+def extension_request_create(
+    *, task: Task, actor: User, requested_due_date: datetime.date, reason: str
+) -> ExtensionRequest:
+    reason = _require_text(reason, "reason", _("请填写延期理由。"))
+    with transaction.atomic():
+        task = _locked(task)
+        rules.ensure_may(access_for_user(actor), task, "request_extension")
+        if task.state not in (TaskState.ASSIGNED, TaskState.IN_PROGRESS):
+            raise InvalidTransition(_("只有已下达或办理中的任务可以申请延期。"))
+        if requested_due_date <= task.due_date:
+            message = _("申请的时限须晚于当前完成时限（%(date)s）。") % {"date": task.due_date}
+            raise InvalidInput(message, code="not_later", fields={"requested_due_date": [message]})
+        _ensure_within_parent(requested_due_date, task.parent, "requested_due_date")
+        try:
+            with transaction.atomic():
+                extension = ExtensionRequest.objects.create(
+                    task=task, requested_by=actor, requested_due_date=requested_due_date, reason=reason
+                )
+        except IntegrityError:
+            raise Conflict(_("该任务已有待审批的延期申请。"), code="extension_pending") from None
+        _record(
+            task,
+            actor,
+            EventAction.EXTENSION_REQUESTED,
+            from_state=task.state,
+            to_state=task.state,
+            comment=reason,
+            data={"extension": extension.pk, "requested_due_date": str(requested_due_date)},
+        )
+    return extension
+
+
+def extension_decide(
+    *, extension: ExtensionRequest, actor: User, approve: bool, comment: str = ""
+) -> ExtensionRequest:
+    """Approve (moving the due date; the original date is kept) or reject an extension."""
+    if not approve:
+        comment = _require_text(comment, "comment", _("驳回须说明理由。"))
+    with transaction.atomic():
+        task = _locked(extension.task)
+        rules.ensure_may(access_for_user(actor), task, "decide_extension")
+        extension = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
+        method = extension.approve if approve else extension.reject
+        if not can_proceed(method):
+            raise InvalidTransition(_("该延期申请已处理。"))
+        if approve:
+            if task.state not in UNFINISHED_STATES:
+                raise InvalidTransition(_("任务已办结或撤销，不能延期。"))
+            _ensure_within_parent(extension.requested_due_date, task.parent, "requested_due_date")
+        method(by=actor, comment=comment)
+        extension.save()
+        data = {"extension": extension.pk}
+        if approve:
+            data["due_date"] = [str(task.due_date), str(extension.requested_due_date)]
+            data["was_overdue"] = task.due_date < today()
+            task.due_date = extension.requested_due_date
+            task.save(update_fields=["due_date", "updated_at"])
+        _record(
+            task,
+            actor,
+            EventAction.EXTENSION_APPROVED if approve else EventAction.EXTENSION_REJECTED,
+            from_state=task.state,
+            to_state=task.state,
+            comment=comment,
+            data=data,
+        )
+    return extension
