@@ -1,1 +1,61 @@
-# Register your models here.
+"""The admin shows tasks and their history; it changes tasks only through the API's
+services, so it offers no edit form that could skip a rule or the history."""
+
+from django.contrib import admin
+
+from .models import CalendarDay, Campaign, ExtensionRequest, Task, TaskEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class TaskEventInline(admin.TabularInline):
+    model = TaskEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "actor", "action", "from_state", "to_state", "comment"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "issuing_unit", "starts_on", "ends_on"]
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ["date", "kind", "name"]
+    list_filter = ["kind"]
+
+
+@admin.register(Task)
+class TaskAdmin(ReadOnlyAdmin):
+    list_display = ["number", "title", "state", "lead_unit", "due_date", "campaign"]
+    list_filter = ["state", "kind", "campaign"]
+    search_fields = ["number", "title"]
+    inlines = [TaskEventInline]
+
+
+@admin.register(TaskEvent)
+class TaskEventAdmin(ReadOnlyAdmin):
+    list_display = ["task", "at", "actor", "action", "from_state", "to_state"]
+    list_filter = ["action"]
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(ReadOnlyAdmin):
+    list_display = ["task", "requested_due_date", "state", "requested_by", "decided_by"]

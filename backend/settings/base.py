@@ -129,6 +129,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "UnitKindEnum": "responsibility.models.UnitKind",
+        "TaskKindEnum": "tasks.models.TaskKind",
+        "TaskStateEnum": "tasks.models.TaskState",
+        "ExtensionStateEnum": "tasks.models.ExtensionState",
+        "CalendarDayKindEnum": "tasks.models.CalendarDayKind",
+    },
 }
 
 CACHES = {
@@ -171,6 +178,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DUBAN_LOG_LEVEL", "INFO")},
+    # Django's own console handler would print every request line a second time.
+    "loggers": {"django": {"handlers": ["console"], "propagate": False}},
 }
 
 DUBAN = {

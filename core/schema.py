@@ -1,0 +1,43 @@
+"""Error responses as the OpenAPI schema describes them: every view lists its own."""
+
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+Error = inline_serializer(
+    name="Error",
+    fields={
+        "code": serializers.CharField(help_text="Machine-readable error code."),
+        "message": serializers.CharField(help_text="Human message in the request's language."),
+        "fields": serializers.DictField(required=False, help_text="Messages per invalid field."),
+    },
+)
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=Error, description=description)
+
+
+BAD_REQUEST = {400: _error("Invalid input; nothing was changed.")}
+UNAUTHENTICATED = {401: _error("Not signed in.")}
+FORBIDDEN = {403: _error("Not allowed for this user.")}
+NOT_FOUND = {404: _error("Not found, or not visible to this user.")}
+CONFLICT = {409: _error("Not allowed in the current state, or changed concurrently.")}
+THROTTLED = {429: _error("Too many requests.")}
+
+ERRORS = {**BAD_REQUEST, **THROTTLED}
+READ_ERRORS = {**UNAUTHENTICATED, **FORBIDDEN, **NOT_FOUND}
+WRITE_ERRORS = {**BAD_REQUEST, **READ_ERRORS, **CONFLICT}
+
+
+def crud_schema(serializer) -> dict:
+    """extend_schema_view arguments for a model viewset: success and error responses."""
+    from drf_spectacular.utils import extend_schema
+
+    return {
+        "list": extend_schema(responses={200: serializer(many=True), **READ_ERRORS}),
+        "retrieve": extend_schema(responses={200: serializer, **READ_ERRORS}),
+        "create": extend_schema(responses={201: serializer, **WRITE_ERRORS}),
+        "update": extend_schema(responses={200: serializer, **WRITE_ERRORS}),
+        "partial_update": extend_schema(responses={200: serializer, **WRITE_ERRORS}),
+        "destroy": extend_schema(responses={204: None, **WRITE_ERRORS}),
+    }

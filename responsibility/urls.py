@@ -1,0 +1,15 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import apis
+
+router = SimpleRouter()
+router.register("units", apis.UnitViewSet)
+router.register("people", apis.PersonViewSet)
+router.register("memberships", apis.MembershipViewSet)
+router.register("responsibilities", apis.ResponsibilityViewSet)
+
+urlpatterns = [
+    path("auth/token/", apis.TokenApi.as_view(), name="auth-token"),
+    *router.urls,
+]

@@ -1,0 +1,264 @@
+"""The department API for tasks: each view parses, calls one service or selector, and
+serializes. Rules live in tasks.rules and tasks.services; visibility in tasks.selectors."""
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import filters as drf_filters
+from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from core.apis import ApiView, IsAdminOrReadOnly, ListApi, ModelViewSet
+from core.errors import NotFound
+from core.schema import READ_ERRORS, WRITE_ERRORS, crud_schema
+
+from . import selectors, services
+from .filters import TaskFilter
+from .models import CalendarDay, Campaign, ProcedureStep
+from .serializers import (
+    CalendarDaySerializer,
+    CampaignSerializer,
+    DecomposeInput,
+    EventSerializer,
+    ExtensionDecisionInput,
+    ExtensionInput,
+    ExtensionSerializer,
+    ReportInput,
+    ReportSerializer,
+    TaskCreateInput,
+    TaskDetailSerializer,
+    TaskSerializer,
+    TaskUpdateInput,
+    TransitionInput,
+    TransitionsOutput,
+)
+from .workdays import calendar_for
+
+
+def light_context(request) -> dict:
+    """What TaskSerializer needs to show lights: today, and one calendar for the request."""
+    on = selectors.today()
+    calendar = calendar_for(on)
+    limits: dict[int, object] = {}
+
+    def yellow_limit(days: int):
+        if days not in limits:
+            limits[days] = calendar.add_working_days(on, days)
+        return limits[days]
+
+    return {"request": request, "today": on, "yellow_limits": yellow_limit}
+
+
+def task_detail_response(request, task, status_code=status.HTTP_200_OK) -> Response:
+    task = selectors.task_get_for_user(request.user, task.pk)
+    return Response(TaskDetailSerializer(task, context=light_context(request)).data, status=status_code)
+
+
+@extend_schema_view(**crud_schema(CampaignSerializer))
+class CampaignViewSet(ModelViewSet):
+    queryset = Campaign.objects.order_by("-starts_on", "pk")
+    serializer_class = CampaignSerializer
+    permission_classes = [IsAdminOrReadOnly]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+
+@extend_schema_view(**crud_schema(CalendarDaySerializer))
+class CalendarDayViewSet(ModelViewSet):
+    """Holidays and moved working days (调休) the office enters for years the package lacks."""
+
+    queryset = CalendarDay.objects.order_by("date")
+    serializer_class = CalendarDaySerializer
+    permission_classes = [IsAdminOrReadOnly]
+    filterset_fields = {"date": ["gte", "lte", "year"]}
+
+
+class TaskListApi(ListApi):
+    """Tasks the caller may see, filtered and paginated, at a fixed number of queries."""
+
+    serializer_class = TaskSerializer
+    filterset_class = TaskFilter
+    filter_backends = [*ListApi.filter_backends, drf_filters.OrderingFilter]
+    ordering_fields = ["due_date", "number", "created_at", "updated_at", "state"]
+    ordering = ["due_date", "pk"]
+
+    def get_queryset(self):
+        return selectors.task_list_for_user(self.request.user)
+
+    def get_serializer_context(self):
+        return light_context(self.request)
+
+    @extend_schema(responses={200: TaskSerializer(many=True), **READ_ERRORS})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=TaskCreateInput, responses={201: TaskDetailSerializer, **WRITE_ERRORS})
+    def post(self, request):
+        data = TaskCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields["indicators"] = [services.IndicatorSpec(**item) for item in fields.get("indicators", [])]
+        fields["steps"] = [services.StepSpec(**item) for item in fields.get("steps", [])]
+        task = services.task_create(actor=request.user, **fields)
+        return task_detail_response(request, task, status.HTTP_201_CREATED)
+
+
+class TaskDetailApi(ApiView):
+    @extend_schema(responses={200: TaskDetailSerializer, **READ_ERRORS})
+    def get(self, request, pk):
+        return task_detail_response(request, selectors.task_get_for_user(request.user, pk))
+
+    @extend_schema(request=TaskUpdateInput, responses={200: TaskDetailSerializer, **WRITE_ERRORS})
+    def patch(self, request, pk):
+        task = selectors.task_get_for_user(request.user, pk)
+        data = TaskUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        task = services.task_update(task=task, actor=request.user, **data.validated_data)
+        return task_detail_response(request, task)
+
+
+class TaskHistoryApi(ListApi):
+    """The task's permanent history, oldest first."""
+
+    serializer_class = EventSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.task_history(selectors.task_get_for_user(self.request.user, self.kwargs["pk"]))
+
+    @extend_schema(responses={200: EventSerializer(many=True), **READ_ERRORS})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class TaskTransitionsApi(ApiView):
+    @extend_schema(responses={200: TransitionsOutput, **READ_ERRORS})
+    def get(self, request, pk):
+        task = selectors.task_get_for_user(request.user, pk)
+        names = services.task_available_transitions(task=task, actor=request.user)
+        return Response({"state": task.state, "transitions": names})
+
+
+class TaskTransitionApi(ApiView):
+    @extend_schema(
+        request=TransitionInput,
+        parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(services.TRANSITIONS))],
+        responses={200: TaskDetailSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk, name):
+        task = selectors.task_get_for_user(request.user, pk)
+        data = TransitionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        task = services.task_transition(task=task, actor=request.user, name=name, **data.validated_data)
+        return task_detail_response(request, task)
+
+
+class TaskDecomposeApi(ApiView):
+    @extend_schema(request=DecomposeInput, responses={201: TaskSerializer(many=True), **WRITE_ERRORS})
+    def post(self, request, pk):
+        task = selectors.task_get_for_user(request.user, pk)
+        data = DecomposeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        children = [
+            services.ChildSpec(
+                **{key: value for key, value in child.items() if key != "targets"},
+                targets={share["indicator"]: share["target"] for share in child.get("targets", [])},
+            )
+            for child in data.validated_data["children"]
+        ]
+        created = services.task_decompose(task=task, actor=request.user, children=children)
+        visible = selectors.task_list_for_user(request.user).filter(pk__in=[c.pk for c in created])
+        return Response(
+            TaskSerializer(visible.order_by("pk"), many=True, context=light_context(request)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class TaskReportsApi(ListApi):
+    """Progress reports with figures and evidence files (multipart, or JSON without files)."""
+
+    serializer_class = ReportSerializer
+    filter_backends = []
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self):
+        return selectors.task_reports(selectors.task_get_for_user(self.request.user, self.kwargs["pk"]))
+
+    @extend_schema(responses={200: ReportSerializer(many=True), **READ_ERRORS})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=ReportInput, responses={201: ReportSerializer, **WRITE_ERRORS})
+    def post(self, request, pk):
+        task = selectors.task_get_for_user(request.user, pk)
+        data = ReportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = services.progress_report_create(
+            task=task,
+            actor=request.user,
+            text=data.validated_data["text"],
+            figures={f["indicator"]: f["value"] for f in data.validated_data.get("figures", [])},
+            files=data.validated_data.get("files", []),
+        )
+        report = selectors.task_reports(task).get(pk=report.pk)
+        return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
+class TaskStepCompleteApi(ApiView):
+    @extend_schema(request=None, responses={200: TaskDetailSerializer, **WRITE_ERRORS})
+    def post(self, request, pk, step_pk):
+        task = selectors.task_get_for_user(request.user, pk)
+        try:
+            step = task.steps.get(pk=step_pk)
+        except ProcedureStep.DoesNotExist:
+            raise NotFound() from None
+        services.procedure_step_complete(step=step, actor=request.user)
+        return task_detail_response(request, task)
+
+
+class TaskExtensionsApi(ListApi):
+    serializer_class = ExtensionSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.task_extensions(selectors.task_get_for_user(self.request.user, self.kwargs["pk"]))
+
+    @extend_schema(responses={200: ExtensionSerializer(many=True), **READ_ERRORS})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=ExtensionInput, responses={201: ExtensionSerializer, **WRITE_ERRORS})
+    def post(self, request, pk):
+        task = selectors.task_get_for_user(request.user, pk)
+        data = ExtensionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        extension = services.extension_request_create(task=task, actor=request.user, **data.validated_data)
+        return Response(ExtensionSerializer(extension).data, status=status.HTTP_201_CREATED)
+
+
+class ExtensionDecisionApi(ApiView):
+    @extend_schema(request=ExtensionDecisionInput, responses={200: ExtensionSerializer, **WRITE_ERRORS})
+    def post(self, request, pk):
+        extension = selectors.extension_get_for_user(request.user, pk)
+        data = ExtensionDecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        extension = services.extension_decide(extension=extension, actor=request.user, **data.validated_data)
+        return Response(ExtensionSerializer(extension).data)
+
+
+class AttachmentDownloadApi(ApiView):
+    """Evidence is served only here, to users who may see the task; never as public media."""
+
+    @extend_schema(
+        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The file."), **READ_ERRORS}
+    )
+    def get(self, request, pk):
+        attachment = selectors.attachment_get_for_user(request.user, pk)
+        response = FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.original_name,
+            content_type=attachment.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -1,0 +1,52 @@
+from django.db.models import Exists, OuterRef, Q
+from django_filters import rest_framework as filters
+
+from responsibility.models import Unit, User
+
+from .models import Campaign, Task, TaskKind, TaskState, TaskUnit
+from .selectors import light_q, overdue_q, today
+
+
+class TaskFilter(filters.FilterSet):
+    state = filters.MultipleChoiceFilter(choices=TaskState.choices)
+    kind = filters.MultipleChoiceFilter(choices=TaskKind.choices)
+    campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all())
+    responsible_person = filters.ModelChoiceFilter(queryset=User.objects.all())
+    parent = filters.NumberFilter(field_name="parent_id")
+    due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
+    due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    overdue = filters.BooleanFilter(method="filter_overdue")
+    light = filters.ChoiceFilter(
+        choices=[("green", "green"), ("yellow", "yellow"), ("red", "red")], method="filter_light"
+    )
+    unit = filters.NumberFilter(
+        method="filter_unit",
+        label="Tasks whose issuing, lead, responsible or cooperating unit is in this unit's subtree",
+    )
+    top_level = filters.BooleanFilter(field_name="parent", lookup_expr="isnull")
+
+    class Meta:
+        model = Task
+        fields = []
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(overdue_q(today())) if value else queryset.exclude(overdue_q(today()))
+
+    def filter_light(self, queryset, name, value):
+        # Each campaign sets how many working days before the deadline turn yellow.
+        on = today()
+        condition = Q(pk__in=[])
+        for days in Campaign.objects.values_list("yellow_working_days", flat=True).distinct():
+            condition |= Q(campaign__yellow_working_days=days) & light_q(value, on, days)
+        return queryset.filter(condition)
+
+    def filter_unit(self, queryset, name, value):
+        path = Unit.objects.filter(pk=value).values_list("path", flat=True).first()
+        if path is None:
+            return queryset.none()
+        subtree = Unit.objects.filter(path__startswith=path).values("pk")
+        return queryset.filter(
+            Q(issuing_unit__in=subtree)
+            | Q(lead_unit__in=subtree)
+            | Q(Exists(TaskUnit.objects.filter(task=OuterRef("pk"), unit__in=subtree)))
+        )

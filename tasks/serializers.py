@@ -1,0 +1,337 @@
+"""Shapes of the task API. Input and output serializers are separate; no rules live here."""
+
+import json
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from responsibility.models import Responsibility, Unit, User
+from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
+
+from .models import (
+    Attachment,
+    CalendarDay,
+    Campaign,
+    Comparison,
+    ExtensionRequest,
+    Indicator,
+    ProcedureStep,
+    ProgressReport,
+    Task,
+    TaskEvent,
+    TaskKind,
+    TaskUnitRole,
+)
+from .selectors import task_light
+
+# Decimal fields: wide enough for yuan amounts, strict enough to refuse nonsense.
+DECIMAL = {"max_digits": 16, "decimal_places": 4}
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "name",
+            "short_name",
+            "issuing_unit",
+            "starts_on",
+            "ends_on",
+            "description",
+            "yellow_working_days",
+        ]
+
+    def validate(self, attrs):
+        starts = attrs.get("starts_on", getattr(self.instance, "starts_on", None))
+        ends = attrs.get("ends_on", getattr(self.instance, "ends_on", None))
+        if starts and ends and ends < starts:
+            raise serializers.ValidationError({"ends_on": "结束日期不能早于开始日期。"})
+        return attrs
+
+
+class CampaignRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Campaign
+        fields = ["id", "name"]
+
+
+class CalendarDaySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CalendarDay
+        fields = ["id", "date", "kind", "name"]
+
+
+class IndicatorSerializer(serializers.ModelSerializer):
+    met = serializers.BooleanField(source="is_met", read_only=True)
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "id",
+            "parent",
+            "name",
+            "unit_of_measure",
+            "comparison",
+            "target",
+            "current_value",
+            "veto",
+            "met",
+        ]
+
+
+class StepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProcedureStep
+        fields = ["id", "order", "name", "due_date", "done_at", "done_by"]
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    """A task as listed. ``light`` needs the context's ``today`` and ``yellow_limits``."""
+
+    campaign = CampaignRefSerializer()
+    issuing_unit = UnitRefSerializer()
+    lead_unit = UnitRefSerializer()
+    lead_leader = PersonRefSerializer(allow_null=True)
+    responsible_person = PersonRefSerializer(allow_null=True)
+    responsible_units = serializers.SerializerMethodField()
+    cooperating_units = serializers.SerializerMethodField()
+    indicators = IndicatorSerializer(many=True)
+    overdue = serializers.SerializerMethodField()
+    light = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "number",
+            "title",
+            "description",
+            "kind",
+            "state",
+            "campaign",
+            "parent",
+            "responsibility",
+            "issuing_unit",
+            "lead_leader",
+            "lead_unit",
+            "responsible_units",
+            "cooperating_units",
+            "responsible_person",
+            "due_date",
+            "original_due_date",
+            "overdue",
+            "light",
+            "reopen_count",
+            "indicators",
+            "assigned_at",
+            "submitted_at",
+            "closed_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def _units(self, task: Task, role: str) -> list[dict]:
+        return [UnitRefSerializer(link.unit).data for link in task.task_units.all() if link.role == role]
+
+    @extend_schema_field(UnitRefSerializer(many=True))
+    def get_responsible_units(self, task: Task) -> list[dict]:
+        return self._units(task, TaskUnitRole.RESPONSIBLE)
+
+    @extend_schema_field(UnitRefSerializer(many=True))
+    def get_cooperating_units(self, task: Task) -> list[dict]:
+        return self._units(task, TaskUnitRole.COOPERATING)
+
+    def get_overdue(self, task: Task) -> bool:
+        return task.is_overdue(self.context["today"])
+
+    @extend_schema_field(serializers.ChoiceField(choices=["green", "yellow", "red"], allow_null=True))
+    def get_light(self, task: Task) -> str | None:
+        limit = self.context["yellow_limits"](task.campaign.yellow_working_days)
+        return task_light(task, self.context["today"], limit)
+
+
+class TaskDetailSerializer(TaskSerializer):
+    steps = StepSerializer(many=True)
+
+    class Meta(TaskSerializer.Meta):
+        fields = [*TaskSerializer.Meta.fields, "steps"]
+
+
+class IndicatorInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    target = serializers.DecimalField(**DECIMAL, min_value=0)
+    unit_of_measure = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    comparison = serializers.ChoiceField(choices=Comparison.choices, default=Comparison.AT_LEAST)
+    veto = serializers.BooleanField(default=False)
+
+
+class StepInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    due_date = serializers.DateField()
+
+
+class TaskCreateInput(serializers.Serializer):
+    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all())
+    title = serializers.CharField(max_length=500)
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+    number = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    kind = serializers.ChoiceField(choices=TaskKind.choices, default=TaskKind.TASK)
+    issuing_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    lead_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    responsible_units = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(), many=True, required=False
+    )
+    cooperating_units = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(), many=True, required=False
+    )
+    lead_leader = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True
+    )
+    responsible_person = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True
+    )
+    responsibility = serializers.PrimaryKeyRelatedField(
+        queryset=Responsibility.objects.all(), required=False, allow_null=True
+    )
+    due_date = serializers.DateField()
+    indicators = IndicatorInput(many=True, required=False)
+    steps = StepInput(many=True, required=False)
+    assign = serializers.BooleanField(default=False, help_text="Issue the task at once (下达).")
+
+
+class TaskUpdateInput(serializers.Serializer):
+    title = serializers.CharField(max_length=500, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    number = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    kind = serializers.ChoiceField(choices=TaskKind.choices, required=False)
+    due_date = serializers.DateField(required=False)
+    lead_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False)
+    responsible_units = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(), many=True, required=False
+    )
+    cooperating_units = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(), many=True, required=False
+    )
+    lead_leader = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True
+    )
+    responsible_person = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True
+    )
+
+
+class TransitionInput(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class TransitionsOutput(serializers.Serializer):
+    state = serializers.CharField()
+    transitions = serializers.ListField(child=serializers.CharField())
+
+
+class TargetShareInput(serializers.Serializer):
+    indicator = serializers.IntegerField(min_value=1)
+    target = serializers.DecimalField(**DECIMAL, min_value=0)
+
+
+class ChildInput(serializers.Serializer):
+    title = serializers.CharField(max_length=500)
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+    lead_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    cooperating_units = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(), many=True, required=False
+    )
+    responsible_person = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True
+    )
+    due_date = serializers.DateField()
+    targets = TargetShareInput(many=True, required=False)
+
+
+class DecomposeInput(serializers.Serializer):
+    children = ChildInput(many=True, allow_empty=False, max_length=500)
+
+
+class FigureInput(serializers.Serializer):
+    indicator = serializers.IntegerField(min_value=1)
+    value = serializers.DecimalField(**DECIMAL, min_value=-(10**11), max_value=10**11)
+
+
+class JSONListField(serializers.ListField):
+    """A list that multipart forms may send as one JSON-encoded text field."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) == 1 and isinstance(data[0], str):
+            data = data[0]
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError("不是有效的 JSON。") from None
+        return super().to_internal_value(data)
+
+
+class ReportInput(serializers.Serializer):
+    text = serializers.CharField(max_length=20000)
+    figures = JSONListField(child=FigureInput(), required=False, max_length=100)
+    files = serializers.ListField(child=serializers.FileField(), required=False, max_length=10)
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "original_name", "content_type", "size", "sha256", "url"]
+
+    def get_url(self, attachment: Attachment) -> str:
+        return reverse("attachment-download", args=[attachment.pk])
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    author = PersonRefSerializer()
+    attachments = AttachmentSerializer(many=True)
+
+    class Meta:
+        model = ProgressReport
+        fields = ["id", "task", "author", "text", "figures", "attachments", "created_at"]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = PersonRefSerializer(allow_null=True)
+
+    class Meta:
+        model = TaskEvent
+        fields = ["id", "at", "actor", "action", "from_state", "to_state", "comment", "data"]
+
+
+class ExtensionInput(serializers.Serializer):
+    requested_due_date = serializers.DateField()
+    reason = serializers.CharField(max_length=5000)
+
+
+class ExtensionDecisionInput(serializers.Serializer):
+    approve = serializers.BooleanField()
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class ExtensionSerializer(serializers.ModelSerializer):
+    requested_by = PersonRefSerializer()
+    decided_by = PersonRefSerializer(allow_null=True)
+
+    class Meta:
+        model = ExtensionRequest
+        fields = [
+            "id",
+            "task",
+            "requested_by",
+            "requested_due_date",
+            "reason",
+            "state",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+            "created_at",
+        ]

@@ -1,0 +1,27 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import apis
+
+router = SimpleRouter()
+router.register("campaigns", apis.CampaignViewSet)
+router.register("calendar-days", apis.CalendarDayViewSet)
+
+urlpatterns = [
+    path("tasks/", apis.TaskListApi.as_view(), name="task-list"),
+    path("tasks/<int:pk>/", apis.TaskDetailApi.as_view(), name="task-detail"),
+    path("tasks/<int:pk>/history/", apis.TaskHistoryApi.as_view(), name="task-history"),
+    path("tasks/<int:pk>/transitions/", apis.TaskTransitionsApi.as_view(), name="task-transitions"),
+    path("tasks/<int:pk>/transitions/<str:name>/", apis.TaskTransitionApi.as_view(), name="task-transition"),
+    path("tasks/<int:pk>/decompose/", apis.TaskDecomposeApi.as_view(), name="task-decompose"),
+    path("tasks/<int:pk>/reports/", apis.TaskReportsApi.as_view(), name="task-reports"),
+    path(
+        "tasks/<int:pk>/steps/<int:step_pk>/complete/",
+        apis.TaskStepCompleteApi.as_view(),
+        name="task-step-complete",
+    ),
+    path("tasks/<int:pk>/extensions/", apis.TaskExtensionsApi.as_view(), name="task-extensions"),
+    path("extensions/<int:pk>/decision/", apis.ExtensionDecisionApi.as_view(), name="extension-decision"),
+    path("attachments/<int:pk>/", apis.AttachmentDownloadApi.as_view(), name="attachment-download"),
+    *router.urls,
+]
