@@ -9,7 +9,7 @@ from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from core.apis import ApiView, IsAdminOrReadOnly, ListApi, ModelViewSet
+from core.apis import ApiView, IsAdminOrReadOnly, IsOfficeOrReadOnly, ListApi, ModelViewSet
 from core.errors import NotFound
 from core.schema import READ_ERRORS, WRITE_ERRORS, crud_schema
 
@@ -69,7 +69,7 @@ class CalendarDayViewSet(ModelViewSet):
 
     queryset = CalendarDay.objects.order_by("date")
     serializer_class = CalendarDaySerializer
-    permission_classes = [IsAdminOrReadOnly]
+    permission_classes = [IsOfficeOrReadOnly]
     filterset_fields = {"date": ["gte", "lte", "year"]}
 
 
