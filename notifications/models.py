@@ -1,1 +1,214 @@
-# Create your models here.
+"""Escalation (督办) and the e-mail outbox.
+
+The ladder is data: ``EscalationRule`` rows, per campaign or the shipped default. The
+sweep records each (task, level) it finds due once, as an ``Escalation``; the unique
+constraint below is what makes a repeated, concurrent or restarted sweep harmless. New
+escalations are then composed into one digest per recipient and stored in the outbox
+(``OutboundMessage``) before anything is sent.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Level(models.TextChoices):
+    REMINDER = "reminder", _("预警")
+    OVERDUE = "overdue", _("逾期催办")
+    LISTED = "listed", _("挂牌督办")
+    CRITICISM = "criticism", _("通报")
+    ADMONISHMENT = "admonishment", _("约谈")
+    ACCOUNTABILITY = "accountability", _("问责")
+
+
+# Mildest first. The sweep reaches the first four; a person decides the last two.
+LEVEL_RANK = {level: rank for rank, level in enumerate(Level.values, start=1)}
+AUTOMATIC_LEVELS = (Level.REMINDER, Level.OVERDUE, Level.LISTED, Level.CRITICISM)
+DECIDED_LEVELS = (Level.ADMONISHMENT, Level.ACCOUNTABILITY)
+# What the office may record by hand: a reminder now, a listing, a talk, accountability.
+MANUAL_LEVELS = (Level.REMINDER, Level.LISTED, *DECIDED_LEVELS)
+
+
+class EscalationRule(models.Model):
+    """One rung of a campaign's ladder: when it is reached and who is told.
+
+    Rows without a campaign are the default ladder; a campaign with rows of its own uses
+    only those. The offset counts working days from the due date: negative before it,
+    zero as soon as it has passed, positive for that many working days overdue.
+    """
+
+    campaign = models.ForeignKey(
+        "tasks.Campaign", null=True, blank=True, on_delete=models.CASCADE, related_name="escalation_rules"
+    )
+    level = models.CharField(_("级别"), max_length=16, choices=[(lv, lv.label) for lv in AUTOMATIC_LEVELS])
+    offset_working_days = models.SmallIntegerField(
+        _("相对完成时限的工作日数"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "负数为到期前，0 为逾期即触发，正数为逾期满该工作日数；预警留空则取攻坚行动的临期预警天数。"
+        ),
+    )
+    notify_responsible = models.BooleanField(_("通知责任人和责任单位"), default=True)
+    notify_unit_head = models.BooleanField(_("通知责任单位负责人"), default=False)
+    notify_issuer = models.BooleanField(_("通知下达单位"), default=False)
+    notify_supervision_office = models.BooleanField(_("通知督查室"), default=False)
+    notify_lead_leader = models.BooleanField(_("通知牵头领导"), default=False)
+    notify_unit_above = models.BooleanField(_("通知上一级负责人"), default=False)
+
+    class Meta:
+        verbose_name = _("督办规则")
+        verbose_name_plural = _("督办规则")
+        ordering = ["campaign", "offset_working_days"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "level"], name="escalation_rule_per_campaign"),
+            models.UniqueConstraint(
+                fields=["level"], condition=Q(campaign__isnull=True), name="escalation_rule_default"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign or _('默认')} · {self.get_level_display()}"
+
+
+class Escalation(models.Model):
+    """One rung reached by one task: part of the task's permanent record.
+
+    Automatic rows are unique per (task, level, due date they were measured against): a
+    second sweep cannot add one again, and an approved extension, which moves the due
+    date, starts the ladder afresh.
+    """
+
+    task = models.ForeignKey("tasks.Task", on_delete=models.PROTECT, related_name="escalations")
+    level = models.CharField(_("级别"), max_length=16, choices=Level.choices)
+    rank = models.PositiveSmallIntegerField()
+    due_date = models.DateField(_("完成时限"))
+    # Who carried the task when it was reached: the record that 责任倒查 reads.
+    lead_unit = models.ForeignKey(
+        "responsibility.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("责任单位")
+    )
+    responsible_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    manual = models.BooleanField(default=False)
+    reason = models.TextField(_("理由"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    people = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="escalations_concerning",
+        verbose_name=_("涉及人员"),
+    )
+    sweep = models.ForeignKey("Sweep", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("督办记录")
+        verbose_name_plural = _("督办记录")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "level", "due_date"],
+                condition=Q(manual=False),
+                name="escalation_once_per_level",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["task", "rank"], name="escalation_task_rank_idx"),
+            models.Index(
+                fields=["created_at"], condition=Q(notified_at__isnull=True), name="escalation_unnotified_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} · {self.get_level_display()}"
+
+
+class Sweep(models.Model):
+    """One run of the ladder for a day, split into parts by subtree."""
+
+    day = models.DateField()
+    parts_total = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    escalations_recorded = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.day} #{self.pk}"
+
+
+class SweepPart(models.Model):
+    """Tasks led inside one subtree (or, without a unit, by top-level units)."""
+
+    sweep = models.ForeignKey(Sweep, on_delete=models.CASCADE, related_name="parts")
+    unit = models.ForeignKey("responsibility.Unit", null=True, on_delete=models.CASCADE, related_name="+")
+    done_at = models.DateTimeField(null=True, blank=True)
+    recorded = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sweep", "unit"], name="sweep_part_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.sweep_id} · {self.unit_id}"
+
+
+class MessageState(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+    NO_ADDRESS = "no_address", _("无邮箱地址")
+    SUPPRESSED = "suppressed", _("本人已退订")
+
+
+def new_message_id() -> str:
+    return f"<{uuid.uuid4().hex}@{settings.DUBAN['MAIL_DOMAIN']}>"
+
+
+class OutboundMessage(models.Model):
+    """An e-mail stored before it is sent; the Message-ID stays the same on every attempt."""
+
+    kind = models.CharField(max_length=16, default="digest")
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recipient_unit = models.ForeignKey(
+        "responsibility.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_address = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    message_id = models.CharField(max_length=200, unique=True, default=new_message_id)
+    state = models.CharField(max_length=16, choices=MessageState.choices, default=MessageState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    escalations = models.ManyToManyField(Escalation, blank=True, related_name="messages")
+
+    class Meta:
+        verbose_name = _("发件箱")
+        verbose_name_plural = _("发件箱")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state__in=["pending", "sending"]),
+                name="outbox_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to_address or '—'} · {self.subject}"

@@ -188,6 +188,14 @@ DUBAN = {
     "YELLOW_WORKING_DAYS": 3,
     "ATTACHMENT_MAX_BYTES": int(os.environ.get("DUBAN_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)),
     "ATTACHMENTS_PER_REPORT": 10,
+    # Links in e-mails point here.
+    "SITE_URL": os.environ.get("DUBAN_SITE_URL", "http://127.0.0.1:8000"),
+    "MAIL_DOMAIN": os.environ.get("DUBAN_MAIL_DOMAIN", "duban.localhost"),
+    # A worker that claimed a message and died gives it up after this long.
+    "OUTBOX_LEASE_SECONDS": int(os.environ.get("DUBAN_OUTBOX_LEASE_SECONDS", "300")),
+    "OUTBOX_MAX_ATTEMPTS": int(os.environ.get("DUBAN_OUTBOX_MAX_ATTEMPTS", "8")),
+    # First retry after this many seconds, doubling each time.
+    "OUTBOX_BACKOFF_SECONDS": int(os.environ.get("DUBAN_OUTBOX_BACKOFF_SECONDS", "60")),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -1,0 +1,199 @@
+"""The whole ladder of one village task across the 2025 National Day holiday.
+
+Due Monday 29 September 2025. The holiday runs 1–8 October; Sunday 28 September and
+Saturday 11 October are worked. With three working days of warning, three working days
+overdue for listing and seven for public criticism, the rungs fall on:
+reminder 25 Sep, overdue 30 Sep, listed 10 Oct, criticism 15 Oct.
+"""
+
+import datetime
+
+import pytest
+import time_machine
+
+from notifications.models import Escalation, MessageState, OutboundMessage
+from notifications.services import sweep_run
+from responsibility.models import Unit, User
+from tasks.services import task_create
+
+from .conftest import text_of
+
+pytestmark = pytest.mark.django_db
+
+
+def at_nine(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(1, 0), tzinfo=datetime.UTC)  # 09:00 in Shanghai
+
+
+@pytest.fixture
+def addressed(world):
+    """Everyone and every unit of the world has an e-mail address."""
+    for user in User.objects.all():
+        User.objects.filter(pk=user.pk).update(email=f"{user.username}@jz.example.cn")
+    for unit in Unit.objects.all():
+        Unit.objects.filter(pk=unit.pk).update(email=f"unit{unit.pk}@jz.example.cn")
+    return world
+
+
+@pytest.fixture
+def village_task(addressed):
+    world = addressed
+    with time_machine.travel(at_nine(datetime.date(2025, 9, 15)), tick=False):
+        return task_create(
+            actor=world.person("qilihe_head"),
+            campaign=world.campaign,
+            title="大榆树堡村危房改造入户核查",
+            number="3",
+            issuing_unit=world.unit("七里河镇"),
+            lead_unit=world.unit("大榆树堡村"),
+            lead_leader=world.person("leader"),
+            responsible_person=world.person("village_a_head"),
+            due_date=datetime.date(2025, 9, 29),
+            assign=True,
+        )
+
+
+def sweep_on(day: datetime.date) -> dict:
+    with time_machine.travel(at_nine(day), tick=False):
+        return sweep_run(day=day)
+
+
+def unit_address(world, name: str) -> str:
+    return f"unit{world.unit(name).pk}@jz.example.cn"
+
+
+def test_each_rung_is_reached_on_its_working_day_and_told_once(village_task, smtp, world):
+    reached: dict[str, datetime.date] = {}
+    day = datetime.date(2025, 9, 22)
+    while day <= datetime.date(2025, 10, 17):
+        sweep_on(day)
+        for level in Escalation.objects.filter(task=village_task).values_list("level", flat=True):
+            reached.setdefault(level, day)
+        day += datetime.timedelta(days=1)
+
+    assert reached == {
+        "reminder": datetime.date(2025, 9, 25),
+        "overdue": datetime.date(2025, 9, 30),
+        "listed": datetime.date(2025, 10, 10),
+        "criticism": datetime.date(2025, 10, 15),
+    }
+    # Exactly one row per rung, however many sweeps ran.
+    assert Escalation.objects.filter(task=village_task).count() == 4
+
+    mailbox = smtp.mailbox
+    person = "village_a_head@jz.example.cn"
+    township_head = "qilihe_head@jz.example.cn"
+    county_office = "yi_supervisor@jz.example.cn"
+    county_head = "yi_head@jz.example.cn"
+    # The responsible person hears of every rung; the chain above joins as it climbs.
+    assert len(mailbox.to(person)) == 4
+    assert len(mailbox.to(township_head)) == 3  # from overdue on: the issuing township
+    assert len(mailbox.to(unit_address(world, "七里河镇"))) == 3
+    assert len(mailbox.to(county_office)) == 2  # from listed on: the county's office
+    assert len(mailbox.to(unit_address(world, "县委督查室"))) == 2
+    assert len(mailbox.to("leader@jz.example.cn")) == 2
+    assert len(mailbox.to(county_head)) == 1  # public criticism: the level above the issuer
+    assert mailbox.to("city_supervisor@jz.example.cn") == []
+    assert mailbox.to("heishan_head@jz.example.cn") == []
+    # No message went out twice.
+    assert len(mailbox.message_ids()) == len(set(mailbox.message_ids()))
+
+
+def test_the_digest_is_chinese_with_both_parts_and_the_facts_of_the_item(village_task, smtp):
+    sweep_on(datetime.date(2025, 10, 10))  # first sweep: every rung up to listed at once
+
+    (message,) = smtp.mailbox.to("yi_supervisor@jz.example.cn")
+    assert "督办" in str(message["Subject"])
+    plain = text_of(message)
+    html = text_of(message, "html")
+    assert "【挂牌督办】" in plain
+    assert "大榆树堡村危房改造入户核查" in plain and "大榆树堡村危房改造入户核查" in html
+    assert "2025-09-29" in plain
+    assert "已逾期 11 天" in plain
+    assert f"/api/v1/tasks/{village_task.pk}/" in plain
+    # One item shown once, under its highest new rung, though three rungs were reached.
+    assert plain.count("大榆树堡村危房改造入户核查") == 1
+
+
+def test_a_repeated_sweep_sends_nothing_new(village_task, smtp):
+    first = sweep_on(datetime.date(2025, 10, 10))
+    count = len(smtp.mailbox.messages)
+    again = sweep_on(datetime.date(2025, 10, 10))
+
+    assert first["recorded"] == 3
+    assert again["recorded"] == 0 and again["messages"] == 0
+    assert len(smtp.mailbox.messages) == count
+
+
+def test_one_digest_per_recipient_lists_all_their_items(addressed, village_task, smtp):
+    world = addressed
+    with time_machine.travel(at_nine(datetime.date(2025, 9, 15)), tick=False):
+        task_create(
+            actor=world.person("qilihe_head"),
+            campaign=world.campaign,
+            title="王家屯村饮水安全",
+            issuing_unit=world.unit("七里河镇"),
+            lead_unit=world.unit("王家屯村"),
+            due_date=datetime.date(2025, 9, 26),
+            assign=True,
+        )
+    sweep_on(datetime.date(2025, 9, 30))
+
+    (digest,) = smtp.mailbox.to("qilihe_head@jz.example.cn")
+    assert "大榆树堡村危房改造入户核查" in text_of(digest)
+    assert "王家屯村饮水安全" in text_of(digest)
+
+
+def test_suspended_and_closed_tasks_do_not_climb(village_task, world, smtp):
+    from tasks.services import task_transition
+
+    with time_machine.travel(at_nine(datetime.date(2025, 9, 20)), tick=False):
+        task_transition(
+            task=village_task, actor=world.person("qilihe_head"), name="suspend", comment="汛期暂缓"
+        )
+    sweep_on(datetime.date(2025, 10, 15))
+    assert not Escalation.objects.filter(task=village_task).exists()
+
+
+def test_people_without_an_address_and_opted_out_reminders_are_kept_visibly(village_task, smtp):
+    User.objects.filter(username="village_a_head").update(email="", reminder_opt_out=False)
+    sweep_on(datetime.date(2025, 9, 25))
+
+    no_address = OutboundMessage.objects.get(recipient_user__username="village_a_head")
+    assert no_address.state == MessageState.NO_ADDRESS
+
+    OutboundMessage.objects.all().delete()
+    User.objects.filter(username="village_a_head").update(
+        email="village_a_head@jz.example.cn", reminder_opt_out=True
+    )
+    Escalation.objects.all().delete()
+    sweep_on(datetime.date(2025, 9, 25))
+    suppressed = OutboundMessage.objects.get(recipient_user__username="village_a_head")
+    assert suppressed.state == MessageState.SUPPRESSED
+    assert smtp.mailbox.to("village_a_head@jz.example.cn") == []
+
+    # Nobody opts out of being told the work is late.
+    sweep_on(datetime.date(2025, 9, 30))
+    assert len(smtp.mailbox.to("village_a_head@jz.example.cn")) == 1
+
+
+def test_an_approved_extension_restarts_the_ladder_against_the_new_date(village_task, world, smtp):
+    from tasks.services import extension_decide, extension_request_create, task_transition
+
+    sweep_on(datetime.date(2025, 9, 30))  # reminder and overdue against 29 September
+    with time_machine.travel(at_nine(datetime.date(2025, 9, 30)), tick=False):
+        task_transition(task=village_task, actor=world.person("village_a_head"), name="accept")
+        request = extension_request_create(
+            task=village_task,
+            actor=world.person("village_a_head"),
+            requested_due_date=datetime.date(2025, 10, 20),
+            reason="节日期间施工队停工",
+        )
+        extension_decide(extension=request, actor=world.person("qilihe_head"), approve=True, comment="同意")
+    sweep_on(datetime.date(2025, 10, 15))
+    assert set(
+        Escalation.objects.filter(task=village_task, due_date=datetime.date(2025, 10, 20)).values_list(
+            "level", flat=True
+        )
+    ) == {"reminder"}
+    assert Escalation.objects.filter(task=village_task, due_date=datetime.date(2025, 9, 29)).count() == 2
