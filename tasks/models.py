@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from core.models import AppendOnlyModel
 from responsibility.models import Unit
@@ -166,17 +166,17 @@ class Task(ConcurrentTransitionMixin, models.Model):
         self.state_before_suspension = self.state
         self.suspended_on = today
 
-    @transition(
-        field=state,
-        source=TaskState.SUSPENDED,
-        target=GET_STATE(lambda self, **kwargs: self.state_before_suspension, states=SUSPENDABLE_STATES),
-    )
-    def resume(self, *, new_due_date) -> None:
+    # The target is the returned state, not GET_STATE: django-fsm evaluates GET_STATE
+    # after the method has run, when state_before_suspension is already cleared.
+    @transition(field=state, source=TaskState.SUSPENDED, target=RETURN_VALUE(*SUSPENDABLE_STATES))
+    def resume(self, *, new_due_date) -> str:
         # The overdue clock stood still while suspended: the caller passes the due date
         # moved by the working days the task spent suspended.
+        previous = self.state_before_suspension
         self.due_date = new_due_date
         self.state_before_suspension = ""
         self.suspended_on = None
+        return previous
 
     @transition(field=state, source=UNFINISHED_STATES, target=TaskState.CANCELLED)
     def cancel(self) -> None:

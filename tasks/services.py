@@ -308,13 +308,22 @@ def task_update(*, task: Task, actor: User, **changes) -> Task:
             _ensure_within_parent(task.due_date, task.parent)
             task.original_due_date = task.due_date
         if units:
+            old_lead_id = task.lead_unit_id
             task.lead_unit = units.get("lead_unit", task.lead_unit)
             links = list(task.task_units.select_related("unit"))
+            # The old lead unit was responsible only by leading: a new lead replaces it, and
+            # a cooperating unit promoted to lead stops cooperating.
             responsible = units.get(
-                "responsible_units", [x.unit for x in links if x.role == TaskUnitRole.RESPONSIBLE]
+                "responsible_units",
+                [x.unit for x in links if x.role == TaskUnitRole.RESPONSIBLE and x.unit_id != old_lead_id],
             )
             cooperating = units.get(
-                "cooperating_units", [x.unit for x in links if x.role == TaskUnitRole.COOPERATING]
+                "cooperating_units",
+                [
+                    x.unit
+                    for x in links
+                    if x.role == TaskUnitRole.COOPERATING and x.unit_id != task.lead_unit_id
+                ],
             )
             _set_units(task, [task.lead_unit, *[u for u in responsible if u != task.lead_unit]], cooperating)
         task.save()

@@ -1,0 +1,189 @@
+"""Who sees which task, what counts as overdue, and the traffic lights."""
+
+import datetime
+
+import pytest
+
+from core.errors import NotFound
+from tasks.models import Task, TaskEvent, TaskState
+from tasks.selectors import (
+    light_q,
+    overdue_q,
+    task_get_for_user,
+    task_history,
+    task_light,
+    task_list_for_user,
+    yellow_limit,
+)
+from tasks.services import task_transition
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+
+
+@pytest.fixture
+def tasks(world, make_task) -> dict[str, Task]:
+    """One task per level, issued from above."""
+    return {
+        "city": make_task("全市危房改造", lead_unit="市住建委"),
+        "yi": make_task("义县贫困村退出", lead_unit="义县"),
+        "village_a": make_task(
+            "大榆树堡村入户核查", lead_unit="大榆树堡村", issuer="qilihe_head", issuing_unit="七里河镇"
+        ),
+        "village_b": make_task(
+            "王家屯村入户核查", lead_unit="王家屯村", issuer="qilihe_head", issuing_unit="七里河镇"
+        ),
+        "heishan": make_task("黑山县饮水安全", lead_unit="黑山县"),
+        "led": make_task(
+            "新立屯村道路硬化",
+            lead_unit="新立屯村",
+            issuer="heishan_head",
+            issuing_unit="黑山县",
+            lead_leader=world.person("leader"),
+        ),
+    }
+
+
+def visible(world, username: str) -> set[str]:
+    titles = task_list_for_user(world.person(username)).values_list("title", flat=True)
+    return set(titles)
+
+
+def test_a_village_head_does_not_see_a_sibling_villages_task(world, tasks):
+    assert visible(world, "village_a_head") == {"大榆树堡村入户核查"}
+    assert visible(world, "village_b_head") == {"王家屯村入户核查"}
+
+
+def test_the_county_head_sees_the_tasks_of_villages_below(world, tasks):
+    assert visible(world, "yi_head") == {"义县贫困村退出", "大榆树堡村入户核查", "王家屯村入户核查"}
+
+
+def test_a_cooperating_unit_sees_the_task(world, make_task):
+    make_task("危房鉴定", lead_unit="市住建委", cooperating_units=[world.unit("新立屯村")])
+    assert visible(world, "heishan_member") == {"危房鉴定"}
+
+
+def test_the_city_supervision_office_sees_the_whole_city(world, tasks):
+    assert visible(world, "city_supervisor") == {task.title for task in tasks.values()}
+
+
+def test_the_county_supervision_office_sees_only_its_county(world, tasks):
+    assert visible(world, "yi_supervisor") == {"义县贫困村退出", "大榆树堡村入户核查", "王家屯村入户核查"}
+
+
+def test_a_leader_sees_only_the_tasks_they_lead(world, tasks):
+    assert visible(world, "leader") == {"新立屯村道路硬化"}
+
+
+def test_the_superuser_sees_everything(world, tasks):
+    assert visible(world, "admin") == {task.title for task in tasks.values()}
+
+
+def test_each_visible_task_is_listed_once(world, make_task):
+    # Issued by, led by and cooperated on by units of the same county.
+    make_task(
+        "义县危房改造",
+        lead_unit="七里河镇",
+        issuer="yi_head",
+        issuing_unit="义县",
+        responsible_units=[world.unit("大榆树堡村")],
+        cooperating_units=[world.unit("王家屯村")],
+    )
+    assert task_list_for_user(world.person("yi_head")).count() == 1
+
+
+def test_an_invisible_task_is_not_found(world, tasks):
+    village_a_head = world.person("village_a_head")
+    assert task_get_for_user(village_a_head, tasks["village_a"].pk) == tasks["village_a"]
+    for other in ("village_b", "yi", "city"):
+        with pytest.raises(NotFound):
+            task_get_for_user(village_a_head, tasks[other].pk)
+    with pytest.raises(NotFound):
+        task_get_for_user(village_a_head, "not-a-number")
+    with pytest.raises(NotFound):
+        task_get_for_user(village_a_head, 10**9)
+
+
+def test_overdue_means_open_and_past_the_due_date(world, make_task):
+    late = make_task("逾期任务", due_date=D(2018, 11, 20))
+    make_task("到期当日", due_date=D(2018, 11, 26))
+    make_task("草稿不算", due_date=D(2018, 11, 20), assign=False)
+    cancelled = make_task("撤销不算", due_date=D(2018, 11, 20))
+    task_transition(task=cancelled, actor=world.person("city_head"), name="cancel", comment="合并办理")
+    overdue = Task.objects.filter(overdue_q(D(2018, 11, 26)))
+    assert list(overdue) == [late]
+
+
+def test_the_yellow_limit_counts_working_days_across_national_day():
+    # Friday 28 September 2018, then Saturday and Sunday worked, then 8 October.
+    assert yellow_limit(D(2018, 9, 28), 3) == D(2018, 10, 8)
+
+
+@pytest.fixture
+def lights(world, make_task) -> dict[str, Task]:
+    due = {
+        "red": D(2018, 11, 23),
+        "today": D(2018, 11, 26),
+        "limit": D(2018, 11, 29),
+        "green": D(2018, 11, 30),
+        "far": D(2018, 12, 10),
+    }
+    made = {name: make_task(f"危房改造 {name}", due_date=day) for name, day in due.items()}
+    made["closed_late"] = make_task("已撤销", due_date=D(2018, 11, 23))
+    task_transition(task=made["closed_late"], actor=world.person("city_head"), name="cancel", comment="撤销")
+    return made
+
+
+def light_of(on, working_days) -> dict[str, set[str]]:
+    return {
+        light: set(Task.objects.filter(light_q(light, on, working_days)).values_list("title", flat=True))
+        for light in ("red", "yellow", "green")
+    }
+
+
+def test_lights_use_the_campaigns_yellow_working_days(world, lights):
+    on = D(2018, 11, 26)  # Monday
+    days = world.campaign.yellow_working_days
+    assert days == 3
+    assert light_of(on, days) == {
+        "red": {"危房改造 red"},
+        "yellow": {"危房改造 today", "危房改造 limit"},
+        "green": {"危房改造 green", "危房改造 far"},
+    }
+
+    world.campaign.yellow_working_days = 4
+    world.campaign.save()
+    assert light_of(on, world.campaign.yellow_working_days)["yellow"] == {
+        "危房改造 today",
+        "危房改造 limit",
+        "危房改造 green",
+    }
+
+
+def test_task_light_agrees_with_the_query(world, lights):
+    on = D(2018, 11, 26)
+    limit = yellow_limit(on, 3)
+    by_query = {
+        task.pk: light
+        for light, titles in light_of(on, 3).items()
+        for task in Task.objects.filter(title__in=titles)
+    }
+    for task in Task.objects.all():
+        assert task_light(task, on, limit) == by_query.get(task.pk)
+    assert task_light(Task.objects.get(pk=lights["closed_late"].pk), on, limit) is None
+
+
+def test_history_is_in_the_order_things_happened(world, make_task):
+    task = make_task()
+    task_transition(task=task, actor=world.person("yi_member"), name="accept")
+    # Entered later (a higher id) for something that happened first.
+    TaskEvent.objects.create(
+        task=task,
+        actor=world.person("city_head"),
+        action="edited",
+        at=datetime.datetime(2018, 9, 1, tzinfo=datetime.UTC),
+        from_state=TaskState.DRAFT,
+        to_state=TaskState.DRAFT,
+    )
+    assert [event.action for event in task_history(task)] == ["edited", "created", "assigned", "accepted"]
