@@ -1,0 +1,42 @@
+from django.contrib import admin
+
+from .models import Escalation, EscalationRule, OutboundMessage
+
+
+@admin.register(EscalationRule)
+class EscalationRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "campaign",
+        "level",
+        "offset_working_days",
+        "notify_supervision_office",
+        "notify_unit_above",
+    ]
+    list_filter = ["campaign", "level"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The record of what was escalated and sent is written by the services only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Escalation)
+class EscalationAdmin(ReadOnlyAdmin):
+    list_display = ["task", "level", "due_date", "lead_unit", "manual", "created_at", "notified_at"]
+    list_filter = ["level", "manual"]
+    search_fields = ["task__title", "task__number"]
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(ReadOnlyAdmin):
+    list_display = ["to_address", "subject", "state", "attempts", "created_at", "sent_at"]
+    list_filter = ["state", "kind"]
+    search_fields = ["to_address", "subject", "message_id"]

@@ -1,0 +1,115 @@
+"""Escalations, the outbox and responsibility tracing over HTTP."""
+
+import datetime
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.response import Response
+
+from core.apis import ApiView, IsOfficeOrReadOnly, ListApi, ModelViewSet
+from core.schema import READ_ERRORS, WRITE_ERRORS, crud_schema
+from tasks.selectors import task_get_for_user, today
+
+from . import selectors, services
+from .filters import EscalationFilter, OutboxFilter
+from .models import EscalationRule
+from .serializers import (
+    EscalationRuleSerializer,
+    EscalationSerializer,
+    ManualEscalationInput,
+    OutboundMessageSerializer,
+    TraceSerializer,
+)
+
+
+class EscalationListApi(ListApi):
+    """Escalations of the tasks the caller may see, newest first."""
+
+    serializer_class = EscalationSerializer
+    filterset_class = EscalationFilter
+
+    def get_queryset(self):
+        return selectors.escalation_list_for_user(self.request.user)
+
+    @extend_schema(responses={200: EscalationSerializer(many=True), **READ_ERRORS})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class TaskEscalationsApi(ListApi):
+    """A task's escalations; the supervision office records one by hand (催办, 挂牌督办,
+    约谈, 问责) with a reason."""
+
+    serializer_class = EscalationSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.task_escalations(task_get_for_user(self.request.user, self.kwargs["pk"]))
+
+    @extend_schema(responses={200: EscalationSerializer(many=True), **READ_ERRORS})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=ManualEscalationInput, responses={201: EscalationSerializer, **WRITE_ERRORS})
+    def post(self, request, pk):
+        task = task_get_for_user(request.user, pk)
+        data = ManualEscalationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        escalation = services.escalation_record_manual(task=task, actor=request.user, **data.validated_data)
+        escalation = selectors.task_escalations(task).get(pk=escalation.pk)
+        return Response(EscalationSerializer(escalation).data, status=status.HTTP_201_CREATED)
+
+
+class TaskTraceApi(ApiView):
+    """Who was responsible for the task at each moment, and when it went overdue (责任倒查)."""
+
+    @extend_schema(responses={200: TraceSerializer, **READ_ERRORS})
+    def get(self, request, pk):
+        task = task_get_for_user(request.user, pk)
+        periods = selectors.responsibility_trace(task)
+        overdue_since = _overdue_since(task)
+        moment = (
+            datetime.datetime.combine(overdue_since, datetime.time.min, tzinfo=task.created_at.tzinfo)
+            if overdue_since
+            else None
+        )
+        trace = {
+            "task": task.pk,
+            "periods": periods,
+            "overdue_since": overdue_since,
+            "responsible_when_overdue": selectors.period_at(periods, moment) if moment else None,
+            "escalations": selectors.task_escalations(task),
+        }
+        return Response(TraceSerializer(trace).data)
+
+
+def _overdue_since(task) -> datetime.date | None:
+    """The first day the task was late, if it is or was: the day after its due date."""
+    finished_on = task.closed_at.date() if task.closed_at else None
+    late = (task.is_open and task.due_date < today()) or (finished_on and finished_on > task.due_date)
+    return task.due_date + datetime.timedelta(days=1) if late else None
+
+
+class OutboxListApi(ListApi):
+    """Stored e-mails and their delivery state: the caller's own, and for supervision
+    offices those about the tasks they see."""
+
+    serializer_class = OutboundMessageSerializer
+    filterset_class = OutboxFilter
+
+    def get_queryset(self):
+        return selectors.outbox_list_for_user(self.request.user)
+
+    @extend_schema(responses={200: OutboundMessageSerializer(many=True), **READ_ERRORS})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+@extend_schema_view(**crud_schema(EscalationRuleSerializer))
+class EscalationRuleViewSet(ModelViewSet):
+    """The ladder as data: the default rules (no campaign) and campaigns' own."""
+
+    queryset = EscalationRule.objects.order_by("campaign_id", "pk")
+    serializer_class = EscalationRuleSerializer
+    permission_classes = [IsOfficeOrReadOnly]
+    filterset_fields = ["campaign", "level"]

@@ -1,0 +1,35 @@
+from django_filters import rest_framework as filters
+
+from responsibility.models import Unit
+
+from .models import Escalation, Level, MessageState, OutboundMessage
+
+
+class EscalationFilter(filters.FilterSet):
+    level = filters.MultipleChoiceFilter(choices=Level.choices)
+    campaign = filters.NumberFilter(field_name="task__campaign_id")
+    task = filters.NumberFilter(field_name="task_id")
+    manual = filters.BooleanFilter()
+    created_after = filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
+    created_before = filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+    unit = filters.NumberFilter(
+        method="filter_unit", label="Escalations of work led inside this unit's subtree"
+    )
+
+    class Meta:
+        model = Escalation
+        fields = []
+
+    def filter_unit(self, queryset, name, value):
+        path = Unit.objects.filter(pk=value).values_list("path", flat=True).first()
+        if path is None:
+            return queryset.none()
+        return queryset.filter(lead_unit__path__startswith=path)
+
+
+class OutboxFilter(filters.FilterSet):
+    state = filters.MultipleChoiceFilter(choices=MessageState.choices)
+
+    class Meta:
+        model = OutboundMessage
+        fields = []

@@ -1,0 +1,94 @@
+from rest_framework import serializers
+
+from responsibility.models import User
+from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
+
+from .models import MANUAL_LEVELS, Escalation, EscalationRule, OutboundMessage
+
+
+class EscalationSerializer(serializers.ModelSerializer):
+    task_title = serializers.CharField(source="task.title")
+    lead_unit = UnitRefSerializer()
+    responsible_person = PersonRefSerializer(allow_null=True)
+    actor = PersonRefSerializer(allow_null=True)
+    people = PersonRefSerializer(many=True)
+
+    class Meta:
+        model = Escalation
+        fields = [
+            "id",
+            "task",
+            "task_title",
+            "level",
+            "due_date",
+            "lead_unit",
+            "responsible_person",
+            "manual",
+            "reason",
+            "actor",
+            "people",
+            "created_at",
+            "notified_at",
+        ]
+
+
+class ManualEscalationInput(serializers.Serializer):
+    level = serializers.ChoiceField(choices=[(level, level.label) for level in MANUAL_LEVELS])
+    reason = serializers.CharField(max_length=5000)
+    people = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), many=True, required=False)
+
+
+class EscalationRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EscalationRule
+        fields = [
+            "id",
+            "campaign",
+            "level",
+            "offset_working_days",
+            "notify_responsible",
+            "notify_unit_head",
+            "notify_issuer",
+            "notify_supervision_office",
+            "notify_lead_leader",
+            "notify_unit_above",
+        ]
+
+
+class OutboundMessageSerializer(serializers.ModelSerializer):
+    recipient_user = PersonRefSerializer(allow_null=True)
+    recipient_unit = UnitRefSerializer(allow_null=True)
+
+    class Meta:
+        model = OutboundMessage
+        fields = [
+            "id",
+            "kind",
+            "recipient_user",
+            "recipient_unit",
+            "to_address",
+            "subject",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "message_id",
+            "created_at",
+            "sent_at",
+        ]
+
+
+class PeriodSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(allow_null=True)
+    lead_unit = UnitRefSerializer(allow_null=True)
+    responsible_person = PersonRefSerializer(allow_null=True)
+    units = serializers.ListField(child=serializers.DictField())
+
+
+class TraceSerializer(serializers.Serializer):
+    task = serializers.IntegerField()
+    periods = PeriodSerializer(many=True)
+    overdue_since = serializers.DateField(allow_null=True)
+    responsible_when_overdue = PeriodSerializer(allow_null=True)
+    escalations = EscalationSerializer(many=True)
