@@ -30,6 +30,8 @@ AUTOMATIC_LEVELS = (Level.REMINDER, Level.OVERDUE, Level.LISTED, Level.CRITICISM
 DECIDED_LEVELS = (Level.ADMONISHMENT, Level.ACCOUNTABILITY)
 # What the office may record by hand: a reminder now, a listing, a talk, accountability.
 MANUAL_LEVELS = (Level.REMINDER, Level.LISTED, *DECIDED_LEVELS)
+AUTOMATIC_LEVEL_CHOICES = [(level.value, level.label) for level in AUTOMATIC_LEVELS]
+MANUAL_LEVEL_CHOICES = [(level.value, level.label) for level in MANUAL_LEVELS]
 
 
 class EscalationRule(models.Model):
@@ -43,7 +45,7 @@ class EscalationRule(models.Model):
     campaign = models.ForeignKey(
         "tasks.Campaign", null=True, blank=True, on_delete=models.CASCADE, related_name="escalation_rules"
     )
-    level = models.CharField(_("级别"), max_length=16, choices=[(lv, lv.label) for lv in AUTOMATIC_LEVELS])
+    level = models.CharField(_("级别"), max_length=16, choices=AUTOMATIC_LEVEL_CHOICES)
     offset_working_days = models.SmallIntegerField(
         _("相对完成时限的工作日数"),
         null=True,

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from responsibility.models import User
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
 
-from .models import MANUAL_LEVELS, Escalation, EscalationRule, OutboundMessage
+from .models import MANUAL_LEVEL_CHOICES, Escalation, EscalationRule, OutboundMessage
 
 
 class EscalationSerializer(serializers.ModelSerializer):
@@ -33,7 +33,7 @@ class EscalationSerializer(serializers.ModelSerializer):
 
 
 class ManualEscalationInput(serializers.Serializer):
-    level = serializers.ChoiceField(choices=[(level, level.label) for level in MANUAL_LEVELS])
+    level = serializers.ChoiceField(choices=MANUAL_LEVEL_CHOICES)
     reason = serializers.CharField(max_length=5000)
     people = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), many=True, required=False)
 

@@ -3,10 +3,11 @@ caller cannot see is missing everywhere (404), never forbidden (403)."""
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from core.errors import NotFound
+from notifications.models import Escalation
 from responsibility.models import User
 from responsibility.selectors import access_for_user, unit_subtree_ids
 
@@ -44,8 +45,16 @@ def task_visibility_q(user: User) -> Q:
 
 
 def task_list_for_user(user: User) -> QuerySet[Task]:
+    # The highest escalation rung reached against the current due date: an approved
+    # extension starts the ladder again.
+    escalation_rank = (
+        Escalation.objects.filter(task=OuterRef("pk"), due_date=OuterRef("due_date"))
+        .order_by("-rank")
+        .values("rank")[:1]
+    )
     return (
         Task.objects.filter(task_visibility_q(user))
+        .annotate(escalation_rank=Subquery(escalation_rank))
         .select_related("campaign", "issuing_unit", "lead_unit", "lead_leader", "responsible_person")
         .prefetch_related(
             Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit").order_by("pk")),

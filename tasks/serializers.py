@@ -6,6 +6,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from notifications.models import Level
 from responsibility.models import Responsibility, Unit, User
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
 
@@ -100,6 +101,7 @@ class TaskSerializer(serializers.ModelSerializer):
     indicators = IndicatorSerializer(many=True)
     overdue = serializers.SerializerMethodField()
     light = serializers.SerializerMethodField()
+    escalation = serializers.SerializerMethodField()
 
     class Meta:
         model = Task
@@ -123,6 +125,7 @@ class TaskSerializer(serializers.ModelSerializer):
             "original_due_date",
             "overdue",
             "light",
+            "escalation",
             "reopen_count",
             "indicators",
             "assigned_at",
@@ -150,6 +153,12 @@ class TaskSerializer(serializers.ModelSerializer):
     def get_light(self, task: Task) -> str | None:
         limit = self.context["yellow_limits"](task.campaign.yellow_working_days)
         return task_light(task, self.context["today"], limit)
+
+    @extend_schema_field(serializers.ChoiceField(choices=Level.choices, allow_null=True))
+    def get_escalation(self, task: Task) -> str | None:
+        """The highest rung reached against the current due date (see task_list_for_user)."""
+        rank = getattr(task, "escalation_rank", None)
+        return Level.values[rank - 1] if rank else None
 
 
 class TaskDetailSerializer(TaskSerializer):

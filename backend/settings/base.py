@@ -132,6 +132,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UnitKindEnum": "responsibility.models.UnitKind",
         "TaskKindEnum": "tasks.models.TaskKind",
+        "EscalationLevelEnum": "notifications.models.Level",
+        "AutomaticLevelEnum": "notifications.models.AUTOMATIC_LEVEL_CHOICES",
+        "ManualLevelEnum": "notifications.models.MANUAL_LEVEL_CHOICES",
         "TaskStateEnum": "tasks.models.TaskState",
         "ExtensionStateEnum": "tasks.models.ExtensionState",
         "CalendarDayKindEnum": "tasks.models.CalendarDayKind",

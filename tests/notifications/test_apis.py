@@ -142,3 +142,11 @@ def test_rules_are_read_by_everyone_and_changed_by_the_office(api, world):
     )
     assert changed.status_code == 200
     assert changed.json()["offset_working_days"] == 5
+
+
+def test_a_task_shows_the_highest_rung_it_reached_against_its_current_due_date(api, late_task):
+    with time_machine.travel(AUTUMN, tick=False):
+        detail = api.as_user("yi_supervisor").get(f"/api/v1/tasks/{late_task.pk}/").json()
+        listed = api.as_user("yi_supervisor").get("/api/v1/tasks/").json()["results"]
+    assert detail["escalation"] == "listed"
+    assert [t["escalation"] for t in listed if t["id"] == late_task.pk] == ["listed"]

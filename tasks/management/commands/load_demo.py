@@ -1,0 +1,78 @@
+import unicodedata
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from tasks.demo import demo_data_exists, demo_load
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+class Command(BaseCommand):
+    help = (
+        'Load the demo: Jinzhou\'s 精准脱贫"百日攻坚行动" with its units, people, tasks and '
+        "API tokens, dated around today. Prints the demo users and their password."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset", action="store_true", help="Flush the whole database first (deletes ALL data)."
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Load even though DEBUG is off (the demo password is public).",
+        )
+
+    def handle(self, *args, reset: bool, force: bool, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "Refusing to load the demo with DEBUG off: every demo user shares a public password. "
+                "Use the local settings (DJANGO_SETTINGS_MODULE=backend.settings.local) or pass --force."
+            )
+        if reset:
+            call_command("flush", interactive=False, verbosity=0)
+        elif demo_data_exists():
+            raise CommandError(
+                "The database already holds units, people or campaigns; the demo loads only into an "
+                "empty database. Pass --reset to flush ALL data first."
+            )
+        demo = demo_load()
+        self.print_users(demo)
+
+    def print_users(self, demo) -> None:
+        header = ("username", "name", "unit", "role", "token")
+        rows = []
+        for user in demo.users:
+            posts = user.posts or [("—", "系统管理员")]
+            for n, (unit, role) in enumerate(posts):
+                first = n == 0
+                rows.append(
+                    (
+                        user.username if first else "",
+                        user.full_name if first else "",
+                        unit,
+                        role,
+                        user.token if first else "",
+                    )
+                )
+        widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
+        for row in [header, tuple("-" * w for w in widths), *rows]:
+            self.stdout.write("  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        self.stdout.write("")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded {demo.campaign.name}: {len(demo.users)} users, password for all: {demo.password}"
+            )
+        )
+        self.stdout.write(
+            "Get a token with POST /api/v1/auth/token/ (username, password), or use one above: "
+            "curl -H 'Authorization: Token <token>' http://127.0.0.1:8000/api/v1/tasks/?light=red"
+        )
