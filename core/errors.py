@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -101,8 +102,12 @@ def exception_handler(exc, context):
             status=status.HTTP_403_FORBIDDEN,
         )
     if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        if not isinstance(fields, dict):
+            # A message raised outside a serializer belongs to no one field.
+            fields = {api_settings.NON_FIELD_ERRORS_KEY: fields}
         return Response(
-            error_body("invalid", _("提交的数据有误。"), _flatten(exc.detail)),
+            error_body("invalid", _("提交的数据有误。"), fields),
             status=status.HTTP_400_BAD_REQUEST,
         )
     response = drf_exception_handler(exc, context)

@@ -71,6 +71,9 @@ def idempotency_begin(request) -> IdempotencyRecord | None:
 
 def idempotency_finish(record: IdempotencyRecord, response) -> None:
     if response.status_code >= 500:
+        # A failed request keeps nothing, its key included: a retry must run again
+        # rather than meet an unfinished record and be refused as still in progress.
+        transaction.set_rollback(True)
         return
     if hasattr(response, "render") and not response.is_rendered:
         response.render()

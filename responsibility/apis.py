@@ -69,7 +69,9 @@ class PersonViewSet(ModelViewSet):
         password = serializer.validated_data.pop("password", None)
         if password:
             try:
-                validate_password(password, user)
+                # A new person is validated as the unsaved user, so a password close to
+                # the username is refused at creation as it is on a change.
+                validate_password(password, user or User(**serializer.validated_data))
             except DjangoValidationError as error:
                 raise serializers.ValidationError({"password": list(error.messages)}) from None
         return password

@@ -3,6 +3,9 @@
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import InvalidInput
 
 from .models import Membership, Unit, User, path_segment
 
@@ -48,7 +51,8 @@ def unit_update(*, unit: Unit, **fields) -> Unit:
 def unit_move(*, unit: Unit, parent: Unit | None) -> Unit:
     """Re-hang a unit and its whole subtree with one UPDATE of the paths."""
     if parent is not None and parent.path.startswith(unit.path):
-        raise ValueError("A unit cannot be moved below itself.")
+        message = _("单位不能移动到自己或自己的下级之下。")
+        raise InvalidInput(message, code="unit_below_itself", fields={"parent": [message]})
     old_path = unit.path
     new_path = (parent.path if parent else "") + path_segment(unit.pk)
     depth_change = (parent.depth + 1 if parent else 0) - unit.depth
@@ -70,6 +74,8 @@ def user_create(
     title: str = "",
     phone: str = "",
     is_staff: bool = False,
+    is_active: bool = True,
+    reminder_opt_out: bool = False,
 ) -> User:
     user = User(
         username=username,
@@ -78,6 +84,8 @@ def user_create(
         title=title,
         phone=phone,
         is_staff=is_staff,
+        is_active=is_active,
+        reminder_opt_out=reminder_opt_out,
     )
     if password:
         user.set_password(password)

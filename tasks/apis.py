@@ -106,7 +106,8 @@ class TaskListApi(ListApi):
 class TaskDetailApi(ApiView):
     @extend_schema(responses={200: TaskDetailSerializer, **READ_ERRORS})
     def get(self, request, pk):
-        return task_detail_response(request, selectors.task_get_for_user(request.user, pk))
+        task = selectors.task_get_for_user(request.user, pk)
+        return Response(TaskDetailSerializer(task, context=light_context(request)).data)
 
     @extend_schema(request=TaskUpdateInput, responses={200: TaskDetailSerializer, **WRITE_ERRORS})
     def patch(self, request, pk):

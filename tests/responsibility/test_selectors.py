@@ -1,0 +1,142 @@
+"""Reads of the tree and what each person's memberships reach."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from responsibility.models import Role, Unit, UnitKind, subtree_q
+from responsibility.selectors import access_for_user, parent_path, unit_list, unit_subtree_ids, user_list
+from responsibility.services import membership_create, unit_create
+
+pytestmark = pytest.mark.django_db
+
+YI_SUBTREE = {"义县", "县委督查室", "七里河镇", "大榆树堡村", "王家屯村"}
+
+
+@pytest.mark.parametrize(
+    ("root", "expected"),
+    [
+        (
+            "锦州市",
+            {"锦州市", "市委督查室", "市住建委", "黑山县", "芳山镇", "新立屯村"} | YI_SUBTREE,
+        ),
+        ("义县", YI_SUBTREE),
+        ("七里河镇", {"七里河镇", "大榆树堡村", "王家屯村"}),
+        ("新立屯村", {"新立屯村"}),
+    ],
+)
+def test_a_subtree_at_any_depth_is_one_query(world, django_assert_num_queries, root, expected):
+    within = world.unit(root)
+    with django_assert_num_queries(1):
+        names = {unit.name for unit in unit_list(within=within)}
+    assert names == expected
+
+
+def test_a_deep_subtree_is_still_one_query(world, django_assert_num_queries):
+    parent = world.unit("王家屯村")
+    for level in range(8):
+        parent = unit_create(name=f"第{level + 1}村民小组", kind=UnitKind.DEPARTMENT, parent=parent)
+    assert parent.depth == 11
+    with django_assert_num_queries(1):
+        assert len(list(unit_list(within=world.unit("义县")))) == len(YI_SUBTREE) + 8
+
+
+def test_another_root_stays_out_of_the_subtree(world):
+    city = world.unit("锦州市")
+    other = unit_create(name="葫芦岛市", kind=UnitKind.CITY)
+    assert other not in unit_list(within=city)
+    assert list(unit_list(within=other)) == [other]
+
+
+def test_unit_list_by_kind(world):
+    assert {u.name for u in unit_list(kind=UnitKind.VILLAGE)} == {"大榆树堡村", "王家屯村", "新立屯村"}
+    assert {u.name for u in unit_list(within=world.unit("义县"), kind=UnitKind.SUPERVISION_OFFICE)} == {
+        "县委督查室"
+    }
+
+
+def test_unit_subtree_ids_is_a_subquery_of_several_roots(world, django_assert_num_queries):
+    roots = [world.unit("七里河镇").path, world.unit("芳山镇").path]
+    with django_assert_num_queries(1):
+        names = set(Unit.objects.filter(pk__in=unit_subtree_ids(roots)).values_list("name", flat=True))
+    assert names == {"七里河镇", "大榆树堡村", "王家屯村", "芳山镇", "新立屯村"}
+    assert not Unit.objects.filter(subtree_q([])).exists()
+
+
+def test_parent_path(world):
+    county, town = world.unit("义县"), world.unit("七里河镇")
+    assert parent_path(town.path) == county.path
+    root = world.unit("锦州市").path
+    assert parent_path(root) == root
+
+
+@pytest.mark.parametrize(
+    ("username", "visible_root", "supervised"),
+    [
+        ("yi_member", "义县", False),
+        ("yi_head", "义县", False),
+        ("village_a_head", "大榆树堡村", False),
+        ("housing_member", "市住建委", False),
+        # A supervision office supervises the level it belongs to, not only itself.
+        ("yi_supervisor", "义县", True),
+        ("city_supervisor", "锦州市", True),
+    ],
+)
+def test_access_for_user_per_role(world, username, visible_root, supervised):
+    access = access_for_user(world.person(username))
+    root = world.unit(visible_root)
+    assert access.visible_paths == (root.path,)
+    assert access.supervised_paths == ((root.path,) if supervised else ())
+    assert not access.is_admin
+    assert access.supervises(world.unit("大榆树堡村")) is (supervised and visible_root in {"义县", "锦州市"})
+    visible = {u.name for u in Unit.objects.filter(pk__in=unit_subtree_ids(access.visible_paths))}
+    assert visible == {u.name for u in unit_list(within=root)}
+
+
+def test_heads_and_members_act_only_where_they_hold_the_role(world):
+    head = access_for_user(world.person("yi_head"))
+    member = access_for_user(world.person("yi_member"))
+    county, town = world.unit("义县"), world.unit("七里河镇")
+    assert head.is_head_of(county.pk) and not head.is_head_of(town.pk)
+    assert head.head_unit_ids == [county.pk]
+    assert member.is_member_of_any([town.pk, county.pk]) and not member.is_head_of(county.pk)
+    assert not member.is_member_of_any([town.pk])
+    assert member.head_unit_ids == []
+
+
+def test_a_leader_reaches_nothing_by_membership(world):
+    access = access_for_user(world.person("leader"))
+    assert access.roles == {}
+    assert access.visible_paths == access.supervised_paths == ()
+    assert not access.supervises(world.unit("锦州市"))
+
+
+def test_the_superuser_is_admin(world):
+    assert access_for_user(world.person("admin")).is_admin
+    assert not access_for_user(world.person("city_head")).is_admin
+
+
+def test_anonymous_reaches_nothing(db):
+    access = access_for_user(AnonymousUser())
+    assert (access.user_id, access.visible_paths, access.is_admin) == (None, (), False)
+
+
+def test_several_memberships_are_loaded_in_one_query_and_cached(world, django_assert_num_queries):
+    user = world.person("yi_member")
+    membership_create(user=user, unit=world.unit("芳山镇"), role=Role.HEAD)
+    membership_create(user=user, unit=world.unit("市委督查室"), role=Role.SUPERVISOR)
+    user = world.person("yi_member")
+    with django_assert_num_queries(1):
+        access = access_for_user(user)
+    with django_assert_num_queries(0):
+        assert access_for_user(user) is access
+    assert set(access.visible_paths) == {
+        world.unit("义县").path,
+        world.unit("芳山镇").path,
+        world.unit("锦州市").path,
+    }
+    assert access.supervised_paths == (world.unit("锦州市").path,)
+    assert access.head_unit_ids == [world.unit("芳山镇").pk]
+
+
+def test_user_list_is_ordered(world):
+    assert [u.username for u in user_list()][:3] == ["city_head", "city_supervisor", "housing_head"]
