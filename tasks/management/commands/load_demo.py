@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from notifications.services import sweep_run
 from tasks.demo import demo_data_exists, demo_load
 
 
@@ -46,6 +47,13 @@ class Command(BaseCommand):
             )
         demo = demo_load()
         self.print_users(demo)
+        # Today's sweep, so the demo shows escalations and the outbox (e-mail goes to the
+        # folder of the embedded default unless EMAIL_HOST is set).
+        swept = sweep_run()
+        self.stdout.write(
+            f"Escalation sweep: {swept['recorded']} escalations recorded, "
+            f"{swept['messages']} digests composed."
+        )
 
     def print_users(self, demo) -> None:
         header = ("username", "name", "unit", "role", "token")
