@@ -87,7 +87,8 @@ def _insert_reached(tasks_q: Q, rung: Rung, today: datetime.date, calendar, swee
     now = timezone.now()
     selected = (
         Task.objects.filter(tasks_q, reached_q(rung, today, calendar), state__in=OPEN_STATES)
-        .order_by()
+        # One order for every sweep: two sweeps inserting the same rows cannot deadlock.
+        .order_by("pk")
         .annotate(
             e_level=Value(rung.level),
             e_rank=Value(rung.rank),
@@ -421,8 +422,15 @@ def outbox_deliver(*, message: OutboundMessage, connection_=None) -> str:
     """Send one claimed message. A refusal (5xx) fails it for good; anything else is
     retried later with a doubling delay, up to the configured number of attempts."""
     try:
+        if connection_ is not None:
+            # The caller's connection is opened by its first message and kept for the rest,
+            # so that a server that is down is a failed attempt of each message.
+            connection_.open()
         _email(message, connection_ or get_connection()).send()
     except (smtplib.SMTPException, OSError) as error:
+        if connection_ is not None:
+            # The session may be dead (the server hung up); the next message opens a new one.
+            connection_.close()
         permanent = _permanent(error)
         give_up = permanent or message.attempts >= settings.DUBAN["OUTBOX_MAX_ATTEMPTS"]
         delay = settings.DUBAN["OUTBOX_BACKOFF_SECONDS"] * 2 ** max(message.attempts - 1, 0)
@@ -453,11 +461,16 @@ def outbox_due_ids(*, limit: int = 500) -> list[int]:
 def outbox_flush(*, limit: int = 500) -> dict[str, int]:
     """Send every due message over one SMTP connection; returns counts by outcome."""
     outcomes: dict[str, int] = defaultdict(int)
-    with get_connection() as smtp:
+    # Not opened here: a server that is down must not fail the flush before any message
+    # has counted the attempt, or nothing would back off and nothing would ever fail.
+    smtp = get_connection()
+    try:
         for message_id in outbox_due_ids(limit=limit):
             message = outbox_claim(message_id=message_id)
             if message is not None:
                 outcomes[outbox_deliver(message=message, connection_=smtp)] += 1
+    finally:
+        smtp.close()
     return dict(outcomes)
 
 

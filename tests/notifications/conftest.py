@@ -1,5 +1,6 @@
 """A real SMTP server on localhost (aiosmtpd) that keeps what it accepts."""
 
+import datetime
 import email
 import email.policy
 import socket
@@ -7,6 +8,10 @@ import threading
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from responsibility.models import Unit, User
+from tasks.models import Task
+from tasks.services import task_create
 
 
 class Mailbox:
@@ -70,3 +75,40 @@ def smtp(settings):
     settings.EMAIL_TIMEOUT = 5
     yield server
     server.stop()
+
+
+SWEEP_DAY = datetime.date(2025, 9, 30)
+
+
+@pytest.fixture
+def overdue_tasks(world) -> dict[str, Task]:
+    """Four tasks in three subtrees, all due Monday 29 September 2025 and so overdue when
+    swept on ``SWEEP_DAY``; every person and unit of the world has an e-mail address."""
+    for user in User.objects.all():
+        User.objects.filter(pk=user.pk).update(email=f"{user.username}@jz.example.cn")
+    for unit in Unit.objects.all():
+        Unit.objects.filter(pk=unit.pk).update(email=f"unit{unit.pk}@jz.example.cn")
+    due = datetime.date(2025, 9, 29)
+
+    def make(
+        title: str, issuer: str, issuing_unit: str, lead_unit: str, responsible: str | None = None
+    ) -> Task:
+        return task_create(
+            actor=world.person(issuer),
+            campaign=world.campaign,
+            title=title,
+            issuing_unit=world.unit(issuing_unit),
+            lead_unit=world.unit(lead_unit),
+            responsible_person=world.person(responsible) if responsible else None,
+            due_date=due,
+            assign=True,
+        )
+
+    return {
+        "houses": make(
+            "大榆树堡村危房改造入户核查", "qilihe_head", "七里河镇", "大榆树堡村", "village_a_head"
+        ),
+        "water": make("王家屯村饮水安全", "qilihe_head", "七里河镇", "王家屯村"),
+        "roads": make("新立屯村通村公路", "heishan_head", "黑山县", "新立屯村"),
+        "permits": make("农房建设审批清单", "city_head", "锦州市", "市住建委"),
+    }
