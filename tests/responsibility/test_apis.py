@@ -11,21 +11,9 @@ from responsibility.apis import TokenApi
 from responsibility.models import Membership, Responsibility, Role, Unit, User
 from responsibility.selectors import access_for_user
 from tests.conftest import PASSWORD
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
-
-ERROR_KEYS = {"code", "message", "fields"}
-
-
-def assert_error(response, status_code: int, code: str, *, fields: set[str] | None = None) -> dict:
-    assert response.status_code == status_code, response.content
-    body = response.json()
-    assert set(body) <= ERROR_KEYS
-    assert body["code"] == code
-    assert isinstance(body["message"], str) and body["message"]
-    if fields is not None:
-        assert set(body["fields"]) == fields, body
-    return body
 
 
 @pytest.fixture

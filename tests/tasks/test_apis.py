@@ -30,11 +30,11 @@ from tasks.models import (
     TaskState,
 )
 from tasks.services import IndicatorSpec, StepSpec, extension_request_create, task_transition
+from tests.helpers import assert_error as shared_assert_error
 
 pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date(2018, 10, 8)
-ERROR_KEYS = {"code", "message", "fields"}
 
 
 @pytest.fixture(autouse=True)
@@ -57,16 +57,7 @@ def media_root(settings, tmp_path):
 
 
 def assert_error(response, status_code: int, code: str, *, fields: set[str] | None = None) -> dict:
-    assert response.status_code == status_code, response.content
-    body = response.json()
-    assert set(body) <= ERROR_KEYS
-    assert body["code"] == code
-    assert isinstance(body["message"], str) and body["message"]
-    if fields is not None:
-        assert set(body["fields"]) == fields, body
-    else:
-        assert "fields" not in body, body
-    return body
+    return shared_assert_error(response, status_code, code, fields=fields, strict=True)
 
 
 def tiny_png() -> bytes:
