@@ -199,6 +199,9 @@ class OutboundMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     escalations = models.ManyToManyField(Escalation, blank=True, related_name="messages")
+    # A file in the default storage sent along, such as a bulletin's PDF.
+    attachment_path = models.CharField(max_length=255, blank=True)
+    attachment_name = models.CharField(max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("发件箱")

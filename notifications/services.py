@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import DateTimeField, F, Q, Value
@@ -379,6 +380,50 @@ def _message(recipient, address, chain, items, today, state) -> OutboundMessage:
     )
 
 
+def outbox_store(
+    *,
+    kind: str,
+    units: list[Unit],
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    attachment_path: str = "",
+    attachment_name: str = "",
+) -> list[OutboundMessage]:
+    """Store one message per distinct unit address (a unit without one is kept visibly as
+    ``no_address``) and have the outbox send them after the transaction commits."""
+    now = timezone.now()
+    messages, addresses = [], set()
+    for unit in units:
+        address = (unit.email or "").strip().lower()
+        if address and address in addresses:
+            continue
+        addresses.add(address)
+        messages.append(
+            OutboundMessage(
+                kind=kind,
+                recipient_unit=unit,
+                to_address=address,
+                subject=subject,
+                body_text=body_text,
+                body_html=body_html,
+                attachment_path=attachment_path,
+                attachment_name=attachment_name,
+                state=MessageState.PENDING if address else MessageState.NO_ADDRESS,
+                next_attempt_at=now if address else None,
+            )
+        )
+    OutboundMessage.objects.bulk_create(messages)
+    transaction.on_commit(_schedule_flush)
+    return messages
+
+
+def _schedule_flush() -> None:
+    from .jobs import outbox_flush
+
+    outbox_flush.delay()
+
+
 # ---- 3. deliver -----------------------------------------------------------------------
 
 
@@ -408,6 +453,9 @@ def _email(message: OutboundMessage, connection_) -> EmailMultiAlternatives:
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
+    if message.attachment_path:
+        with default_storage.open(message.attachment_path, "rb") as attachment:
+            email.attach(message.attachment_name, attachment.read(), "application/pdf")
     return email
 
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "responsibility",
     "tasks",
     "notifications",
+    "bulletins",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,7 @@ SPECTACULAR_SETTINGS = {
         "UnitKindEnum": "responsibility.models.UnitKind",
         "TaskKindEnum": "tasks.models.TaskKind",
         "EscalationLevelEnum": "notifications.models.Level",
+        "BulletinKindEnum": "bulletins.models.BulletinKind",
         "AutomaticLevelEnum": "notifications.models.AUTOMATIC_LEVEL_CHOICES",
         "ManualLevelEnum": "notifications.models.MANUAL_LEVEL_CHOICES",
         "TaskStateEnum": "tasks.models.TaskState",
@@ -182,7 +184,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DUBAN_LOG_LEVEL", "INFO")},
     # Django's own console handler would print every request line a second time.
-    "loggers": {"django": {"handlers": ["console"], "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "propagate": False},
+        # WeasyPrint reports every layout step at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 DUBAN = {

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from bulletins.demo import demo_bulletin
+from bulletins.models import Bulletin
 from notifications.services import sweep_run
 from tasks.demo import demo_data_exists, demo_load
 
@@ -54,6 +56,9 @@ class Command(BaseCommand):
             f"Escalation sweep: {swept['recorded']} escalations recorded, "
             f"{swept['messages']} digests composed."
         )
+        bulletin = Bulletin.objects.get(pk=demo_bulletin(demo.campaign).pk)
+        where = bulletin.pdf.path if bulletin.pdf else "(rendered by the Celery worker)"
+        self.stdout.write(f"Bulletin {bulletin}: {where}")
 
     def print_users(self, demo) -> None:
         header = ("username", "name", "unit", "role", "token")

@@ -1,0 +1,99 @@
+"""Bulletins over HTTP: draft, preview the figures, edit, publish, withdraw, download."""
+
+from django.http import FileResponse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from core.apis import ApiView, ListApi
+from core.errors import Conflict
+from core.schema import READ_ERRORS, WRITE_ERRORS
+
+from . import selectors, services
+from .models import Bulletin
+from .serializers import BulletinInput, BulletinSerializer, BulletinUpdateInput, WithdrawInput
+
+
+def _answer(request, bulletin: Bulletin, status_code=status.HTTP_200_OK) -> Response:
+    bulletin = selectors.bulletin_get_for_user(request.user, bulletin.pk)
+    return Response(BulletinSerializer(bulletin).data, status=status_code)
+
+
+class BulletinListApi(ListApi):
+    serializer_class = BulletinSerializer
+    filterset_fields = ["issuer", "year", "kind", "state"]
+
+    def get_queryset(self):
+        return selectors.bulletin_list_for_user(self.request.user)
+
+    @extend_schema(responses={200: BulletinSerializer(many=True), **READ_ERRORS})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=BulletinInput, responses={201: BulletinSerializer, **WRITE_ERRORS})
+    def post(self, request):
+        data = BulletinInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        bulletin = services.bulletin_create(actor=request.user, **data.validated_data)
+        return _answer(request, bulletin, status.HTTP_201_CREATED)
+
+
+class BulletinDetailApi(ApiView):
+    @extend_schema(responses={200: BulletinSerializer, **READ_ERRORS})
+    def get(self, request, pk):
+        return Response(BulletinSerializer(selectors.bulletin_get_for_user(request.user, pk)).data)
+
+    @extend_schema(request=BulletinUpdateInput, responses={200: BulletinSerializer, **WRITE_ERRORS})
+    def patch(self, request, pk):
+        bulletin = selectors.bulletin_get_for_user(request.user, pk)
+        data = BulletinUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        bulletin = services.bulletin_update(bulletin=bulletin, actor=request.user, **data.validated_data)
+        return _answer(request, bulletin)
+
+
+class BulletinFiguresApi(ApiView):
+    """The figures as JSON: live for a draft, frozen for a published bulletin."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **READ_ERRORS})
+    def get(self, request, pk):
+        return Response(services.bulletin_figures(selectors.bulletin_get_for_user(request.user, pk)))
+
+
+class BulletinPublishApi(ApiView):
+    @extend_schema(request=None, responses={200: BulletinSerializer, **WRITE_ERRORS})
+    def post(self, request, pk):
+        bulletin = selectors.bulletin_get_for_user(request.user, pk)
+        return _answer(request, services.bulletin_publish(bulletin=bulletin, actor=request.user))
+
+
+class BulletinWithdrawApi(ApiView):
+    @extend_schema(request=WithdrawInput, responses={200: BulletinSerializer, **WRITE_ERRORS})
+    def post(self, request, pk):
+        bulletin = selectors.bulletin_get_for_user(request.user, pk)
+        data = WithdrawInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        bulletin = services.bulletin_withdraw(bulletin=bulletin, actor=request.user, **data.validated_data)
+        return _answer(request, bulletin)
+
+
+class BulletinPdfApi(ApiView):
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(response=OpenApiTypes.BINARY, description="The bulletin as PDF."),
+            **READ_ERRORS,
+            409: WRITE_ERRORS[409],
+        }
+    )
+    def get(self, request, pk):
+        bulletin = selectors.bulletin_get_for_user(request.user, pk)
+        if not bulletin.pdf:
+            raise Conflict(_("通报尚未印发或正在生成 PDF，请稍后再试。"), code="pdf_not_ready")
+        filename = f"{bulletin.get_kind_display()}{bulletin.year}年第{bulletin.number}期.pdf"
+        response = FileResponse(
+            bulletin.pdf.open("rb"), content_type="application/pdf", as_attachment=True, filename=filename
+        )
+        response["X-Checksum-SHA256"] = bulletin.pdf_sha256
+        return response

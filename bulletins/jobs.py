@@ -1,0 +1,11 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3, soft_time_limit=600
+)
+def bulletin_render(bulletin_id: int) -> None:
+    """Render a published bulletin's PDF and mail it (safe to run again)."""
+    services.bulletin_render(bulletin_id=bulletin_id)

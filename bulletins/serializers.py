@@ -1,0 +1,77 @@
+from rest_framework import serializers
+
+from responsibility.models import Unit
+from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
+from tasks.models import Campaign
+
+from .models import Bulletin, BulletinKind
+
+
+class BulletinSerializer(serializers.ModelSerializer):
+    issuer = UnitRefSerializer()
+    main_recipients = UnitRefSerializer(many=True)
+    copy_to = UnitRefSerializer(many=True)
+    created_by = PersonRefSerializer()
+    published_by = PersonRefSerializer(allow_null=True)
+    pdf_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Bulletin
+        fields = [
+            "id",
+            "issuer",
+            "kind",
+            "year",
+            "number",
+            "title",
+            "campaign",
+            "period_start",
+            "period_end",
+            "issued_on",
+            "distribution_scope",
+            "main_recipients",
+            "copy_to",
+            "printed_on",
+            "intro",
+            "closing",
+            "state",
+            "pdf_url",
+            "pdf_sha256",
+            "withdrawn_reason",
+            "created_by",
+            "published_by",
+            "created_at",
+            "published_at",
+            "withdrawn_at",
+        ]
+
+    def get_pdf_url(self, bulletin: Bulletin) -> str | None:
+        return f"/api/v1/bulletins/{bulletin.pk}/pdf/" if bulletin.pdf else None
+
+
+class BulletinInput(serializers.Serializer):
+    issuer = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    kind = serializers.ChoiceField(choices=BulletinKind.choices, required=False)
+    title = serializers.CharField(max_length=200)
+    campaign = serializers.PrimaryKeyRelatedField(
+        queryset=Campaign.objects.all(), required=False, allow_null=True
+    )
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    issued_on = serializers.DateField(required=False)
+    distribution_scope = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    main_recipients = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(), many=True, required=False
+    )
+    copy_to = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
+    printed_on = serializers.DateField(required=False, allow_null=True)
+    intro = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    closing = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+
+
+class BulletinUpdateInput(BulletinInput):
+    issuer = None
+
+
+class WithdrawInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000)

@@ -1,0 +1,205 @@
+"""Writes of bulletins: drafting, editing, publishing (freeze, render, mail), withdrawing."""
+
+import datetime
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import can_proceed
+
+from core.errors import Forbidden, InvalidInput, InvalidTransition
+from notifications.services import outbox_store
+from responsibility.models import Role, Unit, User
+from responsibility.selectors import access_for_user
+
+from . import figures as content
+from .models import Bulletin, BulletinCounter, BulletinState
+from .render import bulletin_html, render_pdf, sha256
+
+EDITABLE = {
+    "title",
+    "kind",
+    "campaign",
+    "period_start",
+    "period_end",
+    "issued_on",
+    "distribution_scope",
+    "printed_on",
+    "intro",
+    "closing",
+}
+
+
+STATE_REFUSED = _("通报当前状态不允许此操作。")
+
+
+def may_edit(actor: User, issuer: Unit) -> bool:
+    access = access_for_user(actor)
+    return access.is_admin or access.has_role(issuer.pk, Role.HEAD, Role.SUPERVISOR)
+
+
+def _ensure_may_edit(actor: User, issuer: Unit) -> None:
+    if not may_edit(actor, issuer):
+        raise Forbidden(_("只有发文单位可以编辑通报。"))
+
+
+def _ensure_period(start: datetime.date, end: datetime.date) -> None:
+    if end < start:
+        message = _("统计截止日不能早于起始日。")
+        raise InvalidInput(message, code="period_reversed", fields={"period_end": [message]})
+
+
+def _next_number(issuer: Unit, year: int) -> int:
+    """Take the issuer's next number for the year; the counter row is locked until the
+    caller's transaction ends, so concurrent drafts queue here and numbers stay gapless."""
+    try:
+        with transaction.atomic():
+            BulletinCounter.objects.get_or_create(issuer=issuer, year=year)
+    except IntegrityError:
+        pass  # created by a concurrent caller
+    counter = BulletinCounter.objects.select_for_update().get(issuer=issuer, year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return counter.last_number
+
+
+@transaction.atomic
+def bulletin_create(
+    *,
+    actor: User,
+    issuer: Unit,
+    title: str,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    issued_on: datetime.date | None = None,
+    main_recipients: list[Unit] = (),
+    copy_to: list[Unit] = (),
+    **fields,
+) -> Bulletin:
+    """A draft bulletin with the issuer's next number for the year it is dated."""
+    _ensure_may_edit(actor, issuer)
+    _ensure_period(period_start, period_end)
+    issued_on = issued_on or timezone.localdate()
+    unknown = set(fields) - EDITABLE
+    if unknown:
+        raise InvalidInput(
+            _("字段不可修改：%(name)s。") % {"name": ", ".join(sorted(unknown))}, code="field_locked"
+        )
+    bulletin = Bulletin.objects.create(
+        issuer=issuer,
+        year=issued_on.year,
+        number=_next_number(issuer, issued_on.year),
+        title=title,
+        period_start=period_start,
+        period_end=period_end,
+        issued_on=issued_on,
+        created_by=actor,
+        **fields,
+    )
+    bulletin.main_recipients.set(main_recipients)
+    bulletin.copy_to.set(copy_to)
+    return bulletin
+
+
+def _locked(bulletin: Bulletin) -> Bulletin:
+    return Bulletin.objects.select_for_update().get(pk=bulletin.pk)
+
+
+def bulletin_update(*, bulletin: Bulletin, actor: User, **changes) -> Bulletin:
+    """Edit a draft. The year and number stay: they were given when it was drafted."""
+    with transaction.atomic():
+        bulletin = _locked(bulletin)
+        _ensure_may_edit(actor, bulletin.issuer)
+        if not bulletin.is_draft:
+            raise InvalidTransition(_("通报印发后不能修改。"), code="bulletin_published")
+        recipients = {name: changes.pop(name) for name in ("main_recipients", "copy_to") if name in changes}
+        unknown = set(changes) - EDITABLE
+        if unknown:
+            raise InvalidInput(
+                _("字段不可修改：%(name)s。") % {"name": ", ".join(sorted(unknown))}, code="field_locked"
+            )
+        for name, value in changes.items():
+            setattr(bulletin, name, value)
+        _ensure_period(bulletin.period_start, bulletin.period_end)
+        bulletin.save()
+        for name, units in recipients.items():
+            getattr(bulletin, name).set(units)
+    return bulletin
+
+
+def bulletin_scope(bulletin: Bulletin, as_of: datetime.date | None = None) -> content.Scope:
+    return content.scope_for(
+        bulletin.issuer,
+        bulletin.period_start,
+        bulletin.period_end,
+        as_of or min(bulletin.issued_on, timezone.localdate()),
+        bulletin.campaign_id,
+    )
+
+
+def bulletin_figures(bulletin: Bulletin) -> dict:
+    """What the bulletin shows: frozen once published, computed live for a draft."""
+    if bulletin.figures is not None:
+        return bulletin.figures
+    return content.bulletin_figures(bulletin_scope(bulletin))
+
+
+def bulletin_publish(*, bulletin: Bulletin, actor: User) -> Bulletin:
+    """Freeze the figures and publish; the PDF is rendered and mailed by a job afterwards."""
+    with transaction.atomic():
+        bulletin = _locked(bulletin)
+        _ensure_may_edit(actor, bulletin.issuer)
+        if not can_proceed(bulletin.publish):
+            raise InvalidTransition(STATE_REFUSED)
+        bulletin.publish(by=actor, figures=content.bulletin_figures(bulletin_scope(bulletin)))
+        bulletin.save()
+        transaction.on_commit(lambda: _schedule_render(bulletin.pk))
+    return bulletin
+
+
+def _schedule_render(bulletin_id: int) -> None:
+    from .jobs import bulletin_render
+
+    bulletin_render.delay(bulletin_id)
+
+
+def bulletin_render(*, bulletin_id: int) -> Bulletin:
+    """Render a published bulletin's PDF once, record its checksum and mail it to the
+    main and copy-to units. Running it again changes nothing."""
+    bulletin = Bulletin.objects.select_related("issuer").get(pk=bulletin_id)
+    if bulletin.pdf or bulletin.state == BulletinState.DRAFT:
+        return bulletin
+    pdf, _refused = render_pdf(bulletin_html(bulletin, bulletin.figures))
+    with transaction.atomic():
+        bulletin = _locked(bulletin)
+        if bulletin.pdf:
+            return bulletin  # a concurrent run finished first
+        bulletin.pdf.save(f"{bulletin.number}.pdf", ContentFile(pdf), save=False)
+        bulletin.pdf_sha256 = sha256(pdf)
+        bulletin.save(update_fields=["pdf", "pdf_sha256"])
+        recipients = [*bulletin.main_recipients.all(), *bulletin.copy_to.all()]
+        outbox_store(
+            kind="bulletin",
+            units=recipients,
+            subject=f"{bulletin.issuer.name}{bulletin.get_kind_display()}{bulletin.year}年第{bulletin.number}期：{bulletin.title}",
+            body_text=f"{bulletin.title}\n\n请查收附件。\n\n{bulletin.issuer.name}",
+            attachment_path=bulletin.pdf.name,
+            attachment_name=f"{bulletin.get_kind_display()}{bulletin.year}年第{bulletin.number}期.pdf",
+        )
+    return bulletin
+
+
+def bulletin_withdraw(*, bulletin: Bulletin, actor: User, reason: str) -> Bulletin:
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("请填写撤回理由。")
+        raise InvalidInput(message, code="reason_required", fields={"reason": [message]})
+    with transaction.atomic():
+        bulletin = _locked(bulletin)
+        _ensure_may_edit(actor, bulletin.issuer)
+        if not can_proceed(bulletin.withdraw):
+            raise InvalidTransition(STATE_REFUSED)
+        bulletin.withdraw(reason=reason)
+        bulletin.save()
+    return bulletin

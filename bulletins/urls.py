@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import apis
+
+urlpatterns = [
+    path("bulletins/", apis.BulletinListApi.as_view(), name="bulletin-list"),
+    path("bulletins/<int:pk>/", apis.BulletinDetailApi.as_view(), name="bulletin-detail"),
+    path("bulletins/<int:pk>/figures/", apis.BulletinFiguresApi.as_view(), name="bulletin-figures"),
+    path("bulletins/<int:pk>/publish/", apis.BulletinPublishApi.as_view(), name="bulletin-publish"),
+    path("bulletins/<int:pk>/withdraw/", apis.BulletinWithdrawApi.as_view(), name="bulletin-withdraw"),
+    path("bulletins/<int:pk>/pdf/", apis.BulletinPdfApi.as_view(), name="bulletin-pdf"),
+]
