@@ -1,19 +1,24 @@
 """The department API for tasks: each view parses, calls one service or selector, and
 serializes. Rules live in tasks.rules and tasks.services; visibility in tasks.selectors."""
 
+from urllib.parse import quote
+
 from django.http import FileResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import filters as drf_filters
 from rest_framework import status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.apis import ApiView, IsAdminOrReadOnly, IsOfficeOrReadOnly, ListApi, ModelViewSet
 from core.errors import NotFound
-from core.schema import READ_ERRORS, WRITE_ERRORS, crud_schema
+from core.schema import BAD_REQUEST, READ_ERRORS, WRITE_ERRORS, crud_schema
 
-from . import selectors, services
+from . import ledgers, selectors, services
 from .filters import TaskFilter
 from .models import CalendarDay, Campaign, ProcedureStep
 from .serializers import (
@@ -263,3 +268,72 @@ class AttachmentDownloadApi(ApiView):
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+class FileOrJsonErrors(DefaultContentNegotiation):
+    """A download answers with its file whatever the client accepts, and with errors as JSON:
+    an Accept of the file's own type must not turn a good request into a 406."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def ledger_response(ledger: ledgers.Ledger) -> FileResponse:
+    response = FileResponse(ledger.file, content_type=ledgers.CONTENT_TYPE)
+    # RFC 6266: a plain name for old clients, the Chinese one (RFC 5987) for the rest.
+    response["Content-Disposition"] = (
+        f'attachment; filename="{ledger.ascii_filename}"; '
+        f"filename*=UTF-8''{quote(ledger.filename, safe='')}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+LEDGER_RESPONSES = {
+    (200, ledgers.CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The .xlsx workbook."),
+    **BAD_REQUEST,
+    **READ_ERRORS,
+}
+
+
+class LedgerApi(ApiView):
+    """Base of the ledgers: the task list's filters and ordering, over the caller's tasks."""
+
+    filterset_class = TaskFilter
+    filter_backends = [DjangoFilterBackend, drf_filters.OrderingFilter]
+    ordering_fields = TaskListApi.ordering_fields
+    ordering = TaskListApi.ordering
+    content_negotiation_class = FileOrJsonErrors
+
+    def get_queryset(self):
+        return selectors.task_list_for_user(self.request.user)
+
+    def filtered_tasks(self):
+        """The filtered, ordered tasks and the campaign filtered on, if any; 400 on bad input."""
+        filterset = DjangoFilterBackend().get_filterset(self.request, self.get_queryset(), self)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        tasks = drf_filters.OrderingFilter().filter_queryset(self.request, filterset.qs, self)
+        return tasks, filterset.form.cleaned_data.get("campaign")
+
+
+class TaskLedgerApi(LedgerApi):
+    """The task ledger (任务台账) as .xlsx, for the same filters as the task list."""
+
+    @extend_schema(operation_id="v1_ledgers_tasks_retrieve", filters=True, responses=LEDGER_RESPONSES)
+    def get(self, request):
+        tasks, campaign = self.filtered_tasks()
+        return ledger_response(ledgers.task_ledger(tasks, campaign=campaign))
+
+
+class RectificationLedgerApi(LedgerApi):
+    """The rectification ledger (整改台账) as .xlsx: the rectification items among the tasks the
+    task list shows for the same filters."""
+
+    @extend_schema(
+        operation_id="v1_ledgers_rectifications_retrieve", filters=True, responses=LEDGER_RESPONSES
+    )
+    def get(self, request):
+        tasks, campaign = self.filtered_tasks()
+        return ledger_response(ledgers.rectification_ledger(tasks, campaign=campaign))
