@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import Escalation, EscalationRule, OutboundMessage
 
 
@@ -13,19 +15,6 @@ class EscalationRuleAdmin(admin.ModelAdmin):
         "notify_unit_above",
     ]
     list_filter = ["campaign", "level"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The record of what was escalated and sent is written by the services only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Escalation)

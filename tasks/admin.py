@@ -3,18 +3,9 @@ services, so it offers no edit form that could skip a rule or the history."""
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import CalendarDay, Campaign, ExtensionRequest, Task, TaskEvent
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class TaskEventInline(admin.TabularInline):
