@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", include("tasks.urls")),
     path("api/v1/", include("notifications.urls")),
     path("api/v1/", include("bulletins.urls")),
+    path("api/v1/", include("imports.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

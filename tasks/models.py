@@ -111,6 +111,12 @@ class Task(ConcurrentTransitionMixin, models.Model):
     )
     due_date = models.DateField(_("完成时限"))
     original_due_date = models.DateField(_("原定完成时限"))
+    # The deadline as the source table wrote it when it was not one date ("长期坚持",
+    # "每月28日前"); such tasks fall due at the campaign's end.
+    deadline_text = models.CharField(_("时限说明"), max_length=50, blank=True)
+    # Tasks made by importing a decomposition table are matched by number on re-import.
+    imported = models.BooleanField(default=False)
+    notes = models.CharField(_("备注"), max_length=500, blank=True)
 
     state = FSMField(_("状态"), default=TaskState.DRAFT, choices=TaskState.choices, protected=True)
     state_before_suspension = models.CharField(max_length=16, blank=True)

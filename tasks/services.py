@@ -680,3 +680,187 @@ def extension_decide(
             data=data,
         )
     return extension
+
+
+@dataclass
+class TaskSpec:
+    """One task of a decomposition table, as the importer read it."""
+
+    number: str  # the full number path, unique among the campaign's imported tasks
+    parent_number: str | None
+    title: str
+    lead_unit: Unit
+    due_date: datetime.date
+    responsible_units: list[Unit] = field(default_factory=list)
+    cooperating_units: list[Unit] = field(default_factory=list)
+    lead_leader: User | None = None
+    deadline_text: str = ""
+    notes: str = ""
+
+
+@dataclass
+class SpecChange:
+    number: str
+    action: str  # "created", "updated", "unchanged", or "locked" when it may not change
+    fields: list[str] = field(default_factory=list)
+
+
+SYNCED_FIELDS = ("title", "lead_unit_id", "lead_leader_id", "due_date", "deadline_text", "notes", "parent_id")
+
+
+def _spec_units(spec: TaskSpec) -> list[list]:
+    links = {spec.lead_unit.pk: TaskUnitRole.RESPONSIBLE}
+    links.update({u.pk: TaskUnitRole.RESPONSIBLE for u in spec.responsible_units if u.pk not in links})
+    links.update({u.pk: TaskUnitRole.COOPERATING for u in spec.cooperating_units if u.pk not in links})
+    return sorted([unit_id, role] for unit_id, role in links.items())
+
+
+def tasks_sync_imported(
+    *, actor: User, campaign: Campaign, specs: list[TaskSpec], apply: bool
+) -> list[SpecChange]:
+    """Create or update a campaign's imported tasks from a table, matched by number.
+
+    Without ``apply`` nothing is written: the changes are what an import would do. With it,
+    everything is written in bulk in one transaction (new tasks as drafts of the campaign's
+    issuing unit, each with its history row). Once a task is issued its due date moves only
+    by an extension: such a change is reported as ``locked``, and then nothing is written.
+    """
+    rules.ensure_may(access_for_user(actor), Task(issuing_unit=campaign.issuing_unit), "edit")
+    with transaction.atomic():
+        existing = {
+            task.number: task
+            for task in Task.objects.filter(campaign=campaign, imported=True)
+            .select_for_update(of=("self",))
+            .prefetch_related("task_units")
+        }
+        changes, created, updated = [], [], []
+        for spec in specs:
+            task = existing.get(spec.number)
+            if task is None:
+                changes.append(SpecChange(spec.number, "created"))
+                created.append(spec)
+                continue
+            wanted = {
+                "title": spec.title,
+                "lead_unit_id": spec.lead_unit.pk,
+                "lead_leader_id": spec.lead_leader.pk if spec.lead_leader else None,
+                "due_date": spec.due_date,
+                "deadline_text": spec.deadline_text,
+                "notes": spec.notes,
+                "parent_id": existing[spec.parent_number].pk
+                if spec.parent_number in existing
+                else task.parent_id,
+            }
+            differing = [name for name, value in wanted.items() if getattr(task, name) != value]
+            if sorted([link.unit_id, link.role] for link in task.task_units.all()) != _spec_units(spec):
+                differing.append("units")
+            if not differing:
+                changes.append(SpecChange(spec.number, "unchanged"))
+            elif "due_date" in differing and task.state != TaskState.DRAFT:
+                changes.append(SpecChange(spec.number, "locked", differing))
+            else:
+                changes.append(SpecChange(spec.number, "updated", differing))
+                updated.append((task, spec, wanted, differing))
+        # A locked change refuses the whole import: nothing is written, the caller says why.
+        if apply and not any(change.action == "locked" for change in changes):
+            by_number = dict(existing)
+            _create_imported(actor, campaign, created, by_number)
+            _update_imported(actor, updated, by_number)
+        else:
+            transaction.set_rollback(True)
+    return changes
+
+
+def _depth(spec: TaskSpec) -> int:
+    return spec.number.count(".")
+
+
+def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_number: dict) -> None:
+    # Parents first, level by level, so that each level knows its parents' ids.
+    for depth in sorted({_depth(spec) for spec in specs}):
+        level = [spec for spec in specs if _depth(spec) == depth]
+        tasks = Task.objects.bulk_create(
+            [
+                Task(
+                    campaign=campaign,
+                    parent=by_number.get(spec.parent_number),
+                    number=spec.number,
+                    title=spec.title,
+                    issuing_unit=campaign.issuing_unit,
+                    lead_unit=spec.lead_unit,
+                    lead_leader=spec.lead_leader,
+                    due_date=spec.due_date,
+                    original_due_date=spec.due_date,
+                    deadline_text=spec.deadline_text,
+                    notes=spec.notes,
+                    imported=True,
+                )
+                for spec in level
+            ],
+            batch_size=500,
+        )
+        by_number.update({task.number: task for task in tasks})
+        TaskUnit.objects.bulk_create(
+            [
+                TaskUnit(task=task, unit_id=unit_id, role=role)
+                for task, spec in zip(tasks, level, strict=True)
+                for unit_id, role in _spec_units(spec)
+            ],
+            batch_size=1000,
+        )
+        TaskEvent.objects.bulk_create(
+            [
+                TaskEvent(
+                    task=task,
+                    actor=actor,
+                    action=EventAction.CREATED,
+                    to_state=task.state,
+                    data={
+                        "imported": True,
+                        "after": {"lead_unit": task.lead_unit_id, "units": _spec_units(spec)},
+                    },
+                )
+                for task, spec in zip(tasks, level, strict=True)
+            ],
+            batch_size=1000,
+        )
+
+
+def _update_imported(actor: User, updated: list, by_number: dict) -> None:
+    if not updated:
+        return
+    for task, spec, wanted, _differing in updated:
+        if spec.parent_number in by_number:
+            wanted["parent_id"] = by_number[spec.parent_number].pk
+        for name, value in wanted.items():
+            setattr(task, name, value)
+        if task.state == TaskState.DRAFT:
+            task.original_due_date = task.due_date
+    Task.objects.bulk_update(
+        [task for task, *_ in updated], [*SYNCED_FIELDS, "original_due_date"], batch_size=500
+    )
+    TaskUnit.objects.filter(task__in=[task for task, *_ in updated]).delete()
+    TaskUnit.objects.bulk_create(
+        [
+            TaskUnit(task=task, unit_id=unit_id, role=role)
+            for task, spec, *_ in updated
+            for unit_id, role in _spec_units(spec)
+        ],
+        batch_size=1000,
+    )
+    TaskEvent.objects.bulk_create(
+        [
+            TaskEvent(
+                task=task,
+                actor=actor,
+                action=EventAction.REASSIGNED
+                if {"lead_unit_id", "units"} & set(differing)
+                else EventAction.EDITED,
+                from_state=task.state,
+                to_state=task.state,
+                data={"imported": True, "changed": differing},
+            )
+            for task, _spec, _wanted, differing in updated
+        ],
+        batch_size=1000,
+    )

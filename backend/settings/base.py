@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "tasks",
     "notifications",
     "bulletins",
+    "imports",
 ]
 
 MIDDLEWARE = [

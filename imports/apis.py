@@ -1,0 +1,81 @@
+"""Import and export of a campaign's task-decomposition table over HTTP."""
+
+from dataclasses import asdict
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from core.apis import ApiView
+from core.errors import NotFound
+from core.schema import READ_ERRORS, WRITE_ERRORS
+from tasks.models import Campaign
+
+from .export import table_export
+from .services import table_import
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ImportInput(serializers.Serializer):
+    file = serializers.FileField()
+    dry_run = serializers.BooleanField(default=True)
+
+
+class ImportOutput(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    notes = serializers.ListField(child=serializers.CharField())
+    rows = serializers.ListField(child=serializers.DictField())
+    errors = serializers.ListField(child=serializers.DictField())
+    counts = serializers.DictField(child=serializers.IntegerField())
+
+
+def _campaign(pk) -> Campaign:
+    try:
+        return Campaign.objects.select_related("issuing_unit").get(pk=pk)
+    except (Campaign.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+class CampaignImportApi(ApiView):
+    """Upload a table. A dry run (the default) answers row by row what would be created or
+    changed and every error; ``dry_run=false`` imports it, all or nothing."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": ImportInput}, responses={200: ImportOutput, **WRITE_ERRORS}
+    )
+    def post(self, request, pk):
+        campaign = _campaign(pk)
+        data = ImportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        result = table_import(
+            actor=request.user,
+            campaign=campaign,
+            data=upload.read(),
+            filename=upload.name,
+            dry_run=data.validated_data["dry_run"],
+        )
+        return Response(asdict(result))
+
+
+class CampaignExportApi(ApiView):
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(response=OpenApiTypes.BINARY, description="The table as .xlsx."),
+            **READ_ERRORS,
+        }
+    )
+    def get(self, request, pk):
+        campaign = _campaign(pk)
+        return FileResponse(
+            table_export(campaign),
+            as_attachment=True,
+            filename=f"{campaign.short_name or campaign.name}任务分解表.xlsx",
+            content_type=XLSX,
+        )

@@ -1,0 +1,134 @@
+"""Reading the 完成时限 column: the handful of forms offices write, and nothing more.
+
+A form this module does not know is an error for a person to fix, never a date it made
+up: a wrong deadline would chase the wrong people on the wrong day.
+"""
+
+import calendar
+import datetime
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A parsed deadline: a date, or work without one (``ongoing``), or a monthly report day."""
+
+    due_date: datetime.date | None
+    ongoing: bool = False
+    recurring: str = ""
+
+
+class DeadlineError(ValueError):
+    def __init__(self, text: str, message: str, code: str = "unrecognised_deadline"):
+        self.text = text
+        self.message = message
+        self.code = code
+        super().__init__(message)
+
+
+_ONGOING = frozenset({"长期坚持", "持续推进", "长期", "长期推进", "持续开展", "常态化推进"})
+_NUMBER = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
+_RECURRING = re.compile(rf"每月{_NUMBER}[日号](?:之前|以前|前)?(?:完成|报送|上报)?")
+_YEAR_PREFIX = re.compile(r"(?:(\d{4})年|(今年|本年|明年|次年))")
+_SUFFIX = re.compile(r"(?:之前|以前|前)?(?:完成|办结)?$")
+_NUMERIC_DATE = re.compile(r"(\d{4})[-./](\d{1,2})[-./](\d{1,2})")
+_MONTH_END = re.compile(rf"{_NUMBER}月份?[底末]")
+_TEN_DAYS = re.compile(rf"{_NUMBER}月([上中下])旬末?")
+_DAY = re.compile(rf"{_NUMBER}月{_NUMBER}[日号]?")
+_QUARTER = re.compile(r"第?([一二三四1-4])季度[末底内]?")
+_YEAR_END = frozenset({"年底", "年末", "年内", "底", "末", "内"})
+_CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def parse_deadline(text: str, year: int) -> Deadline:
+    """Read a deadline such as "10月底前" or "2025年12月31日"; ``year`` is the campaign's year.
+
+    "X月底" is the last day of month X, "上旬 / 中旬 / 下旬" end on the 10th, 20th and the
+    last day, a quarter ends on its last day, and "年内 / 年底" on 31 December.
+    """
+    compact = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).rstrip("。;；")
+    if not compact:
+        raise DeadlineError(text, _("完成时限为空。"), code="empty_deadline")
+    if compact in _ONGOING:
+        return Deadline(due_date=None, ongoing=True)
+    recurring = _RECURRING.fullmatch(compact)
+    if recurring:
+        day = _int(recurring.group(1))
+        if not 1 <= day <= 31:
+            raise _invalid_date(text)
+        return Deadline(due_date=None, recurring=f"每月{day}日")
+
+    core = _SUFFIX.sub("", compact.removeprefix("于").removeprefix("在"))
+    numeric = _NUMERIC_DATE.fullmatch(core)
+    if numeric:
+        return Deadline(_date(text, *(int(part) for part in numeric.groups())))
+
+    prefix = _YEAR_PREFIX.match(core)
+    if prefix:
+        digits, word = prefix.groups()
+        year = int(digits) if digits else year + (1 if word in ("明年", "次年") else 0)
+        core = core[prefix.end() :]
+    elif core in ("底", "末", "内"):
+        raise _unrecognised(text)
+
+    if core in _YEAR_END:
+        return Deadline(datetime.date(year, 12, 31))
+    if core == "上半年":
+        return Deadline(datetime.date(year, 6, 30))
+    if core == "下半年":
+        return Deadline(datetime.date(year, 12, 31))
+    if match := _QUARTER.fullmatch(core):
+        quarter = _int(match.group(1))
+        return Deadline(_month_end(text, year, quarter * 3))
+    if match := _MONTH_END.fullmatch(core):
+        return Deadline(_month_end(text, year, _int(match.group(1))))
+    if match := _TEN_DAYS.fullmatch(core):
+        month, part = _int(match.group(1)), match.group(2)
+        if part == "下":
+            return Deadline(_month_end(text, year, month))
+        return Deadline(_date(text, year, month, 10 if part == "上" else 20))
+    if match := _DAY.fullmatch(core):
+        return Deadline(_date(text, year, _int(match.group(1)), _int(match.group(2))))
+    raise _unrecognised(text)
+
+
+def _int(text: str) -> int:
+    """1–31 written in digits or in Chinese numerals (十, 十一, 二十, 三十一)."""
+    if text.isdigit():
+        return int(text)
+    tens, _sep, units = text.rpartition("十")
+    if "十" not in text:
+        return _CHINESE_DIGITS.get(text, 0) if len(text) == 1 else 0
+    value = (_CHINESE_DIGITS.get(tens, 0) if tens else 1) * 10
+    return value + (_CHINESE_DIGITS.get(units, 0) if units else 0)
+
+
+def _date(text: str, year: int, month: int, day: int) -> datetime.date:
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        raise _invalid_date(text) from None
+
+
+def _month_end(text: str, year: int, month: int) -> datetime.date:
+    if not 1 <= month <= 12:
+        raise _invalid_date(text)
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _invalid_date(text: str) -> DeadlineError:
+    return DeadlineError(text, _("完成时限“%(text)s”不是有效日期。") % {"text": text}, code="invalid_date")
+
+
+def _unrecognised(text: str) -> DeadlineError:
+    return DeadlineError(
+        text,
+        _(
+            "无法识别完成时限“%(text)s”，请写成“10月底前”“11月30日前”“2025年12月31日”“三季度末”或“长期坚持”等形式。"
+        )
+        % {"text": text},
+    )

@@ -1,0 +1,65 @@
+"""A campaign's imported tasks written back as the decomposition table they came from."""
+
+import tempfile
+
+from openpyxl import Workbook
+
+from tasks.models import Campaign, Task, TaskUnitRole
+
+from .plan import mark_for_export
+from .table import COLUMN_LABELS, COLUMNS
+
+
+def _deadline(task: Task) -> str:
+    return task.deadline_text or f"{task.due_date.year}年{task.due_date.month}月{task.due_date.day}日"
+
+
+def _row(task: Task, heading: bool) -> list[str]:
+    segment = mark_for_export(task.number.rsplit(".", 1)[-1])
+    if heading:
+        return [segment, task.title, "", "", "", "", "", task.notes]
+    links = list(task.task_units.all())
+    names = {
+        role: "、".join(
+            link.unit.name for link in links if link.role == role and link.unit_id != task.lead_unit_id
+        )
+        for role in (TaskUnitRole.RESPONSIBLE, TaskUnitRole.COOPERATING)
+    }
+    return [
+        segment,
+        task.title,
+        task.lead_leader.full_name if task.lead_leader else "",
+        task.lead_unit.name,
+        names[TaskUnitRole.RESPONSIBLE],
+        names[TaskUnitRole.COOPERATING],
+        _deadline(task),
+        task.notes,
+    ]
+
+
+def table_export(campaign: Campaign) -> tempfile.SpooledTemporaryFile:
+    """The imported tasks in table order, headings as their own rows, as .xlsx."""
+    tasks = list(
+        Task.objects.filter(campaign=campaign, imported=True)
+        .select_related("lead_unit", "lead_leader")
+        .prefetch_related("task_units__unit")
+        .order_by("pk")
+    )
+    children: dict[int | None, list[Task]] = {}
+    for task in tasks:
+        children.setdefault(task.parent_id, []).append(task)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("任务分解表")
+    sheet.append([f"{campaign.name}任务分解和责任分工"])
+    sheet.append([COLUMN_LABELS[column] for column in COLUMNS])
+
+    def walk(parent_id: int | None) -> None:
+        for task in sorted(children.get(parent_id, []), key=lambda t: t.pk):
+            sheet.append(_row(task, heading=task.pk in children))
+            walk(task.pk)
+
+    walk(None)
+    output = tempfile.SpooledTemporaryFile(max_size=2 * 1024 * 1024)
+    workbook.save(output)
+    output.seek(0)
+    return output

@@ -1,0 +1,226 @@
+"""From the rows of a decomposition table to the tasks it describes, with every error.
+
+Headings (一、… （一）… 1. …) become parent tasks, nested as the source nests them; their
+numbers make each task's number path ("一.（一）.1"), by which a re-import finds the task
+it created. Nothing here writes to the database.
+"""
+
+import datetime
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from responsibility.models import Unit, User
+from tasks.models import Campaign
+from tasks.services import TaskSpec
+
+from .deadlines import DeadlineError, parse_deadline
+from .table import RowError, SourceRow, parse_number
+from .unitnames import UnitMatcher, UnitNameError, split_units
+
+ASSIGNMENT_COLUMNS = ("lead_leader", "lead_unit", "responsible_units", "cooperating_units", "deadline")
+LEAD_FROM_RESPONSIBLE = "表中没有牵头单位列：按惯例，以责任单位中所列第一个单位为牵头单位。"
+NUMBERED_BY_POSITION = "部分任务没有序号：按其在表中的顺序编号。"
+
+
+@dataclass
+class PlannedRow:
+    row: int
+    number: str
+    title: str
+    heading: bool
+
+
+@dataclass
+class Plan:
+    specs: list[TaskSpec] = field(default_factory=list)
+    rows: list[PlannedRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def clean_mark(mark: str) -> str:
+    """The numbering mark without its trailing punctuation: "一、" → "一", "1." → "1"."""
+    return re.sub(r"\s+", "", mark).rstrip("、.．")
+
+
+def mark_for_export(segment: str) -> str:
+    """A number path segment written back as the source would: "一" → "一、"."""
+    if segment[:1] in "（(" or segment[:1].isdigit() or not segment:
+        return segment
+    return f"{segment}、"
+
+
+@dataclass
+class _Context:
+    campaign: Campaign
+    level: Unit
+    matcher: UnitMatcher
+    leaders: dict[str, list[User]]
+    has_lead_column: bool
+
+
+def _context(campaign: Campaign, rows: list[SourceRow]) -> _Context:
+    issuer = campaign.issuing_unit
+    level = issuer if issuer.jurisdiction_id == issuer.pk else Unit.objects.get(pk=issuer.jurisdiction_id)
+    leaders: dict[str, list[User]] = {}
+    names = {row.values["lead_leader"] for row in rows if row.values["lead_leader"]}
+    wanted = {name for text in names for name in split_units(text)}
+    for user in User.objects.filter(Q(full_name__in=wanted) | Q(memberships__role="leader")).distinct():
+        leaders.setdefault(user.full_name, []).append(user)
+    return _Context(
+        campaign=campaign,
+        level=level,
+        matcher=UnitMatcher(Unit.objects.filter(path__startswith=level.path)),
+        leaders=leaders,
+        has_lead_column=any(row.values["lead_unit"] for row in rows),
+    )
+
+
+def _units(text: str, row: int, column: str, context: _Context, errors: list[RowError]) -> list[Unit]:
+    units: list[Unit] = []
+    for name in split_units(text):
+        expanded = context.matcher.expand(name, context.level)
+        if expanded is not None:
+            units.extend(unit for unit in expanded if unit not in units)
+            continue
+        try:
+            unit = context.matcher.match(name)
+        except UnitNameError as error:
+            errors.append(RowError(row, column, getattr(error, "code", "unknown_unit"), error.message))
+            continue
+        if unit not in units:
+            units.append(unit)
+    return units
+
+
+def _leader(text: str, row: int, context: _Context, errors: list[RowError]) -> User | None:
+    names = split_units(text)
+    if not names:
+        return None
+    found = context.leaders.get(names[0], [])
+    if len(found) == 1:
+        return found[0]
+    if found:
+        errors.append(RowError(row, "lead_leader", "ambiguous_leader", f"有多位人员名为“{names[0]}”。"))
+        return None
+    close = difflib.get_close_matches(names[0], list(context.leaders), n=3, cutoff=0.4)
+    hint = f"相近的有：{'、'.join(close)}。" if close else ""
+    errors.append(RowError(row, "lead_leader", "unknown_leader", f"找不到领导“{names[0]}”。{hint}"))
+    return None
+
+
+def _is_heading(row: SourceRow) -> bool:
+    return not any(row.values[column] for column in ASSIGNMENT_COLUMNS)
+
+
+def build_plan(rows: list[SourceRow], campaign: Campaign) -> Plan:
+    plan = Plan()
+    context = _context(campaign, rows)
+    year = campaign.starts_on.year
+    stack: list[tuple[int, str]] = []  # open headings: (level, number path)
+    children: dict[str | None, int] = {}
+    seen: dict[str, int] = {}
+    heading_specs: dict[str, TaskSpec] = {}
+    if not context.has_lead_column and any(row.values["responsible_units"] for row in rows):
+        plan.notes.append(LEAD_FROM_RESPONSIBLE)
+
+    for row in rows:
+        values = row.values
+        plan.errors.extend(row.errors)
+        mark = parse_number(values["number"]) if values["number"] else parse_number(values["task"])
+        title = values["task"] if values["number"] or mark is None else mark.rest
+        title = title.strip() or (mark.rest.strip() if mark else "")
+        heading = _is_heading(row)
+        if heading and mark is not None:
+            while stack and stack[-1][0] >= mark.level:
+                stack.pop()
+        parent = stack[-1][1] if stack else None
+        children[parent] = children.get(parent, 0) + 1
+        segment = clean_mark(mark.mark) if mark is not None else ""
+        if not segment:
+            segment = str(children[parent])
+            if NUMBERED_BY_POSITION not in plan.notes:
+                plan.notes.append(NUMBERED_BY_POSITION)
+        number = f"{parent}.{segment}" if parent else segment
+        if number in seen:
+            plan.errors.append(
+                RowError(row.row, "number", "duplicate_number", f"序号“{number}”与第{seen[number]}行重复。")
+            )
+            continue
+        seen[number] = row.row
+        if not title:
+            plan.errors.append(RowError(row.row, "task", "task_missing", "任务内容为空。"))
+            continue
+        plan.rows.append(PlannedRow(row.row, number, title, heading))
+        if heading:
+            if mark is None:
+                plan.errors.append(
+                    RowError(
+                        row.row, "lead_unit", "unit_missing", "该行既不是标题，也没有牵头单位或责任单位。"
+                    )
+                )
+                continue
+            stack.append((mark.level, number))
+            spec = TaskSpec(
+                number, parent, title, campaign.issuing_unit, campaign.ends_on, notes=values["remarks"]
+            )
+            heading_specs[number] = spec
+            plan.specs.append(spec)
+            continue
+        spec = _task_spec(row, number, parent, title, context, year, plan.errors)
+        if spec is not None:
+            plan.specs.append(spec)
+
+    _date_headings(plan.specs, heading_specs)
+    return plan
+
+
+def _task_spec(row, number, parent, title, context, year, errors) -> TaskSpec | None:
+    values = row.values
+    before = len(errors)
+    lead_units = _units(values["lead_unit"], row.row, "lead_unit", context, errors)
+    responsible = _units(values["responsible_units"], row.row, "responsible_units", context, errors)
+    cooperating = _units(values["cooperating_units"], row.row, "cooperating_units", context, errors)
+    leader = _leader(values["lead_leader"], row.row, context, errors)
+    lead = (lead_units or responsible or [None])[0]
+    if lead is None and len(errors) == before:
+        errors.append(RowError(row.row, "lead_unit", "unit_missing", "没有牵头单位或责任单位。"))
+    deadline_text = ""
+    due_date: datetime.date | None = None
+    try:
+        deadline = parse_deadline(values["deadline"], year)
+    except DeadlineError as error:
+        errors.append(RowError(row.row, "deadline", error.code, error.message))
+    else:
+        due_date = deadline.due_date
+        if due_date is None:
+            # 长期坚持 or a monthly report day: kept as written, due at the campaign's end.
+            deadline_text, due_date = values["deadline"].strip(), context.campaign.ends_on
+    if len(errors) > before:
+        return None
+    return TaskSpec(
+        number=number,
+        parent_number=parent,
+        title=title,
+        lead_unit=lead,
+        due_date=due_date,
+        responsible_units=[unit for unit in [*lead_units[1:], *responsible] if unit != lead],
+        cooperating_units=[unit for unit in cooperating if unit != lead],
+        lead_leader=leader,
+        deadline_text=deadline_text,
+        notes=values["remarks"],
+    )
+
+
+def _date_headings(specs: list[TaskSpec], headings: dict[str, TaskSpec]) -> None:
+    """A heading is due when its last task is (deepest first, so nesting carries up); a
+    heading without tasks keeps the campaign's end."""
+    latest: dict[str, datetime.date] = {}
+    for spec in sorted(specs, key=lambda s: -s.number.count(".")):
+        if spec.number in headings and spec.number in latest:
+            spec.due_date = latest[spec.number]
+        if spec.parent_number in headings:
+            latest[spec.parent_number] = max(latest.get(spec.parent_number, spec.due_date), spec.due_date)

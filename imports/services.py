@@ -1,0 +1,85 @@
+"""Importing a task-decomposition table (任务分解表) into a campaign: a dry run first, then
+all or nothing."""
+
+from dataclasses import asdict, dataclass, field
+
+from core.errors import InvalidInput
+from responsibility.models import User
+from tasks.models import Campaign
+from tasks.services import tasks_sync_imported
+
+from .plan import build_plan
+from .readers import read_rows
+from .table import COLUMN_LABELS, RowError
+
+
+@dataclass
+class ImportResult:
+    dry_run: bool
+    notes: list[str]
+    rows: list[dict]
+    errors: list[dict]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class ImportInvalid(InvalidInput):
+    code = "import_invalid"
+
+
+def _error_fields(errors: list[RowError]) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for error in errors:
+        fields.setdefault(f"{error.row}:{error.column}", []).append(error.message)
+    return fields
+
+
+def table_import(
+    *, actor: User, campaign: Campaign, data: bytes, filename: str, dry_run: bool
+) -> ImportResult:
+    """Read the table and show, row by row, what would be created or changed; unless it is
+    a dry run, do it, in one transaction. Any row error and nothing is written."""
+    source_rows, notes = read_rows(data, filename)
+    plan = build_plan(source_rows, campaign)
+    changes = {}
+    if not plan.errors:
+        synced = tasks_sync_imported(actor=actor, campaign=campaign, specs=plan.specs, apply=not dry_run)
+        changes = {change.number: change for change in synced}
+    errors = list(plan.errors)
+    row_of = {row.number: row.row for row in plan.rows}
+    for change in changes.values():
+        if change.action == "locked":
+            errors.append(
+                RowError(
+                    row_of.get(change.number, 0),
+                    "deadline",
+                    "field_locked",
+                    "任务已下达，完成时限只能通过延期申请调整。",
+                )
+            )
+    rows = [
+        {
+            **asdict(row),
+            "action": changes[row.number].action if row.number in changes else None,
+            "changed": changes[row.number].fields if row.number in changes else [],
+        }
+        for row in plan.rows
+    ]
+    result = ImportResult(
+        dry_run=dry_run,
+        notes=[*notes, *plan.notes],
+        rows=rows,
+        errors=[
+            {**asdict(error), "column_label": COLUMN_LABELS.get(error.column, error.column)}
+            for error in errors
+        ],
+        counts={
+            action: sum(1 for c in changes.values() if c.action == action)
+            for action in ("created", "updated", "unchanged")
+        },
+    )
+    if errors and not dry_run:
+        raise ImportInvalid(
+            f"表格有 {len(errors)} 处错误，未导入任何内容。请先试导入（dry run）查看逐行错误。",
+            fields=_error_fields(errors),
+        )
+    return result

@@ -1,0 +1,109 @@
+"""Importing a decomposition table into the test world's campaign, and back out again."""
+
+import io
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from core.errors import Forbidden
+from imports.export import table_export
+from imports.services import ImportInvalid, table_import
+from tasks.models import Task, TaskState, TaskUnitRole
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["序号", "重点任务", "牵头领导", "牵头单位", "责任单位", "配合单位", "完成时限", "备注"]
+ROWS = [
+    ["一、", "住房安全保障", "", "", "", "", "", ""],
+    ["1", "完成D级危房改造950户", "蒋副市长", "义县", "", "市住建委", "10月底前", ""],
+    ["2", "完成D级危房改造938户", "蒋副市长", "黑山县", "", "市住建委", "10月31日前", ""],
+    ["二、", "问题整改", "", "", "", "", "", ""],
+    ["1", "贫困户信息“三上墙”", "", "市住建委", "各县(市)区", "", "长期坚持", "每月报送"],
+]
+
+
+def xlsx(rows, header=HEADER, title="锦州市精准脱贫百日攻坚行动任务分解表") -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.append([title])
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def run(world, data, *, dry_run, actor="city_head", filename="分解表.xlsx"):
+    return table_import(
+        actor=world.person(actor), campaign=world.campaign, data=data, filename=filename, dry_run=dry_run
+    )
+
+
+def test_a_dry_run_shows_each_row_and_writes_nothing(world):
+    result = run(world, xlsx(ROWS), dry_run=True)
+
+    assert result.errors == []
+    assert [(r["number"], r["action"]) for r in result.rows] == [
+        ("一", "created"),
+        ("一.1", "created"),
+        ("一.2", "created"),
+        ("二", "created"),
+        ("二.1", "created"),
+    ]
+    assert result.counts == {"created": 5, "updated": 0, "unchanged": 0}
+    assert not Task.objects.exists()
+
+
+def test_an_import_creates_the_tree_with_units_leaders_and_deadlines(world):
+    run(world, xlsx(ROWS), dry_run=False)
+
+    heading = Task.objects.get(number="一")
+    yi, heishan = Task.objects.get(number="一.1"), Task.objects.get(number="一.2")
+    assert yi.parent == heading and heishan.parent == heading
+    assert heading.due_date == yi.due_date == heishan.due_date  # 10月底 = 10月31日, 2018
+    assert str(yi.due_date) == "2018-10-31"
+    assert yi.lead_unit == world.unit("义县")
+    assert yi.lead_leader == world.person("leader")
+    assert list(yi.task_units.filter(role=TaskUnitRole.COOPERATING).values_list("unit__name", flat=True)) == [
+        "市住建委"
+    ]
+    ongoing = Task.objects.get(number="二.1")
+    assert ongoing.deadline_text == "长期坚持" and ongoing.due_date == world.campaign.ends_on
+    assert set(ongoing.task_units.values_list("unit__name", flat=True)) == {"市住建委", "义县", "黑山县"}
+    assert all(task.state == TaskState.DRAFT and task.imported for task in Task.objects.all())
+    assert yi.events.get().action == "created"
+
+
+def test_any_row_error_imports_nothing_and_names_row_and_column(world):
+    rows = [*ROWS, ["2", "扶贫小额信贷", "", "市金融办", "", "", "下个月", ""]]
+    dry = run(world, xlsx(rows), dry_run=True)
+    assert {(e["row"], e["column"]) for e in dry.errors} == {(8, "lead_unit"), (8, "deadline")}
+    unknown = next(e for e in dry.errors if e["column"] == "lead_unit")
+    assert "市金融办" in unknown["message"]
+
+    with pytest.raises(ImportInvalid) as refused:
+        run(world, xlsx(rows), dry_run=False)
+    assert "8:deadline" in refused.value.fields
+    assert not Task.objects.exists()
+
+
+def test_reimporting_updates_by_number_and_a_round_trip_changes_nothing(world):
+    run(world, xlsx(ROWS), dry_run=False)
+    changed = [list(row) for row in ROWS]
+    changed[2][6] = "10月20日前"
+    second = run(world, xlsx(changed), dry_run=False)
+    assert second.counts == {"created": 0, "updated": 1, "unchanged": 4}
+    assert str(Task.objects.get(number="一.2").due_date) == "2018-10-20"
+    assert Task.objects.count() == 5
+
+    exported = table_export(world.campaign).read()
+    again = run(world, exported, dry_run=False)
+    assert again.counts == {"created": 0, "updated": 0, "unchanged": 5}, again.rows
+    sheet = load_workbook(io.BytesIO(exported)).active
+    assert [cell.value for cell in sheet[2]] == HEADER[:1] + ["任务"] + HEADER[2:]
+
+
+def test_only_the_issuing_side_imports(world):
+    with pytest.raises(Forbidden):
+        run(world, xlsx(ROWS), dry_run=True, actor="yi_head")
