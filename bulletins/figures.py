@@ -215,16 +215,23 @@ def rectification(scope: Scope) -> dict:
 
 def bulletin_figures(scope: Scope) -> dict:
     ranked = ranking(scope)
-    # 红黑榜: the best and the worst few, never the same unit on both lists.
+    # 红黑榜: the best and the worst few, never the same unit on both lists, and a unit is
+    # praised or named only if it did better or worse than the other end of the ranking.
     named = min(RANKED_NAMED, len(ranked) // 2)
+
+    def standing(row: dict) -> tuple:
+        return (row["on_time_rate"] or 0, -row["overdue"])
+
+    best = [row for row in ranked[:named] if standing(row) > standing(ranked[-1])]
+    worst = [row for row in reversed(ranked[-named:]) if standing(row) < standing(ranked[0])] if named else []
     return {
         "level": scope.level.name,
         "period": [scope.start.isoformat(), scope.end.isoformat()],
         "as_of": scope.as_of.isoformat(),
         "headline": headline(scope),
         "ranking": ranked,
-        "best": ranked[:named],
-        "worst": list(reversed(ranked[-named:])) if named else [],
+        "best": best,
+        "worst": worst,
         "listed": escalated_items(scope, Level.LISTED),
         "criticised": escalated_items(scope, Level.CRITICISM),
         "veto_not_met": indicators_not_met(scope, veto=True),

@@ -168,21 +168,24 @@ def bulletin_render(*, bulletin_id: int) -> Bulletin:
     """Render a published bulletin's PDF once, record its checksum and mail it to the
     main and copy-to units. Running it again changes nothing."""
     bulletin = Bulletin.objects.select_related("issuer").get(pk=bulletin_id)
-    if bulletin.pdf or bulletin.state == BulletinState.DRAFT:
+    # Withdrawn before the job ran: it is not distributed.
+    if bulletin.pdf or bulletin.state != BulletinState.PUBLISHED:
         return bulletin
     pdf, _refused = render_pdf(bulletin_html(bulletin, bulletin.figures))
     with transaction.atomic():
         bulletin = _locked(bulletin)
-        if bulletin.pdf:
-            return bulletin  # a concurrent run finished first
+        if bulletin.pdf or bulletin.state != BulletinState.PUBLISHED:
+            return bulletin  # a concurrent run finished first, or it was withdrawn meanwhile
         bulletin.pdf.save(f"{bulletin.number}.pdf", ContentFile(pdf), save=False)
         bulletin.pdf_sha256 = sha256(pdf)
         bulletin.save(update_fields=["pdf", "pdf_sha256"])
         recipients = [*bulletin.main_recipients.all(), *bulletin.copy_to.all()]
+        # A header cannot hold a line break; the title may.
+        title = " ".join(bulletin.title.split())
         outbox_store(
             kind="bulletin",
             units=recipients,
-            subject=f"{bulletin.issuer.name}{bulletin.get_kind_display()}{bulletin.year}年第{bulletin.number}期：{bulletin.title}",
+            subject=f"{bulletin.issuer.name}{bulletin.get_kind_display()}{bulletin.year}年第{bulletin.number}期：{title}",
             body_text=f"{bulletin.title}\n\n请查收附件。\n\n{bulletin.issuer.name}",
             attachment_path=bulletin.pdf.name,
             attachment_name=f"{bulletin.get_kind_display()}{bulletin.year}年第{bulletin.number}期.pdf",

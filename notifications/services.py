@@ -460,6 +460,8 @@ def _email(message: OutboundMessage, connection_) -> EmailMultiAlternatives:
 
 
 def _permanent(error: Exception) -> bool:
+    if isinstance(error, ValueError):
+        return True  # a message that cannot be built (a bad header) never will be
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _text in error.recipients.values())
     code = getattr(error, "smtp_code", None)
@@ -475,7 +477,7 @@ def outbox_deliver(*, message: OutboundMessage, connection_=None) -> str:
             # so that a server that is down is a failed attempt of each message.
             connection_.open()
         _email(message, connection_ or get_connection()).send()
-    except (smtplib.SMTPException, OSError) as error:
+    except (smtplib.SMTPException, OSError, ValueError) as error:
         if connection_ is not None:
             # The session may be dead (the server hung up); the next message opens a new one.
             connection_.close()

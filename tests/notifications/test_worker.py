@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import kombu.pools
 import pytest
 import redis
 from aiosmtpd.controller import Controller
@@ -111,6 +112,8 @@ def _forget_connections() -> None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps closed pools in a registry of its own; later tests would draw from them.
+    kombu.pools.reset()
 
 
 def _database_url() -> str:
