@@ -15,7 +15,7 @@ from core.schema import READ_ERRORS, WRITE_ERRORS
 from tasks.models import Campaign
 
 from .export import table_export
-from .services import table_import
+from .services import ensure_may_handle_table, table_import
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -73,6 +73,7 @@ class CampaignExportApi(ApiView):
     )
     def get(self, request, pk):
         campaign = _campaign(pk)
+        ensure_may_handle_table(request.user, campaign)
         return FileResponse(
             table_export(campaign),
             as_attachment=True,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from responsibility.models import Unit, User
-from tasks.models import Campaign
+from tasks.models import Campaign, Task
 from tasks.services import TaskSpec
 
 from .deadlines import DeadlineError, parse_deadline
@@ -23,6 +23,10 @@ from .unitnames import UnitMatcher, UnitNameError, split_units
 ASSIGNMENT_COLUMNS = ("lead_leader", "lead_unit", "responsible_units", "cooperating_units", "deadline")
 LEAD_FROM_RESPONSIBLE = "表中没有牵头单位列：按惯例，以责任单位中所列第一个单位为牵头单位。"
 NUMBERED_BY_POSITION = "部分任务没有序号：按其在表中的顺序编号。"
+MAX_LENGTHS = {
+    "task": Task._meta.get_field("title").max_length,
+    "remarks": Task._meta.get_field("notes").max_length,
+}
 
 
 @dataclass
@@ -134,7 +138,10 @@ def build_plan(rows: list[SourceRow], campaign: Campaign) -> Plan:
         title = values["task"] if values["number"] or mark is None else mark.rest
         title = title.strip() or (mark.rest.strip() if mark else "")
         heading = _is_heading(row)
-        if heading and mark is not None:
+        # A task numbered like an open heading is that heading's sibling ("二、" with its own
+        # units after 一's tasks), so it closes it as a heading would; a task numbered
+        # otherwise belongs to the open heading, whatever style its numbers are in.
+        if mark is not None and (heading or any(level == mark.level for level, _number in stack)):
             while stack and stack[-1][0] >= mark.level:
                 stack.pop()
         parent = stack[-1][1] if stack else None
@@ -154,6 +161,10 @@ def build_plan(rows: list[SourceRow], campaign: Campaign) -> Plan:
         if not title:
             plan.errors.append(RowError(row.row, "task", "task_missing", "任务内容为空。"))
             continue
+        for column, text in (("task", title), ("remarks", values["remarks"])):
+            if len(text) > MAX_LENGTHS[column]:
+                message = f"内容有 {len(text)} 字，超过 {MAX_LENGTHS[column]} 字的上限，请精简。"
+                plan.errors.append(RowError(row.row, column, "too_long", message))
         plan.rows.append(PlannedRow(row.row, number, title, heading))
         if heading:
             if mark is None:
@@ -175,6 +186,15 @@ def build_plan(rows: list[SourceRow], campaign: Campaign) -> Plan:
             plan.specs.append(spec)
 
     _date_headings(plan.specs, heading_specs)
+    # A cell the reader refused (a formula, an error value) was read as empty: its own error
+    # says what to fix, "完成时限为空" or "任务内容为空" on the same cell would mislead.
+    reader_errors = {id(error) for row in rows for error in row.errors}
+    refused = {(error.row, error.column) for row in rows for error in row.errors}
+    plan.errors = [
+        error
+        for error in plan.errors
+        if id(error) in reader_errors or (error.row, error.column) not in refused
+    ]
     return plan
 
 

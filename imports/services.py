@@ -5,7 +5,9 @@ from dataclasses import asdict, dataclass, field
 
 from core.errors import InvalidInput
 from responsibility.models import User
-from tasks.models import Campaign
+from responsibility.selectors import access_for_user
+from tasks import rules
+from tasks.models import Campaign, Task
 from tasks.services import tasks_sync_imported
 
 from .plan import build_plan
@@ -33,11 +35,18 @@ def _error_fields(errors: list[RowError]) -> dict[str, list[str]]:
     return fields
 
 
+def ensure_may_handle_table(actor: User, campaign: Campaign) -> None:
+    """Importing and exporting a campaign's table is for its issuing unit, which may see its
+    drafts; anyone else is refused before the file is read or a task listed."""
+    rules.ensure_may(access_for_user(actor), Task(issuing_unit=campaign.issuing_unit), "edit")
+
+
 def table_import(
     *, actor: User, campaign: Campaign, data: bytes, filename: str, dry_run: bool
 ) -> ImportResult:
     """Read the table and show, row by row, what would be created or changed; unless it is
     a dry run, do it, in one transaction. Any row error and nothing is written."""
+    ensure_may_handle_table(actor, campaign)
     source_rows, notes = read_rows(data, filename)
     plan = build_plan(source_rows, campaign)
     changes = {}

@@ -99,7 +99,8 @@ class NumberMark:
 
 _CHINESE_NUMERAL = "[一二三四五六七八九十百零〇]+"
 _NUMBER_PATTERNS = (
-    (1, re.compile(rf"^{_CHINESE_NUMERAL}\s*[、.．]")),
+    # A bare "一" is a mark only when it is the whole cell, as in a 序号 column.
+    (1, re.compile(rf"^{_CHINESE_NUMERAL}(?:\s*[、.．]|$)")),
     (2, re.compile(rf"^[（(]\s*{_CHINESE_NUMERAL}\s*[）)][、.．]?")),
     (3, re.compile(r"^\d{1,3}(?:\s*[、.．](?!\d)|$)")),
     (4, re.compile(r"^[（(]\s*\d{1,3}\s*[）)][、.．]?")),
