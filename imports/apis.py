@@ -31,6 +31,7 @@ class ImportOutput(serializers.Serializer):
     rows = serializers.ListField(child=serializers.DictField())
     errors = serializers.ListField(child=serializers.DictField())
     counts = serializers.DictField(child=serializers.IntegerField())
+    missing = serializers.ListField(child=serializers.CharField())
 
 
 def _campaign(pk) -> Campaign:

@@ -22,6 +22,8 @@ class ImportResult:
     rows: list[dict]
     errors: list[dict]
     counts: dict[str, int] = field(default_factory=dict)
+    # Numbers of imported tasks the table no longer lists: kept, not deleted.
+    missing: list[str] = field(default_factory=list)
 
 
 class ImportInvalid(InvalidInput):
@@ -83,8 +85,9 @@ def table_import(
         ],
         counts={
             action: sum(1 for c in changes.values() if c.action == action)
-            for action in ("created", "updated", "unchanged")
+            for action in ("created", "updated", "unchanged", "missing")
         },
+        missing=[number for number, change in changes.items() if change.action == "missing"],
     )
     if errors and not dry_run:
         raise ImportInvalid(

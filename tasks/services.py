@@ -701,7 +701,9 @@ class TaskSpec:
 @dataclass
 class SpecChange:
     number: str
-    action: str  # "created", "updated", "unchanged", or "locked" when it may not change
+    # "created", "updated", "unchanged", "locked" (may not change) or "missing" (no longer
+    # in the table; kept)
+    action: str
     fields: list[str] = field(default_factory=list)
 
 
@@ -761,6 +763,9 @@ def tasks_sync_imported(
             else:
                 changes.append(SpecChange(spec.number, "updated", differing))
                 updated.append((task, spec, wanted, differing))
+        # Tasks the table no longer lists are kept (they may be under way) and reported.
+        listed = {spec.number for spec in specs}
+        changes.extend(SpecChange(number, "missing") for number in existing if number not in listed)
         # A locked change refuses the whole import: nothing is written, the caller says why.
         if apply and not any(change.action == "locked" for change in changes):
             by_number = dict(existing)

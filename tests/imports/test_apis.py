@@ -59,10 +59,10 @@ def test_a_dry_run_answers_row_by_row_and_writes_nothing(api, world):
 
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"dry_run", "notes", "rows", "errors", "counts"}
+    assert set(body) == {"dry_run", "notes", "rows", "errors", "counts", "missing"}
     assert body["dry_run"] is True
     assert body["errors"] == []
-    assert body["counts"] == {"created": 5, "updated": 0, "unchanged": 0}
+    assert body["counts"] == {"created": 5, "updated": 0, "unchanged": 0, "missing": 0}
     assert all(set(row) == ROW_KEYS for row in body["rows"])
     assert [(row["row"], row["number"], row["heading"], row["action"]) for row in body["rows"]] == [
         (3, "一", True, "created"),
@@ -88,7 +88,7 @@ def test_an_import_creates_the_tasks(api, world):
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["dry_run"] is False
-    assert body["counts"] == {"created": 5, "updated": 0, "unchanged": 0}
+    assert body["counts"] == {"created": 5, "updated": 0, "unchanged": 0, "missing": 0}
     assert Task.objects.filter(campaign=world.campaign, imported=True).count() == 5
     assert Task.objects.get(number="一.2").parent == Task.objects.get(number="一")
     assert TaskEvent.objects.filter(actor=world.person("city_head")).count() == 5
@@ -104,7 +104,7 @@ def test_importing_again_reports_what_changed(api, world):
 
     assert response.status_code == 200
     body = response.json()
-    assert body["counts"] == {"created": 0, "updated": 1, "unchanged": 4}
+    assert body["counts"] == {"created": 0, "updated": 1, "unchanged": 4, "missing": 0}
     changed = next(row for row in body["rows"] if row["number"] == "一.1")
     assert (changed["action"], changed["changed"]) == ("updated", ["title"])
 
@@ -124,7 +124,7 @@ def test_a_dry_run_lists_every_row_error_with_its_column_and_notes(api, world):
         (8, "lead_unit", "unknown_unit", "牵头单位"),
         (8, "deadline", "unrecognised_deadline", "完成时限"),
     }
-    assert body["counts"] == {"created": 0, "updated": 0, "unchanged": 0}
+    assert body["counts"] == {"created": 0, "updated": 0, "unchanged": 0, "missing": 0}
     assert not Task.objects.exists()
 
 
@@ -245,7 +245,7 @@ def test_the_export_reads_back_as_the_same_rows(api, world):
     ]
 
     again = post(client, world, data, dry_run=False, name="导出.xlsx")
-    assert again.json()["counts"] == {"created": 0, "updated": 0, "unchanged": 5}
+    assert again.json()["counts"] == {"created": 0, "updated": 0, "unchanged": 5, "missing": 0}
 
 
 def test_the_export_of_a_campaign_without_imports_is_the_header_only(api, world):

@@ -735,7 +735,7 @@ def test_reimporting_updates_by_number_and_lists_what_changed(world):
 
     result = run(world, xlsx(rows))
 
-    assert result.counts == {"created": 0, "updated": 4, "unchanged": 1}
+    assert result.counts == {"created": 0, "updated": 4, "unchanged": 1, "missing": 0}
     assert {t.number: t.pk for t in Task.objects.all()} == before
     assert task("一.1").title == "完成D级危房改造950户（含C级）"
     assert task("一.2").due_date == task("一.2").original_due_date == datetime.date(2018, 10, 20)
@@ -771,7 +771,7 @@ def test_reimporting_adds_new_rows_under_existing_headings(world):
 
     result = run(world, xlsx(rows))
 
-    assert result.counts == {"created": 1, "updated": 0, "unchanged": 5}
+    assert result.counts == {"created": 1, "updated": 0, "unchanged": 5, "missing": 0}
     assert task("一.3").parent == task("一")
 
 
@@ -854,7 +854,7 @@ def test_a_rich_table_round_trips_unchanged(world):
     again = run(world, exported, filename="导出.xlsx")
 
     assert dry.errors == [] and [row["action"] for row in dry.rows] == ["unchanged"] * 10
-    assert again.counts == {"created": 0, "updated": 0, "unchanged": 10}
+    assert again.counts == {"created": 0, "updated": 0, "unchanged": 10, "missing": 0}
     assert [row["number"] for row in again.rows] == [row["number"] for row in first.rows]
     assert snapshot(world.campaign) == before
     assert not TaskEvent.objects.exclude(action=EventAction.CREATED).exists()
@@ -870,7 +870,7 @@ def test_a_table_with_only_responsible_units_round_trips(world):
 
     again = run(world, table_export(world.campaign).read())
 
-    assert again.counts == {"created": 0, "updated": 0, "unchanged": 2}
+    assert again.counts == {"created": 0, "updated": 0, "unchanged": 2, "missing": 0}
     assert snapshot(world.campaign) == before
 
 
@@ -942,7 +942,7 @@ def test_ten_thousand_rows_import_in_one_pass(world, django_assert_max_num_queri
     with django_assert_max_num_queries(write_bound(10_000)):
         result = run(world, data, filename="分解表.csv")
 
-    assert result.counts == {"created": 10_100, "updated": 0, "unchanged": 0}
+    assert result.counts == {"created": 10_100, "updated": 0, "unchanged": 0, "missing": 0}
     assert Task.objects.filter(imported=True).count() == 10_100
     last = task("（100）.100")
     assert (last.title, last.parent.number, last.lead_unit.name) == ("任务9999", "（100）", "义县")

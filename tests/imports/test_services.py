@@ -51,7 +51,7 @@ def test_a_dry_run_shows_each_row_and_writes_nothing(world):
         ("二", "created"),
         ("二.1", "created"),
     ]
-    assert result.counts == {"created": 5, "updated": 0, "unchanged": 0}
+    assert result.counts == {"created": 5, "updated": 0, "unchanged": 0, "missing": 0}
     assert not Task.objects.exists()
 
 
@@ -93,13 +93,13 @@ def test_reimporting_updates_by_number_and_a_round_trip_changes_nothing(world):
     changed = [list(row) for row in ROWS]
     changed[2][6] = "10月20日前"
     second = run(world, xlsx(changed), dry_run=False)
-    assert second.counts == {"created": 0, "updated": 1, "unchanged": 4}
+    assert second.counts == {"created": 0, "updated": 1, "unchanged": 4, "missing": 0}
     assert str(Task.objects.get(number="一.2").due_date) == "2018-10-20"
     assert Task.objects.count() == 5
 
     exported = table_export(world.campaign).read()
     again = run(world, exported, dry_run=False)
-    assert again.counts == {"created": 0, "updated": 0, "unchanged": 5}, again.rows
+    assert again.counts == {"created": 0, "updated": 0, "unchanged": 5, "missing": 0}, again.rows
     sheet = load_workbook(io.BytesIO(exported)).active
     assert [cell.value for cell in sheet[2]] == HEADER[:1] + ["任务"] + HEADER[2:]
 
@@ -107,3 +107,12 @@ def test_reimporting_updates_by_number_and_a_round_trip_changes_nothing(world):
 def test_only_the_issuing_side_imports(world):
     with pytest.raises(Forbidden):
         run(world, xlsx(ROWS), dry_run=True, actor="yi_head")
+
+
+def test_rows_dropped_from_the_table_are_reported_and_kept(world):
+    run(world, xlsx(ROWS), dry_run=False)
+    result = run(world, xlsx(ROWS[:3]), dry_run=False)
+
+    assert result.missing == ["二", "二.1"]
+    assert result.counts["missing"] == 2
+    assert Task.objects.filter(number__in=["二", "二.1"]).count() == 2
