@@ -1,0 +1,42 @@
+"""Writes of the escalation ladder and the outbox.
+
+A sweep has three steps, each safe to repeat or to run twice at once:
+1. record: for every rung, one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per campaign
+   and subtree puts the tasks that reached it into ``Escalation``; the unique constraint
+   keeps each (task, level, due date) to one row;
+2. compose: every escalation nobody has been told about yet becomes part of one digest
+   per recipient, stored in the outbox in the same transaction that marks it told;
+3. deliver: each stored message is claimed with a lease, sent over SMTP and marked sent.
+"""
+
+import datetime
+
+from .digests import digest_compose
+from .escalations import escalation_record_manual, sweep_part_run, sweep_start
+from .outbox import outbox_claim, outbox_deliver, outbox_due_ids, outbox_flush, outbox_store
+
+__all__ = [
+    "digest_compose",
+    "escalation_record_manual",
+    "outbox_claim",
+    "outbox_deliver",
+    "outbox_due_ids",
+    "outbox_flush",
+    "outbox_store",
+    "sweep_part_run",
+    "sweep_run",
+    "sweep_start",
+]
+
+
+def sweep_run(*, day: datetime.date | None = None, send: bool = True) -> dict:
+    """The whole sweep in this process (the management command; tests)."""
+    sweep = sweep_start(day=day)
+    for part_id in sweep.parts.values_list("pk", flat=True):
+        sweep_part_run(part_id=part_id)
+    messages = digest_compose(today=sweep.day)
+    sweep.refresh_from_db()
+    result = {"sweep": sweep.pk, "recorded": sweep.escalations_recorded, "messages": len(messages)}
+    if send:
+        result["sent"] = outbox_flush()
+    return result

@@ -1,0 +1,210 @@
+"""Composing digests: every escalation nobody was told about, one message per address."""
+
+import datetime
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from tasks.models import Campaign
+from tasks.selectors import today as local_today
+
+from ..ladder import AUDIENCE_FLAGS, Rung, ladders_for
+from ..models import (
+    Escalation,
+    Level,
+    MessageState,
+    OutboundMessage,
+)
+from ..recipients import UNIT, USER, Chain, Recipient, audience_recipients
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Item:
+    """One unnotified escalation with what a digest and the audience need of its task."""
+
+    id: int
+    level: str
+    rank: int
+    manual: bool
+    task_id: int
+    number: str
+    title: str
+    due_date: datetime.date
+    campaign_id: int
+    lead_unit_id: int
+    lead_unit_name: str
+    lead_unit_path: str
+    issuing_unit_id: int
+    issuing_unit_path: str
+    responsible_person_id: int | None
+    responsible_person_name: str | None
+    lead_leader_id: int | None
+    reason: str
+
+
+ITEM_FIELDS = {
+    "id": "pk",
+    "level": "level",
+    "rank": "rank",
+    "manual": "manual",
+    "task_id": "task_id",
+    "number": "task__number",
+    "title": "task__title",
+    "due_date": "due_date",
+    "campaign_id": "task__campaign_id",
+    "lead_unit_id": "task__lead_unit_id",
+    "lead_unit_name": "task__lead_unit__name",
+    "lead_unit_path": "task__lead_unit__path",
+    "issuing_unit_id": "task__issuing_unit_id",
+    "issuing_unit_path": "task__issuing_unit__path",
+    "responsible_person_id": "task__responsible_person_id",
+    "responsible_person_name": "task__responsible_person__full_name",
+    "lead_leader_id": "task__lead_leader_id",
+    "reason": "reason",
+}
+
+# What a hand-recorded rung tells, beyond the campaign's rule for the same level.
+MANUAL_AUDIENCE = {
+    Level.REMINDER: frozenset({"notify_responsible", "notify_unit_head"}),
+    Level.ADMONISHMENT: frozenset(AUDIENCE_FLAGS),
+    Level.ACCOUNTABILITY: frozenset(AUDIENCE_FLAGS),
+}
+
+
+def _audience(item: Item, ladders: dict[int, list[Rung]]) -> frozenset[str]:
+    if item.manual and item.level in MANUAL_AUDIENCE:
+        return MANUAL_AUDIENCE[item.level]
+    for rung in ladders.get(item.campaign_id, []):
+        if rung.level == item.level:
+            return rung.audience
+    return frozenset({"notify_responsible"})
+
+
+def _address(recipient: Recipient, chain: Chain) -> tuple[str, str]:
+    kind, pk = recipient
+    if kind == USER:
+        user = chain.users[pk]
+        return (user.email or "").strip().lower(), user.full_name or user.username
+    unit = chain.units[pk]
+    return (unit.email or "").strip().lower(), unit.name
+
+
+def _render(name: str, items: list[Item], today: datetime.date) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of one digest: the items grouped by level, worst first."""
+    best: dict[int, Item] = {}
+    for item in items:
+        if item.task_id not in best or item.rank > best[item.task_id].rank:
+            best[item.task_id] = item
+    groups = defaultdict(list)
+    for item in sorted(best.values(), key=lambda i: (i.due_date, i.task_id)):
+        groups[item.level].append(
+            {
+                "item": item,
+                "days_overdue": max((today - item.due_date).days, 0),
+                "url": f"{settings.DUBAN['SITE_URL']}/api/v1/tasks/{item.task_id}/",
+            }
+        )
+    ordered = [(Level(level).label, groups[level]) for level in reversed(Level.values) if level in groups]
+    context = {"name": name, "groups": ordered, "today": today, "count": len(best)}
+    # E-mail goes out in the office's language, whoever's request or job composes it.
+    with translation.override(settings.LANGUAGE_CODE):
+        return (
+            render_to_string("notifications/digest_subject.txt", context).strip(),
+            render_to_string("notifications/digest.txt", context),
+            render_to_string("notifications/digest.html", context),
+        )
+
+
+def digest_compose(*, today: datetime.date | None = None) -> list[OutboundMessage]:
+    """Turn every escalation nobody was told about into one digest per recipient."""
+    today = today or local_today()
+    with transaction.atomic():
+        pending = Escalation.objects.filter(notified_at__isnull=True).order_by("pk")
+        if connection.features.has_select_for_update_skip_locked:
+            # A concurrent composer takes other rows; none is told twice.
+            pending = pending.select_for_update(skip_locked=True, of=("self",))
+        rows = list(pending.values(*ITEM_FIELDS.values()))
+        if not rows:
+            return []
+        items = [Item(**{name: row[lookup] for name, lookup in ITEM_FIELDS.items()}) for row in rows]
+        people: dict[int, set[int]] = defaultdict(set)
+        through = Escalation.people.through.objects.filter(escalation_id__in=[i.id for i in items])
+        for escalation_id, user_id in through.values_list("escalation_id", "user_id"):
+            people[escalation_id].add(user_id)
+        ladders = ladders_for(Campaign.objects.filter(pk__in={item.campaign_id for item in items}))
+        user_ids = {i.responsible_person_id for i in items} | {i.lead_leader_id for i in items}
+        user_ids |= {user_id for ids in people.values() for user_id in ids}
+        chain = Chain.load(
+            {i.lead_unit_path for i in items} | {i.issuing_unit_path for i in items},
+            {pk for pk in user_ids if pk},
+        )
+
+        per_recipient: dict[Recipient, list[Item]] = defaultdict(list)
+        for item in items:
+            recipients = audience_recipients(item, _audience(item, ladders), chain)
+            recipients |= {(USER, user_id) for user_id in people.get(item.id, ())}
+            for recipient in recipients:
+                per_recipient[recipient].append(item)
+
+        messages = _messages_for(per_recipient, chain, today)
+        OutboundMessage.objects.bulk_create([message for message, _items in messages])
+        Through = OutboundMessage.escalations.through
+        Through.objects.bulk_create(
+            Through(outboundmessage_id=message.pk, escalation_id=item.id)
+            for message, message_items in messages
+            for item in {i.id: i for i in message_items}.values()
+        )
+        Escalation.objects.filter(pk__in=[item.id for item in items]).update(notified_at=timezone.now())
+    return [message for message, _items in messages]
+
+
+def _messages_for(
+    per_recipient: dict[Recipient, list[Item]], chain: Chain, today: datetime.date
+) -> list[tuple[OutboundMessage, list[Item]]]:
+    """One message per address; recipients without one, or opted out, are kept visibly."""
+    by_address: dict[str, tuple[Recipient, list[Item]]] = {}
+    messages = []
+    for recipient, items in sorted(per_recipient.items()):
+        kind, pk = recipient
+        if kind == USER and chain.users[pk].reminder_opt_out:
+            kept = [item for item in items if not (item.level == Level.REMINDER and not item.manual)]
+            if not kept:
+                messages.append(
+                    (_message(recipient, "", chain, items, today, MessageState.SUPPRESSED), items)
+                )
+                continue
+            items = kept
+        address, _name = _address(recipient, chain)
+        if not address:
+            messages.append((_message(recipient, "", chain, items, today, MessageState.NO_ADDRESS), items))
+            continue
+        if address in by_address:
+            by_address[address][1].extend(items)
+        else:
+            by_address[address] = (recipient, list(items))
+    for address, (recipient, items) in by_address.items():
+        messages.append((_message(recipient, address, chain, items, today, MessageState.PENDING), items))
+    return messages
+
+
+def _message(recipient, address, chain, items, today, state) -> OutboundMessage:
+    kind, pk = recipient
+    _address_, name = _address(recipient, chain)
+    subject, text, html = _render(name, items, today)
+    return OutboundMessage(
+        recipient_user_id=pk if kind == USER else None,
+        recipient_unit_id=pk if kind == UNIT else None,
+        to_address=address,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        state=state,
+        next_attempt_at=timezone.now() if state == MessageState.PENDING else None,
+    )
