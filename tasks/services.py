@@ -780,6 +780,18 @@ def _depth(spec: TaskSpec) -> int:
     return spec.number.count(".")
 
 
+def _link_units(pairs) -> None:
+    """The unit links of each (task, spec) pair, in bulk."""
+    TaskUnit.objects.bulk_create(
+        [
+            TaskUnit(task=task, unit_id=unit_id, role=role)
+            for task, spec in pairs
+            for unit_id, role in _spec_units(spec)
+        ],
+        batch_size=1000,
+    )
+
+
 def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_number: dict) -> None:
     # Parents first, level by level, so that each level knows its parents' ids.
     for depth in sorted({_depth(spec) for spec in specs}):
@@ -805,14 +817,7 @@ def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_
             batch_size=500,
         )
         by_number.update({task.number: task for task in tasks})
-        TaskUnit.objects.bulk_create(
-            [
-                TaskUnit(task=task, unit_id=unit_id, role=role)
-                for task, spec in zip(tasks, level, strict=True)
-                for unit_id, role in _spec_units(spec)
-            ],
-            batch_size=1000,
-        )
+        _link_units(zip(tasks, level, strict=True))
         TaskEvent.objects.bulk_create(
             [
                 TaskEvent(
@@ -845,14 +850,7 @@ def _update_imported(actor: User, updated: list, by_number: dict) -> None:
         [task for task, *_ in updated], [*SYNCED_FIELDS, "original_due_date"], batch_size=500
     )
     TaskUnit.objects.filter(task__in=[task for task, *_ in updated]).delete()
-    TaskUnit.objects.bulk_create(
-        [
-            TaskUnit(task=task, unit_id=unit_id, role=role)
-            for task, spec, *_ in updated
-            for unit_id, role in _spec_units(spec)
-        ],
-        batch_size=1000,
-    )
+    _link_units((task, spec) for task, spec, *_ in updated)
     TaskEvent.objects.bulk_create(
         [
             TaskEvent(
