@@ -9,3 +9,9 @@ from . import services
 def bulletin_render(bulletin_id: int) -> None:
     """Render a published bulletin's PDF and mail it (safe to run again)."""
     services.bulletin_render(bulletin_id=bulletin_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=1800)
+def bulletin_render_pending() -> int:
+    """Render every published bulletin that has no PDF yet (its own job was never queued)."""
+    return services.bulletins_render_pending()

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from core.errors import Forbidden, InvalidInput, InvalidTransition
+from core.jobs import enqueue_on_commit
 from notifications.services import outbox_store
 from responsibility.models import Role, Unit, User
 from responsibility.selectors import access_for_user
@@ -154,14 +155,8 @@ def bulletin_publish(*, bulletin: Bulletin, actor: User) -> Bulletin:
             raise InvalidTransition(STATE_REFUSED)
         bulletin.publish(by=actor, figures=content.bulletin_figures(bulletin_scope(bulletin)))
         bulletin.save()
-        transaction.on_commit(lambda: _schedule_render(bulletin.pk))
+        enqueue_on_commit("bulletins.jobs.bulletin_render", bulletin.pk)
     return bulletin
-
-
-def _schedule_render(bulletin_id: int) -> None:
-    from .jobs import bulletin_render
-
-    bulletin_render.delay(bulletin_id)
 
 
 def bulletin_render(*, bulletin_id: int) -> Bulletin:
@@ -206,3 +201,12 @@ def bulletin_withdraw(*, bulletin: Bulletin, actor: User, reason: str) -> Bullet
         bulletin.withdraw(reason=reason)
         bulletin.save()
     return bulletin
+
+
+def bulletins_render_pending() -> int:
+    pending = list(
+        Bulletin.objects.filter(state=BulletinState.PUBLISHED, pdf="").values_list("pk", flat=True)
+    )
+    for bulletin_id in pending:
+        bulletin_render(bulletin_id=bulletin_id)
+    return len(pending)

@@ -3,7 +3,7 @@ from django.db import migrations
 
 def install(apps, schema_editor):
     from notifications.ladder import DEFAULT_LADDER
-    from notifications.schedule import DEFAULT_SCHEDULE
+    from notifications.schedule import install_schedule
 
     EscalationRule = apps.get_model("notifications", "EscalationRule")
     for level, offset, audience in DEFAULT_LADDER:
@@ -11,20 +11,7 @@ def install(apps, schema_editor):
             campaign=None, level=level, defaults={"offset_working_days": offset, **audience}
         )
 
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    for name, job, (kind, *when) in DEFAULT_SCHEDULE:
-        if kind == "crontab":
-            minute, hour = when
-            crontab, _ = CrontabSchedule.objects.get_or_create(
-                minute=minute, hour=hour, day_of_week="*", day_of_month="*", month_of_year="*",
-                timezone="Asia/Shanghai",
-            )
-            PeriodicTask.objects.get_or_create(name=name, defaults={"task": job, "crontab": crontab})
-        else:
-            interval, _ = IntervalSchedule.objects.get_or_create(every=when[0], period="seconds")
-            PeriodicTask.objects.get_or_create(name=name, defaults={"task": job, "interval": interval})
+    install_schedule(apps)
 
 
 class Migration(migrations.Migration):

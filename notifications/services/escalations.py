@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Forbidden, InvalidInput
+from core.jobs import enqueue_on_commit
 from responsibility.models import Unit, User
 from responsibility.selectors import access_for_user
 from tasks.models import OPEN_STATES, Campaign, Task
@@ -157,11 +158,5 @@ def escalation_record_manual(
             actor=actor,
         )
         escalation.people.set(people)
-        transaction.on_commit(_schedule_compose)
+        enqueue_on_commit("notifications.jobs.escalation_digest")
     return escalation
-
-
-def _schedule_compose() -> None:
-    from ..jobs import escalation_digest
-
-    escalation_digest.delay()

@@ -8,10 +8,10 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.jobs import enqueue_on_commit
 from responsibility.models import Unit
 
 from ..models import (
@@ -56,14 +56,8 @@ def outbox_store(
             )
         )
     OutboundMessage.objects.bulk_create(messages)
-    transaction.on_commit(_schedule_flush)
+    enqueue_on_commit("notifications.jobs.outbox_flush")
     return messages
-
-
-def _schedule_flush() -> None:
-    from ..jobs import outbox_flush
-
-    outbox_flush.delay()
 
 
 def _due_q(now: datetime.datetime) -> Q:
