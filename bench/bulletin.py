@@ -1,0 +1,103 @@
+"""Figure 3: a province bulletin against WeasyPrint rendering the same final HTML on its own.
+
+The measured path is what publishing and the render job do together: the figures
+(``bulletins.figures.bulletin_figures``), the HTML (``bulletins.render.bulletin_html``) and
+the PDF (``bulletins.render.render_pdf``, with its restricted URL fetcher). The floor is
+``weasyprint.HTML(string=html, base_url=<the stylesheet's folder>).write_pdf()`` on the
+HTML the measured path produced.
+
+The escalations the bulletin lists are recorded by a sweep inside the benchmark's
+transaction, which is rolled back at the end. The list length is raised from the app's 60
+to ``--items`` (500 by default), the size the figure is specified at.
+"""
+
+import argparse
+import datetime
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ratio_row, setup, write_result  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--items", type=int, default=500)
+    args = parser.parse_args()
+    setup()
+    from django.db import transaction
+    from django.utils import timezone
+    from weasyprint import HTML
+
+    from bulletins import figures as content
+    from bulletins.models import Bulletin
+    from bulletins.render import STATIC_ROOT, bulletin_html, render_pdf
+    from bulletins.services import bulletin_scope
+    from notifications.services import sweep_part_run, sweep_start
+    from responsibility.models import Role, Unit, User
+
+    content.ITEM_LIMIT = args.items
+    today = timezone.localdate()
+    province = Unit.objects.get(depth=0)
+    head = User.objects.get(memberships__unit=province, memberships__role=Role.HEAD)
+    floor_times, measured_times = [], []
+    with transaction.atomic():
+        sweep = sweep_start(day=today)
+        for part_id in sweep.parts.values_list("pk", flat=True):
+            sweep_part_run(part_id=part_id)
+        bulletin = Bulletin.objects.create(
+            issuer=province,
+            year=today.year,
+            number=1,
+            title="全省百日攻坚行动督查通报",
+            period_start=today - datetime.timedelta(days=30),
+            period_end=today,
+            issued_on=today,
+            created_by=head,
+            intro="现将全省百日攻坚行动进展情况通报如下。",
+            closing="请各地对照通报问题，立行立改。",
+        )
+        bulletin.main_recipients.set(Unit.objects.filter(kind="city"))
+
+        def measured() -> tuple[dict, str, bytes]:
+            figures = content.bulletin_figures(bulletin_scope(bulletin, as_of=today))
+            html = bulletin_html(bulletin, figures)
+            pdf, _refused = render_pdf(html)
+            return figures, html, pdf
+
+        figures, html, pdf = measured()
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            HTML(string=html, base_url=STATIC_ROOT.as_uri() + "/").write_pdf()
+            floor_times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            figures, html, pdf = measured()
+            measured_times.append(time.perf_counter() - started)
+        pages = len(HTML(string=html, base_url=STATIC_ROOT.as_uri() + "/").render().pages)
+        transaction.set_rollback(True)
+    floor, value = statistics.median(floor_times), statistics.median(measured_times)
+    listed = len(figures["listed"]["items"]) + len(figures["criticised"]["items"])
+    rows = [
+        ratio_row(
+            f"province bulletin: {len(figures['ranking'])} ranked, {listed} listed items, {pages} pages",
+            value,
+            floor,
+            "≤ 1.25 × floor",
+            value <= 1.25 * floor,
+        )
+    ]
+    write_result(
+        "bulletin",
+        rows,
+        detail={"floor_times": floor_times, "measured_times": measured_times, "pdf_bytes": len(pdf)},
+    )
+    for row in rows:
+        print(row)
+
+
+if __name__ == "__main__":
+    main()
