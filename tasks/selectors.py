@@ -3,7 +3,7 @@ caller cannot see is missing everywhere (404), never forbidden (403)."""
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from core.errors import NotFound
@@ -35,12 +35,14 @@ def task_visibility_q(user: User) -> Q:
         return Q()
     condition = Q(lead_leader_id=user.pk)
     if access.visible_paths:
+        # One UNION of two indexed lookups: the tasks linked to a unit of the subtree (every
+        # task links its lead unit too) and those issued there. An OR of the same
+        # conditions made PostgreSQL filter every task row: 1.8 s against 0.3 s to count a
+        # county's tasks among 1,000,000 (bench/).
         subtree = unit_subtree_ids(access.visible_paths)
-        condition |= (
-            Q(issuing_unit__in=subtree)
-            | Q(lead_unit__in=subtree)
-            | Q(Exists(TaskUnit.objects.filter(task=OuterRef("pk"), unit__in=subtree)))
-        )
+        linked = TaskUnit.objects.filter(unit__in=subtree).order_by().values("task_id")
+        issued = Task.objects.filter(issuing_unit__in=subtree).order_by().values("pk")
+        condition |= Q(pk__in=linked.union(issued))
     return condition
 
 
