@@ -2,6 +2,7 @@
 
 from django.http import FileResponse
 from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -9,7 +10,8 @@ from rest_framework.response import Response
 
 from core.apis import ApiView, ListApi
 from core.errors import Conflict
-from core.schema import READ_ERRORS, WRITE_ERRORS
+from core.filters import IntegerFilter
+from core.schema import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 
 from . import selectors, services
 from .models import Bulletin
@@ -21,14 +23,22 @@ def _answer(request, bulletin: Bulletin, status_code=status.HTTP_200_OK) -> Resp
     return Response(BulletinSerializer(bulletin).data, status=status_code)
 
 
+class BulletinFilter(filters.FilterSet):
+    year = IntegerFilter(min_value=1, max_value=9999)
+
+    class Meta:
+        model = Bulletin
+        fields = ["issuer", "year", "kind", "state"]
+
+
 class BulletinListApi(ListApi):
     serializer_class = BulletinSerializer
-    filterset_fields = ["issuer", "year", "kind", "state"]
+    filterset_class = BulletinFilter
 
     def get_queryset(self):
         return selectors.bulletin_list_for_user(self.request.user)
 
-    @extend_schema(responses={200: BulletinSerializer(many=True), **READ_ERRORS})
+    @extend_schema(responses={200: BulletinSerializer(many=True), **LIST_ERRORS})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -82,7 +92,9 @@ class BulletinWithdrawApi(ApiView):
 class BulletinPdfApi(ApiView):
     @extend_schema(
         responses={
-            200: OpenApiResponse(response=OpenApiTypes.BINARY, description="The bulletin as PDF."),
+            (200, "application/pdf"): OpenApiResponse(
+                response=OpenApiTypes.BINARY, description="The bulletin as PDF."
+            ),
             **READ_ERRORS,
             409: WRITE_ERRORS[409],
         }

@@ -6,8 +6,9 @@ with ``message`` in the request's language and ``fields`` only for invalid input
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -117,3 +118,13 @@ def exception_handler(exc, context):
         code = codes if isinstance(codes, str) else exc.default_code
         response.data = error_body(code, detail)
     return response
+
+
+def page_not_found(request, exception):
+    """Django's 404 for a URL no view matches (``/api/v1/tasks/abc/``): under ``/api/`` in
+    the same error shape as every other API error, elsewhere Django's own page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body("not_found", _("未找到。")), status=404, json_dumps_params={"ensure_ascii": False}
+        )
+    return defaults.page_not_found(request, exception)

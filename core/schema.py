@@ -23,18 +23,24 @@ FORBIDDEN = {403: _error("Not allowed for this user.")}
 NOT_FOUND = {404: _error("Not found, or not visible to this user.")}
 CONFLICT = {409: _error("Not allowed in the current state, or changed concurrently.")}
 THROTTLED = {429: _error("Too many requests.")}
+UNSUPPORTED_MEDIA_TYPE = {415: _error("The request body is in a media type the operation does not take.")}
 
-ERRORS = {**BAD_REQUEST, **THROTTLED}
+ERRORS = {**BAD_REQUEST, **UNSUPPORTED_MEDIA_TYPE, **THROTTLED}
 READ_ERRORS = {**UNAUTHENTICATED, **FORBIDDEN, **NOT_FOUND}
-WRITE_ERRORS = {**BAD_REQUEST, **READ_ERRORS, **CONFLICT}
+# A list with filters refuses a filter value it cannot read rather than ignore it.
+LIST_ERRORS = {400: _error("A filter's value is invalid."), **READ_ERRORS}
+WRITE_ERRORS = {**BAD_REQUEST, **READ_ERRORS, **CONFLICT, **UNSUPPORTED_MEDIA_TYPE}
 
 
-def crud_schema(serializer) -> dict:
-    """extend_schema_view arguments for a model viewset: success and error responses."""
+def crud_schema(serializer, *, filtered: bool = True) -> dict:
+    """extend_schema_view arguments for a model viewset: success and error responses.
+    ``filtered`` says whether its list takes filters, and so may answer 400."""
     from drf_spectacular.utils import extend_schema
 
     return {
-        "list": extend_schema(responses={200: serializer(many=True), **READ_ERRORS}),
+        "list": extend_schema(
+            responses={200: serializer(many=True), **(LIST_ERRORS if filtered else READ_ERRORS)}
+        ),
         "retrieve": extend_schema(responses={200: serializer, **READ_ERRORS}),
         "create": extend_schema(responses={201: serializer, **WRITE_ERRORS}),
         "update": extend_schema(responses={200: serializer, **WRITE_ERRORS}),

@@ -68,7 +68,7 @@ class CampaignImportApi(ApiView):
 class CampaignExportApi(ApiView):
     @extend_schema(
         responses={
-            200: OpenApiResponse(response=OpenApiTypes.BINARY, description="The table as .xlsx."),
+            (200, XLSX): OpenApiResponse(response=OpenApiTypes.BINARY, description="The table as .xlsx."),
             **READ_ERRORS,
         }
     )

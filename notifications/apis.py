@@ -7,7 +7,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from core.apis import ApiView, IsOfficeOrReadOnly, ListApi, ModelViewSet
-from core.schema import READ_ERRORS, WRITE_ERRORS, crud_schema
+from core.schema import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, crud_schema
 from tasks.selectors import task_get_for_user, today
 
 from . import selectors, services
@@ -31,7 +31,7 @@ class EscalationListApi(ListApi):
     def get_queryset(self):
         return selectors.escalation_list_for_user(self.request.user)
 
-    @extend_schema(responses={200: EscalationSerializer(many=True), **READ_ERRORS})
+    @extend_schema(responses={200: EscalationSerializer(many=True), **LIST_ERRORS})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -100,7 +100,7 @@ class OutboxListApi(ListApi):
     def get_queryset(self):
         return selectors.outbox_list_for_user(self.request.user)
 
-    @extend_schema(responses={200: OutboundMessageSerializer(many=True), **READ_ERRORS})
+    @extend_schema(responses={200: OutboundMessageSerializer(many=True), **LIST_ERRORS})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -1,5 +1,6 @@
 from django_filters import rest_framework as filters
 
+from core.filters import IntegerFilter
 from responsibility.models import Unit
 
 from .models import Escalation, Level, MessageState, OutboundMessage
@@ -7,14 +8,12 @@ from .models import Escalation, Level, MessageState, OutboundMessage
 
 class EscalationFilter(filters.FilterSet):
     level = filters.MultipleChoiceFilter(choices=Level.choices)
-    campaign = filters.NumberFilter(field_name="task__campaign_id")
-    task = filters.NumberFilter(field_name="task_id")
+    campaign = IntegerFilter(field_name="task__campaign_id")
+    task = IntegerFilter(field_name="task_id")
     manual = filters.BooleanFilter()
     created_after = filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
     created_before = filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
-    unit = filters.NumberFilter(
-        method="filter_unit", label="Escalations of work led inside this unit's subtree"
-    )
+    unit = IntegerFilter(method="filter_unit", label="Escalations of work led inside this unit's subtree")
 
     class Meta:
         model = Escalation

@@ -7,6 +7,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.throttling import ScopedRateThrottle
 
 from core.apis import IsAdminOrReadOnly, ModelViewSet
+from core.filters import IntegerFilter
 from core.schema import ERRORS, crud_schema
 
 from . import services
@@ -26,7 +27,7 @@ class TokenApi(ObtainAuthToken):
 
 
 class UnitFilter(filters.FilterSet):
-    within = filters.NumberFilter(method="filter_within", label="Units in the subtree of this unit")
+    within = IntegerFilter(method="filter_within", label="Units in the subtree of this unit")
     name = filters.CharFilter(lookup_expr="icontains")
 
     class Meta:

@@ -16,6 +16,9 @@ class PersonRefSerializer(serializers.ModelSerializer):
 
 
 class UnitSerializer(serializers.ModelSerializer):
+    # Other names the unit goes by in the tables the office imports: a list of names, never null.
+    aliases = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+
     class Meta:
         model = Unit
         fields = ["id", "name", "short_name", "kind", "parent", "depth", "email", "aliases"]

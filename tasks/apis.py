@@ -16,10 +16,10 @@ from rest_framework.response import Response
 
 from core.apis import ApiView, IsAdminOrReadOnly, IsOfficeOrReadOnly, ListApi, ModelViewSet
 from core.errors import NotFound
-from core.schema import BAD_REQUEST, READ_ERRORS, WRITE_ERRORS, crud_schema
+from core.schema import BAD_REQUEST, LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, crud_schema
 
 from . import ledgers, selectors, services
-from .filters import TaskFilter
+from .filters import CalendarDayFilter, TaskFilter
 from .models import CalendarDay, Campaign, ProcedureStep
 from .serializers import (
     CalendarDaySerializer,
@@ -60,7 +60,7 @@ def task_detail_response(request, task, status_code=status.HTTP_200_OK) -> Respo
     return Response(TaskDetailSerializer(task, context=light_context(request)).data, status=status_code)
 
 
-@extend_schema_view(**crud_schema(CampaignSerializer))
+@extend_schema_view(**crud_schema(CampaignSerializer, filtered=False))
 class CampaignViewSet(ModelViewSet):
     queryset = Campaign.objects.order_by("-starts_on", "pk")
     serializer_class = CampaignSerializer
@@ -75,7 +75,7 @@ class CalendarDayViewSet(ModelViewSet):
     queryset = CalendarDay.objects.order_by("date")
     serializer_class = CalendarDaySerializer
     permission_classes = [IsOfficeOrReadOnly]
-    filterset_fields = {"date": ["gte", "lte", "year"]}
+    filterset_class = CalendarDayFilter
 
 
 class TaskListApi(ListApi):
@@ -93,7 +93,7 @@ class TaskListApi(ListApi):
     def get_serializer_context(self):
         return light_context(self.request)
 
-    @extend_schema(responses={200: TaskSerializer(many=True), **READ_ERRORS})
+    @extend_schema(responses={200: TaskSerializer(many=True), **LIST_ERRORS})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -256,7 +256,11 @@ class AttachmentDownloadApi(ApiView):
     """Evidence is served only here, to users who may see the task; never as public media."""
 
     @extend_schema(
-        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The file."), **READ_ERRORS}
+        responses={
+            # The file is served in the type it was uploaded with.
+            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            **READ_ERRORS,
+        }
     )
     def get(self, request, pk):
         attachment = selectors.attachment_get_for_user(request.user, pk)

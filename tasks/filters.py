@@ -1,10 +1,20 @@
 from django.db.models import Exists, OuterRef, Q
 from django_filters import rest_framework as filters
 
+from core.filters import IntegerFilter
 from responsibility.models import Unit, User
 
-from .models import Campaign, Task, TaskKind, TaskState, TaskUnit
+from .models import CalendarDay, Campaign, Task, TaskKind, TaskState, TaskUnit
 from .selectors import light_q, overdue_q, today
+
+
+class CalendarDayFilter(filters.FilterSet):
+    # Outside the years a date can have, the year lookup cannot even be built.
+    date__year = IntegerFilter(field_name="date", lookup_expr="year", min_value=1, max_value=9999)
+
+    class Meta:
+        model = CalendarDay
+        fields = {"date": ["gte", "lte"]}
 
 
 class TaskFilter(filters.FilterSet):
@@ -12,14 +22,14 @@ class TaskFilter(filters.FilterSet):
     kind = filters.MultipleChoiceFilter(choices=TaskKind.choices)
     campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all())
     responsible_person = filters.ModelChoiceFilter(queryset=User.objects.all())
-    parent = filters.NumberFilter(field_name="parent_id")
+    parent = IntegerFilter(field_name="parent_id")
     due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
     due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
     overdue = filters.BooleanFilter(method="filter_overdue")
     light = filters.ChoiceFilter(
         choices=[("green", "green"), ("yellow", "yellow"), ("red", "red")], method="filter_light"
     )
-    unit = filters.NumberFilter(
+    unit = IntegerFilter(
         method="filter_unit",
         label="Tasks whose issuing, lead, responsible or cooperating unit is in this unit's subtree",
     )

@@ -12,3 +12,5 @@ if not os.environ.get("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "1000/min"}}  # noqa: F405
 SECRET_KEY = "duban-test-secret-key-only-for-the-test-suite-0123456789abcdef"
+# The test client speaks plain http; everything else stays as in production.
+SECURE_SSL_REDIRECT = False

@@ -1,0 +1,37 @@
+"""A unit's aliases are a list of names, never NULL: found by fuzzing the API."""
+
+from tests.helpers import assert_error
+
+
+def test_a_units_aliases_cannot_be_set_to_null(api, world):
+    unit = world.unit("义县")
+    response = api.as_user("admin").patch(f"/api/v1/units/{unit.pk}/", {"aliases": None})
+    assert_error(response, 400, "invalid", fields={"aliases"})
+    unit.refresh_from_db()
+    assert unit.aliases == []
+
+
+def test_in_a_form_null_is_only_a_name(api, world):
+    """The form's text "null" was read as JSON and stored as NULL: a 500."""
+    unit = world.unit("义县")
+    api.as_user("admin")
+    response = api.patch(f"/api/v1/units/{unit.pk}/", {"aliases": "null"}, format="multipart")
+    assert response.status_code == 200, response.content
+    unit.refresh_from_db()
+    assert unit.aliases == ["null"]
+
+
+def test_a_units_aliases_are_a_list_of_names(api, world):
+    unit = world.unit("市住建委")
+    api.as_user("admin")
+    assert_error(
+        api.patch(f"/api/v1/units/{unit.pk}/", {"aliases": {"a": 1}}), 400, "invalid", fields={"aliases"}
+    )
+    response = api.patch(f"/api/v1/units/{unit.pk}/", {"aliases": ["住建局"]})
+    assert response.status_code == 200
+    assert response.json()["aliases"] == ["住建局"]
+
+
+def test_a_subtree_filter_that_no_unit_can_match_is_refused(api, world):
+    response = api.as_user("yi_member").get("/api/v1/units/", {"within": "1e30"})
+    assert_error(response, 400, "invalid", fields={"within"})
