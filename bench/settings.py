@@ -6,3 +6,5 @@ from backend.settings.base import ALLOWED_HOSTS, DATABASES
 ROOT_URLCONF = "bench.floor_urls"
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 DATABASES["default"]["CONN_MAX_AGE"] = 60
+# The benchmarks talk plain HTTP on localhost; in production a proxy terminates TLS.
+SECURE_SSL_REDIRECT = False
