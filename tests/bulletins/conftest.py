@@ -17,7 +17,9 @@ from notifications.models import Level
 from notifications.services import escalation_record_manual
 from tasks.models import Indicator, Task, TaskKind
 from tasks.services import IndicatorSpec, indicator_record_values, task_transition
-from tests.notifications.conftest import SmtpServer
+
+# The real SMTP server of the notification tests, as the same fixture.
+from tests.notifications.conftest import smtp  # noqa: F401
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PERIOD_START = datetime.date(2018, 11, 1)
@@ -39,19 +41,6 @@ def media(settings, tmp_path) -> Path:
     """Rendered PDFs go to a fresh folder of each test, not to the shared test media."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def smtp(settings):
-    """Django's SMTP backend pointed at a fresh aiosmtpd server; ``smtp.mailbox`` holds the mail."""
-    server = SmtpServer()
-    server.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = server.port
-    settings.EMAIL_TIMEOUT = 5
-    yield server
-    server.stop()
 
 
 def poppler(tool: str, pdf: Path, *args: str) -> str:
