@@ -35,7 +35,7 @@ ON CONFLICT DO NOTHING
 
 def rung_limits(day: datetime.date) -> list[tuple[str, int, datetime.date]]:
     """Each rung of the (single) campaign's ladder as "due before this date"."""
-    from notifications.ladder import ladders_for, reached_q
+    from notifications.ladder import ladders_for, reached_before
     from tasks.models import Campaign
     from tasks.workdays import calendar_for
 
@@ -43,12 +43,7 @@ def rung_limits(day: datetime.date) -> list[tuple[str, int, datetime.date]]:
     if len(ladders) != 1:
         raise SystemExit("The floor assumes one ladder for every campaign.")
     calendar = calendar_for(day)
-    limits = []
-    for rung in ladders.pop():
-        lookup, value = reached_q(rung, day, calendar).children[0]
-        before = value + datetime.timedelta(days=1) if lookup == "due_date__lte" else value
-        limits.append((rung.level, rung.rank, before))
-    return limits
+    return [(rung.level, rung.rank, reached_before(rung, day, calendar)) for rung in ladders.pop()]
 
 
 def floor_once(day: datetime.date) -> int:

@@ -1,8 +1,8 @@
 """When each rung of the ladder is reached, as a condition on the due date.
 
 A sweep on day ``today`` turns each rule into one comparison of ``Task.due_date`` with a
-date computed here once, so the database can select every task that reached the rung
-with one indexed query, whatever the number of tasks.
+date computed here once, so the database can select every task that reached any rung of
+any campaign's ladder with one set-based statement, whatever the number of tasks.
 """
 
 import datetime
@@ -88,15 +88,16 @@ def ladders_for(campaigns) -> dict[int, list[Rung]]:
     return ladders
 
 
-def reached_q(rung: Rung, today: datetime.date, calendar: WorkCalendar) -> Q:
-    """The tasks (by due date) that have reached ``rung`` on ``today``."""
+def reached_before(rung: Rung, today: datetime.date, calendar: WorkCalendar) -> datetime.date:
+    """The tasks due before the returned date have reached ``rung`` on ``today``."""
     if rung.offset < 0:
         # Due within that many working days (or already past it).
-        return Q(due_date__lte=calendar.add_working_days(today, -rung.offset))
+        return calendar.add_working_days(today, -rung.offset) + datetime.timedelta(days=1)
     if rung.offset == 0:
-        return Q(due_date__lt=today)
+        return today
     # Overdue by at least ``offset`` working days: at least that many working days lie in
     # (due_date, today], i.e. the due date is before the offset-th working day counted
     # back from today.
     latest_worked = today if calendar.is_workday(today) else calendar.add_working_days(today, -1)
-    return Q(due_date__lt=calendar.add_working_days(latest_worked, -(rung.offset - 1)))
+    return calendar.add_working_days(latest_worked, -(rung.offset - 1))
+

@@ -4,19 +4,19 @@ import datetime
 import logging
 
 from django.db import connection, transaction
-from django.db.models import DateTimeField, F, Q, Value
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Forbidden, InvalidInput
 from core.jobs import enqueue_on_commit
-from responsibility.models import Unit, User
+from responsibility.models import Unit, User, subtree_q
 from responsibility.selectors import access_for_user
 from tasks.models import OPEN_STATES, Campaign, Task
 from tasks.selectors import today as local_today
 from tasks.workdays import calendar_for
 
-from ..ladder import Rung, ladders_for, reached_q
+from ..ladder import Rung, ladders_for, reached_before
 from ..models import (
     DECIDED_LEVELS,
     LEVEL_RANK,
@@ -57,44 +57,48 @@ def sweep_start(*, day: datetime.date | None = None) -> Sweep:
     return sweep
 
 
-def _part_tasks_q(part: SweepPart) -> Q:
-    if part.unit.depth == 0:
-        return Q(lead_unit=part.unit)
-    return Q(lead_unit__path__startswith=part.unit.path)
+def _part_units_sql(part: SweepPart) -> tuple[str, list]:
+    """The lead units whose tasks belong to the part, as a subquery."""
+    within = Q(pk=part.unit_id) if part.unit.depth == 0 else subtree_q([part.unit.path])
+    return Unit.objects.filter(within).order_by().values("pk").query.sql_with_params()
 
 
-def _insert_reached(tasks_q: Q, rung: Rung, today: datetime.date, calendar, sweep: Sweep) -> int:
-    now = timezone.now()
-    selected = (
-        Task.objects.filter(tasks_q, reached_q(rung, today, calendar), state__in=OPEN_STATES)
-        # One order for every sweep: two sweeps inserting the same rows cannot deadlock.
-        .order_by("pk")
-        .annotate(
-            e_level=Value(rung.level),
-            e_rank=Value(rung.rank),
-            e_manual=Value(False),
-            e_reason=Value(""),
-            e_sweep=Value(sweep.pk),
-            e_created=Value(now, output_field=DateTimeField()),
-        )
-        .values_list(
-            "pk",
-            "e_level",
-            "e_rank",
-            "due_date",
-            "lead_unit_id",
-            "responsible_person_id",
-            "e_manual",
-            "e_reason",
-            "e_sweep",
-            "e_created",
-        )
+def _insert_reached(part: SweepPart, ladders: dict[int, list[Rung]], calendar) -> int:
+    """One INSERT … SELECT for the part: every open task joined with every rung of its
+    campaign's ladder that its due date has reached; rows already recorded are skipped."""
+    sweep = part.sweep
+    rungs = [
+        (campaign_id, rung.level, rung.rank, reached_before(rung, sweep.day, calendar))
+        for campaign_id, ladder in ladders.items()
+        for rung in ladder
+    ]
+    if not rungs:
+        return 0
+    units_sql, units_params = _part_units_sql(part)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column) for column in ESCALATION_COLUMNS)
+    open_states = ", ".join(["%s"] * len(OPEN_STATES))
+    # The rungs as a small table; a plain SELECT … UNION ALL, since SQLite reports no row
+    # count for an INSERT that starts with WITH.
+    rung_rows = " UNION ALL ".join(
+        ["SELECT %s AS campaign_id, %s AS level, %s AS rank, %s AS before"] * len(rungs)
     )
-    select_sql, params = selected.query.sql_with_params()
-    table = connection.ops.quote_name(Escalation._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(column) for column in ESCALATION_COLUMNS)
+    sql = f"""
+        INSERT INTO {quote(Escalation._meta.db_table)} ({columns})
+        SELECT t.id, rung.level, rung.rank, t.due_date, t.lead_unit_id, t.responsible_person_id,
+               %s, '', %s, %s
+        FROM {quote(Task._meta.db_table)} t
+        JOIN ({rung_rows}) rung ON rung.campaign_id = t.campaign_id AND t.due_date < rung.before
+        WHERE t.state IN ({open_states}) AND t.due_date < %s AND t.lead_unit_id IN ({units_sql})
+        -- One order for every sweep: two sweeps inserting the same rows cannot deadlock.
+        ORDER BY t.id, rung.rank
+        ON CONFLICT DO NOTHING
+    """
+    params = [False, sweep.pk, timezone.now(), *(value for row in rungs for value in row)]
+    # The latest bound again on the task alone, so that an index on the due date serves.
+    params += [*OPEN_STATES, max(row[3] for row in rungs), *units_params]
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql} ON CONFLICT DO NOTHING", params)
+        cursor.execute(sql, params)
         return max(cursor.rowcount, 0)
 
 
@@ -107,14 +111,10 @@ def sweep_part_run(*, part_id: int) -> bool:
         if part.done_at is not None:
             return False
         sweep = part.sweep
-        campaigns = Campaign.objects.filter(tasks__state__in=OPEN_STATES).distinct()
-        calendar = calendar_for(sweep.day)
-        recorded = 0
-        for campaign_id, rungs in ladders_for(campaigns).items():
-            for rung in rungs:
-                recorded += _insert_reached(
-                    Q(campaign_id=campaign_id) & _part_tasks_q(part), rung, sweep.day, calendar, sweep
-                )
+        campaigns = Campaign.objects.filter(
+            Exists(Task.objects.filter(campaign=OuterRef("pk"), state__in=OPEN_STATES))
+        )
+        recorded = _insert_reached(part, ladders_for(campaigns), calendar_for(sweep.day))
         part.done_at, part.recorded = timezone.now(), recorded
         part.save(update_fields=["done_at", "recorded"])
         # Serialise the last parts on the sweep row, so exactly one of them sees all done.
