@@ -7,7 +7,7 @@ from .models import Escalation, Level, MessageState, OutboundMessage
 
 
 class EscalationFilter(filters.FilterSet):
-    level = filters.MultipleChoiceFilter(choices=Level.choices)
+    level = filters.MultipleChoiceFilter(choices=Level.choices, distinct=False)
     campaign = IntegerFilter(field_name="task__campaign_id")
     task = IntegerFilter(field_name="task_id")
     manual = filters.BooleanFilter()
@@ -27,7 +27,7 @@ class EscalationFilter(filters.FilterSet):
 
 
 class OutboxFilter(filters.FilterSet):
-    state = filters.MultipleChoiceFilter(choices=MessageState.choices)
+    state = filters.MultipleChoiceFilter(choices=MessageState.choices, distinct=False)
 
     class Meta:
         model = OutboundMessage

@@ -116,7 +116,7 @@ class TaskDetailApi(ApiView):
 
     @extend_schema(request=TaskUpdateInput, responses={200: TaskDetailSerializer, **WRITE_ERRORS})
     def patch(self, request, pk):
-        task = selectors.task_get_for_user(request.user, pk)
+        task = selectors.task_visible_get(request.user, pk)
         data = TaskUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         task = services.task_update(task=task, actor=request.user, **data.validated_data)
@@ -130,7 +130,7 @@ class TaskHistoryApi(ListApi):
     filter_backends = []
 
     def get_queryset(self):
-        return selectors.task_history(selectors.task_get_for_user(self.request.user, self.kwargs["pk"]))
+        return selectors.task_history(selectors.task_visible_get(self.request.user, self.kwargs["pk"]))
 
     @extend_schema(responses={200: EventSerializer(many=True), **READ_ERRORS})
     def get(self, request, *args, **kwargs):
@@ -152,7 +152,7 @@ class TaskTransitionApi(ApiView):
         responses={200: TaskDetailSerializer, **WRITE_ERRORS},
     )
     def post(self, request, pk, name):
-        task = selectors.task_get_for_user(request.user, pk)
+        task = selectors.task_visible_get(request.user, pk)
         data = TransitionInput(data=request.data)
         data.is_valid(raise_exception=True)
         task = services.task_transition(task=task, actor=request.user, name=name, **data.validated_data)
@@ -162,7 +162,7 @@ class TaskTransitionApi(ApiView):
 class TaskDecomposeApi(ApiView):
     @extend_schema(request=DecomposeInput, responses={201: TaskSerializer(many=True), **WRITE_ERRORS})
     def post(self, request, pk):
-        task = selectors.task_get_for_user(request.user, pk)
+        task = selectors.task_visible_get(request.user, pk)
         data = DecomposeInput(data=request.data)
         data.is_valid(raise_exception=True)
         children = [
@@ -188,7 +188,7 @@ class TaskReportsApi(ListApi):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     def get_queryset(self):
-        return selectors.task_reports(selectors.task_get_for_user(self.request.user, self.kwargs["pk"]))
+        return selectors.task_reports(selectors.task_visible_get(self.request.user, self.kwargs["pk"]))
 
     @extend_schema(responses={200: ReportSerializer(many=True), **READ_ERRORS})
     def get(self, request, *args, **kwargs):
@@ -196,7 +196,7 @@ class TaskReportsApi(ListApi):
 
     @extend_schema(request=ReportInput, responses={201: ReportSerializer, **WRITE_ERRORS})
     def post(self, request, pk):
-        task = selectors.task_get_for_user(request.user, pk)
+        task = selectors.task_visible_get(request.user, pk)
         data = ReportInput(data=request.data)
         data.is_valid(raise_exception=True)
         report = services.progress_report_create(
@@ -213,7 +213,7 @@ class TaskReportsApi(ListApi):
 class TaskStepCompleteApi(ApiView):
     @extend_schema(request=None, responses={200: TaskDetailSerializer, **WRITE_ERRORS})
     def post(self, request, pk, step_pk):
-        task = selectors.task_get_for_user(request.user, pk)
+        task = selectors.task_visible_get(request.user, pk)
         try:
             step = task.steps.get(pk=step_pk)
         except ProcedureStep.DoesNotExist:
@@ -227,7 +227,7 @@ class TaskExtensionsApi(ListApi):
     filter_backends = []
 
     def get_queryset(self):
-        return selectors.task_extensions(selectors.task_get_for_user(self.request.user, self.kwargs["pk"]))
+        return selectors.task_extensions(selectors.task_visible_get(self.request.user, self.kwargs["pk"]))
 
     @extend_schema(responses={200: ExtensionSerializer(many=True), **READ_ERRORS})
     def get(self, request, *args, **kwargs):
@@ -235,7 +235,7 @@ class TaskExtensionsApi(ListApi):
 
     @extend_schema(request=ExtensionInput, responses={201: ExtensionSerializer, **WRITE_ERRORS})
     def post(self, request, pk):
-        task = selectors.task_get_for_user(request.user, pk)
+        task = selectors.task_visible_get(request.user, pk)
         data = ExtensionInput(data=request.data)
         data.is_valid(raise_exception=True)
         extension = services.extension_request_create(task=task, actor=request.user, **data.validated_data)

@@ -1,11 +1,11 @@
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django_filters import rest_framework as filters
 
 from core.filters import IntegerFilter
 from responsibility.models import Unit, User
 
-from .models import CalendarDay, Campaign, Task, TaskKind, TaskState, TaskUnit
-from .selectors import light_q, overdue_q, today
+from .models import CalendarDay, Campaign, Task, TaskKind, TaskState
+from .selectors import light_q, overdue_q, tasks_of_units_q, today
 
 
 class CalendarDayFilter(filters.FilterSet):
@@ -18,8 +18,10 @@ class CalendarDayFilter(filters.FilterSet):
 
 
 class TaskFilter(filters.FilterSet):
-    state = filters.MultipleChoiceFilter(choices=TaskState.choices)
-    kind = filters.MultipleChoiceFilter(choices=TaskKind.choices)
+    # Not distinct: these filter on the task's own columns, so no row can repeat, and a
+    # DISTINCT over every column made the county list take seconds (bench/).
+    state = filters.MultipleChoiceFilter(choices=TaskState.choices, distinct=False)
+    kind = filters.MultipleChoiceFilter(choices=TaskKind.choices, distinct=False)
     campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all())
     responsible_person = filters.ModelChoiceFilter(queryset=User.objects.all())
     parent = IntegerFilter(field_name="parent_id")
@@ -54,9 +56,4 @@ class TaskFilter(filters.FilterSet):
         path = Unit.objects.filter(pk=value).values_list("path", flat=True).first()
         if path is None:
             return queryset.none()
-        subtree = Unit.objects.filter(path__startswith=path).values("pk")
-        return queryset.filter(
-            Q(issuing_unit__in=subtree)
-            | Q(lead_unit__in=subtree)
-            | Q(Exists(TaskUnit.objects.filter(task=OuterRef("pk"), unit__in=subtree)))
-        )
+        return queryset.filter(tasks_of_units_q(Unit.objects.filter(path__startswith=path).values("pk")))

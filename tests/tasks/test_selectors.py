@@ -13,9 +13,14 @@ from tasks.selectors import (
     task_history,
     task_light,
     task_list_for_user,
+    task_row_visibility_q,
+    task_visibility_q,
+    task_visible_get,
     yellow_limit,
 )
 from tasks.services import task_transition
+
+from ..conftest import PEOPLE
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +108,23 @@ def test_an_invisible_task_is_not_found(world, tasks):
         task_get_for_user(village_a_head, "not-a-number")
     with pytest.raises(NotFound):
         task_get_for_user(village_a_head, 10**9)
+
+
+@pytest.mark.parametrize("username", [*(person[0] for person in PEOPLE), "admin"])
+def test_the_row_by_row_visibility_is_the_same_as_the_set(world, tasks, make_task, username):
+    # A cooperating unit and an issuer without a link, so that every branch of both forms
+    # decides for some task.
+    make_task("七里河镇协办任务", lead_unit="黑山县", cooperating_units=[world.unit("七里河镇")])
+    user = world.person(username)
+    as_set = set(Task.objects.filter(task_visibility_q(user)).values_list("pk", flat=True))
+    row_by_row = set(Task.objects.filter(task_row_visibility_q(user)).values_list("pk", flat=True))
+    assert as_set == row_by_row
+    for task in Task.objects.all():
+        if task.pk in as_set:
+            assert task_visible_get(user, task.pk) == task
+        else:
+            with pytest.raises(NotFound):
+                task_visible_get(user, task.pk)
 
 
 def test_overdue_means_open_and_past_the_due_date(world, make_task):
