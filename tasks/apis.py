@@ -56,7 +56,8 @@ def light_context(request) -> dict:
 
 
 def task_detail_response(request, task, status_code=status.HTTP_200_OK) -> Response:
-    task = selectors.task_get_for_user(request.user, task.pk)
+    """The task as it is after a change the caller made to it."""
+    task = selectors.task_get_with_details(task.pk)
     return Response(TaskDetailSerializer(task, context=light_context(request)).data, status=status_code)
 
 
@@ -206,7 +207,6 @@ class TaskReportsApi(ListApi):
             figures={f["indicator"]: f["value"] for f in data.validated_data.get("figures", [])},
             files=data.validated_data.get("files", []),
         )
-        report = selectors.task_reports(task).get(pk=report.pk)
         return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
 

@@ -97,6 +97,12 @@ def task_visible_get(user: User, pk) -> Task:
         raise NotFound() from None
 
 
+def task_get_with_details(pk) -> Task:
+    """A task with everything a response shows, read again after a change the caller was
+    allowed to make: they passed ``task_visible_get`` at the start of the request."""
+    return _with_details(Task.objects.filter(pk=pk)).prefetch_related("steps").get()
+
+
 def task_get_for_user(user: User, pk) -> Task:
     try:
         tasks = Task.objects.filter(task_row_visibility_q(user))

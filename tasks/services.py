@@ -36,7 +36,7 @@ from .models import (
     TaskUnit,
     TaskUnitRole,
 )
-from .selectors import today
+from .selectors import indicator_leaves, today
 from .workdays import calendar_for
 
 
@@ -526,7 +526,7 @@ def progress_report_create(
         rules.ensure_may(access_for_user(actor), task, "report")
         if task.state != TaskState.IN_PROGRESS:
             raise InvalidTransition(_("只有办理中的任务可以报送进展，请先签收。"))
-        leaves = {i.pk: i for i in Indicator.objects.filter(task=task, children__isnull=True)}
+        leaves = set(indicator_leaves(task).values_list("pk", flat=True)) if figures else set()
         unknown = [key for key in figures if key not in leaves]
         if unknown:
             message = _("这些指标不属于该任务或由下级汇总：%(ids)s。") % {"ids": ", ".join(map(str, unknown))}
