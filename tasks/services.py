@@ -784,7 +784,7 @@ def _link_units(pairs) -> None:
     """The unit links of each (task, spec) pair, in bulk."""
     TaskUnit.objects.bulk_create(
         [
-            TaskUnit(task=task, unit_id=unit_id, role=role)
+            TaskUnit(task_id=task.pk, unit_id=unit_id, role=role)
             for task, spec in pairs
             for unit_id, role in _spec_units(spec)
         ],
@@ -798,14 +798,16 @@ def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_
         level = [spec for spec in specs if _depth(spec) == depth]
         tasks = Task.objects.bulk_create(
             [
+                # Ids rather than objects: setting ten thousand related objects costs
+                # more than the INSERT (bench/import_table.py).
                 Task(
-                    campaign=campaign,
-                    parent=by_number.get(spec.parent_number),
+                    campaign_id=campaign.pk,
+                    parent_id=parent.pk if (parent := by_number.get(spec.parent_number)) else None,
                     number=spec.number,
                     title=spec.title,
-                    issuing_unit=campaign.issuing_unit,
-                    lead_unit=spec.lead_unit,
-                    lead_leader=spec.lead_leader,
+                    issuing_unit_id=campaign.issuing_unit_id,
+                    lead_unit_id=spec.lead_unit.pk,
+                    lead_leader_id=spec.lead_leader.pk if spec.lead_leader else None,
                     due_date=spec.due_date,
                     original_due_date=spec.due_date,
                     deadline_text=spec.deadline_text,
@@ -821,8 +823,8 @@ def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_
         TaskEvent.objects.bulk_create(
             [
                 TaskEvent(
-                    task=task,
-                    actor=actor,
+                    task_id=task.pk,
+                    actor_id=actor.pk,
                     action=EventAction.CREATED,
                     to_state=task.state,
                     data={
