@@ -100,4 +100,3 @@ def reached_before(rung: Rung, today: datetime.date, calendar: WorkCalendar) -> 
     # back from today.
     latest_worked = today if calendar.is_workday(today) else calendar.add_working_days(today, -1)
     return calendar.add_working_days(latest_worked, -(rung.offset - 1))
-

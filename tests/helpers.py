@@ -1,4 +1,12 @@
-"""Assertions shared by the API tests."""
+"""Assertions and a race starter shared by the tests."""
+
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.db import connection
+
+T = TypeVar("T")
 
 ERROR_KEYS = {"code", "message", "fields"}
 
@@ -18,3 +26,36 @@ def assert_error(
     elif strict:
         assert "fields" not in body, body
     return body
+
+
+def race(*targets: Callable[[], T], timeout: float = 60) -> list[T]:
+    """Call each target in a thread of its own, all released at once, and return what each
+    returned, in the order given.
+
+    Each thread has its own database connection, opened before the release so that the
+    targets start their first queries together, and closed when the thread ends. Whatever
+    the targets raised is raised here, as one exception group, once every thread has ended.
+    """
+    start = threading.Barrier(len(targets))
+    results: list = [None] * len(targets)
+    errors: list[BaseException] = []
+
+    def run(index: int, target: Callable[[], T]) -> None:
+        try:
+            connection.ensure_connection()
+            start.wait(timeout=10)
+            results[index] = target()
+        except BaseException as error:  # raised again in the test's thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n, target)) for n, target in enumerate(targets)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(thread.is_alive() for thread in threads), "a raced target is still running"
+    if errors:
+        raise BaseExceptionGroup(f"{len(errors)} of {len(targets)} raced targets failed", errors)
+    return results

@@ -1,15 +1,14 @@
 """Sweeps and composers of the same day at once, each in its own thread with its own
 connection: every rung is recorded once and every escalation is told once."""
 
-import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable
 
 import pytest
 from django.db import connection
 
 from notifications import services
 from notifications.models import Escalation, OutboundMessage, Sweep
+from tests.helpers import race
 
 from .conftest import SWEEP_DAY
 
@@ -21,29 +20,6 @@ pytestmark = [
 ]
 
 ROUNDS = 5
-
-
-def race(*targets: Callable[[], object]) -> list[BaseException]:
-    """Run each target in a thread of its own, released together; returns what they raised."""
-    start = threading.Barrier(len(targets))
-    errors: list[BaseException] = []
-
-    def run(target: Callable[[], object]) -> None:
-        try:
-            start.wait(timeout=10)
-            target()
-        except BaseException as error:  # reported by the test
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return errors
 
 
 @pytest.fixture
@@ -94,7 +70,7 @@ def test_two_sweeps_at_once_record_each_rung_once_and_compose_each_escalation_on
     for _round in range(ROUNDS):
         start_afresh(composes)
         sweep = lambda: services.sweep_run(day=SWEEP_DAY, send=False)  # noqa: E731
-        assert race(sweep, sweep) == []
+        race(sweep, sweep)
         assert_each_rung_recorded_and_told_once(composes)
 
 
@@ -110,7 +86,7 @@ def test_two_sweeps_whose_parts_are_taken_in_opposite_orders(composes):
 
     for _round in range(ROUNDS):
         start_afresh(composes)
-        assert race(lambda: sweep_parts(1), lambda: sweep_parts(-1)) == []
+        race(lambda: sweep_parts(1), lambda: sweep_parts(-1))
         assert len(composes) == 2
         assert_each_rung_recorded_and_told_once(composes)
 
@@ -122,5 +98,5 @@ def test_two_composers_at_once_tell_each_escalation_once(composes):
         for part_id in sweep.parts.values_list("pk", flat=True):
             services.sweep_part_run(part_id=part_id)
         compose = lambda: services.digest_compose(today=SWEEP_DAY)  # noqa: E731
-        assert race(compose, compose) == []
+        race(compose, compose)
         assert_each_rung_recorded_and_told_once(composes)
