@@ -149,6 +149,8 @@ def start_gunicorn(workers: int) -> subprocess.Popen:
             f"--bind={HOST}:{PORT}",
             f"--workers={workers}",
             "--log-level=warning",
+            # No shared control socket: another gunicorn on this machine (a test) may hold it.
+            "--no-control-socket",
             f"--chdir={ROOT}",
         ],
         env=env,

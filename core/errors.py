@@ -63,11 +63,20 @@ class NotFound(DomainError):
     default_message = _("未找到。")
 
 
+# The database is unreachable or restarting: the request's transaction is rolled back and
+# the client may retry (with its Idempotency-Key).
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
 def error_body(code: str, message, fields: dict | None = None) -> dict:
     body = {"code": code, "message": str(message)}
     if fields:
         body["fields"] = fields
     return body
+
+
+def _service_unavailable_body() -> dict:
+    return error_body("service_unavailable", _("服务暂时不可用，请稍后重试。"))
 
 
 def _flatten(detail):
@@ -88,13 +97,8 @@ def exception_handler(exc, context):
     if isinstance(exc, TransitionNotAllowed):
         exc = InvalidTransition()
         return Response(error_body(exc.code, exc.message), status=exc.status_code)
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        # The database is unreachable or restarting: nothing was written; the client
-        # may retry (with its Idempotency-Key).
-        return Response(
-            error_body("service_unavailable", _("服务暂时不可用，请稍后重试。")),
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-        )
+    if isinstance(exc, DATABASE_ERRORS):
+        return Response(_service_unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE)
     if isinstance(exc, Http404):
         return Response(error_body("not_found", _("未找到。")), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoPermissionDenied):
@@ -118,6 +122,16 @@ def exception_handler(exc, context):
         code = codes if isinstance(codes, str) else exc.default_code
         response.data = error_body(code, detail)
     return response
+
+
+def service_unavailable() -> JsonResponse:
+    """The 503 for a database error met outside a DRF view's handler (opening or committing
+    the transaction around it), in the same shape as every other API error."""
+    return JsonResponse(
+        _service_unavailable_body(),
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 def page_not_found(request, exception):

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from .errors import Conflict, InvalidInput
+from .errors import DATABASE_ERRORS, Conflict, InvalidInput, service_unavailable
 from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -71,9 +71,7 @@ def idempotency_begin(request) -> IdempotencyRecord | None:
 
 def idempotency_finish(record: IdempotencyRecord, response) -> None:
     if response.status_code >= 500:
-        # A failed request keeps nothing, its key included: a retry must run again
-        # rather than meet an unfinished record and be refused as still in progress.
-        transaction.set_rollback(True)
+        # Rolled back with the request's writes (see IdempotentMixin.dispatch).
         return
     if hasattr(response, "render") and not response.is_rendered:
         response.render()
@@ -97,10 +95,22 @@ class IdempotentMixin:
     _idempotency_record = None
 
     def dispatch(self, request, *args, **kwargs):
-        if request.method == "POST" and request.headers.get(HEADER):
+        if request.method != "POST" or not request.headers.get(HEADER):
+            return super().dispatch(request, *args, **kwargs)
+        try:
             with transaction.atomic():
-                return super().dispatch(request, *args, **kwargs)
-        return super().dispatch(request, *args, **kwargs)
+                response = super().dispatch(request, *args, **kwargs)
+                if response.status_code >= 500:
+                    # A failed request keeps nothing, its key included: a retry must run
+                    # again rather than meet an unfinished record and be refused as still
+                    # in progress. Nor is a commit tried on a connection that just failed.
+                    transaction.set_rollback(True)
+                return response
+        except DATABASE_ERRORS:
+            # The database went away while the transaction was opened, committed or
+            # closed, where DRF's handler does not reach. A COMMIT whose answer was lost
+            # may still have been applied: a retry with the same key then replays it.
+            return service_unavailable()
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
