@@ -9,12 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
+from core.db import insert_rows
 from core.errors import Conflict, InvalidInput, InvalidTransition
 from responsibility.models import Unit, User
 from responsibility.selectors import access_for_user, parent_path
@@ -782,13 +783,10 @@ def _depth(spec: TaskSpec) -> int:
 
 def _link_units(pairs) -> None:
     """The unit links of each (task, spec) pair, in bulk."""
-    TaskUnit.objects.bulk_create(
-        [
-            TaskUnit(task_id=task.pk, unit_id=unit_id, role=role)
-            for task, spec in pairs
-            for unit_id, role in _spec_units(spec)
-        ],
-        batch_size=1000,
+    insert_rows(
+        TaskUnit,
+        ("task", "unit", "role"),
+        ((task.pk, unit_id, role) for task, spec in pairs for unit_id, role in _spec_units(spec)),
     )
 
 
@@ -820,21 +818,29 @@ def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_
         )
         by_number.update({task.number: task for task in tasks})
         _link_units(zip(tasks, level, strict=True))
-        TaskEvent.objects.bulk_create(
-            [
-                TaskEvent(
-                    task_id=task.pk,
-                    actor_id=actor.pk,
-                    action=EventAction.CREATED,
-                    to_state=task.state,
-                    data={
-                        "imported": True,
-                        "after": {"lead_unit": task.lead_unit_id, "units": _spec_units(spec)},
-                    },
+        now, data = timezone.now(), TaskEvent._meta.get_field("data")
+        insert_rows(
+            TaskEvent,
+            ("task", "actor", "at", "action", "from_state", "to_state", "comment", "data"),
+            (
+                (
+                    task.pk,
+                    actor.pk,
+                    now,
+                    EventAction.CREATED,
+                    "",
+                    task.state,
+                    "",
+                    data.get_db_prep_save(
+                        {
+                            "imported": True,
+                            "after": {"lead_unit": task.lead_unit_id, "units": _spec_units(spec)},
+                        },
+                        connection,
+                    ),
                 )
                 for task, spec in zip(tasks, level, strict=True)
-            ],
-            batch_size=1000,
+            ),
         )
 
 

@@ -72,7 +72,17 @@ def test_an_import_creates_the_tree_with_units_leaders_and_deadlines(world):
     assert ongoing.deadline_text == "长期坚持" and ongoing.due_date == world.campaign.ends_on
     assert set(ongoing.task_units.values_list("unit__name", flat=True)) == {"市住建委", "义县", "黑山县"}
     assert all(task.state == TaskState.DRAFT and task.imported for task in Task.objects.all())
-    assert yi.events.get().action == "created"
+    created = yi.events.get()
+    assert (created.action, created.from_state, created.to_state) == ("created", "", TaskState.DRAFT)
+    assert created.actor == world.person("city_head") and created.at is not None
+    cooperating = [world.unit("市住建委").pk, TaskUnitRole.COOPERATING]
+    assert created.data == {
+        "imported": True,
+        "after": {
+            "lead_unit": world.unit("义县").pk,
+            "units": sorted([[world.unit("义县").pk, TaskUnitRole.RESPONSIBLE], cooperating]),
+        },
+    }
 
 
 def test_any_row_error_imports_nothing_and_names_row_and_column(world):
