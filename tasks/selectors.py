@@ -1,5 +1,7 @@
-"""Reads of tasks. Every read path starts from ``task_list_for_user``, so a task the
-caller cannot see is missing everywhere (404), never forbidden (403)."""
+"""Reads of tasks. Every read path starts from the caller's visibility, written once in
+two forms (``task_visibility_q`` for sets, ``task_row_visibility_q`` for tasks known by
+id, tested to agree), so a task the caller cannot see is missing everywhere (404), never
+forbidden (403)."""
 
 import datetime
 
@@ -111,9 +113,9 @@ def task_get_for_user(user: User, pk) -> Task:
         raise NotFound() from None
 
 
-def tasks_visible(user: User) -> Exists:
-    """For rows that belong to a task (``task_id``): whether the user sees that task."""
-    return Exists(Task.objects.filter(task_row_visibility_q(user), pk=OuterRef("task_id")))
+def task_visible_exists(user: User, task_ref: str = "task_id") -> Exists:
+    """For rows that belong to a task, reached by ``task_ref``: whether the user sees it."""
+    return Exists(Task.objects.filter(task_row_visibility_q(user), pk=OuterRef(task_ref)))
 
 
 def overdue_q(on: datetime.date) -> Q:
@@ -157,14 +159,14 @@ def task_extensions(task: Task) -> QuerySet[ExtensionRequest]:
 
 def extension_get_for_user(user: User, pk) -> ExtensionRequest:
     try:
-        return ExtensionRequest.objects.select_related("task").filter(tasks_visible(user)).get(pk=pk)
+        return ExtensionRequest.objects.select_related("task").filter(task_visible_exists(user)).get(pk=pk)
     except (ExtensionRequest.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
 
 
 def attachment_get_for_user(user: User, pk) -> Attachment:
     try:
-        visible = Exists(Task.objects.filter(task_row_visibility_q(user), pk=OuterRef("report__task_id")))
+        visible = task_visible_exists(user, "report__task_id")
         return Attachment.objects.select_related("report").filter(visible).get(pk=pk)
     except (Attachment.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
