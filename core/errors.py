@@ -64,8 +64,9 @@ class NotFound(DomainError):
 
 
 # The database is unreachable or restarting: the request's transaction is rolled back and
-# the client may retry (with its Idempotency-Key).
+# the client may retry (with its Idempotency-Key), told when in the 503's Retry-After.
 DATABASE_ERRORS = (OperationalError, InterfaceError)
+RETRY_AFTER = {"Retry-After": "5"}
 
 
 def error_body(code: str, message, fields: dict | None = None) -> dict:
@@ -98,7 +99,9 @@ def exception_handler(exc, context):
         exc = InvalidTransition()
         return Response(error_body(exc.code, exc.message), status=exc.status_code)
     if isinstance(exc, DATABASE_ERRORS):
-        return Response(_service_unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(
+            _service_unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=RETRY_AFTER
+        )
     if isinstance(exc, Http404):
         return Response(error_body("not_found", _("未找到。")), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoPermissionDenied):
@@ -130,6 +133,7 @@ def service_unavailable() -> JsonResponse:
     return JsonResponse(
         _service_unavailable_body(),
         status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers=RETRY_AFTER,
         json_dumps_params={"ensure_ascii": False},
     )
 

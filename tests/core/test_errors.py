@@ -136,3 +136,10 @@ def test_a_domain_error_is_an_exception_with_its_message():
     assert str(error) == "当前状态不允许此操作。"
     assert error.fields == {}
     assert InvalidTransition("已办结").code == "invalid_transition"
+
+
+@pytest.mark.parametrize("exc", [OperationalError("server closed the connection"), InterfaceError("closed")])
+def test_a_database_error_tells_the_client_when_to_retry(exc):
+    response = exception_handler(exc, {})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"

@@ -33,6 +33,7 @@ def test_a_keyed_post_whose_transaction_cannot_open_answers_503(api, world, monk
         response = api.post("/api/v1/units/", new_unit(world), format="json", HTTP_IDEMPOTENCY_KEY="k")
     assert_error(response, 503, "service_unavailable", strict=True)
     assert response["Content-Type"] == "application/json"
+    assert response["Retry-After"] == "5"
     assert not Unit.objects.filter(name="河北村").exists()
     assert not IdempotencyRecord.objects.exists()
 
