@@ -6,7 +6,6 @@ import io
 import math
 import os
 import zipfile
-from xml.sax.saxutils import escape
 
 import pytest
 from django.db import connection
@@ -21,6 +20,8 @@ from responsibility.models import Role
 from responsibility.services import membership_create
 from tasks.models import Campaign, EventAction, Task, TaskEvent, TaskState, TaskUnit, TaskUnitRole
 from tasks.services import task_transition
+
+from .word import docx, paragraph, table
 
 pytestmark = pytest.mark.django_db
 
@@ -483,45 +484,8 @@ def test_the_text_form(world, encoding):
     assert task("二").due_date == datetime.date(2018, 11, 30)
 
 
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-
-
-def paragraph(text: str) -> str:
-    runs = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in text.split("\n"))
-    return f"<w:p><w:r>{runs}</w:r></w:p>"
-
-
-def word_table(rows) -> str:
-    """Rows of cells; a cell is text, or "^" to continue the vertical merge above it."""
-    xml_rows = []
-    for index, row in enumerate(rows):
-        below = rows[index + 1] if index + 1 < len(rows) else []
-        cells = []
-        for column, text in enumerate(row):
-            merge = ""
-            if text == "^":
-                merge, text = "<w:vMerge/>", ""
-            elif column < len(below) and below[column] == "^":
-                merge = '<w:vMerge w:val="restart"/>'
-            cells.append(f"<w:tc><w:tcPr>{merge}</w:tcPr>{paragraph(text)}</w:tc>")
-        xml_rows.append(f"<w:tr>{''.join(cells)}</w:tr>")
-    return f"<w:tbl>{''.join(xml_rows)}</w:tbl>"
-
-
-def docx(body: str) -> bytes:
-    document = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        f'<w:document xmlns:w="{W_NS}"><w:body>{body}<w:sectPr/></w:body></w:document>'
-    )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
-        archive.writestr("word/document.xml", document)
-    return buffer.getvalue()
-
-
-def test_a_word_table(world):
-    body = paragraph(TITLE) + word_table(
+def test_a_table(world):
+    body = paragraph(TITLE) + table(
         [
             ["序号", "重点任务", "责任领导", "牵头部门", "协办单位", "时间节点"],
             ["一、", "住房安全保障", "", "", "", ""],

@@ -2,7 +2,6 @@ import datetime
 import io
 import os
 import zipfile
-from xml.sax.saxutils import escape
 
 import openpyxl
 import pytest
@@ -10,6 +9,8 @@ import pytest
 from imports import readers
 from imports.readers import read_rows
 from imports.table import COLUMNS, HEADER_VARIANTS, TableError, header_column, parse_number
+
+from .word import docx, paragraph, table
 
 HEADER = ["序号", "任务", "牵头领导", "牵头单位", "责任单位", "配合单位", "完成时限", "备注"]
 HOUSING = ["1", "完成950户D级危房改造", "王副市长", "市住建委", "义县、黑山县", "市财政局", "10月底前", ""]
@@ -411,64 +412,6 @@ def test_text_without_tasks_is_a_table_error():
         read_rows("关于做好脱贫攻坚工作的通知\n各县（市）区：\n请认真落实。".encode(), "t.txt")
 
     assert error.value.code == "no_tasks"
-
-
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-
-
-def paragraph(text: str, *, numbered: bool = False) -> str:
-    numbering = (
-        '<w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr></w:pPr>' if numbered else ""
-    )
-    runs = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in text.split("\n"))
-    return f"<w:p>{numbering}<w:r>{runs}</w:r></w:p>"
-
-
-def table(rows) -> str:
-    """Rows of cells; a cell is text, ("span", n, text) or "^" to continue the merge above."""
-    xml_rows = []
-    for row_index, row in enumerate(rows):
-        below = rows[row_index + 1] if row_index + 1 < len(rows) else []
-        cells = []
-        for index, cell in enumerate(row):
-            properties = ""
-            text = cell
-            if isinstance(cell, tuple):
-                _kind, span, text = cell
-                properties = f'<w:gridSpan w:val="{span}"/>'
-            if cell == "^":
-                properties, text = "<w:vMerge/>", ""
-            elif index < len(below) and below[index] == "^":
-                properties = '<w:vMerge w:val="restart"/>'
-            cells.append(f"<w:tc><w:tcPr>{properties}</w:tcPr>{paragraph(text)}</w:tc>")
-        xml_rows.append(f"<w:tr>{''.join(cells)}</w:tr>")
-    return f"<w:tbl>{''.join(xml_rows)}</w:tbl>"
-
-
-def docx(body: str) -> bytes:
-    document = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        f'<w:document xmlns:w="{W_NS}"><w:body>{body}<w:sectPr/></w:body></w:document>'
-    )
-    content_types = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Override PartName="/word/document.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
-    )
-    relationships = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-        'relationships/officeDocument" Target="word/document.xml"/></Relationships>'
-    )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", content_types)
-        archive.writestr("_rels/.rels", relationships)
-        archive.writestr("word/document.xml", document)
-    return buffer.getvalue()
 
 
 def test_docx_text_form_reads_paragraphs_and_line_breaks():
