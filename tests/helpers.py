@@ -1,14 +1,28 @@
-"""Assertions and a race starter shared by the tests."""
+"""Assertions, a race starter and a target splitter shared by the tests."""
 
+import datetime
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TypeVar
 
+import pytest
 from django.db import connection
+
+from tasks.models import Task
+from tasks.services import ChildSpec, task_decompose
 
 T = TypeVar("T")
 
 ERROR_KEYS = {"code", "message", "fields"}
+
+# The marks of a module of races: they need PostgreSQL's row locks.
+RACES_NEED_POSTGRES = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="SQLite serialises writers; the race needs PostgreSQL"
+    ),
+]
 
 
 def assert_error(
@@ -59,3 +73,23 @@ def race(*targets: Callable[[], T], timeout: float = 60) -> list[T]:
     if errors:
         raise BaseExceptionGroup(f"{len(errors)} of {len(targets)} raced targets failed", errors)
     return results
+
+
+def split_target(
+    world, task: Task, shares: dict[str, int], *, by: str, due: datetime.date | None = None
+) -> list[Task]:
+    """Decompose a target of one indicator among units by name, each with its share."""
+    indicator = task.indicators.get()
+    return task_decompose(
+        task=task,
+        actor=world.person(by),
+        children=[
+            ChildSpec(
+                title=f"{unit}D级危房改造",
+                lead_unit=world.unit(unit),
+                due_date=due or task.due_date,
+                targets={indicator.pk: Decimal(share)},
+            )
+            for unit, share in shares.items()
+        ],
+    )

@@ -5,21 +5,15 @@ import datetime
 from functools import partial
 
 import pytest
-from django.db import connection
 
 from bulletins.models import Bulletin
 from bulletins.services import bulletin_create
 from responsibility.models import Unit, User
-from tests.helpers import race
+from tests.helpers import RACES_NEED_POSTGRES, race
 
 from .conftest import PERIOD_END, PERIOD_START
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="SQLite serialises writers; the race needs PostgreSQL"
-    ),
-]
+pytestmark = RACES_NEED_POSTGRES
 
 ROUNDS = 10
 DRAFTERS = 2

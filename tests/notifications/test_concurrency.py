@@ -4,20 +4,14 @@ connection: every rung is recorded once and every escalation is told once."""
 from collections import Counter, defaultdict
 
 import pytest
-from django.db import connection
 
 from notifications import services
 from notifications.models import Escalation, OutboundMessage, Sweep
-from tests.helpers import race
+from tests.helpers import RACES_NEED_POSTGRES, race
 
 from .conftest import SWEEP_DAY
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="SQLite serialises writers; the race needs PostgreSQL"
-    ),
-]
+pytestmark = RACES_NEED_POSTGRES
 
 ROUNDS = 5
 

@@ -18,20 +18,14 @@ from decimal import Decimal
 from itertools import pairwise
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from tasks.models import Indicator, ProgressReport, Task, TaskEvent, TaskKind, TaskState
-from tasks.services import ChildSpec, IndicatorSpec, task_decompose, task_transition
+from tasks.services import IndicatorSpec, task_transition
 from tests.conftest import World
-from tests.helpers import race
+from tests.helpers import RACES_NEED_POSTGRES, race, split_target
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="SQLite serialises writers; the race needs PostgreSQL"
-    ),
-]
+pytestmark = RACES_NEED_POSTGRES
 
 TRANSITION_ROUNDS = 100
 REPORT_ROUNDS = 40
@@ -157,32 +151,15 @@ def housing_target(racing_world, make_task) -> Task:
         indicators=[IndicatorSpec(name="D级危房改造", target=Decimal(1888), unit_of_measure="户")],
     )
     task_transition(task=city, actor=world.person("housing_member"), name="accept")
-    yi, heishan = split(world, city, "housing_head", {"义县": 950, "黑山县": 938})
+    yi, heishan = split_target(world, city, by="housing_head", shares={"义县": 950, "黑山县": 938})
     task_transition(task=yi, actor=world.person("yi_member"), name="accept")
     task_transition(task=heishan, actor=world.person("heishan_member"), name="accept")
-    [qilihe] = split(world, yi, "yi_head", {"七里河镇": 600})
+    [qilihe] = split_target(world, yi, by="yi_head", shares={"七里河镇": 600})
     task_transition(task=qilihe, actor=world.person("qilihe_head"), name="accept")
-    for village in split(world, qilihe, "qilihe_head", {"大榆树堡村": 300, "王家屯村": 300}):
+    for village in split_target(world, qilihe, by="qilihe_head", shares={"大榆树堡村": 300, "王家屯村": 300}):
         head = "village_a_head" if village.lead_unit.name == "大榆树堡村" else "village_b_head"
         task_transition(task=village, actor=world.person(head), name="accept")
     return city
-
-
-def split(world: World, task: Task, by: str, shares: dict[str, int]) -> list[Task]:
-    indicator = task.indicators.get()
-    return task_decompose(
-        task=task,
-        actor=world.person(by),
-        children=[
-            ChildSpec(
-                title=f"{unit}D级危房改造",
-                lead_unit=world.unit(unit),
-                due_date=task.due_date,
-                targets={indicator.pk: Decimal(share)},
-            )
-            for unit, share in shares.items()
-        ],
-    )
 
 
 def reporters(world: World, city: Task) -> list[Reporter]:

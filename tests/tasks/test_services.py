@@ -38,6 +38,7 @@ from tasks.services import (
     task_transition,
     task_update,
 )
+from tests.helpers import split_target
 
 pytestmark = pytest.mark.django_db
 
@@ -558,20 +559,7 @@ def city_target(make_task, act) -> Task:
 
 
 def _split_target(world, task, shares: dict[str, int], by="housing_head", due=HOUSES_DUE) -> list[Task]:
-    indicator = task.indicators.get()
-    return task_decompose(
-        task=task,
-        actor=world.person(by),
-        children=[
-            ChildSpec(
-                title=f"{name}D级危房改造",
-                lead_unit=world.unit(name),
-                due_date=due,
-                targets={indicator.pk: Decimal(share)},
-            )
-            for name, share in shares.items()
-        ],
-    )
+    return split_target(world, task, shares, by=by, due=due)
 
 
 def test_children_share_the_parents_target(world, city_target):
