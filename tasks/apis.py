@@ -117,10 +117,9 @@ class TaskDetailApi(ApiView):
 
     @extend_schema(request=TaskUpdateInput, responses={200: TaskDetailSerializer, **WRITE_ERRORS})
     def patch(self, request, pk):
-        task = selectors.task_visible_get(request.user, pk)
         data = TaskUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        task = services.task_update(task=task, actor=request.user, **data.validated_data)
+        task = services.task_update(task_id=pk, actor=request.user, **data.validated_data)
         return task_detail_response(request, task)
 
 
@@ -153,17 +152,15 @@ class TaskTransitionApi(ApiView):
         responses={200: TaskDetailSerializer, **WRITE_ERRORS},
     )
     def post(self, request, pk, name):
-        task = selectors.task_visible_get(request.user, pk)
         data = TransitionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        task = services.task_transition(task=task, actor=request.user, name=name, **data.validated_data)
+        task = services.task_transition(task_id=pk, actor=request.user, name=name, **data.validated_data)
         return task_detail_response(request, task)
 
 
 class TaskDecomposeApi(ApiView):
     @extend_schema(request=DecomposeInput, responses={201: TaskSerializer(many=True), **WRITE_ERRORS})
     def post(self, request, pk):
-        task = selectors.task_visible_get(request.user, pk)
         data = DecomposeInput(data=request.data)
         data.is_valid(raise_exception=True)
         children = [
@@ -173,7 +170,7 @@ class TaskDecomposeApi(ApiView):
             )
             for child in data.validated_data["children"]
         ]
-        created = services.task_decompose(task=task, actor=request.user, children=children)
+        created = services.task_decompose(task_id=pk, actor=request.user, children=children)
         visible = selectors.task_list_for_user(request.user).filter(pk__in=[c.pk for c in created])
         return Response(
             TaskSerializer(visible.order_by("pk"), many=True, context=light_context(request)).data,
@@ -197,11 +194,10 @@ class TaskReportsApi(ListApi):
 
     @extend_schema(request=ReportInput, responses={201: ReportSerializer, **WRITE_ERRORS})
     def post(self, request, pk):
-        task = selectors.task_visible_get(request.user, pk)
         data = ReportInput(data=request.data)
         data.is_valid(raise_exception=True)
         report = services.progress_report_create(
-            task=task,
+            task_id=pk,
             actor=request.user,
             text=data.validated_data["text"],
             figures={f["indicator"]: f["value"] for f in data.validated_data.get("figures", [])},
@@ -235,10 +231,9 @@ class TaskExtensionsApi(ListApi):
 
     @extend_schema(request=ExtensionInput, responses={201: ExtensionSerializer, **WRITE_ERRORS})
     def post(self, request, pk):
-        task = selectors.task_visible_get(request.user, pk)
         data = ExtensionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        extension = services.extension_request_create(task=task, actor=request.user, **data.validated_data)
+        extension = services.extension_request_create(task_id=pk, actor=request.user, **data.validated_data)
         return Response(ExtensionSerializer(extension).data, status=status.HTTP_201_CREATED)
 
 

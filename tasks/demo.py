@@ -375,17 +375,17 @@ class _Builder:
 
     def act(self, task: Task, username: str, *names: str, comment: str = "") -> Task:
         for name in names:
-            task = task_transition(task=task, actor=self.people[username], name=name, comment=comment)
+            task = task_transition(task_id=task.pk, actor=self.people[username], name=name, comment=comment)
         return task
 
     def report(self, task: Task, username: str, text: str, figures: dict | None = None) -> None:
-        progress_report_create(task=task, actor=self.people[username], text=text, figures=figures)
+        progress_report_create(task_id=task.pk, actor=self.people[username], text=text, figures=figures)
 
     def split(self, task: Task, username: str, shares: list[tuple[str, str, int, int]]) -> list[Task]:
         """Split a one-indicator target: (unit slug, title, share, due in working days)."""
         indicator = task.indicators.get()
         return task_decompose(
-            task=task,
+            task_id=task.pk,
             actor=self.people[username],
             children=[
                 ChildSpec(
@@ -539,7 +539,7 @@ class _Builder:
         )
         self.act(task, "fupin_head", "accept")
         counties = task_decompose(
-            task=task,
+            task_id=task.pk,
             actor=self.people["fupin_head"],
             children=[
                 ChildSpec(
@@ -613,7 +613,7 @@ class _Builder:
         )
         self.act(graduates, "jiaoyu_staff", "accept")
         extension_request_create(
-            task=graduates,
+            task_id=graduates.pk,
             actor=self.people["jiaoyu_staff"],
             requested_due_date=self.workday(15),
             reason="部分毕业生在外地求职，需待春节前返乡后逐一对接用人单位。",
@@ -630,7 +630,7 @@ class _Builder:
         )
         self.act(guarantee, "minzheng_staff", "accept")
         extension = extension_request_create(
-            task=guarantee,
+            task_id=guarantee.pk,
             actor=self.people["minzheng_staff"],
             requested_due_date=self.workday(12),
             reason="回头看新识别1240人，需逐户核查低保资格。",

@@ -101,7 +101,7 @@ def task_visible_get(user: User, pk) -> Task:
 
 def task_get_with_details(pk) -> Task:
     """A task with everything a response shows, read again after a change the caller was
-    allowed to make: they passed ``task_visible_get`` at the start of the request."""
+    allowed to make: the service found the task among those they see."""
     return _with_details(Task.objects.filter(pk=pk)).prefetch_related("steps").get()
 
 

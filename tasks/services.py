@@ -1,7 +1,8 @@
 """Every change to a task goes through here, for every caller: API, admin, importer, jobs.
 
-Each service opens a transaction, locks the task row, checks the actor's right
-(``tasks.rules``), checks the state machine, changes the row, and appends the history.
+Each service opens a transaction, locks the task row if the actor can see it (else 404),
+checks the actor's right (``tasks.rules``), checks the state machine, changes the row, and
+appends the history.
 """
 
 import datetime
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from core.db import insert_rows
-from core.errors import Conflict, InvalidInput, InvalidTransition
+from core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from responsibility.models import Unit, User
 from responsibility.selectors import access_for_user, parent_path
 
@@ -37,18 +38,26 @@ from .models import (
     TaskUnit,
     TaskUnitRole,
 )
-from .selectors import indicator_leaves, today
+from .selectors import indicator_leaves, task_row_visibility_q, today
 from .workdays import calendar_for
 
 
-def _locked(task: Task) -> Task:
-    """The task re-read under a row lock, with what the rules need."""
-    return (
-        Task.objects.select_for_update(of=("self",))
-        .select_related("issuing_unit", "parent")
-        .prefetch_related("task_units")
-        .get(pk=task.pk)
-    )
+def _locked(task_id: int, actor: User) -> Task:
+    """The task under a row lock, with what the rules need, if the actor can see it.
+
+    One statement both finds the task and tests visibility (``task_row_visibility_q``), so
+    an API write reads the task once: a task the actor cannot see is missing (404), as on
+    every read path."""
+    try:
+        return (
+            Task.objects.select_for_update(of=("self",))
+            .filter(task_row_visibility_q(actor))
+            .select_related("issuing_unit", "parent")
+            .prefetch_related("task_units")
+            .get(pk=task_id)
+        )
+    except Task.DoesNotExist:
+        raise NotFound() from None
 
 
 def _record(
@@ -151,7 +160,7 @@ def task_available_transitions(*, task: Task, actor: User) -> list[str]:
     ]
 
 
-def task_transition(*, task: Task, actor: User, name: str, comment: str = "") -> Task:
+def task_transition(*, task_id: int, actor: User, name: str, comment: str = "") -> Task:
     """Perform one named transition (see ``TRANSITIONS``) for the actor."""
     spec = TRANSITIONS.get(name)
     if spec is None:
@@ -159,7 +168,7 @@ def task_transition(*, task: Task, actor: User, name: str, comment: str = "") ->
     if spec.needs_comment:
         comment = _require_text(comment, "comment", _("请填写说明或理由。"))
     with transaction.atomic():
-        task = _locked(task)
+        task = _locked(task_id, actor)
         rules.ensure_may(access_for_user(actor), task, name)
         method = getattr(task, spec.method)
         if not can_proceed(method):
@@ -275,7 +284,7 @@ def task_create(
     )
     _record(task, actor, EventAction.CREATED, to_state=task.state)
     if assign:
-        task = task_transition(task=task, actor=actor, name="assign")
+        task = task_transition(task_id=task.pk, actor=actor, name="assign")
     return task
 
 
@@ -283,11 +292,11 @@ EDITABLE_ALWAYS = {"title", "description", "number", "lead_leader", "responsible
 EDITABLE_IN_DRAFT = {"due_date", "kind"}
 
 
-def task_update(*, task: Task, actor: User, **changes) -> Task:
+def task_update(*, task_id: int, actor: User, **changes) -> Task:
     """Edit a task as its issuer. Changing who is responsible is recorded as a reassignment;
     once issued, the due date moves only through an approved extension."""
     with transaction.atomic():
-        task = _locked(task)
+        task = _locked(task_id, actor)
         rules.ensure_may(access_for_user(actor), task, "edit")
         if task.state not in UNFINISHED_STATES:
             raise InvalidTransition(_("已办结或已撤销的任务不能修改。"))
@@ -362,7 +371,7 @@ class ChildSpec:
     targets: dict[int, Decimal] = field(default_factory=dict)
 
 
-def task_decompose(*, task: Task, actor: User, children: list[ChildSpec]) -> list[Task]:
+def task_decompose(*, task_id: int, actor: User, children: list[ChildSpec]) -> list[Task]:
     """Split a task into child tasks for units below the decomposing unit (再细化、再分解).
 
     Children are issued at once by the decomposing unit. Each child is due no later than
@@ -372,7 +381,7 @@ def task_decompose(*, task: Task, actor: User, children: list[ChildSpec]) -> lis
     if not children:
         raise InvalidInput(_("至少需要一个子任务。"), code="children_required")
     with transaction.atomic():
-        task = _locked(task)
+        task = _locked(task_id, actor)
         access = access_for_user(actor)
         rules.ensure_may(access, task, "decompose")
         if task.state not in (TaskState.ASSIGNED, TaskState.IN_PROGRESS):
@@ -513,7 +522,7 @@ def _allocated_targets(parent_indicators: dict[int, Indicator]) -> dict[int, Dec
 
 def progress_report_create(
     *,
-    task: Task,
+    task_id: int,
     actor: User,
     text: str,
     figures: dict[int, Decimal] | None = None,
@@ -523,7 +532,7 @@ def progress_report_create(
     text = _require_text(text, "text", _("请填写进展情况。"))
     figures = figures or {}
     with transaction.atomic():
-        task = _locked(task)
+        task = _locked(task_id, actor)
         rules.ensure_may(access_for_user(actor), task, "report")
         if task.state != TaskState.IN_PROGRESS:
             raise InvalidTransition(_("只有办理中的任务可以报送进展，请先签收。"))
@@ -592,7 +601,7 @@ def indicator_record_values(values: dict[int, Decimal]) -> None:
 
 def procedure_step_complete(*, step: ProcedureStep, actor: User) -> ProcedureStep:
     with transaction.atomic():
-        task = _locked(step.task)
+        task = _locked(step.task_id, actor)
         rules.ensure_may(access_for_user(actor), task, "complete_step")
         if task.state != TaskState.IN_PROGRESS:
             raise InvalidTransition(_("只有办理中的任务可以完成步骤。"))
@@ -615,11 +624,11 @@ def procedure_step_complete(*, step: ProcedureStep, actor: User) -> ProcedureSte
 
 
 def extension_request_create(
-    *, task: Task, actor: User, requested_due_date: datetime.date, reason: str
+    *, task_id: int, actor: User, requested_due_date: datetime.date, reason: str
 ) -> ExtensionRequest:
     reason = _require_text(reason, "reason", _("请填写延期理由。"))
     with transaction.atomic():
-        task = _locked(task)
+        task = _locked(task_id, actor)
         rules.ensure_may(access_for_user(actor), task, "request_extension")
         if task.state not in (TaskState.ASSIGNED, TaskState.IN_PROGRESS):
             raise InvalidTransition(_("只有已下达或办理中的任务可以申请延期。"))
@@ -653,7 +662,7 @@ def extension_decide(
     if not approve:
         comment = _require_text(comment, "comment", _("驳回须说明理由。"))
     with transaction.atomic():
-        task = _locked(extension.task)
+        task = _locked(extension.task_id, actor)
         rules.ensure_may(access_for_user(actor), task, "decide_extension")
         extension = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
         method = extension.approve if approve else extension.reject

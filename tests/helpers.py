@@ -81,7 +81,7 @@ def split_target(
     """Decompose a target of one indicator among units by name, each with its share."""
     indicator = task.indicators.get()
     return task_decompose(
-        task=task,
+        task_id=task.pk,
         actor=world.person(by),
         children=[
             ChildSpec(

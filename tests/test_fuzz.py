@@ -129,16 +129,16 @@ def fuzz_world(in_the_test_transaction, world, make_task, target_task, settings,
     )
     make_task("义县饮水安全工程", lead_unit="义县", assign=False)
     make_task("光伏扶贫", lead_leader=world.person("leader"))
-    task_transition(task=target_task, actor=world.person("yi_head"), name="accept")
+    task_transition(task_id=target_task.pk, actor=world.person("yi_head"), name="accept")
     progress_report_create(
-        task=target_task,
+        task_id=target_task.pk,
         actor=world.person("yi_member"),
         text="已完成入户核查。",
         figures={target_task.indicators.get().pk: Decimal(120)},
         files=[SimpleUploadedFile("核查表.pdf", b"%PDF-1.4\n", content_type="application/pdf")],
     )
     extension_request_create(
-        task=procedure,
+        task_id=procedure.pk,
         actor=world.person("yi_member"),
         requested_due_date=datetime.date(2018, 12, 5),
         reason="汛期道路中断。",

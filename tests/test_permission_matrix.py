@@ -385,7 +385,7 @@ def prepare(units: dict[str, Unit], campaign: Campaign, setup: str) -> dict[str,
     ids = {"task": task.pk}
 
     def move(actor: User, name: str) -> None:
-        task_transition(task=task, actor=actor, name=name, comment="理由")
+        task_transition(task_id=task.pk, actor=actor, name=name, comment="理由")
 
     if setup in ("draft", "assigned"):
         return ids
@@ -400,11 +400,11 @@ def prepare(units: dict[str, Unit], campaign: Campaign, setup: str) -> dict[str,
         ids["step"] = task.steps.get(order=1).pk
     if setup == "extension_pending":
         ids["extension"] = extension_request_create(
-            task=task, actor=lead, requested_due_date=datetime.date(2018, 12, 7), reason="雨季影响施工"
+            task_id=task.pk, actor=lead, requested_due_date=datetime.date(2018, 12, 7), reason="雨季影响施工"
         ).pk
     if setup == "evidence":
         report = progress_report_create(
-            task=task,
+            task_id=task.pk,
             actor=lead,
             text="入户照片",
             files=[SimpleUploadedFile("photo.png", PNG, content_type="image/png")],

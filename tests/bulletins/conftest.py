@@ -64,7 +64,7 @@ class November:
 @pytest.fixture
 def act(world):
     def act(task: Task, username: str, name: str, comment: str = "") -> Task:
-        return task_transition(task=task, actor=world.person(username), name=name, comment=comment)
+        return task_transition(task_id=task.pk, actor=world.person(username), name=name, comment=comment)
 
     return act
 

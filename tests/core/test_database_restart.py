@@ -194,7 +194,7 @@ def prepare_database() -> None:
             due_date=datetime.date(2018, 11, 30),
             assign=True,
         )
-        task_transition(task=task, actor=User.objects.get(pk=reporter.pk), name="accept")
+        task_transition(task_id=task.pk, actor=User.objects.get(pk=reporter.pk), name="accept")
         tasks.append(task.pk)
     print(json.dumps({"token": Token.objects.create(user=reporter).key, "tasks": tasks}))
 

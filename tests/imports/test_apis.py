@@ -156,7 +156,9 @@ def test_an_import_with_row_errors_is_refused_whole(api, world):
 def test_a_due_date_locked_by_assignment_refuses_the_import(api, world):
     client = api.as_user("city_head")
     post(client, world, dry_run=False)
-    task_transition(task=Task.objects.get(number="一.1"), actor=world.person("city_head"), name="assign")
+    task_transition(
+        task_id=Task.objects.get(number="一.1").pk, actor=world.person("city_head"), name="assign"
+    )
     rows = [list(row) for row in ROWS]
     rows[1][6] = "10月20日前"
 

@@ -740,7 +740,7 @@ def test_reimporting_adds_new_rows_under_existing_headings(world):
 
 
 def assign(number: str, world) -> Task:
-    return task_transition(task=task(number), actor=world.person("city_head"), name="assign")
+    return task_transition(task_id=(task(number)).pk, actor=world.person("city_head"), name="assign")
 
 
 def test_the_due_date_of_an_assigned_task_cannot_change_by_reimport(world):

@@ -101,7 +101,7 @@ def test_only_the_supervision_office_records_and_invisible_tasks_are_missing(api
 def test_the_trace_names_who_carried_the_task_when_it_went_overdue(api, world, late_task):
     with time_machine.travel(datetime.datetime(2025, 10, 12, 1, 0, tzinfo=datetime.UTC), tick=False):
         task_update(
-            task=late_task,
+            task_id=late_task.pk,
             actor=world.person("qilihe_head"),
             lead_unit=world.unit("王家屯村"),
             responsible_person=world.person("village_b_head"),

@@ -149,7 +149,7 @@ def test_suspended_and_closed_tasks_do_not_climb(village_task, world, smtp):
 
     with time_machine.travel(at_nine(datetime.date(2025, 9, 20)), tick=False):
         task_transition(
-            task=village_task, actor=world.person("qilihe_head"), name="suspend", comment="汛期暂缓"
+            task_id=village_task.pk, actor=world.person("qilihe_head"), name="suspend", comment="汛期暂缓"
         )
     sweep_on(datetime.date(2025, 10, 15))
     assert not Escalation.objects.filter(task=village_task).exists()
@@ -182,9 +182,9 @@ def test_an_approved_extension_restarts_the_ladder_against_the_new_date(village_
 
     sweep_on(datetime.date(2025, 9, 30))  # reminder and overdue against 29 September
     with time_machine.travel(at_nine(datetime.date(2025, 9, 30)), tick=False):
-        task_transition(task=village_task, actor=world.person("village_a_head"), name="accept")
+        task_transition(task_id=village_task.pk, actor=world.person("village_a_head"), name="accept")
         request = extension_request_create(
-            task=village_task,
+            task_id=village_task.pk,
             actor=world.person("village_a_head"),
             requested_due_date=datetime.date(2025, 10, 20),
             reason="节日期间施工队停工",

@@ -86,7 +86,7 @@ TINY_PDF = (
 
 
 def act(world, username: str, task: Task, name: str, comment: str = "") -> Task:
-    return task_transition(task=task, actor=world.person(username), name=name, comment=comment)
+    return task_transition(task_id=task.pk, actor=world.person(username), name=name, comment=comment)
 
 
 def event_count(task: Task) -> int:
@@ -959,7 +959,7 @@ def test_refused_extension_requests_create_nothing(api, housing, username, body,
 
 def test_one_pending_extension_per_task(api, world, housing):
     extension_request_create(
-        task=housing,
+        task_id=housing.pk,
         actor=world.person("yi_head"),
         requested_due_date=datetime.date(2018, 12, 5),
         reason="雨季",
@@ -976,7 +976,7 @@ def test_one_pending_extension_per_task(api, world, housing):
 @pytest.fixture
 def pending(world, housing) -> ExtensionRequest:
     return extension_request_create(
-        task=housing,
+        task_id=housing.pk,
         actor=world.person("yi_head"),
         requested_due_date=datetime.date(2018, 12, 5),
         reason="雨季",

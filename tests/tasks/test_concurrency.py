@@ -84,7 +84,7 @@ def history_through_api(client: APIClient, task: Task) -> list[dict]:
 def test_two_clients_racing_the_same_transition_change_the_task_once_each_time(racing_world, make_task):
     world = racing_world
     task = make_task("危房改造", lead_unit="义县")
-    task_transition(task=task, actor=world.person("yi_member"), name="accept")
+    task_transition(task_id=task.pk, actor=world.person("yi_member"), name="accept")
     # Both sides of the task have two people who may act: the responsible unit's member
     # and head submit, the issuing unit's head and an administrator send back.
     responsible = {username: client_as(world, username) for username in ("yi_member", "yi_head")}
@@ -150,15 +150,15 @@ def housing_target(racing_world, make_task) -> Task:
         kind=TaskKind.TARGET,
         indicators=[IndicatorSpec(name="D级危房改造", target=Decimal(1888), unit_of_measure="户")],
     )
-    task_transition(task=city, actor=world.person("housing_member"), name="accept")
+    task_transition(task_id=city.pk, actor=world.person("housing_member"), name="accept")
     yi, heishan = split_target(world, city, by="housing_head", shares={"义县": 950, "黑山县": 938})
-    task_transition(task=yi, actor=world.person("yi_member"), name="accept")
-    task_transition(task=heishan, actor=world.person("heishan_member"), name="accept")
+    task_transition(task_id=yi.pk, actor=world.person("yi_member"), name="accept")
+    task_transition(task_id=heishan.pk, actor=world.person("heishan_member"), name="accept")
     [qilihe] = split_target(world, yi, by="yi_head", shares={"七里河镇": 600})
-    task_transition(task=qilihe, actor=world.person("qilihe_head"), name="accept")
+    task_transition(task_id=qilihe.pk, actor=world.person("qilihe_head"), name="accept")
     for village in split_target(world, qilihe, by="qilihe_head", shares={"大榆树堡村": 300, "王家屯村": 300}):
         head = "village_a_head" if village.lead_unit.name == "大榆树堡村" else "village_b_head"
-        task_transition(task=village, actor=world.person(head), name="accept")
+        task_transition(task_id=village.pk, actor=world.person(head), name="accept")
     return city
 
 

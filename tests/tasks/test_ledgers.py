@@ -80,7 +80,7 @@ def default_language():
 @pytest.fixture
 def act(world):
     def act(task, username: str, name: str, comment: str = ""):
-        return task_transition(task=task, actor=world.person(username), name=name, comment=comment)
+        return task_transition(task_id=task.pk, actor=world.person(username), name=name, comment=comment)
 
     return act
 
@@ -88,7 +88,7 @@ def act(world):
 @pytest.fixture
 def report(world):
     def report(task, username: str, text: str):
-        return progress_report_create(task=task, actor=world.person(username), text=text)
+        return progress_report_create(task_id=task.pk, actor=world.person(username), text=text)
 
     return report
 
@@ -117,7 +117,7 @@ def ledger_tasks(world, make_task, act, report) -> dict:
     water = make_task("饮水安全", number="2", lead_unit="黑山县", due_date=D(2018, 10, 31))
     act(water, "heishan_member", "accept")
     extension = extension_request_create(
-        task=water,
+        task_id=water.pk,
         actor=world.person("heishan_member"),
         requested_due_date=D(2018, 11, 30),
         reason="冬季施工受限",
@@ -336,8 +336,8 @@ def _tasks(world, make_task, count: int, kind: str = TaskKind.TASK) -> None:
             responsible_units=[world.unit("七里河镇"), world.unit("王家屯村")],
             cooperating_units=[world.unit("市住建委")],
         )
-        task_transition(task=task, actor=world.person("yi_member"), name="accept")
-        progress_report_create(task=task, actor=world.person("yi_member"), text=f"第{n}项进展")
+        task_transition(task_id=task.pk, actor=world.person("yi_member"), name="accept")
+        progress_report_create(task_id=task.pk, actor=world.person("yi_member"), text=f"第{n}项进展")
 
 
 @pytest.mark.parametrize(
