@@ -1,6 +1,6 @@
 """Error responses as the OpenAPI schema describes them: every view lists its own."""
 
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 Error = inline_serializer(
@@ -30,6 +30,17 @@ READ_ERRORS = {**UNAUTHENTICATED, **FORBIDDEN, **NOT_FOUND}
 # A list with filters refuses a filter value it cannot read rather than ignore it.
 LIST_ERRORS = {400: _error("A filter's value is invalid."), **READ_ERRORS}
 WRITE_ERRORS = {**BAD_REQUEST, **READ_ERRORS, **CONFLICT, **UNSUPPORTED_MEDIA_TYPE}
+
+
+# Writes that answer with the changed resource skip it for ``Prefer: return=minimal``.
+PREFER = OpenApiParameter(
+    "Prefer",
+    str,
+    OpenApiParameter.HEADER,
+    enum=["return=minimal", "return=representation"],
+    description="return=minimal: answer 204 without reading the changed resource back (RFC 7240).",
+)
+MINIMAL = {204: OpenApiResponse(description="Done, as asked by Prefer: return=minimal; no body.")}
 
 
 def crud_schema(serializer, *, filtered: bool = True) -> dict:

@@ -16,7 +16,8 @@ from rest_framework.response import Response
 
 from core.apis import ApiView, IsAdminOrReadOnly, IsOfficeOrReadOnly, ListApi, ModelViewSet
 from core.errors import NotFound
-from core.schema import BAD_REQUEST, LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, crud_schema
+from core.preferences import minimal_response, prefers_minimal
+from core.schema import BAD_REQUEST, LIST_ERRORS, MINIMAL, PREFER, READ_ERRORS, WRITE_ERRORS, crud_schema
 
 from . import ledgers, selectors, services
 from .filters import CalendarDayFilter, TaskFilter
@@ -59,6 +60,14 @@ def task_detail_response(request, task, status_code=status.HTTP_200_OK) -> Respo
     """The task as it is after a change the caller made to it."""
     task = selectors.task_get_with_details(task.pk)
     return Response(TaskDetailSerializer(task, context=light_context(request)).data, status=status_code)
+
+
+def task_changed_response(request, task) -> Response:
+    """The changed task, or only 204 for a client that prefers not to read it back: reading
+    and rendering the detail is most of the cost of a transition (bench/FIXES.md)."""
+    if prefers_minimal(request):
+        return minimal_response()
+    return task_detail_response(request, task)
 
 
 @extend_schema_view(**crud_schema(CampaignSerializer, filtered=False))
@@ -115,12 +124,16 @@ class TaskDetailApi(ApiView):
         task = selectors.task_get_for_user(request.user, pk)
         return Response(TaskDetailSerializer(task, context=light_context(request)).data)
 
-    @extend_schema(request=TaskUpdateInput, responses={200: TaskDetailSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        request=TaskUpdateInput,
+        parameters=[PREFER],
+        responses={200: TaskDetailSerializer, **MINIMAL, **WRITE_ERRORS},
+    )
     def patch(self, request, pk):
         data = TaskUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         task = services.task_update(task_id=pk, actor=request.user, **data.validated_data)
-        return task_detail_response(request, task)
+        return task_changed_response(request, task)
 
 
 class TaskHistoryApi(ListApi):
@@ -148,14 +161,17 @@ class TaskTransitionsApi(ApiView):
 class TaskTransitionApi(ApiView):
     @extend_schema(
         request=TransitionInput,
-        parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(services.TRANSITIONS))],
-        responses={200: TaskDetailSerializer, **WRITE_ERRORS},
+        parameters=[
+            OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(services.TRANSITIONS)),
+            PREFER,
+        ],
+        responses={200: TaskDetailSerializer, **MINIMAL, **WRITE_ERRORS},
     )
     def post(self, request, pk, name):
         data = TransitionInput(data=request.data)
         data.is_valid(raise_exception=True)
         task = services.task_transition(task_id=pk, actor=request.user, name=name, **data.validated_data)
-        return task_detail_response(request, task)
+        return task_changed_response(request, task)
 
 
 class TaskDecomposeApi(ApiView):
@@ -207,7 +223,9 @@ class TaskReportsApi(ListApi):
 
 
 class TaskStepCompleteApi(ApiView):
-    @extend_schema(request=None, responses={200: TaskDetailSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        request=None, parameters=[PREFER], responses={200: TaskDetailSerializer, **MINIMAL, **WRITE_ERRORS}
+    )
     def post(self, request, pk, step_pk):
         task = selectors.task_visible_get(request.user, pk)
         try:
@@ -215,7 +233,7 @@ class TaskStepCompleteApi(ApiView):
         except ProcedureStep.DoesNotExist:
             raise NotFound() from None
         services.procedure_step_complete(step=step, actor=request.user)
-        return task_detail_response(request, task)
+        return task_changed_response(request, task)
 
 
 class TaskExtensionsApi(ListApi):

@@ -1,7 +1,7 @@
 """Reads of tasks. Every read path starts from the caller's visibility, written once in
-two forms (``task_visibility_q`` for sets, ``task_row_visibility_q`` for tasks known by
-id, tested to agree), so a task the caller cannot see is missing everywhere (404), never
-forbidden (403)."""
+three forms tested to agree (``task_visibility_q`` for sets, ``task_row_visibility_q`` for
+tasks known by id, ``task_visible_to`` for a task already read with its units), so a task
+the caller cannot see is missing everywhere (404), never forbidden (403)."""
 
 import datetime
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.errors import NotFound
 from notifications.models import Escalation
 from responsibility.models import User
-from responsibility.selectors import access_for_user, unit_subtree_ids
+from responsibility.selectors import Access, access_for_user, unit_subtree_ids
 
 from .models import (
     OPEN_STATES,
@@ -66,6 +66,16 @@ def task_row_visibility_q(user: User) -> Q:
         linked = TaskUnit.objects.filter(task=OuterRef("pk"), unit__in=subtree)
         condition |= Q(issuing_unit__in=subtree) | Q(Exists(linked))
     return condition
+
+
+def task_visible_to(access: Access, task: Task) -> bool:
+    """The same visibility, decided on a task read with its issuing unit and its links'
+    units: for a service that has just locked the row. Building and compiling the row
+    form costs more than reading the row (about 3 ms against 1 ms, bench/)."""
+    if access.is_admin or (access.user_id is not None and task.lead_leader_id == access.user_id):
+        return True
+    paths = [task.issuing_unit.path, *(link.unit.path for link in task.task_units.all())]
+    return any(path.startswith(root) for path in paths for root in access.visible_paths)
 
 
 def _with_details(tasks: QuerySet[Task]) -> QuerySet[Task]:

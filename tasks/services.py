@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import Prefetch, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
@@ -38,26 +38,25 @@ from .models import (
     TaskUnit,
     TaskUnitRole,
 )
-from .selectors import indicator_leaves, task_row_visibility_q, today
+from .selectors import indicator_leaves, task_visible_to, today
 from .workdays import calendar_for
 
 
 def _locked(task_id: int, actor: User) -> Task:
     """The task under a row lock, with what the rules need, if the actor can see it.
 
-    One statement both finds the task and tests visibility (``task_row_visibility_q``), so
-    an API write reads the task once: a task the actor cannot see is missing (404), as on
-    every read path."""
-    try:
-        return (
-            Task.objects.select_for_update(of=("self",))
-            .filter(task_row_visibility_q(actor))
-            .select_related("issuing_unit", "parent")
-            .prefetch_related("task_units")
-            .get(pk=task_id)
-        )
-    except Task.DoesNotExist:
-        raise NotFound() from None
+    Visibility is decided on the locked row (``task_visible_to``), so an API write reads
+    the task once: a task the actor cannot see is missing (404), as on every read path."""
+    task = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("issuing_unit", "parent")
+        .prefetch_related(Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit")))
+        .filter(pk=task_id)
+        .first()
+    )
+    if task is None or not task_visible_to(access_for_user(actor), task):
+        raise NotFound()
+    return task
 
 
 def _record(

@@ -568,6 +568,72 @@ def test_performing_a_transition_returns_the_task_and_records_it(api, make_task)
 
 
 @pytest.mark.parametrize(
+    "prefer",
+    ["return=minimal", "respond-async, return=minimal", 'return="minimal"; foo=bar', "RETURN=Minimal"],
+)
+def test_a_client_that_prefers_minimal_gets_204_and_the_change_is_made(
+    api, make_task, prefer, django_assert_num_queries
+):
+    task = make_task()
+    api.as_user("yi_member")
+    # Savepoint; lock the task, its units; memberships; update; history; release. No read-back.
+    with django_assert_num_queries(7):
+        response = api.post(
+            f"/api/v1/tasks/{task.pk}/transitions/accept/", {}, format="json", HTTP_PREFER=prefer
+        )
+    assert response.status_code == 204
+    assert response.content == b""
+    assert response["Preference-Applied"] == "return=minimal"
+    assert Task.objects.get(pk=task.pk).state == "in_progress"
+    assert task.events.latest("pk").action == "accepted"
+
+
+@pytest.mark.parametrize("prefer", ["return=representation", "minimal", "return=minimalist", ""])
+def test_any_other_preference_gets_the_task(api, make_task, prefer):
+    task = make_task()
+    response = api.as_user("yi_member").post(
+        f"/api/v1/tasks/{task.pk}/transitions/accept/", {}, format="json", HTTP_PREFER=prefer
+    )
+    assert response.status_code == 200
+    assert "Preference-Applied" not in response
+    assert (response.json()["id"], response.json()["state"]) == (task.pk, "in_progress")
+
+
+def test_a_refused_change_is_an_error_whatever_the_preference(api, make_task):
+    task = make_task()
+    response = api.as_user("city_head").post(
+        f"/api/v1/tasks/{task.pk}/transitions/accept/", {}, format="json", HTTP_PREFER="return=minimal"
+    )
+    assert_error(response, 403, "permission_denied")
+    assert Task.objects.get(pk=task.pk).state == "assigned"
+
+
+def test_an_edit_and_a_step_also_answer_204_when_preferred(api, world, make_task):
+    task = make_task(
+        "扶贫资金审计",
+        kind="procedure",
+        steps=[StepSpec(name="制定方案", due_date=datetime.date(2018, 10, 15))],
+    )
+    api.as_user("city_head")
+    edited = api.patch(
+        f"/api/v1/tasks/{task.pk}/",
+        {"title": "扶贫资金专项审计"},
+        format="json",
+        HTTP_PREFER="return=minimal",
+    )
+    assert edited.status_code == 204
+    assert Task.objects.get(pk=task.pk).title == "扶贫资金专项审计"
+    api.as_user("yi_member").post(f"/api/v1/tasks/{task.pk}/transitions/accept/", {}, format="json")
+    step = task.steps.get()
+    done = api.post(
+        f"/api/v1/tasks/{task.pk}/steps/{step.pk}/complete/", format="json", HTTP_PREFER="return=minimal"
+    )
+    assert done.status_code == 204
+    step.refresh_from_db()
+    assert step.done_by == world.person("yi_member")
+
+
+@pytest.mark.parametrize(
     ("username", "name", "body", "status_code", "code", "fields"),
     [
         ("yi_head", "close", {}, 403, "permission_denied", None),
@@ -1144,6 +1210,17 @@ def test_a_replayed_transition_is_not_a_conflict(api, make_task):
     assert again["Idempotent-Replayed"] == "true"
     assert task.events.filter(action="accepted").count() == 1
     assert_error(api.post(url, {}, format="json"), 409, "invalid_transition")
+
+
+def test_a_replayed_minimal_transition_answers_204_again(api, make_task):
+    task = make_task()
+    api.as_user("yi_head")
+    url = f"/api/v1/tasks/{task.pk}/transitions/accept/"
+    first = api.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="accept-2", HTTP_PREFER="return=minimal")
+    again = api.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="accept-2", HTTP_PREFER="return=minimal")
+    assert (first.status_code, again.status_code) == (204, 204)
+    assert (again.content, again["Idempotent-Replayed"]) == (b"", "true")
+    assert task.events.filter(action="accepted").count() == 1
 
 
 def test_a_replayed_upload_stores_one_report(api, housing):

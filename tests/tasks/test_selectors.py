@@ -5,6 +5,7 @@ import datetime
 import pytest
 
 from core.errors import NotFound
+from responsibility.selectors import access_for_user
 from tasks.models import Task, TaskEvent, TaskState
 from tasks.selectors import (
     light_q,
@@ -16,6 +17,7 @@ from tasks.selectors import (
     task_row_visibility_q,
     task_visibility_q,
     task_visible_get,
+    task_visible_to,
     yellow_limit,
 )
 from tasks.services import task_transition
@@ -111,7 +113,7 @@ def test_an_invisible_task_is_not_found(world, tasks):
 
 
 @pytest.mark.parametrize("username", [*(person[0] for person in PEOPLE), "admin"])
-def test_the_row_by_row_visibility_is_the_same_as_the_set(world, tasks, make_task, username):
+def test_the_three_forms_of_visibility_agree(world, tasks, make_task, username):
     # A cooperating unit and an issuer without a link, so that every branch of both forms
     # decides for some task.
     make_task("七里河镇协办任务", lead_unit="黑山县", cooperating_units=[world.unit("七里河镇")])
@@ -119,6 +121,9 @@ def test_the_row_by_row_visibility_is_the_same_as_the_set(world, tasks, make_tas
     as_set = set(Task.objects.filter(task_visibility_q(user)).values_list("pk", flat=True))
     row_by_row = set(Task.objects.filter(task_row_visibility_q(user)).values_list("pk", flat=True))
     assert as_set == row_by_row
+    read = Task.objects.select_related("issuing_unit").prefetch_related("task_units__unit")
+    access = access_for_user(user)
+    assert {task.pk for task in read if task_visible_to(access, task)} == as_set
     for task in Task.objects.all():
         if task.pk in as_set:
             assert task_visible_get(user, task.pk) == task
