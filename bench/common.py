@@ -57,14 +57,15 @@ def write_result(name: str, rows: list[dict], **extra) -> Path:
 
 
 def ratio_row(
-    metric: str, value: float, floor: float, goal: str, met: bool, unit: str = "s", ratio=None
+    metric: str, value: float, floor: float, goal: str, met: bool | None, unit: str = "s", ratio=None
 ) -> dict:
+    """One row of the results table; ``met`` is None for a figure shown for information."""
     return {
         "metric": metric,
         "value": round(value, 4),
         "floor": round(floor, 4),
         "ratio": round(ratio if ratio is not None else (value / floor if floor else float("nan")), 3),
         "goal": goal,
-        "met": bool(met),
+        "met": None if met is None else bool(met),
         "unit": unit,
     }

@@ -36,6 +36,9 @@ def machine() -> list[str]:
     ]
 
 
+MET = {True: "yes", False: "**no**", None: "for information"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--output", default=str(Path(__file__).resolve().parent / "RESULTS.md"))
@@ -61,7 +64,7 @@ def main() -> None:
             unit = row["unit"]
             lines.append(
                 f"| {row['metric']} | {row['value']} {unit} | {row['floor']} {unit} | {row['ratio']} "
-                f"| {row['goal']} | {'yes' if row['met'] else '**no**'} |"
+                f"| {row['goal']} | {MET[row['met']]} |"
             )
             if "latency_ms" in row:
                 api, floor = row["latency_ms"], row["floor_latency_ms"]

@@ -46,15 +46,18 @@ def _locked(task_id: int, actor: User) -> Task:
     """The task under a row lock, with what the rules need, if the actor can see it.
 
     Visibility is decided on the locked row (``task_visible_to``), so an API write reads
-    the task once: a task the actor cannot see is missing (404), as on every read path."""
-    task = (
-        Task.objects.select_for_update(of=("self",))
-        .select_related("issuing_unit", "parent")
-        .prefetch_related(Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit")))
-        .filter(pk=task_id)
-        .first()
-    )
-    if task is None or not task_visible_to(access_for_user(actor), task):
+    the task once: a task the actor cannot see is missing (404), as on every read path.
+    The few services that need the parent read it when they do (``task.parent``)."""
+    try:
+        task = (
+            Task.objects.select_for_update(of=("self",))
+            .select_related("issuing_unit")
+            .prefetch_related(Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit")))
+            .get(pk=task_id)
+        )
+    except Task.DoesNotExist:
+        raise NotFound() from None
+    if not task_visible_to(access_for_user(actor), task):
         raise NotFound()
     return task
 
