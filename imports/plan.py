@@ -16,7 +16,7 @@ from responsibility.models import Unit, User
 from tasks.models import Campaign, Task
 from tasks.services import TaskSpec
 
-from .deadlines import DeadlineError, parse_deadline
+from .deadlines import Deadline, DeadlineError, parse_deadline
 from .table import RowError, SourceRow, parse_number
 from .unitnames import UnitMatcher, UnitNameError, split_units
 
@@ -27,6 +27,7 @@ MAX_LENGTHS = {
     "task": Task._meta.get_field("title").max_length,
     "remarks": Task._meta.get_field("notes").max_length,
 }
+_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass
@@ -47,7 +48,7 @@ class Plan:
 
 def clean_mark(mark: str) -> str:
     """The numbering mark without its trailing punctuation: "一、" → "一", "1." → "1"."""
-    return re.sub(r"\s+", "", mark).rstrip("、.．")
+    return _WHITESPACE.sub("", mark).rstrip("、.．")
 
 
 def mark_for_export(segment: str) -> str:
@@ -64,6 +65,11 @@ class _Context:
     matcher: UnitMatcher
     leaders: dict[str, list[User]]
     has_lead_column: bool
+    # Tables name the same few units, leaders and deadlines row after row: each distinct
+    # cell is resolved once, with its problems as (code, message) (bench/import_table.py).
+    units_named: dict[str, tuple[list[Unit], list[tuple[str, str]]]] = field(default_factory=dict)
+    leaders_named: dict[str, tuple[User | None, list[tuple[str, str]]]] = field(default_factory=dict)
+    deadlines: dict[tuple[str, int], Deadline | DeadlineError] = field(default_factory=dict)
 
 
 def _context(campaign: Campaign, rows: list[SourceRow]) -> _Context:
@@ -84,7 +90,16 @@ def _context(campaign: Campaign, rows: list[SourceRow]) -> _Context:
 
 
 def _units(text: str, row: int, column: str, context: _Context, errors: list[RowError]) -> list[Unit]:
+    if text not in context.units_named:
+        context.units_named[text] = _named_units(text, context)
+    units, problems = context.units_named[text]
+    errors.extend(RowError(row, column, code, message) for code, message in problems)
+    return list(units)
+
+
+def _named_units(text: str, context: _Context) -> tuple[list[Unit], list[tuple[str, str]]]:
     units: list[Unit] = []
+    problems: list[tuple[str, str]] = []
     for name in split_units(text):
         expanded = context.matcher.expand(name, context.level)
         if expanded is not None:
@@ -93,27 +108,43 @@ def _units(text: str, row: int, column: str, context: _Context, errors: list[Row
         try:
             unit = context.matcher.match(name)
         except UnitNameError as error:
-            errors.append(RowError(row, column, getattr(error, "code", "unknown_unit"), error.message))
+            problems.append((getattr(error, "code", "unknown_unit"), error.message))
             continue
         if unit not in units:
             units.append(unit)
-    return units
+    return units, problems
 
 
 def _leader(text: str, row: int, context: _Context, errors: list[RowError]) -> User | None:
+    if text not in context.leaders_named:
+        context.leaders_named[text] = _named_leader(text, context)
+    leader, problems = context.leaders_named[text]
+    errors.extend(RowError(row, "lead_leader", code, message) for code, message in problems)
+    return leader
+
+
+def _named_leader(text: str, context: _Context) -> tuple[User | None, list[tuple[str, str]]]:
     names = split_units(text)
     if not names:
-        return None
+        return None, []
     found = context.leaders.get(names[0], [])
     if len(found) == 1:
-        return found[0]
+        return found[0], []
     if found:
-        errors.append(RowError(row, "lead_leader", "ambiguous_leader", f"有多位人员名为“{names[0]}”。"))
-        return None
+        return None, [("ambiguous_leader", f"有多位人员名为“{names[0]}”。")]
     close = difflib.get_close_matches(names[0], list(context.leaders), n=3, cutoff=0.4)
     hint = f"相近的有：{'、'.join(close)}。" if close else ""
-    errors.append(RowError(row, "lead_leader", "unknown_leader", f"找不到领导“{names[0]}”。{hint}"))
-    return None
+    return None, [("unknown_leader", f"找不到领导“{names[0]}”。{hint}")]
+
+
+def _deadline(text: str, year: int, context: _Context) -> Deadline | DeadlineError:
+    key = (text, year)
+    if key not in context.deadlines:
+        try:
+            context.deadlines[key] = parse_deadline(text, year)
+        except DeadlineError as error:
+            context.deadlines[key] = error
+    return context.deadlines[key]
 
 
 def _is_heading(row: SourceRow) -> bool:
@@ -210,10 +241,9 @@ def _task_spec(row, number, parent, title, context, year, errors) -> TaskSpec | 
         errors.append(RowError(row.row, "lead_unit", "unit_missing", "没有牵头单位或责任单位。"))
     deadline_text = ""
     due_date: datetime.date | None = None
-    try:
-        deadline = parse_deadline(values["deadline"], year)
-    except DeadlineError as error:
-        errors.append(RowError(row.row, "deadline", error.code, error.message))
+    deadline = _deadline(values["deadline"], year, context)
+    if isinstance(deadline, DeadlineError):
+        errors.append(RowError(row.row, "deadline", deadline.code, deadline.message))
     else:
         due_date = deadline.due_date
         if due_date is None:

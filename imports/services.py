@@ -67,9 +67,11 @@ def table_import(
                     "任务已下达，完成时限只能通过延期申请调整。",
                 )
             )
+    # vars, not asdict: a planned row holds only scalars, which asdict would deep-copy one
+    # by one (30 ms for 10,000 rows, bench/import_table.py).
     rows = [
         {
-            **asdict(row),
+            **vars(row),
             "action": changes[row.number].action if row.number in changes else None,
             "changed": changes[row.number].fields if row.number in changes else [],
         }

@@ -147,6 +147,15 @@ class Task(ConcurrentTransitionMixin, models.Model):
     def is_overdue(self, today) -> bool:
         return self.is_open and self.due_date < today
 
+    def links(self) -> list["TaskUnit"]:
+        """The unit links with their units, read at most once per task object: the
+        prefetch if the caller made one, else one query on first use. Most writes are
+        decided by the issuing and lead units alone and never read them (bench/FIXES.md)."""
+        models.prefetch_related_objects(
+            [self], models.Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit"))
+        )
+        return list(self.task_units.all())
+
     @transition(field=state, source=TaskState.DRAFT, target=TaskState.ASSIGNED)
     def assign(self) -> None:
         self.assigned_at = timezone.now()

@@ -5,6 +5,8 @@ Services call ``ensure_may`` before changing anything; the transitions listing c
 answered by ``tasks.selectors.task_visibility_q``.
 """
 
+from collections.abc import Iterator
+
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Forbidden
@@ -40,14 +42,13 @@ ACTIONS: dict[str, str] = {
 }
 
 
-def responsible_unit_ids(task: Task) -> list[int]:
-    """The lead unit first, then the other responsible units (from the prefetch if any)."""
-    others = [
-        link.unit_id
-        for link in task.task_units.all()
-        if link.role == TaskUnitRole.RESPONSIBLE and link.unit_id != task.lead_unit_id
-    ]
-    return [task.lead_unit_id, *others]
+def responsible_unit_ids(task: Task) -> Iterator[int]:
+    """The lead unit first, then the other responsible units. Lazy: when the lead unit
+    decides, the links are not read (``Task.links``)."""
+    yield task.lead_unit_id
+    for link in task.links():
+        if link.role == TaskUnitRole.RESPONSIBLE and link.unit_id != task.lead_unit_id:
+            yield link.unit_id
 
 
 def is_issuer(access: Access, task: Task) -> bool:

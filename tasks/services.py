@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Prefetch, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
-from core.db import insert_rows
+from core.db import insert_rows, new_row, reserve_ids
 from core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from responsibility.models import Unit, User
 from responsibility.selectors import access_for_user, parent_path
@@ -43,18 +43,14 @@ from .workdays import calendar_for
 
 
 def _locked(task_id: int, actor: User) -> Task:
-    """The task under a row lock, with what the rules need, if the actor can see it.
+    """The task under a row lock, if the actor can see it.
 
     Visibility is decided on the locked row (``task_visible_to``), so an API write reads
     the task once: a task the actor cannot see is missing (404), as on every read path.
-    The few services that need the parent read it when they do (``task.parent``)."""
+    Units, unit links and the parent are read only by the rules and services that need
+    them: most writes come from a member of the lead unit, decided on the row alone."""
     try:
-        task = (
-            Task.objects.select_for_update(of=("self",))
-            .select_related("issuing_unit")
-            .prefetch_related(Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit")))
-            .get(pk=task_id)
-        )
+        task = Task.objects.select_for_update().get(pk=task_id)
     except Task.DoesNotExist:
         raise NotFound() from None
     if not task_visible_to(access_for_user(actor), task):
@@ -91,7 +87,7 @@ def _require_text(value: str, field_name: str, message) -> str:
 
 
 def _ensure_no_open_children(task: Task) -> None:
-    if task.children.filter(state__in=UNFINISHED_STATES).exists():
+    if Task.objects.filter(parent_id=task.pk, state__in=UNFINISHED_STATES).exists():
         raise Conflict(_("仍有未办结的子任务，不能销号。"), code="children_open")
 
 
@@ -104,6 +100,17 @@ def _ensure_within_parent(due_date: datetime.date, parent: Task | None, field_na
     if parent is not None and due_date > parent.due_date:
         message = _("完成时限不能晚于上级任务的完成时限（%(date)s）。") % {"date": parent.due_date}
         raise InvalidInput(message, code="due_date_after_parent", fields={field_name: [message]})
+
+
+def _column_values(task: Task) -> dict[str, object]:
+    return {field.attname: getattr(task, field.attname) for field in Task._meta.concrete_fields}
+
+
+def _save_changed(task: Task, before: dict[str, object]) -> None:
+    """Save the columns a transition changed: it sets two or three of thirty, and a
+    full-row UPDATE costs a write request about a tenth of its time (bench/FIXES.md)."""
+    changed = [name for name, value in _column_values(task).items() if value != before[name]]
+    task.save(update_fields=[*changed, "updated_at"])
 
 
 @dataclass(frozen=True)
@@ -179,8 +186,9 @@ def task_transition(*, task_id: int, actor: User, name: str, comment: str = "") 
             check(task)
         from_state = task.state
         old_due = task.due_date
+        before = _column_values(task)
         method(**spec.arguments(task))
-        task.save()
+        _save_changed(task, before)
         data = {"due_date": [str(old_due), str(task.due_date)]} if task.due_date != old_due else {}
         _record(
             task, actor, spec.action, from_state=from_state, to_state=task.state, comment=comment, data=data
@@ -780,7 +788,7 @@ def tasks_sync_imported(
         changes.extend(SpecChange(number, "missing") for number in existing if number not in listed)
         # A locked change refuses the whole import: nothing is written, the caller says why.
         if apply and not any(change.action == "locked" for change in changes):
-            by_number = dict(existing)
+            by_number = {number: task.pk for number, task in existing.items()}
             _create_imported(actor, campaign, created, by_number)
             _update_imported(actor, updated, by_number)
         else:
@@ -792,67 +800,69 @@ def _depth(spec: TaskSpec) -> int:
     return spec.number.count(".")
 
 
-def _link_units(pairs) -> None:
-    """The unit links of each (task, spec) pair, in bulk."""
+def _link_units(links) -> None:
+    """Each (task id, its ``_spec_units``) pair's unit links, in bulk."""
     insert_rows(
         TaskUnit,
         ("task", "unit", "role"),
-        ((task.pk, unit_id, role) for task, spec in pairs for unit_id, role in _spec_units(spec)),
+        ((task_id, unit_id, role) for task_id, units in links for unit_id, role in units),
     )
 
 
 def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_number: dict) -> None:
-    # Parents first, level by level, so that each level knows its parents' ids.
-    for depth in sorted({_depth(spec) for spec in specs}):
-        level = [spec for spec in specs if _depth(spec) == depth]
-        tasks = Task.objects.bulk_create(
-            [
-                # Ids rather than objects: setting ten thousand related objects costs
-                # more than the INSERT (bench/import_table.py).
-                Task(
-                    campaign_id=campaign.pk,
-                    parent_id=parent.pk if (parent := by_number.get(spec.parent_number)) else None,
-                    number=spec.number,
-                    title=spec.title,
-                    issuing_unit_id=campaign.issuing_unit_id,
-                    lead_unit_id=spec.lead_unit.pk,
-                    lead_leader_id=spec.lead_leader.pk if spec.lead_leader else None,
-                    due_date=spec.due_date,
-                    original_due_date=spec.due_date,
-                    deadline_text=spec.deadline_text,
-                    notes=spec.notes,
-                    imported=True,
-                )
-                for spec in level
-            ],
-            batch_size=500,
-        )
-        by_number.update({task.number: task for task in tasks})
-        _link_units(zip(tasks, level, strict=True))
-        now, data = timezone.now(), TaskEvent._meta.get_field("data")
-        insert_rows(
-            TaskEvent,
-            ("task", "actor", "at", "action", "from_state", "to_state", "comment", "data"),
+    # Parents first: ids ascend level by level, then in table order, which lists ordered by
+    # due date keep among tasks due the same day.
+    specs = sorted(specs, key=_depth)
+    ids = reserve_ids(Task, len(specs))
+    by_number.update({spec.number: task_id for spec, task_id in zip(specs, ids, strict=True)})
+    # COPY rather than bulk_create: building ten thousand model instances and Django's
+    # INSERT of them cost more than PostgreSQL's work (bench/import_table.py).
+    template = new_row(Task, campaign_id=campaign.pk, issuing_unit_id=campaign.issuing_unit_id, imported=True)
+    insert_rows(
+        Task,
+        list(template),
+        (
+            tuple(
+                {
+                    **template,
+                    "id": task_id,
+                    "parent_id": by_number.get(spec.parent_number),
+                    "number": spec.number,
+                    "title": spec.title,
+                    "lead_unit_id": spec.lead_unit.pk,
+                    "lead_leader_id": spec.lead_leader.pk if spec.lead_leader else None,
+                    "due_date": spec.due_date,
+                    "original_due_date": spec.due_date,
+                    "deadline_text": spec.deadline_text,
+                    "notes": spec.notes,
+                }.values()
+            )
+            for spec, task_id in zip(specs, ids, strict=True)
+        ),
+    )
+    units = [_spec_units(spec) for spec in specs]
+    _link_units(zip(ids, units, strict=True))
+    data = TaskEvent._meta.get_field("data")
+    insert_rows(
+        TaskEvent,
+        ("task", "actor", "at", "action", "from_state", "to_state", "comment", "data"),
+        (
             (
-                (
-                    task.pk,
-                    actor.pk,
-                    now,
-                    EventAction.CREATED,
-                    "",
-                    task.state,
-                    "",
-                    data.get_db_prep_save(
-                        {
-                            "imported": True,
-                            "after": {"lead_unit": task.lead_unit_id, "units": _spec_units(spec)},
-                        },
-                        connection,
-                    ),
-                )
-                for task, spec in zip(tasks, level, strict=True)
-            ),
-        )
+                task_id,
+                actor.pk,
+                template["created_at"],
+                EventAction.CREATED,
+                "",
+                template["state"],
+                "",
+                data.get_db_prep_save(
+                    {"imported": True, "after": {"lead_unit": spec.lead_unit.pk, "units": spec_units}},
+                    connection,
+                ),
+            )
+            for spec, task_id, spec_units in zip(specs, ids, units, strict=True)
+        ),
+    )
 
 
 def _update_imported(actor: User, updated: list, by_number: dict) -> None:
@@ -860,7 +870,7 @@ def _update_imported(actor: User, updated: list, by_number: dict) -> None:
         return
     for task, spec, wanted, _differing in updated:
         if spec.parent_number in by_number:
-            wanted["parent_id"] = by_number[spec.parent_number].pk
+            wanted["parent_id"] = by_number[spec.parent_number]
         for name, value in wanted.items():
             setattr(task, name, value)
         if task.state == TaskState.DRAFT:
@@ -869,7 +879,7 @@ def _update_imported(actor: User, updated: list, by_number: dict) -> None:
         [task for task, *_ in updated], [*SYNCED_FIELDS, "original_due_date"], batch_size=500
     )
     TaskUnit.objects.filter(task__in=[task for task, *_ in updated]).delete()
-    _link_units((task, spec) for task, spec, *_ in updated)
+    _link_units((task.pk, _spec_units(spec)) for task, spec, *_ in updated)
     TaskEvent.objects.bulk_create(
         [
             TaskEvent(
