@@ -8,11 +8,12 @@ village's. The result is plain JSON: it is frozen into the bulletin when it is p
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import Substr, TruncDate
+from django.utils import timezone
 
 from notifications.models import Escalation, Level
-from responsibility.models import PATH_SEGMENT_WIDTH, Unit, UnitKind
+from responsibility.models import PATH_SEGMENT_WIDTH, Unit, UnitKind, User
 from tasks.models import OPEN_STATES, Comparison, Indicator, Task, TaskKind, TaskState
 
 # A bulletin names the worst units and the listed items; the full list is the ledger's.
@@ -29,24 +30,44 @@ class Scope:
     campaign_id: int | None = None
 
 
+def _period_q(field: str, scope: Scope) -> Q:
+    """A moment within the period's days, as a range of the column itself: the column's
+    index serves and PostgreSQL estimates the rows, where casting every row's moment to a
+    local date does neither (bench/FIXES.md)."""
+    start = timezone.make_aware(datetime.datetime.combine(scope.start, datetime.time.min))
+    after = timezone.make_aware(
+        datetime.datetime.combine(scope.end + datetime.timedelta(days=1), datetime.time.min)
+    )
+    return Q(**{f"{field}__gte": start, f"{field}__lt": after})
+
+
 def scope_for(issuer: Unit, start, end, as_of, campaign_id=None) -> Scope:
     level = issuer if issuer.jurisdiction_id == issuer.pk else Unit.objects.get(pk=issuer.jurisdiction_id)
     return Scope(level=level, start=start, end=end, as_of=as_of, campaign_id=campaign_id)
 
 
-def _tasks(scope: Scope) -> QuerySet[Task]:
-    tasks = Task.objects.filter(lead_unit__path__startswith=scope.level.path).exclude(
-        state__in=[TaskState.DRAFT, TaskState.CANCELLED]
+def _in_scope_q(scope: Scope, prefix: str = "") -> Q:
+    """The scope's tasks: issued work led within the level's subtree. ``prefix`` names the
+    task from a related model ("task__"), so that escalations and indicators join their
+    task instead of testing membership in a subquery of every task in scope."""
+    condition = Q(**{f"{prefix}lead_unit__path__startswith": scope.level.path}) & ~Q(
+        **{f"{prefix}state__in": [TaskState.DRAFT, TaskState.CANCELLED]}
     )
     if scope.campaign_id:
-        tasks = tasks.filter(campaign_id=scope.campaign_id)
-    return tasks
+        condition &= Q(**{f"{prefix}campaign_id": scope.campaign_id})
+    return condition
+
+
+def _tasks(scope: Scope) -> QuerySet[Task]:
+    return Task.objects.filter(_in_scope_q(scope))
 
 
 def _counts(scope: Scope) -> dict:
-    """Conditional counts shared by the headline and the ranking."""
+    """Conditional counts of the scope's tasks: the headline's and the ranking's, and the
+    rectification figures', so that one pass over the tasks gives them all."""
     due_in_period = Q(due_date__gte=scope.start, due_date__lte=scope.end)
-    closed_on = TruncDate("closed_at")
+    is_open = Q(state__in=OPEN_STATES)
+    rectification = Q(kind=TaskKind.RECTIFICATION)
     return {
         "due": Count("pk", filter=due_in_period),
         "closed_on_time": Count(
@@ -55,42 +76,57 @@ def _counts(scope: Scope) -> dict:
         "closed_late": Count(
             "pk", filter=due_in_period & Q(state=TaskState.CLOSED, closed_day__gt=F("due_date"))
         ),
-        "overdue": Count("pk", filter=Q(state__in=OPEN_STATES, due_date__lt=scope.as_of)),
-        "_closed_on": closed_on,
+        "overdue": Count("pk", filter=is_open & Q(due_date__lt=scope.as_of, due_date__lte=scope.end)),
+        "rectification_found": Count("pk", filter=rectification & _period_q("created_at", scope)),
+        "rectification_closed": Count("pk", filter=rectification & _period_q("closed_at", scope)),
+        "rectification_open": Count("pk", filter=rectification & is_open),
+        "rectification_overdue": Count("pk", filter=rectification & is_open & Q(due_date__lt=scope.as_of)),
+        "rectification_reopened": Count("pk", filter=rectification & Q(reopen_count__gt=0)),
     }
-
-
-def _aggregate(queryset: QuerySet, scope: Scope, *group_by: str):
-    counts = _counts(scope)
-    queryset = queryset.filter(due_date__lte=scope.end).annotate(closed_day=counts.pop("_closed_on"))
-    if group_by:
-        return queryset.values(*group_by).annotate(**counts).order_by()
-    return queryset.aggregate(**counts)
 
 
 def _rate(on_time: int, due: int) -> float | None:
     return round(100 * on_time / due, 1) if due else None
 
 
-def headline(scope: Scope) -> dict:
-    row = _aggregate(_tasks(scope), scope)
+COUNTED = ("due", "closed_on_time", "closed_late", "overdue")
+
+
+def _counts_by_child(scope: Scope) -> dict[str, dict]:
+    """The counts of the scope's tasks (``_counts``), grouped by the unit one level down
+    that leads them (its path); tasks the level's own units lead group under its path."""
+    width = len(scope.level.path) + PATH_SEGMENT_WIDTH + 1
+    tasks = _tasks(scope).annotate(
+        child_path=Substr("lead_unit__path", 1, width), closed_day=TruncDate("closed_at")
+    )
+    rows = tasks.values("child_path").annotate(**_counts(scope)).order_by()
+    return {row["child_path"]: row for row in rows}
+
+
+def _total(counts_by_child: dict[str, dict], name: str) -> int:
+    return sum(group[name] for group in counts_by_child.values())
+
+
+def headline(scope: Scope, counts_by_child: dict[str, dict] | None = None) -> dict:
+    """The level's totals: the sum of the groups ``ranking`` reads, which every task in
+    scope falls in, so both come from one pass over the tasks."""
+    groups = counts_by_child if counts_by_child is not None else _counts_by_child(scope)
+    row = {name: _total(groups, name) for name in COUNTED}
     return {**row, "on_time_rate": _rate(row["closed_on_time"], row["due"])}
 
 
-def ranking(scope: Scope) -> list[dict]:
+def ranking(scope: Scope, counts_by_child: dict[str, dict] | None = None) -> list[dict]:
     """The units one level down, best first: on-time rate, then fewest overdue."""
-    width = len(scope.level.path) + PATH_SEGMENT_WIDTH + 1
     children = {
         unit.path: unit
         for unit in Unit.objects.filter(parent=scope.level).exclude(
             kind__in=[UnitKind.SUPERVISION_OFFICE, UnitKind.LEADING_GROUP]
         )
     }
-    tasks = _tasks(scope).annotate(child_path=Substr("lead_unit__path", 1, width))
-    rows = {row["child_path"]: row for row in _aggregate(tasks, scope, "child_path")}
+    rows = counts_by_child if counts_by_child is not None else _counts_by_child(scope)
     ranked = []
     for path, unit in children.items():
-        row = rows.get(path, {"due": 0, "closed_on_time": 0, "closed_late": 0, "overdue": 0})
+        row = rows.get(path, dict.fromkeys(COUNTED, 0))
         ranked.append(
             {
                 "unit": unit.name,
@@ -107,42 +143,65 @@ def ranking(scope: Scope) -> list[dict]:
     return ranked
 
 
-def escalated_items(scope: Scope, level: str) -> dict:
+def _escalations(scope: Scope) -> QuerySet[Escalation]:
+    """The period's escalations recorded against a unit in the level's subtree (who
+    carried the task when it was reached: the unit the list names), of tasks not cancelled
+    since. Testing the recorded unit spares joining every escalated task to its current
+    lead unit: half the time of a province's figures at 1,000,000 tasks (bench/FIXES.md)."""
     escalations = Escalation.objects.filter(
-        level=level,
-        task__in=_tasks(scope).values("pk"),
-        created_at__date__gte=scope.start,
-        created_at__date__lte=scope.end,
-    )
-    total = escalations.values("task_id").distinct().count()
+        _period_q("created_at", scope), lead_unit__path__startswith=scope.level.path
+    ).exclude(task__in=Task.objects.filter(state=TaskState.CANCELLED).values("pk"))
+    if scope.campaign_id:
+        escalations = escalations.filter(task__campaign_id=scope.campaign_id)
+    return escalations
+
+
+def escalated_totals(scope: Scope, levels: list[str]) -> dict[str, int]:
+    """How many tasks reached each rung in the period: one pass for all the rungs."""
     rows = (
-        escalations.order_by("due_date", "task_id")
-        .values(
-            "task_id",
-            "task__number",
-            "task__title",
-            "task__state",
-            "task__closed_at",
-            "lead_unit__name",
-            "responsible_person__full_name",
-            "due_date",
-        )
+        _escalations(scope)
+        .filter(level__in=levels)
+        .values("level")
+        .annotate(tasks=Count("task_id", distinct=True))
+        .order_by()
+    )
+    totals = {row["level"]: row["tasks"] for row in rows}
+    return {level: totals.get(level, 0) for level in levels}
+
+
+def escalated_items(scope: Scope, level: str, total: int | None = None) -> dict:
+    """The first ``ITEM_LIMIT`` escalations at the rung, by due date, and how many tasks
+    reached it (``total``, from ``escalated_totals`` when the caller has it)."""
+    escalations = _escalations(scope).filter(level=level)
+    if total is None:
+        total = escalations.values("task_id").distinct().count()
+    # A hand-listed item may repeat an automatic one (only automatic rows are unique), so
+    # an item is a distinct (due date, task, unit, person). Found on those narrow columns,
+    # which sort in memory, with the names read for the page only: DISTINCT over every
+    # shown column spilled a province's 100,000 listed escalations to disk.
+    keys = list(
+        escalations.order_by("due_date", "task_id", "lead_unit_id", "responsible_person_id")
+        .values_list("due_date", "task_id", "lead_unit_id", "responsible_person_id")
         .distinct()[:ITEM_LIMIT]
     )
+    tasks = Task.objects.only("number", "title", "state", "closed_at").in_bulk({key[1] for key in keys})
+    units = dict(Unit.objects.filter(pk__in={key[2] for key in keys}).values_list("pk", "name"))
+    people = dict(User.objects.filter(pk__in={key[3] for key in keys}).values_list("pk", "full_name"))
     items = []
-    for row in rows:
-        finished = row["task__closed_at"].date() if row["task__closed_at"] else None
-        until = finished if finished and row["task__state"] == TaskState.CLOSED else scope.as_of
+    for due_date, task_id, unit_id, person_id in keys:
+        task = tasks[task_id]
+        finished = task.closed_at.date() if task.closed_at else None
+        until = finished if finished and task.state == TaskState.CLOSED else scope.as_of
         items.append(
             {
-                "task": row["task_id"],
-                "number": row["task__number"],
-                "title": row["task__title"],
-                "unit": row["lead_unit__name"],
-                "person": row["responsible_person__full_name"] or "",
-                "due_date": row["due_date"].isoformat(),
-                "days_overdue": max((until - row["due_date"]).days, 0),
-                "state": str(TaskState(row["task__state"]).label),
+                "task": task_id,
+                "number": task.number,
+                "title": task.title,
+                "unit": units[unit_id],
+                "person": people.get(person_id) or "",
+                "due_date": due_date.isoformat(),
+                "days_overdue": max((until - due_date).days, 0),
+                "state": str(TaskState(task.state).label),
             }
         )
     return {"total": total, "items": items}
@@ -155,22 +214,29 @@ def _not_met_q() -> Q:
 
 
 def indicators_not_met(scope: Scope, *, veto: bool) -> dict:
-    indicators = Indicator.objects.filter(_not_met_q(), veto=veto, task__in=_tasks(scope).values("pk"))
+    indicators = Indicator.objects.filter(_not_met_q(), _in_scope_q(scope, "task__"), veto=veto)
     if not veto:
         # Behind schedule: a top-level target whose deadline has come.
         indicators = indicators.filter(parent__isnull=True, task__due_date__lte=scope.end)
-    rows = indicators.order_by("task__due_date", "pk").values(
-        "name",
-        "target",
-        "current_value",
-        "comparison",
-        "unit_of_measure",
-        "task__title",
-        "task__lead_unit__name",
-        "task__due_date",
+    # The total rides along on every row (COUNT(*) OVER ()): one pass instead of a count
+    # and a page.
+    rows = list(
+        indicators.annotate(total=Window(Count("pk")))
+        .order_by("task__due_date", "pk")
+        .values(
+            "name",
+            "target",
+            "current_value",
+            "comparison",
+            "unit_of_measure",
+            "task__title",
+            "task__lead_unit__name",
+            "task__due_date",
+            "total",
+        )[:ITEM_LIMIT]
     )
     return {
-        "total": indicators.count(),
+        "total": rows[0]["total"] if rows else 0,
         "items": [
             {
                 "name": row["name"],
@@ -181,23 +247,21 @@ def indicators_not_met(scope: Scope, *, veto: bool) -> dict:
                 "unit_of_measure": row["unit_of_measure"],
                 "due_date": row["task__due_date"].isoformat(),
             }
-            for row in rows[:ITEM_LIMIT]
+            for row in rows
         ],
     }
 
 
-def rectification(scope: Scope) -> dict:
-    items = _tasks(scope).filter(kind=TaskKind.RECTIFICATION)
-    counts = items.aggregate(
-        found=Count("pk", filter=Q(created_at__date__gte=scope.start, created_at__date__lte=scope.end)),
-        closed=Count("pk", filter=Q(closed_at__date__gte=scope.start, closed_at__date__lte=scope.end)),
-        open=Count("pk", filter=Q(state__in=OPEN_STATES)),
-        overdue=Count("pk", filter=Q(state__in=OPEN_STATES, due_date__lt=scope.as_of)),
-        reopened=Count("pk", filter=Q(reopen_count__gt=0)),
-    )
+def rectification(scope: Scope, counts_by_child: dict[str, dict] | None = None) -> dict:
+    groups = counts_by_child if counts_by_child is not None else _counts_by_child(scope)
+    counts = {
+        name: _total(groups, f"rectification_{name}")
+        for name in ("found", "closed", "open", "overdue", "reopened")
+    }
     repeated = (
-        items.filter(reopen_count__gt=0)
-        .order_by("-reopen_count", "due_date")
+        _tasks(scope)
+        .filter(kind=TaskKind.RECTIFICATION, reopen_count__gt=0)
+        .order_by("-reopen_count", "due_date", "pk")
         .values("number", "title", "lead_unit__name", "reopen_count", "state")[:ITEM_LIMIT]
     )
     counts["repeated"] = [
@@ -214,7 +278,9 @@ def rectification(scope: Scope) -> dict:
 
 
 def bulletin_figures(scope: Scope) -> dict:
-    ranked = ranking(scope)
+    counts_by_child = _counts_by_child(scope)
+    escalated = escalated_totals(scope, [Level.LISTED, Level.CRITICISM])
+    ranked = ranking(scope, counts_by_child)
     # 红黑榜: the best and the worst few, never the same unit on both lists, and a unit is
     # praised or named only if it did better or worse than the other end of the ranking.
     named = min(RANKED_NAMED, len(ranked) // 2)
@@ -228,13 +294,13 @@ def bulletin_figures(scope: Scope) -> dict:
         "level": scope.level.name,
         "period": [scope.start.isoformat(), scope.end.isoformat()],
         "as_of": scope.as_of.isoformat(),
-        "headline": headline(scope),
+        "headline": headline(scope, counts_by_child),
         "ranking": ranked,
         "best": best,
         "worst": worst,
-        "listed": escalated_items(scope, Level.LISTED),
-        "criticised": escalated_items(scope, Level.CRITICISM),
+        "listed": escalated_items(scope, Level.LISTED, escalated[Level.LISTED]),
+        "criticised": escalated_items(scope, Level.CRITICISM, escalated[Level.CRITICISM]),
         "veto_not_met": indicators_not_met(scope, veto=True),
         "targets_behind": indicators_not_met(scope, veto=False),
-        "rectification": rectification(scope),
+        "rectification": rectification(scope, counts_by_child),
     }
