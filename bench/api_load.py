@@ -3,6 +3,8 @@
 Gunicorn serves ``bench.settings`` (the production settings with the floor views of
 ``bench.floor_urls`` added) on 127.0.0.1:8100; a second process drives it with threads
 over keep-alive HTTP connections, each request with the token of the user it acts for.
+Each scenario alternates floor and API rounds (``--rounds``), so that whatever else the
+machine does weighs on both sides alike; the figures are over all rounds of a side.
 
 * write: a progress report and then the submit transition on random in-progress leaf
   tasks, each as its lead unit's head (``POST …/reports/`` + ``POST …/transitions/submit/``);
@@ -49,7 +51,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def drive(plan: dict) -> dict:
-    """Run one scenario for ``plan["seconds"]``; returns throughput, latencies and errors."""
+    """Run one scenario for ``plan["seconds"]``; returns every latency and the errors."""
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -113,16 +115,28 @@ def drive(plan: dict) -> dict:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
+    return {
+        "seconds": time.perf_counter() - started,
+        "latencies": latencies,
+        "errors": len(errors),
+        "error_samples": errors[:5],
+    }
+
+
+def summarize(runs: list[dict]) -> dict:
+    """Throughput, latency percentiles and errors over the rounds of one side."""
+    latencies = [latency for run in runs for latency in run["latencies"]]
+    seconds = sum(run["seconds"] for run in runs)
     return {
         "requests": len(latencies),
-        "seconds": elapsed,
-        "rps": len(latencies) / elapsed,
+        "seconds": seconds,
+        "rounds": [round(len(run["latencies"]) / run["seconds"], 1) for run in runs],
+        "rps": len(latencies) / seconds,
         "p50_ms": percentile(latencies, 0.50) * 1000,
         "p95_ms": percentile(latencies, 0.95) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
-        "errors": len(errors),
-        "error_samples": errors[:5],
+        "errors": sum(run["errors"] for run in runs),
+        "error_samples": [sample for run in runs for sample in run["error_samples"]][:5],
     }
 
 
@@ -226,9 +240,16 @@ def list_pages(user, query: str, limit: int = 20) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=15, help="per side and scenario, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating floor and API rounds")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=["write", "write_full", "list"],
+        help="measure only these scenarios (repeatable); all by default",
+    )
     parser.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.drive:
@@ -272,18 +293,32 @@ def main() -> None:
             {**common, "kind": "list", "prefix": "/floor/tasks/", "user": county.pk, "pages": pages},
         ),
     }
+    if args.scenario:
+        # write_full is compared with the write scenario's floor.
+        wanted = {*args.scenario, *(["write"] if "write_full" in args.scenario else [])}
+        scenarios = {name: plans for name, plans in scenarios.items() if name in wanted}
     server = start_gunicorn(args.workers)
     measured = {}
     try:
         for name, (api_plan, floor_plan) in scenarios.items():
-            # Warm both paths, then measure the floor first and the API second.
-            if floor_plan is not None:
-                drive_in_subprocess({**floor_plan, "seconds": 1, "tasks": floor_plan.get("tasks", [])[:20]})
-                floor_plan["tasks"] = floor_plan.get("tasks", [])[20:]
-            drive_in_subprocess({**api_plan, "seconds": 1, "tasks": api_plan.get("tasks", [])[:20]})
-            api_plan["tasks"] = api_plan.get("tasks", [])[20:]
-            floor = drive_in_subprocess(floor_plan) if floor_plan is not None else measured["write"]["floor"]
-            measured[name] = {"floor": floor, "api": drive_in_subprocess(api_plan)}
+            # Warm both paths, then alternate floor and API rounds, so that a change in
+            # what else the machine is doing weighs on both sides alike.
+            sides = {"api": api_plan, "floor": floor_plan} if floor_plan is not None else {"api": api_plan}
+            for plan in sides.values():
+                drive_in_subprocess({**plan, "seconds": 1, "tasks": plan.get("tasks", [])[:20]})
+                plan["tasks"] = plan.get("tasks", [])[20:]
+            runs: dict[str, list[dict]] = {side: [] for side in sides}
+            for round_number in range(args.rounds):
+                for side in sorted(sides, reverse=True):  # the floor first
+                    plan = sides[side]
+                    share = len(plan["tasks"]) // (args.rounds - round_number) if plan["tasks"] else 0
+                    round_plan = {**plan, "seconds": args.seconds / args.rounds}
+                    if plan["tasks"]:
+                        round_plan["tasks"], plan["tasks"] = plan["tasks"][:share], plan["tasks"][share:]
+                    runs[side].append(drive_in_subprocess(round_plan))
+            result = {side: summarize(side_runs) for side, side_runs in runs.items()}
+            result.setdefault("floor", measured.get("write", {}).get("floor"))
+            measured[name] = result
     finally:
         stop_gunicorn(server)
     labels = {

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ratio_row, setup, write_result  # noqa: E402
+from bench.common import ratio_row, setup, vacuum, write_result  # noqa: E402
 
 
 def main() -> None:
@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=500)
     args = parser.parse_args()
     setup()
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.utils import timezone
     from weasyprint import HTML
 
@@ -41,6 +41,7 @@ def main() -> None:
     from responsibility.models import Role, Unit, User
 
     content.ITEM_LIMIT = args.items
+    vacuum("notifications_escalation", "tasks_task", "tasks_indicator", "responsibility_unit")
     today = timezone.localdate()
     province = Unit.objects.get(depth=0)
     head = User.objects.get(memberships__unit=province, memberships__role=Role.HEAD)
@@ -49,6 +50,11 @@ def main() -> None:
         sweep = sweep_start(day=today)
         for part_id in sweep.parts.values_list("pk", flat=True):
             sweep_part_run(part_id=part_id)
+        # The planner should know of the escalations just recorded, as it would once the
+        # sweep had committed and autovacuum had analyzed them; ANALYZE counts the rows
+        # this transaction wrote.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE notifications_escalation")
         bulletin = Bulletin.objects.create(
             issuer=province,
             year=today.year,

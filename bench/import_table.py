@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ratio_row, setup, write_result  # noqa: E402
+from bench.common import ratio_row, setup, vacuum, write_result  # noqa: E402
 
 HEADER = ("序号", "任务", "牵头领导", "牵头单位", "责任单位", "配合单位", "完成时限", "备注")
 NUMERALS = "一二三四五六七八九十"
@@ -113,6 +113,7 @@ def main() -> None:
     actor = User.objects.get(memberships__unit=city, memberships__role=Role.HEAD)
     leader = Membership.objects.filter(unit=city, role=Role.LEADER).select_related("user").first().user
     data = build_table(args.rows, city, leader.full_name)
+    vacuum("tasks_task", "tasks_taskunit", "tasks_taskevent")
     if args.save:
         Path(args.save).write_bytes(data)
     floor_times, import_times, created = [], [], 0
