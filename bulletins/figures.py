@@ -1,8 +1,9 @@
 """The content of a bulletin, computed from the data of its period for the issuer's subtree.
 
 Every figure is one aggregate query (the ranking groups by the path prefix of the units
-one level down), so a province's bulletin costs the same number of queries as a
-village's. The result is plain JSON: it is frozen into the bulletin when it is published.
+one level down) plus, for a list, the names on its page, so a province's bulletin costs
+the same number of queries as a village's. The result is plain JSON: it is frozen into
+the bulletin when it is published.
 """
 
 import datetime
@@ -190,7 +191,7 @@ def escalated_items(scope: Scope, level: str, total: int | None = None) -> dict:
     items = []
     for due_date, task_id, unit_id, person_id in keys:
         task = tasks[task_id]
-        finished = task.closed_at.date() if task.closed_at else None
+        finished = timezone.localdate(task.closed_at) if task.closed_at else None
         until = finished if finished and task.state == TaskState.CLOSED else scope.as_of
         items.append(
             {

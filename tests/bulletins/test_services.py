@@ -17,9 +17,10 @@ from bulletins.services import (
     bulletin_withdraw,
 )
 from core.errors import Forbidden, InvalidInput, InvalidTransition
-from notifications.models import MessageState, OutboundMessage
-from notifications.services import outbox_flush
+from notifications.models import Level, MessageState, OutboundMessage
+from notifications.services import escalation_record_manual, outbox_flush
 from responsibility.models import Unit
+from tasks.services import task_update
 
 from .conftest import ISSUED_ON, PERIOD_END, PERIOD_START, on
 
@@ -174,6 +175,45 @@ def test_items_listed_in_the_period_are_named(november, draft):
     assert item["days_overdue"] == 8  # to 3 December
     assert item["state"] == "已下达"
     assert bulletin_figures(draft)["criticised"] == {"total": 0, "items": []}
+
+
+def test_a_closed_item_is_late_until_its_closing_day_in_shanghai(world, november):
+    # 黑山县's task, listed in October, due 15 November, closed at 07:00 on the 16th in
+    # Shanghai: still the 15th in UTC.
+    bulletin = create(world, period_start=datetime.date(2018, 10, 1))
+    items = {item["task"]: item for item in bulletin_figures(bulletin)["listed"]["items"]}
+
+    assert items[november.tasks["late"].pk]["days_overdue"] == 1
+
+
+def test_an_item_listed_twice_is_named_once(world, november, draft):
+    # Listed again by hand the next day: the same task, rung and due date.
+    with on(datetime.date(2018, 11, 29)):
+        escalation_record_manual(
+            task=november.tasks["overdue"],
+            actor=world.person("city_supervisor"),
+            level=Level.LISTED,
+            reason="仍未完成",
+        )
+    listed = bulletin_figures(draft)["listed"]
+
+    assert listed["total"] == 1
+    assert [item["task"] for item in listed["items"]] == [november.tasks["overdue"].pk]
+
+
+def test_an_item_is_named_under_the_unit_that_carried_it_when_it_was_listed(world, november, draft):
+    with on(datetime.date(2018, 11, 29)):
+        task_update(
+            task_id=november.tasks["overdue"].pk,
+            actor=world.person("city_head"),
+            lead_unit=world.unit("七里河镇"),
+        )
+
+    (item,) = bulletin_figures(draft)["listed"]["items"]
+    assert item["unit"] == "芳山镇"
+    # 七里河镇 (义县) carries it now, but did not when it was listed.
+    county = create(world, by="yi_supervisor", issuer="县委督查室")
+    assert bulletin_figures(county)["listed"] == {"total": 0, "items": []}
 
 
 def test_a_veto_indicator_not_met_is_named(november, draft):
