@@ -135,6 +135,13 @@ class Task(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["state", "due_date"], name="task_state_due_idx"),
             models.Index(fields=["campaign", "number"], name="task_campaign_number_idx"),
+            # Repeated problems (屡改屡犯), most often reopened first: a bulletin lists the
+            # first of a few thousand instead of sorting a province's tasks (bench/FIXES.md).
+            models.Index(
+                fields=["-reopen_count", "due_date", "id"],
+                condition=models.Q(reopen_count__gt=0),
+                name="task_reopened_idx",
+            ),
         ]
 
     def __str__(self) -> str:
