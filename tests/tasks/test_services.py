@@ -649,6 +649,24 @@ def test_a_report_needs_text_and_a_responsible_author(world, running):
     assert (event.action, event.comment, event.data["report"]) == ("reported", "已入户核查120户", report.pk)
 
 
+def test_a_second_responsible_unit_reports_with_its_links_read_once(
+    world, make_task, act, django_assert_num_queries
+):
+    task = make_task(lead_unit="义县", responsible_units=[world.unit("黑山县")])
+    act(task, "yi_member", "accept")
+    # 黑山县 is neither the issuer nor the lead unit: seeing the task and being responsible
+    # for it are both decided on its unit links, read once for both.
+    heishan_member = world.person("heishan_member")
+    # Savepoint, lock, memberships, the issuing unit, the links, report, history, release.
+    with django_assert_num_queries(8):
+        report = progress_report_create(task_id=task.pk, actor=heishan_member, text="本月进展")
+    assert report.author == heishan_member
+    yi_member = world.person("yi_member")
+    # The lead unit's member: savepoint, lock, memberships, report, history, release.
+    with django_assert_num_queries(6):
+        progress_report_create(task_id=task.pk, actor=yi_member, text="本月进展")
+
+
 def test_a_report_sets_a_leaf_indicator(world, target_task, act):
     act(target_task, "yi_member", "accept")
     indicator = target_task.indicators.get()
