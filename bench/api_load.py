@@ -337,6 +337,7 @@ def main() -> None:
         row = ratio_row(f"API {labels[name]}", api["rps"], floor["rps"], goal, met, unit="req/s")
         row["latency_ms"] = {key: round(api[key], 1) for key in ("p50_ms", "p95_ms", "p99_ms")}
         row["floor_latency_ms"] = {key: round(floor[key], 1) for key in ("p50_ms", "p95_ms", "p99_ms")}
+        row["rounds"] = {"api": api["rounds"], "floor": floor["rounds"]}
         row["errors"] = api["errors"]
         row["floor_errors"] = floor["errors"]
         rows.append(row)

@@ -73,6 +73,12 @@ def main() -> None:
                     f"{row['errors']} errors; floor p50/p95/p99 "
                     f"{floor['p50_ms']}/{floor['p95_ms']}/{floor['p99_ms']} ms, {row['floor_errors']} errors"
                 )
+            if "rounds" in row:
+                rounds = row["rounds"]
+                extras.append(
+                    f"- {row['metric']}: req/s by round, alternating, floor "
+                    f"{' / '.join(map(str, rounds['floor']))}, API {' / '.join(map(str, rounds['api']))}"
+                )
         if name == "api_load":
             counts = data["detail"]["list_query_counts"]
             extras.append(
