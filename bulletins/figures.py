@@ -49,8 +49,8 @@ def scope_for(issuer: Unit, start, end, as_of, campaign_id=None) -> Scope:
 
 def _in_scope_q(scope: Scope, prefix: str = "") -> Q:
     """The scope's tasks: issued work led within the level's subtree. ``prefix`` names the
-    task from a related model ("task__"), so that escalations and indicators join their
-    task instead of testing membership in a subquery of every task in scope."""
+    task from a related model ("task__"), so that indicators join their task instead of
+    testing membership in a subquery of every task in scope."""
     condition = Q(**{f"{prefix}lead_unit__path__startswith": scope.level.path}) & ~Q(
         **{f"{prefix}state__in": [TaskState.DRAFT, TaskState.CANCELLED]}
     )
@@ -145,10 +145,10 @@ def ranking(scope: Scope, counts_by_child: dict[str, dict] | None = None) -> lis
 
 
 def _escalations(scope: Scope) -> QuerySet[Escalation]:
-    """The period's escalations recorded against a unit in the level's subtree (who
-    carried the task when it was reached: the unit the list names), of tasks not cancelled
-    since. Testing the recorded unit spares joining every escalated task to its current
-    lead unit: half the time of a province's figures at 1,000,000 tasks (bench/FIXES.md)."""
+    """The period's escalations recorded against a unit in the level's subtree, of tasks
+    not cancelled since. The recorded unit carried the task when it was reached: 责任倒查
+    reads it and the list names it; testing it spares joining every escalated task to its
+    current lead unit."""
     escalations = Escalation.objects.filter(
         _period_q("created_at", scope), lead_unit__path__startswith=scope.level.path
     ).exclude(task__in=Task.objects.filter(state=TaskState.CANCELLED).values("pk"))
