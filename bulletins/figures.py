@@ -18,7 +18,10 @@ from responsibility.models import PATH_SEGMENT_WIDTH, Unit, UnitKind, User
 from tasks.models import OPEN_STATES, Comparison, Indicator, Task, TaskKind, TaskState
 
 # A bulletin names the worst units and the listed items; the full list is the ledger's.
+# The listed and the criticised items are cut at LISTED_LIMIT each, the other lists
+# (indicators, repeated problems) at ITEM_LIMIT.
 ITEM_LIMIT = 60
+LISTED_LIMIT = 60
 RANKED_NAMED = 3
 
 
@@ -171,7 +174,7 @@ def escalated_totals(scope: Scope, levels: list[str]) -> dict[str, int]:
 
 
 def escalated_items(scope: Scope, level: str, total: int | None = None) -> dict:
-    """The first ``ITEM_LIMIT`` escalations at the rung, by due date, and how many tasks
+    """The first ``LISTED_LIMIT`` escalations at the rung, by due date, and how many tasks
     reached it (``total``, from ``escalated_totals`` when the caller has it)."""
     escalations = _escalations(scope).filter(level=level)
     if total is None:
@@ -183,7 +186,7 @@ def escalated_items(scope: Scope, level: str, total: int | None = None) -> dict:
     keys = list(
         escalations.order_by("due_date", "task_id", "lead_unit_id", "responsible_person_id")
         .values_list("due_date", "task_id", "lead_unit_id", "responsible_person_id")
-        .distinct()[:ITEM_LIMIT]
+        .distinct()[:LISTED_LIMIT]
     )
     tasks = Task.objects.only("number", "title", "state", "closed_at").in_bulk({key[1] for key in keys})
     units = dict(Unit.objects.filter(pk__in={key[2] for key in keys}).values_list("pk", "name"))
