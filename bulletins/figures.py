@@ -100,8 +100,13 @@ def _counts_by_child(scope: Scope) -> dict[str, dict]:
     """The counts of the scope's tasks (``_counts``), grouped by the unit one level down
     that leads them (its path); tasks the level's own units lead group under its path."""
     width = len(scope.level.path) + PATH_SEGMENT_WIDTH + 1
-    tasks = _tasks(scope).annotate(
-        child_path=Substr("lead_unit__path", 1, width), closed_day=TruncDate("closed_at")
+    # Every count needs a task due by the period's end or a rectification item: tasks
+    # due later would be read and counted nowhere.
+    counted = Q(due_date__lte=scope.end) | Q(kind=TaskKind.RECTIFICATION)
+    tasks = (
+        _tasks(scope)
+        .filter(counted)
+        .annotate(child_path=Substr("lead_unit__path", 1, width), closed_day=TruncDate("closed_at"))
     )
     rows = tasks.values("child_path").annotate(**_counts(scope)).order_by()
     return {row["child_path"]: row for row in rows}
