@@ -71,7 +71,7 @@ def main() -> None:
         )
         bulletin.main_recipients.set(Unit.objects.filter(kind="city"))
 
-        def measured() -> tuple[dict, str, bytes]:
+        def bulletin_pdf() -> tuple[dict, str, bytes]:
             figures = content.bulletin_figures(bulletin_scope(bulletin, as_of=today))
             html = bulletin_html(bulletin, figures)
             pdf, _refused = render_pdf(html)
@@ -80,13 +80,13 @@ def main() -> None:
         def measure(listed_limit: int, item_limit: int) -> dict:
             content.LISTED_LIMIT, content.ITEM_LIMIT = listed_limit, item_limit
             floor_times, measured_times = [], []
-            figures, html, pdf = measured()
+            figures, html, pdf = bulletin_pdf()
             for _ in range(args.repeat):
                 started = time.perf_counter()
                 HTML(string=html, base_url=STATIC_ROOT.as_uri() + "/").write_pdf()
                 floor_times.append(time.perf_counter() - started)
                 started = time.perf_counter()
-                figures, html, pdf = measured()
+                figures, html, pdf = bulletin_pdf()
                 measured_times.append(time.perf_counter() - started)
             return {
                 "floor_times": floor_times,

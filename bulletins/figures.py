@@ -116,15 +116,14 @@ def _total(counts_by_child: dict[str, dict], name: str) -> int:
     return sum(group[name] for group in counts_by_child.values())
 
 
-def headline(scope: Scope, counts_by_child: dict[str, dict] | None = None) -> dict:
+def headline(counts_by_child: dict[str, dict]) -> dict:
     """The level's totals: the sum of the groups ``ranking`` reads, which every task in
     scope falls in, so both come from one pass over the tasks."""
-    groups = counts_by_child if counts_by_child is not None else _counts_by_child(scope)
-    row = {name: _total(groups, name) for name in COUNTED}
+    row = {name: _total(counts_by_child, name) for name in COUNTED}
     return {**row, "on_time_rate": _rate(row["closed_on_time"], row["due"])}
 
 
-def ranking(scope: Scope, counts_by_child: dict[str, dict] | None = None) -> list[dict]:
+def ranking(scope: Scope, counts_by_child: dict[str, dict]) -> list[dict]:
     """The units one level down, best first: on-time rate, then fewest overdue."""
     children = {
         unit.path: unit
@@ -132,10 +131,9 @@ def ranking(scope: Scope, counts_by_child: dict[str, dict] | None = None) -> lis
             kind__in=[UnitKind.SUPERVISION_OFFICE, UnitKind.LEADING_GROUP]
         )
     }
-    rows = counts_by_child if counts_by_child is not None else _counts_by_child(scope)
     ranked = []
     for path, unit in children.items():
-        row = rows.get(path, dict.fromkeys(COUNTED, 0))
+        row = counts_by_child.get(path, dict.fromkeys(COUNTED, 0))
         ranked.append(
             {
                 "unit": unit.name,
@@ -178,12 +176,10 @@ def escalated_totals(scope: Scope, levels: list[str]) -> dict[str, int]:
     return {level: totals.get(level, 0) for level in levels}
 
 
-def escalated_items(scope: Scope, level: str, total: int | None = None) -> dict:
-    """The first ``LISTED_LIMIT`` escalations at the rung, by due date, and how many tasks
-    reached it (``total``, from ``escalated_totals`` when the caller has it)."""
+def escalated_items(scope: Scope, level: str, total: int) -> dict:
+    """The first ``LISTED_LIMIT`` escalations at the rung, by due date, with how many tasks
+    reached it (``total``, from ``escalated_totals``)."""
     escalations = _escalations(scope).filter(level=level)
-    if total is None:
-        total = escalations.values("task_id").distinct().count()
     # A hand-listed item may repeat an automatic one (only automatic rows are unique), so
     # an item is a distinct (due date, task, unit, person). Found on those narrow columns,
     # which sort in memory, with the names read for the page only: DISTINCT over every
@@ -261,10 +257,9 @@ def indicators_not_met(scope: Scope, *, veto: bool) -> dict:
     }
 
 
-def rectification(scope: Scope, counts_by_child: dict[str, dict] | None = None) -> dict:
-    groups = counts_by_child if counts_by_child is not None else _counts_by_child(scope)
+def rectification(scope: Scope, counts_by_child: dict[str, dict]) -> dict:
     counts = {
-        name: _total(groups, f"rectification_{name}")
+        name: _total(counts_by_child, f"rectification_{name}")
         for name in ("found", "closed", "open", "overdue", "reopened")
     }
     repeated = (
@@ -303,7 +298,7 @@ def bulletin_figures(scope: Scope) -> dict:
         "level": scope.level.name,
         "period": [scope.start.isoformat(), scope.end.isoformat()],
         "as_of": scope.as_of.isoformat(),
-        "headline": headline(scope, counts_by_child),
+        "headline": headline(counts_by_child),
         "ranking": ranked,
         "best": best,
         "worst": worst,

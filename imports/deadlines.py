@@ -30,7 +30,6 @@ class DeadlineError(ValueError):
         super().__init__(message)
 
 
-_WHITESPACE = re.compile(r"\s+")
 _ONGOING = frozenset({"长期坚持", "持续推进", "长期", "长期推进", "持续开展", "常态化推进"})
 _NUMBER = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
 _RECURRING = re.compile(rf"每月{_NUMBER}[日号](?:之前|以前|前)?(?:完成|报送|上报)?")
@@ -51,7 +50,7 @@ def parse_deadline(text: str, year: int) -> Deadline:
     "X月底" is the last day of month X, "上旬 / 中旬 / 下旬" end on the 10th, 20th and the
     last day, a quarter ends on its last day, and "年内 / 年底" on 31 December.
     """
-    compact = _WHITESPACE.sub("", unicodedata.normalize("NFKC", text)).rstrip("。;；")
+    compact = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).rstrip("。;；")
     if not compact:
         raise DeadlineError(text, _("完成时限为空。"), code="empty_deadline")
     if compact in _ONGOING:

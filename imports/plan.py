@@ -27,7 +27,6 @@ MAX_LENGTHS = {
     "task": Task._meta.get_field("title").max_length,
     "remarks": Task._meta.get_field("notes").max_length,
 }
-_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass
@@ -48,7 +47,7 @@ class Plan:
 
 def clean_mark(mark: str) -> str:
     """The numbering mark without its trailing punctuation: "一、" → "一", "1." → "1"."""
-    return _WHITESPACE.sub("", mark).rstrip("、.．")
+    return re.sub(r"\s+", "", mark).rstrip("、.．")
 
 
 def mark_for_export(segment: str) -> str:

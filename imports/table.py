@@ -42,7 +42,6 @@ HEADER_VARIANTS = {
 }
 _HEADER_LOOKUP = {variant: column for column, variants in HEADER_VARIANTS.items() for variant in variants}
 _TRAILING_NOTE = re.compile(r"\([^()]*\)$")
-_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass
@@ -80,7 +79,7 @@ def header_column(text: str) -> str | None:
     Whitespace (including line breaks inside a cell), a required-field star, a trailing
     colon and a trailing note in parentheses such as "完成时限（截止日期）" are ignored.
     """
-    key = _WHITESPACE.sub("", unicodedata.normalize("NFKC", text)).strip("*:")
+    key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).strip("*:")
     if key in _HEADER_LOOKUP:
         return _HEADER_LOOKUP[key]
     return _HEADER_LOOKUP.get(_TRAILING_NOTE.sub("", key))

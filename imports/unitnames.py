@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from responsibility.models import UnitKind
 
 _SEPARATORS = "、，,;；/\n\r"
-_WHITESPACE = re.compile(r"\s+")
 _OPENING = "（("
 _CLOSING = "）)"
 # "市住建委、市财政局等相关部门": the trailing words add no unit that could be named.
@@ -73,7 +72,7 @@ class AmbiguousName(UnitNameError):
 
 def normalize_name(name: str) -> str:
     """The form names are compared in: NFKC (so （ is ( ), no whitespace at all."""
-    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", name))
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
 
 
 def split_units(text: str) -> list[str]:

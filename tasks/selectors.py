@@ -4,6 +4,7 @@ tasks known by id, ``task_visible_to`` for a task already read with its units), 
 the caller cannot see is missing everywhere (404), never forbidden (403)."""
 
 import datetime
+from itertools import chain
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -78,12 +79,8 @@ def task_visible_to(access: Access, task: Task) -> bool:
         return True
     if access.is_member_of_any((task.issuing_unit_id, task.lead_unit_id)):
         return True
-
-    def paths():
-        yield task.issuing_unit.path
-        yield from (link.unit.path for link in task.links())
-
-    return any(path.startswith(root) for path in paths() for root in access.visible_paths)
+    paths = chain([task.issuing_unit], (link.unit for link in task.links()))
+    return any(unit.path.startswith(root) for unit in paths for root in access.visible_paths)
 
 
 def _with_details(tasks: QuerySet[Task]) -> QuerySet[Task]:
