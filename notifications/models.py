@@ -126,6 +126,12 @@ class Escalation(models.Model):
             models.Index(
                 fields=["created_at"], condition=Q(notified_at__isnull=True), name="escalation_unnotified_idx"
             ),
+            # A bulletin's lists of a rung, by due date: the first items are read off the
+            # index in order, and the rung's total is counted from it without the rows.
+            models.Index(
+                fields=["level", "due_date", "task", "lead_unit", "responsible_person", "created_at"],
+                name="escalation_listing_idx",
+            ),
         ]
 
     def __str__(self) -> str:
