@@ -79,6 +79,14 @@ def main() -> None:
                     f"- {row['metric']}: req/s by round, alternating, floor "
                     f"{' / '.join(map(str, rounds['floor']))}, API {' / '.join(map(str, rounds['api']))}"
                 )
+            if "pairs" in row:
+                floor, bulletin, figures = (
+                    " / ".join(map(str, row["pairs"][key])) for key in ("floor", "bulletin", "figures")
+                )
+                extras.append(
+                    f"- {row['metric']}: s by pair, alternating, floor {floor}, bulletin {bulletin}, "
+                    f"of which the figures {figures}"
+                )
         if name == "api_load":
             counts = data["detail"]["list_query_counts"]
             extras.append(
