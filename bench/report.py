@@ -84,8 +84,8 @@ def main() -> None:
                     " / ".join(map(str, row["pairs"][key])) for key in ("floor", "bulletin", "figures")
                 )
                 extras.append(
-                    f"- {row['metric']}: s by pair, alternating, floor {floor}, bulletin {bulletin}, "
-                    f"of which the figures {figures}"
+                    f"- {row['metric']}: s by pair (floor first, then bulletin first, in turn), "
+                    f"floor {floor}, bulletin {bulletin}, of which the figures {figures}"
                 )
         if name == "api_load":
             counts = data["detail"]["list_query_counts"]
