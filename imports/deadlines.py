@@ -7,10 +7,11 @@ up: a wrong deadline would chase the wrong people on the wrong day.
 import calendar
 import datetime
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+
+from imports.text import compact as text_compact
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def parse_deadline(text: str, year: int) -> Deadline:
     "X月底" is the last day of month X, "上旬 / 中旬 / 下旬" end on the 10th, 20th and the
     last day, a quarter ends on its last day, and "年内 / 年底" on 31 December.
     """
-    compact = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).rstrip("。;；")
+    compact = text_compact(text).rstrip("。;；")
     if not compact:
         raise DeadlineError(text, _("完成时限为空。"), code="empty_deadline")
     if compact in _ONGOING:

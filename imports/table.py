@@ -1,12 +1,12 @@
 """The shape every source format is read into, whatever it looked like on disk."""
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
+from imports.text import compact
 
 COLUMNS = (
     "number",
@@ -79,7 +79,7 @@ def header_column(text: str) -> str | None:
     Whitespace (including line breaks inside a cell), a required-field star, a trailing
     colon and a trailing note in parentheses such as "完成时限（截止日期）" are ignored.
     """
-    key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).strip("*:")
+    key = compact(text).strip("*:")
     if key in _HEADER_LOOKUP:
         return _HEADER_LOOKUP[key]
     return _HEADER_LOOKUP.get(_TRAILING_NOTE.sub("", key))

@@ -8,12 +8,12 @@ decided it, not in a heuristic here.
 
 import difflib
 import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Protocol
 
 from django.utils.translation import gettext as _
 
+from imports.text import compact
 from responsibility.models import UnitKind
 
 _SEPARATORS = "、，,;；/\n\r"
@@ -72,7 +72,7 @@ class AmbiguousName(UnitNameError):
 
 def normalize_name(name: str) -> str:
     """The form names are compared in: NFKC (so （ is ( ), no whitespace at all."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
+    return compact(name)
 
 
 def split_units(text: str) -> list[str]:
