@@ -257,7 +257,12 @@ def main() -> None:
         return
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     setup("bench.settings")
-    from responsibility.models import Unit
+    from django.utils import timezone
+
+    from responsibility.models import ApiToken, Unit
+
+    # The generated tokens may have lain idle since the data was made, longer than a token lives.
+    ApiToken.objects.update(last_used_at=timezone.now())
     from tasks.selectors import task_list_for_user
 
     # The generator gives the first county the largest share of the tasks.

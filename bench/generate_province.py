@@ -35,7 +35,7 @@ CHUNK = 20_000
 
 TRUNCATE = """
 TRUNCATE responsibility_unit, responsibility_user, tasks_campaign, notifications_escalationrule,
-         notifications_sweep, authtoken_token, core_idempotencyrecord
+         notifications_sweep, responsibility_apitoken, core_idempotencyrecord
 RESTART IDENTITY CASCADE
 """
 
@@ -192,7 +192,7 @@ def generate(scale: float, seed: int = 2018) -> dict:
             ),
         )
         memberships = Copier(raw, "responsibility_membership", ("id", "role", "user_id", "unit_id"))
-        tokens = Copier(raw, "authtoken_token", ("key", "created", "user_id"))
+        tokens = Copier(raw, "responsibility_apitoken", ("key", "created", "last_used_at", "user_id"))
         # One head per unit, with the unit's id; supervision offices get a supervisor.
         for pk, _name, _short, kind, *_rest in province.units:
             role = "supervisor" if kind == "supervision_office" else "head"
@@ -213,7 +213,7 @@ def generate(scale: float, seed: int = 2018) -> dict:
                 "f",
             )
             memberships.add(pk, role, pk, pk)
-            tokens.add(token_key(pk), now.isoformat(), pk)
+            tokens.add(token_key(pk), now.isoformat(), now.isoformat(), pk)
         leaders: dict[int, int] = {}
         next_user = province.next_unit
         for city in province.cities:
@@ -235,7 +235,7 @@ def generate(scale: float, seed: int = 2018) -> dict:
                 "f",
             )
             memberships.add(next_user, "leader", next_user, city)
-            tokens.add(token_key(next_user), now.isoformat(), next_user)
+            tokens.add(token_key(next_user), now.isoformat(), now.isoformat(), next_user)
             next_user += 1
         for copier in (users, memberships, tokens):
             copier.flush()

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from core.apis import ApiView, ListApi
 from core.errors import Conflict
+from core.files import stored_file_open
 from core.filters import IntegerFilter
 from core.schema import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 
@@ -105,7 +106,10 @@ class BulletinPdfApi(ApiView):
             raise Conflict(_("通报尚未印发或正在生成 PDF，请稍后再试。"), code="pdf_not_ready")
         filename = f"{bulletin.get_kind_display()}{bulletin.year}年第{bulletin.number}期.pdf"
         response = FileResponse(
-            bulletin.pdf.open("rb"), content_type="application/pdf", as_attachment=True, filename=filename
+            stored_file_open(bulletin.pdf),
+            content_type="application/pdf",
+            as_attachment=True,
+            filename=filename,
         )
         response["X-Checksum-SHA256"] = bulletin.pdf_sha256
         return response

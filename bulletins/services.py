@@ -11,7 +11,8 @@ from django_fsm import can_proceed
 from core.errors import Forbidden, InvalidInput, InvalidTransition
 from core.jobs import enqueue_on_commit
 from notifications.services import outbox_store
-from responsibility.models import Role, Unit, User
+from responsibility import jurisdiction
+from responsibility.models import Unit, User
 from responsibility.selectors import access_for_user
 
 from . import figures as content
@@ -36,13 +37,14 @@ STATE_REFUSED = _("通报当前状态不允许此操作。")
 
 
 def may_edit(actor: User, issuer: Unit) -> bool:
-    access = access_for_user(actor)
-    return access.is_admin or access.has_role(issuer.pk, Role.HEAD, Role.SUPERVISOR)
+    return jurisdiction.may_publish_bulletins(access_for_user(actor), issuer)
 
 
 def _ensure_may_edit(actor: User, issuer: Unit) -> None:
     if not may_edit(actor, issuer):
-        raise Forbidden(_("只有发文单位可以编辑通报。"))
+        raise Forbidden(
+            _("通报由督查室或本级政府负责人以本单位名义起草和印发。"), code="not_a_bulletin_issuer"
+        )
 
 
 def _ensure_period(start: datetime.date, end: datetime.date) -> None:
@@ -81,6 +83,7 @@ def bulletin_create(
     """A draft bulletin with the issuer's next number for the year it is dated."""
     _ensure_may_edit(actor, issuer)
     _ensure_period(period_start, period_end)
+    jurisdiction.ensure_bulletin_recipients(issuer, main_recipients, copy_to)
     issued_on = issued_on or timezone.localdate()
     unknown = set(fields) - EDITABLE
     if unknown:
@@ -120,6 +123,9 @@ def bulletin_update(*, bulletin: Bulletin, actor: User, **changes) -> Bulletin:
             raise InvalidInput(
                 _("字段不可修改：%(name)s。") % {"name": ", ".join(sorted(unknown))}, code="field_locked"
             )
+        jurisdiction.ensure_bulletin_recipients(
+            bulletin.issuer, recipients.get("main_recipients", ()), recipients.get("copy_to", ())
+        )
         for name, value in changes.items():
             setattr(bulletin, name, value)
         _ensure_period(bulletin.period_start, bulletin.period_end)

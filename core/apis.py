@@ -1,8 +1,6 @@
 from rest_framework import generics, permissions, viewsets
 from rest_framework.views import APIView
 
-from responsibility.selectors import access_for_user
-
 from .idempotency import IdempotentMixin
 
 
@@ -25,14 +23,3 @@ class IsAdminOrReadOnly(permissions.BasePermission):
         if not (request.user and request.user.is_authenticated):
             return False
         return request.method in permissions.SAFE_METHODS or request.user.is_staff
-
-
-class IsOfficeOrReadOnly(permissions.BasePermission):
-    """Reading is for every signed-in user; administrators and supervision offices write."""
-
-    def has_permission(self, request, view) -> bool:
-        if not (request.user and request.user.is_authenticated):
-            return False
-        if request.method in permissions.SAFE_METHODS or request.user.is_staff:
-            return True
-        return bool(access_for_user(request.user).supervised_paths)

@@ -1,7 +1,11 @@
 """Domain errors and the one place that turns every error into an HTTP answer.
 
 Every error body has the same shape: ``{"code": "...", "message": "...", "fields": {...}}``,
-with ``message`` in the request's language and ``fields`` only for invalid input.
+with ``message`` in the request's language and ``fields`` always present: the messages per
+invalid field, ``{}`` when the error belongs to no field. DRF views answer through
+``exception_handler``; whatever else fails under ``/api/`` (a middleware, Django's request
+parsing, an unexpected exception) is answered in the same shape by
+``core.middleware.ApiErrorMiddleware`` and the handlers at the end of this module.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -70,10 +74,23 @@ RETRY_AFTER = {"Retry-After": "5"}
 
 
 def error_body(code: str, message, fields: dict | None = None) -> dict:
-    body = {"code": code, "message": str(message)}
-    if fields:
-        body["fields"] = fields
-    return body
+    return {"code": code, "message": str(message), "fields": fields or {}}
+
+
+def error_response(
+    status_code: int, code: str, message, fields: dict | None = None, **kwargs
+) -> JsonResponse:
+    """An error answered outside DRF, in the same shape."""
+    return JsonResponse(
+        error_body(code, message, fields),
+        status=status_code,
+        json_dumps_params={"ensure_ascii": False},
+        **kwargs,
+    )
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
 
 
 def _service_unavailable_body() -> dict:
@@ -130,19 +147,53 @@ def exception_handler(exc, context):
 def service_unavailable() -> JsonResponse:
     """The 503 for a database error met outside a DRF view's handler (opening or committing
     the transaction around it), in the same shape as every other API error."""
-    return JsonResponse(
-        _service_unavailable_body(),
-        status=status.HTTP_503_SERVICE_UNAVAILABLE,
-        headers=RETRY_AFTER,
-        json_dumps_params={"ensure_ascii": False},
+    body = _service_unavailable_body()
+    return error_response(
+        status.HTTP_503_SERVICE_UNAVAILABLE, body["code"], body["message"], headers=RETRY_AFTER
     )
+
+
+# The answer under /api/ for each status Django itself may give, when no view chose one.
+STATUS_ERRORS = {
+    400: ("bad_request", _("请求无效。")),
+    403: ("permission_denied", Forbidden.default_message),
+    404: ("not_found", NotFound.default_message),
+    405: ("method_not_allowed", _("不允许该请求方法。")),
+    413: ("request_too_large", _("请求体过大。")),
+    415: ("unsupported_media_type", _("不支持该请求的媒体类型。")),
+    500: ("server_error", _("服务器内部错误，已记录，请稍后重试。")),
+    503: ("service_unavailable", _("服务暂时不可用，请稍后重试。")),
+}
+
+
+def status_error(status_code: int) -> JsonResponse:
+    code, message = STATUS_ERRORS.get(status_code, STATUS_ERRORS[400 if status_code < 500 else 500])
+    return error_response(status_code, code, message)
+
+
+def bad_request(request, exception):
+    """Django's 400 (a request it could not read: a host it does not serve, a body too
+    large or with too many fields), as JSON under ``/api/``, elsewhere Django's own page."""
+    if is_api_path(request.path):
+        return status_error(400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if is_api_path(request.path):
+        return error_response(403, "permission_denied", Forbidden.default_message)
+    return defaults.permission_denied(request, exception)
 
 
 def page_not_found(request, exception):
     """Django's 404 for a URL no view matches (``/api/v1/tasks/abc/``): under ``/api/`` in
     the same error shape as every other API error, elsewhere Django's own page."""
-    if request.path.startswith("/api/"):
-        return JsonResponse(
-            error_body("not_found", _("未找到。")), status=404, json_dumps_params={"ensure_ascii": False}
-        )
+    if is_api_path(request.path):
+        return status_error(404)
     return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if is_api_path(request.path):
+        return status_error(500)
+    return defaults.server_error(request)

@@ -8,7 +8,7 @@ Error = inline_serializer(
     fields={
         "code": serializers.CharField(help_text="Machine-readable error code."),
         "message": serializers.CharField(help_text="Human message in the request's language."),
-        "fields": serializers.DictField(required=False, help_text="Messages per invalid field."),
+        "fields": serializers.DictField(help_text="Messages per invalid field; {} when it concerns none."),
     },
 )
 
@@ -24,12 +24,13 @@ NOT_FOUND = {404: _error("Not found, or not visible to this user.")}
 CONFLICT = {409: _error("Not allowed in the current state, or changed concurrently.")}
 THROTTLED = {429: _error("Too many requests.")}
 UNSUPPORTED_MEDIA_TYPE = {415: _error("The request body is in a media type the operation does not take.")}
+TOO_LARGE = {413: _error("The request body is larger than the server takes.")}
 
-ERRORS = {**BAD_REQUEST, **UNSUPPORTED_MEDIA_TYPE, **THROTTLED}
+ERRORS = {**BAD_REQUEST, **TOO_LARGE, **UNSUPPORTED_MEDIA_TYPE, **THROTTLED}
 READ_ERRORS = {**UNAUTHENTICATED, **FORBIDDEN, **NOT_FOUND}
 # A list with filters refuses a filter value it cannot read rather than ignore it.
 LIST_ERRORS = {400: _error("A filter's value is invalid."), **READ_ERRORS}
-WRITE_ERRORS = {**BAD_REQUEST, **READ_ERRORS, **CONFLICT, **UNSUPPORTED_MEDIA_TYPE}
+WRITE_ERRORS = {**BAD_REQUEST, **READ_ERRORS, **CONFLICT, **TOO_LARGE, **UNSUPPORTED_MEDIA_TYPE}
 
 
 # Writes that answer with the changed resource skip it for ``Prefer: return=minimal``.
@@ -58,3 +59,14 @@ def crud_schema(serializer, *, filtered: bool = True) -> dict:
         "partial_update": extend_schema(responses={200: serializer, **WRITE_ERRORS}),
         "destroy": extend_schema(responses={204: None, **WRITE_ERRORS}),
     }
+
+
+def postprocess_path_ids(result, generator, request, public):
+    """Every integer path parameter names a row by its id, and ids start at 1: the schema
+    says so (minimum 1), and an id below it answers 404 like any id that names nothing."""
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else ():
+                if parameter.get("in") == "path" and parameter.get("schema", {}).get("type") == "integer":
+                    parameter["schema"]["minimum"] = 1
+    return result

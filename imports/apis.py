@@ -4,11 +4,11 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from core.apis import ApiView
 from core.errors import NotFound
+from core.parsers import MultiPartParser
 from core.schema import READ_ERRORS, WRITE_ERRORS
 from tasks.models import Campaign
 

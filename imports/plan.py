@@ -10,11 +10,10 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Q
-
-from responsibility.models import Unit, User
+from responsibility.jurisdiction import level_leaders_q, outside_reach
+from responsibility.models import Membership, Unit, User
 from tasks.models import Campaign, Task
-from tasks.services import TaskSpec
+from tasks.services import TaskSpec, due_date_bounds
 
 from .deadlines import Deadline, DeadlineError, parse_deadline
 from .table import RowError, SourceRow, parse_number
@@ -63,6 +62,8 @@ class _Context:
     level: Unit
     matcher: UnitMatcher
     leaders: dict[str, list[User]]
+    # Names the table gives that belong to people who are not leaders of the level.
+    not_leaders: set[str]
     has_lead_column: bool
     # Tables name the same few units, leaders and deadlines row after row: each distinct
     # cell is resolved once, with its problems as (code, message) (bench/import_table.py).
@@ -77,13 +78,18 @@ def _context(campaign: Campaign, rows: list[SourceRow]) -> _Context:
     leaders: dict[str, list[User]] = {}
     names = {row.values["lead_leader"] for row in rows if row.values["lead_leader"]}
     wanted = {name for text in names for name in split_units(text)}
-    for user in User.objects.filter(Q(full_name__in=wanted) | Q(memberships__role="leader")).distinct():
+    # A lead leader leads at the issuing level (responsibility.jurisdiction): a namesake
+    # elsewhere in the province is neither matched nor makes the name ambiguous.
+    level_leaders = Membership.objects.filter(level_leaders_q(issuer)).values("user_id")
+    for user in User.objects.filter(pk__in=level_leaders):
         leaders.setdefault(user.full_name, []).append(user)
+    elsewhere = User.objects.filter(full_name__in=wanted - set(leaders)).values_list("full_name", flat=True)
     return _Context(
         campaign=campaign,
         level=level,
         matcher=UnitMatcher(Unit.objects.filter(path__startswith=level.path)),
         leaders=leaders,
+        not_leaders=set(elsewhere),
         has_lead_column=any(row.values["lead_unit"] for row in rows),
     )
 
@@ -131,6 +137,9 @@ def _named_leader(text: str, context: _Context) -> tuple[User | None, list[tuple
         return found[0], []
     if found:
         return None, [("ambiguous_leader", f"有多位人员名为“{names[0]}”。")]
+    if names[0] in context.not_leaders:
+        message = f"“{names[0]}”不是{context.level.name}或其上级的领导，不能担任牵头领导。"
+        return None, [("leader_not_of_level", message)]
     close = difflib.get_close_matches(names[0], list(context.leaders), n=3, cutoff=0.4)
     hint = f"相近的有：{'、'.join(close)}。" if close else ""
     return None, [("unknown_leader", f"找不到领导“{names[0]}”。{hint}")]
@@ -235,6 +244,16 @@ def _task_spec(row, number, parent, title, context, year, errors) -> TaskSpec | 
     responsible = _units(values["responsible_units"], row.row, "responsible_units", context, errors)
     cooperating = _units(values["cooperating_units"], row.row, "cooperating_units", context, errors)
     leader = _leader(values["lead_leader"], row.row, context, errors)
+    for column, units in (
+        ("lead_unit", lead_units),
+        ("responsible_units", responsible),
+        ("cooperating_units", cooperating),
+    ):
+        # The table's units come from the level's subtree; the level itself (or the issuer)
+        # is the one handing the work out, never handed it (responsibility.jurisdiction).
+        for unit in outside_reach(context.campaign.issuing_unit, units):
+            message = f"“{unit.name}”不在{context.campaign.issuing_unit.name}的管辖范围内，不能承担本表任务。"
+            errors.append(RowError(row.row, column, "outside_jurisdiction", message))
     lead = (lead_units or responsible or [None])[0]
     if lead is None and len(errors) == before:
         errors.append(RowError(row.row, "lead_unit", "unit_missing", "没有牵头单位或责任单位。"))
@@ -248,6 +267,10 @@ def _task_spec(row, number, parent, title, context, year, errors) -> TaskSpec | 
         if due_date is None:
             # 长期坚持 or a monthly report day: kept as written, due at the campaign's end.
             deadline_text, due_date = values["deadline"].strip(), context.campaign.ends_on
+        earliest, latest = due_date_bounds(context.campaign)
+        if not earliest <= due_date <= latest:
+            message = f"完成时限 {due_date} 不在 {earliest} 至 {latest} 之间（攻坚行动所在年度及其后一年）。"
+            errors.append(RowError(row.row, "deadline", "deadline_outside_campaign", message))
     if len(errors) > before:
         return None
     return TaskSpec(

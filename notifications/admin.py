@@ -2,11 +2,12 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
 
-from .models import Escalation, EscalationRule, OutboundMessage
+from .models import Escalation, EscalationRule, LadderChange, OutboundMessage
 
 
+# Rules change through the API's services, which check who and keep the history.
 @admin.register(EscalationRule)
-class EscalationRuleAdmin(admin.ModelAdmin):
+class EscalationRuleAdmin(ReadOnlyAdmin):
     list_display = [
         "campaign",
         "level",
@@ -15,6 +16,12 @@ class EscalationRuleAdmin(admin.ModelAdmin):
         "notify_unit_above",
     ]
     list_filter = ["campaign", "level"]
+
+
+@admin.register(LadderChange)
+class LadderChangeAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor", "action", "rule_pk", "campaign"]
+    list_filter = ["action", "campaign"]
 
 
 @admin.register(Escalation)

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
 
-from core.apis import ApiView, IsOfficeOrReadOnly, ListApi, ModelViewSet
+from core.apis import ApiView, ListApi, ModelViewSet
 from core.schema import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, crud_schema
 from tasks.selectors import task_get_for_user, today
 
@@ -107,9 +107,22 @@ class OutboxListApi(ListApi):
 
 @extend_schema_view(**crud_schema(EscalationRuleSerializer))
 class EscalationRuleViewSet(ModelViewSet):
-    """The ladder as data: the default rules (no campaign) and campaigns' own."""
+    """The ladder as data: the default rules (no campaign) and campaigns' own. Everyone
+    signed in reads them; who changes which ladder is the service's rule."""
 
     queryset = EscalationRule.objects.order_by("campaign_id", "pk")
     serializer_class = EscalationRuleSerializer
-    permission_classes = [IsOfficeOrReadOnly]
     filterset_fields = ["campaign", "level"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.escalation_rule_create(
+            actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.escalation_rule_update(
+            rule=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.escalation_rule_delete(rule=instance, actor=self.request.user)

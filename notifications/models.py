@@ -12,7 +12,10 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.models import AppendOnlyModel
 
 
 class Level(models.TextChoices):
@@ -74,6 +77,40 @@ class EscalationRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign or _('默认')} · {self.get_level_display()}"
+
+
+class LadderChange(AppendOnlyModel):
+    """One change of an escalation rule: who, when, and the rule before and after.
+
+    ``rule_pk`` is a plain number so that the history of a deleted rule still names it;
+    ``before`` is empty for a rule created, ``after`` for one deleted.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("新增")
+        UPDATED = "updated", _("修改")
+        DELETED = "deleted", _("删除")
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=8, choices=Action.choices)
+    rule_pk = models.PositiveIntegerField()
+    # The ladder that changed (empty: the default ladder); a rule moved between ladders
+    # names the one it left in ``before``. Permanent, like a task's history.
+    campaign = models.ForeignKey(
+        "tasks.Campaign", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("督办规则变更记录")
+        verbose_name_plural = _("督办规则变更记录")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["rule_pk", "at"], name="ladder_change_rule_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_pk} · {self.get_action_display()}"
 
 
 class Escalation(models.Model):
@@ -146,6 +183,9 @@ class Sweep(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     recorded_at = models.DateTimeField(null=True, blank=True)
     escalations_recorded = models.PositiveIntegerField(default=0)
+    # Campaigns left out because their ladder could not be applied, once each:
+    # [{"campaign", "name", "rule", "level", "code", "message"}].
+    problems = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

@@ -4,7 +4,7 @@ tasks the caller may see."""
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from responsibility.models import Unit, User
 from responsibility.selectors import access_for_user
@@ -32,7 +32,10 @@ def task_escalations(task: Task) -> QuerySet[Escalation]:
 
 
 def outbox_list_for_user(user: User) -> QuerySet[OutboundMessage]:
-    """Messages to the caller; for supervision offices, also those about tasks they see."""
+    """Messages to the caller; for supervision offices, also those about tasks they all see.
+
+    A digest goes to one address and may cover tasks of several counties: an office reads
+    it only if it sees every task the digest covers, else it would read about the others."""
     if not user.is_authenticated:
         return OutboundMessage.objects.none()
     access = access_for_user(user)
@@ -40,8 +43,9 @@ def outbox_list_for_user(user: User) -> QuerySet[OutboundMessage]:
         condition = Q()
     elif access.supervised_paths:
         visible = Task.objects.filter(task_visibility_q(user)).values("pk")
-        about_visible = OutboundMessage.escalations.through.objects.filter(escalation__task__in=visible)
-        condition = Q(recipient_user=user) | Q(pk__in=about_visible.values("outboundmessage_id"))
+        covered = OutboundMessage.escalations.through.objects.filter(outboundmessage_id=OuterRef("pk"))
+        hidden = covered.exclude(escalation__task_id__in=visible)
+        condition = Q(recipient_user=user) | (Q(Exists(covered)) & ~Q(Exists(hidden)))
     else:
         condition = Q(recipient_user=user)
     return OutboundMessage.objects.filter(condition).select_related("recipient_user", "recipient_unit")

@@ -1,4 +1,3 @@
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from responsibility.models import User
@@ -54,18 +53,8 @@ class EscalationRuleSerializer(serializers.ModelSerializer):
             "notify_lead_leader",
             "notify_unit_above",
         ]
-
-    def validate(self, attrs):
-        # The default ladder's one-rule-per-level constraint is conditional, so the
-        # serializer's own unique checks do not cover it.
-        campaign = attrs.get("campaign", getattr(self.instance, "campaign", None))
-        level = attrs.get("level", getattr(self.instance, "level", None))
-        others = EscalationRule.objects.filter(campaign__isnull=True, level=level)
-        if self.instance is not None:
-            others = others.exclude(pk=self.instance.pk)
-        if campaign is None and others.exists():
-            raise serializers.ValidationError({"level": [_("默认督办规则中已有该级别。")]})
-        return attrs
+        # One rule per level and ladder is the service's check, with its own error code.
+        validators = []
 
 
 class OutboundMessageSerializer(serializers.ModelSerializer):

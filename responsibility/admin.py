@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from . import services
-from .models import Membership, Responsibility, Unit, User
+from .models import ApiToken, Membership, Responsibility, Unit, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -46,3 +46,19 @@ class UserAdmin(BaseUserAdmin):
 class ResponsibilityAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "campaign", "holder", "order"]
     list_filter = ["campaign"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are issued by signing in; an administrator sees who holds one and revokes it."""
+
+    list_display = ["user", "created", "last_used_at"]
+    search_fields = ["user__username", "user__full_name"]
+    fields = ["user", "created", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,29 +1,71 @@
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
 from core.apis import IsAdminOrReadOnly, ModelViewSet
 from core.filters import IntegerFilter
-from core.schema import ERRORS, crud_schema
+from core.parsers import BODY_PARSERS
+from core.schema import ERRORS, FORBIDDEN, UNAUTHENTICATED, Error, crud_schema
 
-from . import services
+from . import selectors, services
+from .lockout import lockout_response
 from .models import Membership, Responsibility, Unit, User
 from .serializers import MembershipSerializer, PersonSerializer, ResponsibilitySerializer, UnitSerializer
 
 
 class TokenApi(ObtainAuthToken):
-    """Exchange a username and password for an API token."""
+    """Exchange a username and password for an API token. Failed attempts are counted per
+    address and per username; past the limit even the right password is refused for a while."""
 
+    # Signing in needs no caller: a client still sending its expired token may sign in again.
+    authentication_classes = []
+    # ObtainAuthToken names DRF's own parsers; the project's refuse hostile bodies.
+    parser_classes = BODY_PARSERS
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
-    @extend_schema(responses={200: {"type": "object", "properties": {"token": {"type": "string"}}}, **ERRORS})
+    @extend_schema(
+        responses={
+            200: {"type": "object", "properties": {"token": {"type": "string"}}},
+            **ERRORS,
+            429: OpenApiResponse(
+                response=Error,
+                description="Too many requests (throttled), or too many failed sign-ins for this "
+                "username or address (too_many_failed_logins); Retry-After says when to try again.",
+            ),
+        }
+    )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data)
+        valid = serializer.is_valid()
+        # django-axes marks the request when authenticate() met the lock-out, or this failure reached it.
+        if getattr(request, "axes_locked_out", False):
+            return lockout_response(request)
+        if not valid:
+            raise ValidationError(serializer.errors)
+        user = serializer.validated_data["user"]
+        token = services.token_obtain(user=user)
+        # As a session login does: last_login is kept and the failures counted so far are cleared.
+        user_logged_in.send(sender=type(user), request=request, user=user)
+        return Response({"token": token.key})
+
+
+class LogoutApi(APIView):
+    """Revoke the caller's API token; signing in again gives a new one."""
+
+    # 403 is a session caller's missing CSRF token.
+    @extend_schema(request=None, responses={204: None, **UNAUTHENTICATED, **FORBIDDEN})
+    def post(self, request, *args, **kwargs):
+        services.token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UnitFilter(filters.FilterSet):
@@ -64,6 +106,13 @@ class PersonViewSet(ModelViewSet):
     filterset_fields = ["is_active"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    def get_queryset(self):
+        # A person outside the caller's reach is missing (404), as a task is.
+        return selectors.person_list_for_user(self.request.user)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "reader": self.request.user}
+
     @staticmethod
     def _take_password(serializer, user=None) -> str | None:
         """The new password, validated, taken out so it is never stored as given."""
@@ -95,6 +144,9 @@ class MembershipViewSet(ModelViewSet):
     serializer_class = MembershipSerializer
     permission_classes = [IsAdminOrReadOnly]
     filterset_fields = ["user", "unit", "role"]
+
+    def get_queryset(self):
+        return selectors.membership_list_for_user(self.request.user)
 
 
 @extend_schema_view(**crud_schema(ResponsibilitySerializer))

@@ -1,6 +1,11 @@
+import datetime
+import secrets
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # One path segment per ancestor: wide enough for any id a province will reach.
@@ -101,6 +106,45 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def save(self, *args, **kwargs):
+        # Whatever path changes the password (the API, the admin, changepassword, a hash
+        # written directly), the API token signed in with the old one stops working.
+        update_fields = kwargs.get("update_fields")
+        previous = None
+        if self.pk is not None and (update_fields is None or "password" in update_fields):
+            previous = User.objects.filter(pk=self.pk).values_list("password", flat=True).first()
+        super().save(*args, **kwargs)
+        if previous is not None and previous != self.password:
+            ApiToken.objects.filter(user_id=self.pk).delete()
+
+
+class ApiToken(models.Model):
+    """A person's API key: one per person, as with DRF's own tokens, so signing in again
+    returns the same key until it is revoked, dies with a password change or lies unused
+    longer than ``DUBAN["TOKEN_IDLE_HOURS"]``."""
+
+    # Not the primary key, so the secret never shows in an admin URL or a log of one.
+    key = models.CharField(_("密钥"), max_length=40, unique=True)
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="api_token", verbose_name=_("人员")
+    )
+    created = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最近使用时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.key[:8]}…"
+
+    @staticmethod
+    def generate_key() -> str:
+        return secrets.token_hex(20)
+
+    def is_idle(self, now: datetime.datetime) -> bool:
+        return now - self.last_used_at >= datetime.timedelta(hours=settings.DUBAN["TOKEN_IDLE_HOURS"])
 
 
 class Role(models.TextChoices):

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 
 from .models import PATH_SEPARATOR, Membership, Role, Unit, User, subtree_q
 
@@ -89,3 +89,69 @@ def unit_subtree_ids(paths: list[str] | tuple[str, ...]) -> QuerySet:
 
 def user_list() -> QuerySet[User]:
     return User.objects.order_by("pk")
+
+
+def is_directory_admin(user: User) -> bool:
+    """Administrators keep the directories (``core.apis.IsAdminOrReadOnly``) and see all of them."""
+    return user.is_authenticated and (user.is_staff or user.is_superuser)
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    segments = [segment for segment in path.split(PATH_SEPARATOR) if segment]
+    return [PATH_SEPARATOR.join(segments[:n]) + PATH_SEPARATOR for n in range(1, len(segments))]
+
+
+def reach_q(access: Access, field: str = "path") -> Q:
+    """Units within a person's reach in the directory: inside one of the subtrees they see,
+    or above one of them (the chain of units their work answers to)."""
+    ancestors = sorted({path for root in access.visible_paths for path in _ancestor_paths(root)})
+    return subtree_q(list(access.visible_paths), field) | Q(**{f"{field}__in": ancestors})
+
+
+def _contact_visible(user: User, access: Access) -> Q:
+    """Whose e-mail and phone the user reads: their own, their colleagues' (anyone with a
+    membership in a unit they belong to), and, for a supervision office, everyone with a
+    membership in a unit it supervises."""
+    condition = Q(pk=user.pk)
+    units = Q(unit_id__in=sorted(access.roles)) if access.roles else Q(pk__in=[])
+    if access.supervised_paths:
+        units |= subtree_q(list(access.supervised_paths), "unit__path")
+    if access.roles or access.supervised_paths:
+        condition |= Q(Exists(Membership.objects.filter(units, user=OuterRef("pk"))))
+    return condition
+
+
+def person_list_for_user(user: User) -> QuerySet[User]:
+    """The people directory as the user may read it, each annotated with
+    ``contact_visible`` (whether their e-mail and phone may be shown), so a page of any
+    length costs the same queries.
+
+    Listed: the user, and people with a membership in a unit within the user's reach
+    (``reach_q``); a leader without such a membership is not listed."""
+    people = User.objects.order_by("pk")
+    if is_directory_admin(user):
+        return people.annotate(contact_visible=Value(True))
+    access = access_for_user(user)
+    in_reach = Membership.objects.filter(reach_q(access, "unit__path"), user=OuterRef("pk"))
+    return people.filter(Q(pk=user.pk) | Q(Exists(in_reach))).annotate(
+        contact_visible=ExpressionWrapper(_contact_visible(user, access), output_field=BooleanField())
+    )
+
+
+def may_see_contact(user: User, person: User) -> bool:
+    """For one person read without the annotation (just created, say)."""
+    visible = getattr(person, "contact_visible", None)
+    if visible is not None:
+        return bool(visible)
+    if is_directory_admin(user):
+        return True
+    return person_list_for_user(user).filter(pk=person.pk, contact_visible=True).exists()
+
+
+def membership_list_for_user(user: User) -> QuerySet[Membership]:
+    """Memberships in units within the user's reach (``reach_q``), and the user's own."""
+    memberships = Membership.objects.select_related("user", "unit").order_by("pk")
+    if is_directory_admin(user):
+        return memberships
+    access = access_for_user(user)
+    return memberships.filter(reach_q(access, "unit__path") | Q(user=user))

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from .models import Membership, Responsibility, Unit, User
+from .selectors import may_see_contact
 
 
 class UnitRefSerializer(serializers.ModelSerializer):
@@ -32,7 +33,12 @@ class UnitSerializer(serializers.ModelSerializer):
 
 
 class PersonSerializer(serializers.ModelSerializer):
+    """A person of the directory. E-mail and phone are left out for a reader who may not
+    see them (``responsibility.selectors.may_see_contact``, given the reader as the
+    context's ``reader``); ``is_staff`` is set by administrators and never shown."""
+
     password = serializers.CharField(write_only=True, required=False, allow_blank=False, min_length=8)
+    CONTACT_FIELDS = ("email", "phone")
 
     class Meta:
         model = User
@@ -48,6 +54,15 @@ class PersonSerializer(serializers.ModelSerializer):
             "reminder_opt_out",
             "password",
         ]
+        extra_kwargs = {"is_staff": {"write_only": True}}
+
+    def to_representation(self, person):
+        data = super().to_representation(person)
+        reader = self.context.get("reader")
+        if reader is None or not may_see_contact(reader, person):
+            for name in self.CONTACT_FIELDS:
+                data.pop(name, None)
+        return data
 
 
 class MembershipSerializer(serializers.ModelSerializer):

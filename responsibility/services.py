@@ -3,11 +3,12 @@
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
 
-from .models import Membership, Unit, User, path_segment
+from .models import ApiToken, Membership, Unit, User, path_segment
 
 
 @transaction.atomic
@@ -99,3 +100,24 @@ def user_create(
 def membership_create(*, user: User, unit: Unit, role: str) -> Membership:
     membership, _ = Membership.objects.get_or_create(user=user, unit=unit, role=role)
     return membership
+
+
+def token_obtain(*, user: User) -> ApiToken:
+    """The person's API token, as of now: the one they hold, or a new key when they hold
+    none or theirs lay idle too long. Signing in counts as a use."""
+    now = timezone.now()
+    token, created = ApiToken.objects.get_or_create(user=user, defaults={"key": ApiToken.generate_key()})
+    if created:
+        return token
+    if token.is_idle(now):
+        token.delete()
+        # get_or_create again: two sign-ins at the same moment end with the same new key.
+        token, _ = ApiToken.objects.get_or_create(user=user, defaults={"key": ApiToken.generate_key()})
+        return token
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now
+    return token
+
+
+def token_revoke(*, user: User) -> None:
+    ApiToken.objects.filter(user=user).delete()

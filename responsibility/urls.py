@@ -11,5 +11,6 @@ router.register("responsibilities", apis.ResponsibilityViewSet)
 
 urlpatterns = [
     path("auth/token/", apis.TokenApi.as_view(), name="auth-token"),
+    path("auth/logout/", apis.LogoutApi.as_view(), name="auth-logout"),
     *router.urls,
 ]

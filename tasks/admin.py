@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
 
-from .models import CalendarDay, Campaign, ExtensionRequest, Task, TaskEvent
+from .models import CalendarChange, CalendarDay, Campaign, ExtensionRequest, Task, TaskEvent
 
 
 class TaskEventInline(admin.TabularInline):
@@ -27,10 +27,18 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = ["name", "issuing_unit", "starts_on", "ends_on"]
 
 
+# Entries change through the API's service (tasks.calendar), which checks them and keeps
+# the history.
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(ReadOnlyAdmin):
     list_display = ["date", "kind", "name"]
     list_filter = ["kind"]
+
+
+@admin.register(CalendarChange)
+class CalendarChangeAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor", "action", "date"]
+    list_filter = ["action"]
 
 
 @admin.register(Task)

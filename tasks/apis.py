@@ -11,15 +11,16 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import filters as drf_filters
 from rest_framework import status
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from core.apis import ApiView, IsAdminOrReadOnly, IsOfficeOrReadOnly, ListApi, ModelViewSet
+from core.apis import ApiView, IsAdminOrReadOnly, ListApi, ModelViewSet
 from core.errors import NotFound
+from core.files import stored_file_open
+from core.parsers import FormParser, JSONParser, MultiPartParser
 from core.preferences import minimal_response, prefers_minimal
 from core.schema import BAD_REQUEST, LIST_ERRORS, MINIMAL, PREFER, READ_ERRORS, WRITE_ERRORS, crud_schema
 
-from . import ledgers, selectors, services
+from . import calendar, ledgers, selectors, services
 from .filters import CalendarDayFilter, TaskFilter
 from .models import CalendarDay, Campaign, ProcedureStep
 from .serializers import (
@@ -80,12 +81,25 @@ class CampaignViewSet(ModelViewSet):
 
 @extend_schema_view(**crud_schema(CalendarDaySerializer))
 class CalendarDayViewSet(ModelViewSet):
-    """Holidays and moved working days (调休) the office enters for years the package lacks."""
+    """Holidays and moved working days (调休) for years the package lacks, or that differ
+    from it: read by everyone signed in, changed by administrators (tasks.calendar)."""
 
     queryset = CalendarDay.objects.order_by("date")
     serializer_class = CalendarDaySerializer
-    permission_classes = [IsOfficeOrReadOnly]
     filterset_class = CalendarDayFilter
+
+    def perform_create(self, serializer):
+        serializer.instance = calendar.calendar_day_create(
+            actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = calendar.calendar_day_update(
+            day=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        calendar.calendar_day_delete(day=instance, actor=self.request.user)
 
 
 class TaskListApi(ListApi):
@@ -278,7 +292,7 @@ class AttachmentDownloadApi(ApiView):
     def get(self, request, pk):
         attachment = selectors.attachment_get_for_user(request.user, pk)
         response = FileResponse(
-            attachment.file.open("rb"),
+            stored_file_open(attachment.file),
             as_attachment=True,
             filename=attachment.original_name,
             content_type=attachment.content_type,

@@ -27,9 +27,8 @@ from itertools import count
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
-from responsibility.models import Membership, Responsibility, Role, Unit, UnitKind, User
+from responsibility.models import ApiToken, Membership, Responsibility, Role, Unit, UnitKind, User
 from responsibility.services import membership_create, unit_create, user_create
 
 from .models import Campaign, Task, TaskKind
@@ -326,7 +325,9 @@ class _Builder:
             user.password = hashed
 
     def issue_tokens(self) -> None:
-        Token.objects.bulk_create(Token(user=user, key=Token.generate_key()) for user in self.people.values())
+        ApiToken.objects.bulk_create(
+            ApiToken(user=user, key=ApiToken.generate_key()) for user in self.people.values()
+        )
 
     # The campaign.
 
@@ -335,8 +336,10 @@ class _Builder:
             name='精准脱贫"百日攻坚行动"',
             short_name="百日攻坚",
             issuing_unit=self.units["jinzhou"],
-            starts_on=self.on - datetime.timedelta(days=60),
-            ends_on=self.on + datetime.timedelta(days=40),
+            # A hundred days with today a third of the way in: the latest demo task falls due
+            # seven weeks from now, and a campaign's work falls due within it.
+            starts_on=self.on - datetime.timedelta(days=30),
+            ends_on=self.on + datetime.timedelta(days=70),
             yellow_working_days=YELLOW_WORKING_DAYS,
             description=(
                 "锦州市脱贫攻坚领导小组部署，落实“八个责任”，开展精准脱贫“百日攻坚行动”。"
@@ -743,7 +746,7 @@ class _Builder:
             "user_id", "unit__name", "role"
         ):
             posts.setdefault(user_id, []).append((unit, str(Role(role).label)))
-        tokens = dict(Token.objects.values_list("user_id", "key"))
+        tokens = dict(ApiToken.objects.values_list("user_id", "key"))
         return [
             DemoUser(user.username, user.full_name, user.title, posts.get(user.pk, []), tokens[user.pk])
             for user in self.people.values()

@@ -429,3 +429,31 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()} {self.name}"
+
+
+class CalendarChange(AppendOnlyModel):
+    """One change of the office's calendar entries: who, when, and the day before and after.
+
+    The entry is named by its date, which outlives a deleted row and is what people
+    recognise; ``before`` is empty for an entry created, ``after`` for one deleted.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("新增")
+        UPDATED = "updated", _("修改")
+        DELETED = "deleted", _("删除")
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=8, choices=Action.choices)
+    date = models.DateField()
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("节假日安排变更记录")
+        verbose_name_plural = _("节假日安排变更记录")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_action_display()}"

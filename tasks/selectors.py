@@ -23,6 +23,7 @@ from .models import (
     ProgressReport,
     Task,
     TaskEvent,
+    TaskState,
     TaskUnit,
 )
 from .workdays import calendar_for
@@ -44,13 +45,18 @@ def tasks_of_units_q(units: QuerySet) -> Q:
 
 
 def task_visibility_q(user: User) -> Q:
-    """The tasks the user sees, as a set: for lists and counts."""
+    """The tasks the user sees, as a set: for lists and counts.
+
+    A draft is not issued yet: only the issuing side sees it (people whose subtrees hold
+    the issuing unit, and its lead leader), not the units it will be issued to."""
     access = access_for_user(user)
     if access.is_admin:
         return Q()
     condition = Q(lead_leader_id=user.pk)
     if access.visible_paths:
-        condition |= tasks_of_units_q(unit_subtree_ids(access.visible_paths))
+        units = unit_subtree_ids(access.visible_paths)
+        # The UNION stays as measured; the draft test is on the outer row only.
+        condition |= tasks_of_units_q(units) & (~Q(state=TaskState.DRAFT) | Q(issuing_unit__in=units))
     return condition
 
 
@@ -65,7 +71,7 @@ def task_row_visibility_q(user: User) -> Q:
     if access.visible_paths:
         subtree = unit_subtree_ids(access.visible_paths)
         linked = TaskUnit.objects.filter(task=OuterRef("pk"), unit__in=subtree)
-        condition |= Q(issuing_unit__in=subtree) | Q(Exists(linked))
+        condition |= Q(issuing_unit__in=subtree) | (Q(Exists(linked)) & ~Q(state=TaskState.DRAFT))
     return condition
 
 
@@ -77,9 +83,11 @@ def task_visible_to(access: Access, task: Task) -> bool:
     links (the lead unit is one of them) only when that does not decide."""
     if access.is_admin or (access.user_id is not None and task.lead_leader_id == access.user_id):
         return True
-    if access.is_member_of_any((task.issuing_unit_id, task.lead_unit_id)):
+    draft = task.state == TaskState.DRAFT
+    units = (task.issuing_unit_id,) if draft else (task.issuing_unit_id, task.lead_unit_id)
+    if access.is_member_of_any(units):
         return True
-    paths = chain([task.issuing_unit], (link.unit for link in task.links()))
+    paths = chain([task.issuing_unit], () if draft else (link.unit for link in task.links()))
     return any(unit.path.startswith(root) for unit in paths for root in access.visible_paths)
 
 

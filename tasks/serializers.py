@@ -265,7 +265,9 @@ class DecomposeInput(serializers.Serializer):
 
 class FigureInput(serializers.Serializer):
     indicator = serializers.IntegerField(min_value=1)
-    value = serializers.DecimalField(**DECIMAL, min_value=-(10**11), max_value=10**11)
+    # Bounded here by what an indicator stores; what a value can mean depends on its
+    # indicator (figure_out_of_range, tasks.services).
+    value = serializers.DecimalField(**DECIMAL)
 
 
 class JSONListField(serializers.ListField):

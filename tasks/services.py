@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -18,14 +19,16 @@ from django_fsm import can_proceed
 
 from core.db import insert_rows, new_row, reserve_ids
 from core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from responsibility import jurisdiction
 from responsibility.models import Unit, User
-from responsibility.selectors import access_for_user, parent_path
+from responsibility.selectors import access_for_user
 
 from . import rules
 from .attachments import store_attachments
 from .models import (
     UNFINISHED_STATES,
     Campaign,
+    Comparison,
     EventAction,
     ExtensionRequest,
     Indicator,
@@ -87,13 +90,57 @@ def _require_text(value: str, field_name: str, message) -> str:
 
 
 def _ensure_no_open_children(task: Task) -> None:
-    if Task.objects.filter(parent_id=task.pk, state__in=UNFINISHED_STATES).exists():
+    """Every child is finished, and stays so until the parent's change commits.
+
+    All children are locked, in id order, and their states read from the locked rows: a
+    child reopened at the same moment either commits first (and is seen open here) or
+    waits, then finds the parent closed (``_ensure_parent_open``). Filtering the lock by
+    state would miss a child that was closed in this statement's snapshot and reopened
+    while it waited."""
+    states = Task.objects.select_for_update().filter(parent_id=task.pk).order_by("pk").values_list("state")
+    if any(state in UNFINISHED_STATES for (state,) in states):
         raise Conflict(_("仍有未办结的子任务，不能销号。"), code="children_open")
+
+
+def _ensure_parent_open(task: Task) -> None:
+    """A child is reopened only under a parent that is still being worked on.
+
+    A submitted, closed or cancelled parent has no open child (``_ensure_no_open_children``).
+    Reopening the parent along with the child would move another unit's item back without
+    its issuer deciding it; refused, the recurrence (屡改屡犯) goes to whoever issued the
+    parent, who reopens it first, so the issuer above sees the item come back. The parent
+    row is read, not locked: a parent closing at the same moment holds its children's locks
+    until it commits, so this child's lock is had only after that parent state is final."""
+    if task.parent_id is None:
+        return
+    parent_state = Task.objects.filter(pk=task.parent_id).values_list("state", flat=True).get()
+    if parent_state in (TaskState.SUBMITTED, TaskState.CLOSED, TaskState.CANCELLED):
+        raise Conflict(_("上级任务已申请销号、已销号或已撤销，请先重新打开上级任务。"), code="parent_closed")
 
 
 def _ensure_steps_done(task: Task) -> None:
     if task.kind == TaskKind.PROCEDURE and task.steps.filter(done_at__isnull=True).exists():
         raise Conflict(_("程序步骤尚未全部完成。"), code="steps_incomplete")
+
+
+def due_date_bounds(campaign: Campaign) -> tuple[datetime.date, datetime.date]:
+    """The dates a campaign's work may fall due on: from the start of the year it starts in
+    (an annual plan imported mid-year keeps its "6月底前" items) to the end of the year after
+    it ends (rectification items it finds late are due in the office's follow-up year)."""
+    return datetime.date(campaign.starts_on.year, 1, 1), datetime.date(campaign.ends_on.year + 1, 12, 31)
+
+
+def _ensure_within_campaign(
+    due_date: datetime.date, campaign: Campaign, field_name: str = "due_date"
+) -> None:
+    """A date outside ``due_date_bounds`` is a typing error (0001-01-01, 9999-12-31), not a plan."""
+    earliest, latest = due_date_bounds(campaign)
+    if not earliest <= due_date <= latest:
+        message = _("完成时限须在 %(start)s 至 %(end)s 之间（攻坚行动所在年度及其后一年）。") % {
+            "start": earliest,
+            "end": latest,
+        }
+        raise InvalidInput(message, code="due_date_outside_campaign", fields={field_name: [message]})
 
 
 def _ensure_within_parent(due_date: datetime.date, parent: Task | None, field_name: str = "due_date") -> None:
@@ -155,7 +202,9 @@ TRANSITIONS: dict[str, TransitionSpec] = {
     "cancel": TransitionSpec(
         "cancel", EventAction.CANCELLED, needs_comment=True, checks=(_ensure_no_open_children,)
     ),
-    "reopen": TransitionSpec("reopen", EventAction.REOPENED, needs_comment=True),
+    "reopen": TransitionSpec(
+        "reopen", EventAction.REOPENED, needs_comment=True, checks=(_ensure_parent_open,)
+    ),
 }
 
 
@@ -231,6 +280,30 @@ def _ensure_steps_ordered(steps: list[StepSpec], due_date: datetime.date) -> Non
         previous = step.due_date
 
 
+def _ensure_assignment(
+    issuing_unit: Unit,
+    *,
+    lead_unit: Unit,
+    responsible_units=(),
+    cooperating_units=(),
+    responsible_person: User | None = None,
+    lead_leader: User | None = None,
+    through_task: bool = False,
+) -> None:
+    """Who a task is handed to, checked against the issuing unit's jurisdiction."""
+    jurisdiction.ensure_reaches(
+        issuing_unit,
+        {
+            "lead_unit": [lead_unit],
+            "responsible_units": responsible_units,
+            "cooperating_units": cooperating_units,
+        },
+        through_task=through_task,
+    )
+    jurisdiction.ensure_answers_for(responsible_person, lead_unit)
+    jurisdiction.ensure_leads_level(lead_leader, issuing_unit)
+
+
 @transaction.atomic
 def task_create(
     *,
@@ -252,9 +325,23 @@ def task_create(
     responsibility=None,
     assign: bool = False,
 ) -> Task:
-    """Create a top-level task as a draft of the issuing unit (or issue it at once)."""
+    """Create a top-level task as a draft of the issuing unit (or issue it at once).
+
+    The issuing unit hands the work to units within its jurisdiction, names a responsible
+    person of the lead unit and a lead leader of its own level (``responsibility.jurisdiction``).
+    """
     # A new task has no row to lock yet; the rule is the issuer's, as for editing.
     rules.ensure_may(access_for_user(actor), Task(issuing_unit=issuing_unit), "edit")
+    jurisdiction.ensure_may_issue_in(campaign.issuing_unit, issuing_unit)
+    _ensure_assignment(
+        issuing_unit,
+        lead_unit=lead_unit,
+        responsible_units=responsible_units,
+        cooperating_units=cooperating_units,
+        responsible_person=responsible_person,
+        lead_leader=lead_leader,
+    )
+    _ensure_within_campaign(due_date, campaign)
     if kind == TaskKind.TARGET and not indicators:
         message = _("指标任务至少需要一个指标。")
         raise InvalidInput(message, code="indicators_required", fields={"indicators": [message]})
@@ -325,8 +412,10 @@ def task_update(*, task_id: int, actor: User, **changes) -> Task:
                 raise InvalidInput(_("字段不可修改：%(name)s。") % {"name": name}, code="field_locked")
             setattr(task, name, value)
         if "due_date" in changes:
+            _ensure_within_campaign(task.due_date, task.campaign)
             _ensure_within_parent(task.due_date, task.parent)
             task.original_due_date = task.due_date
+        responsible, cooperating = None, None
         if units:
             old_lead_id = task.lead_unit_id
             task.lead_unit = units.get("lead_unit", task.lead_unit)
@@ -345,6 +434,19 @@ def task_update(*, task_id: int, actor: User, **changes) -> Task:
                     if x.role == TaskUnitRole.COOPERATING and x.unit_id != task.lead_unit_id
                 ],
             )
+        if units or {"lead_leader", "responsible_person"} & set(changes):
+            # Only what the edit names is checked, against the whole arrangement it leaves:
+            # a new lead unit needs a responsible person of its own.
+            _ensure_assignment(
+                task.issuing_unit,
+                through_task=task.parent_id is not None,
+                lead_unit=task.lead_unit,
+                responsible_units=units.get("responsible_units", ()),
+                cooperating_units=units.get("cooperating_units", ()),
+                responsible_person=task.responsible_person,
+                lead_leader=task.lead_leader if "lead_leader" in changes else None,
+            )
+        if units:
             _set_units(task, [task.lead_unit, *[u for u in responsible if u != task.lead_unit]], cooperating)
         task.save()
         after = _responsibility_snapshot(Task.objects.prefetch_related("task_units").get(pk=task.pk))
@@ -397,14 +499,23 @@ def task_decompose(*, task_id: int, actor: User, children: list[ChildSpec]) -> l
         if task.state not in (TaskState.ASSIGNED, TaskState.IN_PROGRESS):
             raise InvalidTransition(_("只有已下达或办理中的任务可以分解。"))
         issuing_unit = Unit.objects.get(pk=rules.decomposing_unit_id(access, task))
-        jurisdiction = issuing_unit.path if issuing_unit.is_geographic else parent_path(issuing_unit.path)
+        # Splitting the task it was given, a department reaches what its level reaches.
+        jurisdiction.ensure_reaches(
+            issuing_unit,
+            {
+                "lead_unit": [child.lead_unit for child in children],
+                "cooperating_units": [unit for child in children for unit in child.cooperating_units],
+            },
+            through_task=True,
+        )
+        jurisdiction.ensure_all_answer_for(
+            [(child.responsible_person, child.lead_unit) for child in children if child.responsible_person]
+        )
         parent_indicators = {i.pk: i for i in task.indicators.all()}
         allocated = _allocated_targets(parent_indicators)
         errors: dict[str, list] = {}
         for index, child in enumerate(children):
             problems = []
-            if child.lead_unit.pk == issuing_unit.pk or not child.lead_unit.path.startswith(jurisdiction):
-                problems.append(str(_("责任单位须是本单位下级或本级其他单位。")))
             if child.due_date > task.due_date:
                 problems.append(
                     str(_("完成时限不能晚于上级任务的完成时限（%(date)s）。") % {"date": task.due_date})
@@ -530,6 +641,45 @@ def _allocated_targets(parent_indicators: dict[int, Indicator]) -> dict[int, Dec
     return {pk: totals.get(pk) or Decimal(0) for pk in parent_indicators}
 
 
+PERCENT_UNITS = frozenset({"%", "％"})
+
+
+def _figure_limits(indicator: Indicator) -> tuple[Decimal, Decimal]:
+    """The values a figure of this indicator can mean, from 0 to the lowest upper bound.
+
+    A count or an amount is never negative; a percentage is at most 100; a target to reach
+    is not exceeded many times over (``DUBAN["FIGURE_MAX_MULTIPLE"]``): such a figure is a
+    typing error, and it would roll up into every ancestor's figure. A target of 0 sets no
+    multiple. Nothing may exceed what the indicator's column stores."""
+    column = Indicator._meta.get_field("current_value")
+    high = Decimal(10) ** (column.max_digits - column.decimal_places) - Decimal(10) ** -column.decimal_places
+    if indicator.unit_of_measure.strip() in PERCENT_UNITS:
+        high = min(high, Decimal(100))
+    if indicator.comparison == Comparison.AT_LEAST and indicator.target > 0:
+        high = min(high, indicator.target * Decimal(str(settings.DUBAN["FIGURE_MAX_MULTIPLE"])))
+    return Decimal(0), high
+
+
+def _ensure_figures_in_range(figures: dict[int, Decimal], indicators: dict[int, Indicator]) -> None:
+    messages = []
+    for pk, value in figures.items():
+        indicator = indicators[pk]
+        low, high = _figure_limits(indicator)
+        if not (value.is_finite() and low <= value <= high):
+            messages.append(
+                _("指标“%(name)s”（%(id)s）的数值 %(value)s 超出合理范围，应在 %(low)s 至 %(high)s 之间。")
+                % {
+                    "name": indicator.name,
+                    "id": pk,
+                    "value": f"{value:f}",
+                    "low": f"{low.normalize():f}",
+                    "high": f"{high.normalize():f}",
+                }
+            )
+    if messages:
+        raise InvalidInput(messages[0], code="figure_out_of_range", fields={"figures": messages})
+
+
 def progress_report_create(
     *,
     task_id: int,
@@ -546,11 +696,12 @@ def progress_report_create(
         rules.ensure_may(access_for_user(actor), task, "report")
         if task.state != TaskState.IN_PROGRESS:
             raise InvalidTransition(_("只有办理中的任务可以报送进展，请先签收。"))
-        leaves = set(indicator_leaves(task).values_list("pk", flat=True)) if figures else set()
+        leaves = indicator_leaves(task).in_bulk() if figures else {}
         unknown = [key for key in figures if key not in leaves]
         if unknown:
             message = _("这些指标不属于该任务或由下级汇总：%(ids)s。") % {"ids": ", ".join(map(str, unknown))}
             raise InvalidInput(message, code="unknown_indicator", fields={"figures": [message]})
+        _ensure_figures_in_range(figures, leaves)
         report = ProgressReport.objects.create(
             task=task,
             author=actor,
@@ -645,6 +796,7 @@ def extension_request_create(
         if requested_due_date <= task.due_date:
             message = _("申请的时限须晚于当前完成时限（%(date)s）。") % {"date": task.due_date}
             raise InvalidInput(message, code="not_later", fields={"requested_due_date": [message]})
+        _ensure_within_campaign(requested_due_date, task.campaign, "requested_due_date")
         _ensure_within_parent(requested_due_date, task.parent, "requested_due_date")
         try:
             with transaction.atomic():
@@ -748,6 +900,7 @@ def tasks_sync_imported(
     by an extension: such a change is reported as ``locked``, and then nothing is written.
     """
     rules.ensure_may(access_for_user(actor), Task(issuing_unit=campaign.issuing_unit), "edit")
+    _ensure_imported_assignments(campaign, specs)
     with transaction.atomic():
         existing = {
             task.number: task
@@ -794,6 +947,23 @@ def tasks_sync_imported(
         else:
             transaction.set_rollback(True)
     return changes
+
+
+def _ensure_imported_assignments(campaign: Campaign, specs: list[TaskSpec]) -> None:
+    """The importer names units, leaders and dates the way ``task_create`` allows them: its
+    plan reports each problem at its row, and this is the rule itself, checked again."""
+    issuer = campaign.issuing_unit
+    jurisdiction.ensure_reaches(
+        issuer,
+        {
+            "lead_unit": [spec.lead_unit for spec in specs if spec.lead_unit != issuer],
+            "responsible_units": [unit for spec in specs for unit in spec.responsible_units],
+            "cooperating_units": [unit for spec in specs for unit in spec.cooperating_units],
+        },
+    )
+    jurisdiction.ensure_all_lead_level(issuer, {spec.lead_leader for spec in specs if spec.lead_leader})
+    for spec in specs:
+        _ensure_within_campaign(spec.due_date, campaign)
 
 
 def _depth(spec: TaskSpec) -> int:

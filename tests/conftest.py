@@ -76,7 +76,8 @@ PEOPLE = [
     ("village_b_head", "陈书记", "王家屯村", Role.HEAD),
     ("heishan_head", "褚县长", "黑山县", Role.HEAD),
     ("heishan_member", "卫干事", "黑山县", Role.MEMBER),
-    ("leader", "蒋副市长", None, None),
+    # A deputy mayor: a leader of the city level, who may lead (牵头) the city's tasks.
+    ("leader", "蒋副市长", "锦州市", Role.LEADER),
 ]
 
 

@@ -29,16 +29,16 @@ def assert_error(
     response, status_code: int, code: str, *, fields: set[str] | None = None, strict: bool = False
 ) -> dict:
     """The response is Duban's error shape with this status and code. ``fields`` names the
-    fields with messages; with ``strict``, no ``fields`` at all is expected otherwise."""
+    fields with messages; with ``strict``, ``fields`` is expected empty otherwise."""
     assert response.status_code == status_code, response.content
     body = response.json()
-    assert set(body) <= ERROR_KEYS
+    assert set(body) == ERROR_KEYS
     assert body["code"] == code
     assert isinstance(body["message"], str) and body["message"]
     if fields is not None:
         assert set(body["fields"]) == fields, body
     elif strict:
-        assert "fields" not in body, body
+        assert body["fields"] == {}, body
     return body
 
 

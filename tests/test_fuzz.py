@@ -26,7 +26,6 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -39,6 +38,7 @@ from bulletins.services import bulletin_create
 from notifications.models import EscalationRule, Level
 from notifications.services import escalation_record_manual
 from responsibility.models import Membership, Responsibility, Unit, User
+from responsibility.services import token_obtain
 from tasks.models import Attachment, CalendarDay, Campaign, ExtensionRequest, ProcedureStep, Task
 from tasks.services import (
     StepSpec,
@@ -47,7 +47,7 @@ from tasks.services import (
     task_transition,
 )
 
-OPERATIONS = 69
+OPERATIONS = 70
 MAX_EXAMPLES = 15
 ROLES = {
     "member": "yi_member",
@@ -176,7 +176,7 @@ def point_at_existing_objects(case, ids: dict[str, list[int]]) -> None:
 def call_as(case, username: str | None) -> None:
     headers = {}
     if username:
-        token, _ = Token.objects.get_or_create(user=User.objects.get(username=username))
+        token = token_obtain(user=User.objects.get(username=username))
         headers["Authorization"] = f"Token {token.key}"
     case.call_and_validate(headers=headers, checks=CHECKS)
 

@@ -104,19 +104,20 @@ lead_leader             200    200     200         200     200        200       
 admin                   200    200     200         200     200        200         200   200
 """
 
+# assign acts on a draft, which only the issuing side sees: the other units get 404.
 TRANSITIONS = """
                         assign accept submit close return suspend resume cancel reopen
 issuing member          403    403    403    403   403    403     403    403    403
 issuing head            200    403    403    200   200    200     200    200    200
 issuing supervisor      403    403    403    403   403    403     403    403    200
 issuing leader          404    404    404    404   404    404     404    404    404
-above member            403    403    403    403   403    403     403    403    403
-above head              403    403    403    403   403    403     403    403    403
-above supervisor        403    403    403    403   403    403     403    403    403
+above member            404    403    403    403   403    403     403    403    403
+above head              404    403    403    403   403    403     403    403    403
+above supervisor        404    403    403    403   403    403     403    403    403
 above leader            404    404    404    404   404    404     404    404    404
-own member              403    200    200    403   403    403     403    403    403
-own head                403    200    200    403   403    403     403    403    403
-own supervisor          403    403    403    403   403    403     403    403    403
+own member              404    200    200    403   403    403     403    403    403
+own head                404    200    200    403   403    403     403    403    403
+own supervisor          404    403    403    403   403    403     403    403    403
 own leader              404    404    404    404   404    404     404    404    404
 below member            404    404    404    404   404    404     404    404    404
 below head              404    404    404    404   404    404     404    404    404
@@ -130,9 +131,9 @@ unrelated member        404    404    404    404   404    404     404    404    
 unrelated head          404    404    404    404   404    404     404    404    404
 unrelated supervisor    404    404    404    404   404    404     404    404    404
 unrelated leader        404    404    404    404   404    404     404    404    404
-cooperating member      403    403    403    403   403    403     403    403    403
-cooperating head        403    403    403    403   403    403     403    403    403
-cooperating supervisor  403    403    403    403   403    403     403    403    403
+cooperating member      404    403    403    403   403    403     403    403    403
+cooperating head        404    403    403    403   403    403     403    403    403
+cooperating supervisor  404    403    403    403   403    403     403    403    403
 cooperating leader      404    404    404    404   404    404     404    404    404
 anonymous               401    401    401    401   401    401     401    401    401
 lead_leader             403    403    403    403   403    403     403    403    403

@@ -48,7 +48,8 @@ def test_the_schema_covers_the_api(schema):
 def test_every_operation_declares_its_errors(schema):
     missing = []
     for path, method, operation in operations(schema):
-        expected = {"400"} if method in WRITES else set()
+        # Signing out reads no body, so it has nothing to refuse as invalid.
+        expected = {"400"} if method in WRITES and path != "/api/v1/auth/logout/" else set()
         if path != "/api/v1/auth/token/":
             expected |= {"401", "403"}
         if "{" in path:
@@ -72,7 +73,7 @@ def test_the_token_operation_declares_throttling(schema):
 def test_every_error_response_has_the_error_shape(schema):
     error = schema["components"]["schemas"]["Error"]
     assert set(error["properties"]) == {"code", "message", "fields"}
-    assert set(error["required"]) == {"code", "message"}
+    assert set(error["required"]) == {"code", "message", "fields"}
     for path, method, operation in operations(schema):
         for status_code, response in operation["responses"].items():
             if status_code.startswith("4"):

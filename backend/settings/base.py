@@ -6,6 +6,7 @@ project folder, Celery tasks run in-process, e-mail written as .eml files), whic
 the demo and a newcomer's first run use.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -56,7 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
@@ -69,6 +70,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that whatever fails below it under /api/ is still answered as JSON.
+    "core.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -77,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a sign-in refused for too many failures into its own answer (see AXES_ below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"
@@ -116,6 +121,33 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "responsibility.User"
 
+# The lock-out check runs before the password is even looked at.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# How many reverse proxies in front of Duban append to X-Forwarded-For. 0 (the default)
+# uses the connection's address and ignores the header, which any client can write.
+TRUSTED_PROXIES = int(os.environ.get("DUBAN_TRUSTED_PROXIES", "0"))
+
+# Failed sign-ins (token endpoint, admin login) are counted per address and per username
+# by django-axes; at the limit both are refused, even with the right password, for the
+# lock-out time. A success clears the failures it matches.
+AXES_FAILURE_LIMIT = int(os.environ.get("DUBAN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("DUBAN_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+# Django's last_login records successes; axes' own log of them would open a session for
+# every API sign-in.
+AXES_DISABLE_ACCESS_LOG = True
+# Tries during a lock-out do not extend it, so "try again in N minutes" stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# One rule for the caller's address, shared with DRF's throttles (NUM_PROXIES below), rather
+# than django-ipware's, so the throttle and the lock-out can never count different clients.
+AXES_CLIENT_IP_CALLABLE = "responsibility.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "responsibility.lockout.lockout_response"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -138,15 +170,22 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "responsibility.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
+    # They refuse control and bidi characters and deep nesting in every body (core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "core.parsers.FormParser",
+        "core.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("DUBAN_AUTH_THROTTLE", "20/min")},
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -156,6 +195,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.postprocess_path_ids",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "UnitKindEnum": "responsibility.models.UnitKind",
         "TaskKindEnum": "tasks.models.TaskKind",
@@ -224,6 +267,8 @@ LOGGING = {
         # WeasyPrint reports every layout step at INFO.
         "weasyprint.progress": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # Failures and lock-outs are warnings; axes' INFO is a line per sign-in attempt.
+        "axes": {"level": "WARNING"},
     },
 }
 
@@ -241,6 +286,16 @@ DUBAN = {
     "OUTBOX_MAX_ATTEMPTS": int(os.environ.get("DUBAN_OUTBOX_MAX_ATTEMPTS", "8")),
     # First retry after this many seconds, doubling each time.
     "OUTBOX_BACKOFF_SECONDS": int(os.environ.get("DUBAN_OUTBOX_BACKOFF_SECONDS", "60")),
+    # An API token unused this long is dead: a working day, so a key left on a shared
+    # office computer does not outlive the night, while a day's work never needs a new one.
+    "TOKEN_IDLE_HOURS": float(os.environ.get("DUBAN_TOKEN_IDLE_HOURS", "8")),
+    # A reported figure of a target to reach may be at most this many times its target.
+    "FIGURE_MAX_MULTIPLE": int(os.environ.get("DUBAN_FIGURE_MAX_MULTIPLE", "10")),
 }
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A request body other than files (JSON, a form's fields) is refused above this size with a
+# 413: the largest the API takes, a decomposition into a few hundred children, is far
+# smaller. Files have their own limits: DUBAN["ATTACHMENT_MAX_BYTES"] per evidence file and
+# imports.readers.MAX_FILE_BYTES per table; uploads above FILE_UPLOAD_MAX_MEMORY_SIZE are
+# spooled to disk rather than held in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DUBAN_MAX_BODY_BYTES", 2 * 1024 * 1024))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

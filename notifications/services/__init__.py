@@ -13,11 +13,15 @@ import datetime
 
 from .digests import digest_compose
 from .escalations import escalation_record_manual, sweep_part_run, sweep_start
+from .ladder import escalation_rule_create, escalation_rule_delete, escalation_rule_update
 from .outbox import outbox_claim, outbox_deliver, outbox_due_ids, outbox_flush, outbox_store
 
 __all__ = [
     "digest_compose",
     "escalation_record_manual",
+    "escalation_rule_create",
+    "escalation_rule_delete",
+    "escalation_rule_update",
     "outbox_claim",
     "outbox_deliver",
     "outbox_due_ids",
@@ -36,7 +40,12 @@ def sweep_run(*, day: datetime.date | None = None, send: bool = True) -> dict:
         sweep_part_run(part_id=part_id)
     messages = digest_compose(today=sweep.day)
     sweep.refresh_from_db()
-    result = {"sweep": sweep.pk, "recorded": sweep.escalations_recorded, "messages": len(messages)}
+    result = {
+        "sweep": sweep.pk,
+        "recorded": sweep.escalations_recorded,
+        "messages": len(messages),
+        "problems": sweep.problems,
+    }
     if send:
         result["sent"] = outbox_flush()
     return result

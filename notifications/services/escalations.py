@@ -3,20 +3,22 @@
 import datetime
 import logging
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Forbidden, InvalidInput
 from core.jobs import enqueue_on_commit
-from responsibility.models import Unit, User, subtree_q
+from responsibility import jurisdiction
+from responsibility.models import Membership, Role, Unit, UnitKind, User, subtree_q
 from responsibility.selectors import access_for_user
 from tasks.models import OPEN_STATES, Campaign, Task
 from tasks.selectors import today as local_today
 from tasks.workdays import calendar_for
 
-from ..ladder import Rung, ladders_for, reached_before
+from ..ladder import LadderProblem, rung_bounds
 from ..models import (
     DECIDED_LEVELS,
     LEVEL_RANK,
@@ -25,6 +27,7 @@ from ..models import (
     Sweep,
     SweepPart,
 )
+from .outbox import outbox_store
 
 logger = logging.getLogger(__name__)
 
@@ -63,15 +66,10 @@ def _part_units_sql(part: SweepPart) -> tuple[str, list]:
     return Unit.objects.filter(within).order_by().values("pk").query.sql_with_params()
 
 
-def _insert_reached(part: SweepPart, ladders: dict[int, list[Rung]], calendar) -> int:
+def _insert_reached(part: SweepPart, rungs: list[tuple[int, str, int, datetime.date]]) -> int:
     """One INSERT … SELECT for the part: every open task joined with every rung of its
     campaign's ladder that its due date has reached; rows already recorded are skipped."""
     sweep = part.sweep
-    rungs = [
-        (campaign_id, rung.level, rung.rank, reached_before(rung, sweep.day, calendar))
-        for campaign_id, ladder in ladders.items()
-        for rung in ladder
-    ]
     if not rungs:
         return 0
     units_sql, units_params = _part_units_sql(part)
@@ -114,17 +112,75 @@ def sweep_part_run(*, part_id: int) -> bool:
         campaigns = Campaign.objects.filter(
             Exists(Task.objects.filter(campaign=OuterRef("pk"), state__in=OPEN_STATES))
         )
-        recorded = _insert_reached(part, ladders_for(campaigns), calendar_for(sweep.day))
+        # Problems are kept in the office's language, whoever runs the part.
+        with translation.override(settings.LANGUAGE_CODE):
+            rungs, problems = rung_bounds(campaigns, sweep.day, calendar_for(sweep.day))
+        recorded = _insert_reached(part, rungs)
         part.done_at, part.recorded = timezone.now(), recorded
         part.save(update_fields=["done_at", "recorded"])
-        # Serialise the last parts on the sweep row, so exactly one of them sees all done.
+        # Serialise the last parts on the sweep row, so exactly one of them sees all done
+        # and each problem is recorded and told once per sweep, not once per part.
         sweep = Sweep.objects.select_for_update().get(pk=sweep.pk)
         sweep.escalations_recorded = F("escalations_recorded") + recorded
+        known = {problem["campaign"] for problem in sweep.problems}
+        new = [problem for problem in problems if problem.campaign_id not in known]
+        sweep.problems = [*sweep.problems, *(problem.as_dict() for problem in new)]
         last = not SweepPart.objects.filter(sweep=sweep, done_at__isnull=True).exists()
         if last:
             sweep.recorded_at = timezone.now()
-        sweep.save(update_fields=["escalations_recorded", "recorded_at"])
+        sweep.save(update_fields=["escalations_recorded", "recorded_at", "problems"])
+        _report_problems(sweep, new)
     return last
+
+
+def _report_problems(sweep: Sweep, problems: list[LadderProblem]) -> None:
+    """Log each campaign left out, and tell the administrators and the supervision office
+    of the level that issued the campaign, through the outbox like every other message."""
+    if not problems:
+        return
+    campaigns = Campaign.objects.select_related("issuing_unit").in_bulk([p.campaign_id for p in problems])
+    administrators = list(User.objects.filter(is_superuser=True, is_active=True).order_by("pk"))
+    for problem in problems:
+        logger.error(
+            "Sweep %s on %s left out campaign %s (%s): rule %s (%s): %s [%s]",
+            sweep.pk,
+            sweep.day,
+            problem.campaign_id,
+            problem.campaign_name,
+            problem.rule_id,
+            problem.level,
+            problem.message,
+            problem.code,
+        )
+        campaign = campaigns[problem.campaign_id]
+        offices = list(
+            Unit.objects.filter(
+                kind=UnitKind.SUPERVISION_OFFICE, parent_id=campaign.issuing_unit.jurisdiction_id
+            ).order_by("pk")
+        )
+        supervisors = User.objects.filter(
+            pk__in=Membership.objects.filter(unit__in=offices, role=Role.SUPERVISOR).values("user_id")
+        ).order_by("pk")
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = _("督办规则有误：“%(campaign)s”今日未督办") % {"campaign": problem.campaign_name}
+            body = _(
+                "%(day)s 的督办未对攻坚行动“%(campaign)s”执行，其余攻坚行动照常督办。\n"
+                "原因：%(message)s\n"
+                "请修改该行动的督办规则（/api/v1/escalation-rules/?campaign=%(campaign_id)s），"
+                "下次督办时补记。"
+            ) % {
+                "day": sweep.day.isoformat(),
+                "campaign": problem.campaign_name,
+                "message": problem.message,
+                "campaign_id": problem.campaign_id,
+            }
+        outbox_store(
+            kind="ladder",
+            units=offices,
+            users=[*administrators, *supervisors],
+            subject=str(subject),
+            body_text=str(body),
+        )
 
 
 def escalation_record_manual(
@@ -146,6 +202,18 @@ def escalation_record_manual(
         message = _("约谈和问责须写明涉及的人员。")
         raise InvalidInput(message, code="people_required", fields={"people": [message]})
     with transaction.atomic():
+        task = (
+            Task.objects.select_for_update(of=("self",))
+            .select_related("issuing_unit", "lead_unit")
+            .get(pk=task.pk)
+        )
+        chain = [task.issuing_unit, task.lead_unit, *(link.unit for link in task.links())]
+        outside = jurisdiction.people_outside(access, people, chain)
+        if outside:
+            message = _("%(people)s不在该任务的责任链或本督查室的督查范围内，不能列为约谈、问责对象。") % {
+                "people": "、".join(str(person) for person in outside)
+            }
+            raise Forbidden(message, code="person_outside_jurisdiction", fields={"people": [message]})
         escalation = Escalation.objects.create(
             task=task,
             level=level,

@@ -4,6 +4,7 @@ import datetime
 import logging
 import smtplib
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -12,7 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.jobs import enqueue_on_commit
-from responsibility.models import Unit
+from responsibility.models import Unit, User
 
 from ..models import (
     MessageState,
@@ -25,19 +26,22 @@ logger = logging.getLogger(__name__)
 def outbox_store(
     *,
     kind: str,
-    units: list[Unit],
+    units: Iterable[Unit],
     subject: str,
     body_text: str,
     body_html: str = "",
     attachment_path: str = "",
     attachment_name: str = "",
+    users: Iterable[User] = (),
 ) -> list[OutboundMessage]:
-    """Store one message per distinct unit address (a unit without one is kept visibly as
-    ``no_address``) and have the outbox send them after the transaction commits."""
+    """Store one message per distinct unit and person address (one without an address is
+    kept visibly as ``no_address``) and have the outbox send them after the transaction
+    commits."""
     now = timezone.now()
     messages, addresses = [], set()
-    for unit in units:
-        address = (unit.email or "").strip().lower()
+    recipients = [(unit, None) for unit in units] + [(None, user) for user in users]
+    for unit, user in recipients:
+        address = ((unit or user).email or "").strip().lower()
         if address and address in addresses:
             continue
         addresses.add(address)
@@ -45,6 +49,7 @@ def outbox_store(
             OutboundMessage(
                 kind=kind,
                 recipient_unit=unit,
+                recipient_user=user,
                 to_address=address,
                 subject=subject,
                 body_text=body_text,

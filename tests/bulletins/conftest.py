@@ -94,7 +94,7 @@ def november(world, make_task, act) -> November:
         tasks["exit"] = make_task(
             "义县贫困县退出指标",
             kind=TaskKind.TARGET,
-            due_date=datetime.date(2018, 12, 20),
+            due_date=datetime.date(2018, 12, 10),
             indicators=[
                 IndicatorSpec("住房安全有保障贫困户比例", Decimal(98), "%", veto=True),
                 IndicatorSpec("饮水安全有保障贫困户比例", Decimal(100), "%", veto=True),

@@ -129,7 +129,7 @@ def test_a_published_bulletin_is_withdrawn_with_a_reason(office, created):
 def test_only_the_issuer_drafts(world, api, username):
     response = api.as_user(username).post(URL, payload(world), format="json")
 
-    assert_error(response, 403, "permission_denied")
+    assert_error(response, 403, "not_a_bulletin_issuer")
     assert not Bulletin.objects.exists()
 
 
@@ -150,14 +150,16 @@ def test_a_draft_is_invisible_to_other_units(api, created, username):
     assert Bulletin.objects.get().state == "draft"
 
 
-def test_a_published_bulletin_is_visible_to_every_unit(api, office, created):
+def test_a_published_bulletin_is_visible_to_every_unit_of_its_level(api, office, created):
     with on(ISSUED_ON):
         office.post(f"{URL}{created['id']}/publish/")
 
     client = api.as_user("heishan_member")
     assert client.get(f"{URL}{created['id']}/").status_code == 200
     assert [b["id"] for b in client.get(URL).json()["results"]] == [created["id"]]
-    assert_error(client.post(f"{URL}{created['id']}/withdraw/", {"reason": "越权"}), 403, "permission_denied")
+    assert_error(
+        client.post(f"{URL}{created['id']}/withdraw/", {"reason": "越权"}), 403, "not_a_bulletin_issuer"
+    )
 
 
 def test_a_reversed_period_is_refused_and_nothing_is_created(world, office):

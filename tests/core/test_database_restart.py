@@ -40,10 +40,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
 from responsibility.models import Role, UnitKind, User
-from responsibility.services import membership_create, unit_create, user_create
+from responsibility.services import membership_create, token_obtain, unit_create, user_create
 from tasks.models import Campaign
 from tasks.services import task_create, task_transition
 
@@ -196,7 +195,7 @@ def prepare_database() -> None:
         )
         task_transition(task_id=task.pk, actor=User.objects.get(pk=reporter.pk), name="accept")
         tasks.append(task.pk)
-    print(json.dumps({"token": Token.objects.create(user=reporter).key, "tasks": tasks}))
+    print(json.dumps({"token": token_obtain(user=reporter).key, "tasks": tasks}))
 
 
 @dataclass

@@ -62,7 +62,8 @@ def test_every_error_has_a_status_a_code_and_a_message(exc, status_code, code):
     assert got_status == status_code
     assert body["code"] == code
     assert isinstance(body["message"], str) and body["message"]
-    assert set(body) == {"code", "message"}
+    assert set(body) == {"code", "message", "fields"}
+    assert body["fields"] == {}
 
 
 def test_domain_errors_carry_their_fields_as_plain_strings():
@@ -121,13 +122,13 @@ def test_the_message_follows_the_active_language_and_the_code_does_not():
         chinese = handle(exc)[1]
     with translation.override("en"):
         english = handle(exc)[1]
-    assert chinese == {"code": "not_found", "message": "未找到。"}
+    assert chinese == {"code": "not_found", "message": "未找到。", "fields": {}}
     assert english["code"] == "not_found"
 
 
-def test_error_body_leaves_out_empty_fields():
-    assert error_body("conflict", "冲突") == {"code": "conflict", "message": "冲突"}
-    assert error_body("invalid", "有误", {}) == {"code": "invalid", "message": "有误"}
+def test_error_body_always_has_fields():
+    assert error_body("conflict", "冲突") == {"code": "conflict", "message": "冲突", "fields": {}}
+    assert error_body("invalid", "有误", {}) == {"code": "invalid", "message": "有误", "fields": {}}
     assert error_body("invalid", "有误", {"a": ["b"]})["fields"] == {"a": ["b"]}
 
 

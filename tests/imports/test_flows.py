@@ -374,7 +374,7 @@ ENDS_ON = datetime.date(2018, 12, 10)
         ("10月底前", datetime.date(2018, 10, 31), ""),
         ("11月30日前", datetime.date(2018, 11, 30), ""),
         ("年底前", datetime.date(2018, 12, 31), ""),
-        ("2025年12月31日", datetime.date(2025, 12, 31), ""),
+        ("2019年12月31日", datetime.date(2019, 12, 31), ""),
         ("三季度末", datetime.date(2018, 9, 30), ""),
         ("长期坚持", ENDS_ON, "长期坚持"),
         ("每月28日前", ENDS_ON, "每月28日前"),
@@ -390,7 +390,15 @@ def test_each_deadline_form_in_the_campaign_year(world, text, due_date, deadline
     assert task("一").due_date == due_date
 
 
-@pytest.mark.parametrize(("text", "code"), [("下个月", "unrecognised_deadline"), ("2月30日", "invalid_date")])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("下个月", "unrecognised_deadline"),
+        ("2月30日", "invalid_date"),
+        ("2025年12月31日", "deadline_outside_campaign"),
+        ("2017年12月31日", "deadline_outside_campaign"),
+    ],
+)
 def test_a_deadline_not_understood_is_a_row_error(world, text, code):
     rows = [HOUSING, ["2", "建设扶贫车间", "", "义县", "", "", text]]
 
@@ -780,7 +788,7 @@ RICH = [
     ["一、", "产业扶贫", "", "", "", "", "", "重点"],
     ["（一）", "扶贫车间", "", "", "", "", "", ""],
     ["1.", "建设扶贫车间", "蒋副市长", "义县", "七里河镇", "市住建委", "三季度末", ""],
-    ["2.", "扶贫车间吸纳就业", "", "黑山县", "", "", "2025年12月31日", "跨年度"],
+    ["2.", "扶贫车间吸纳就业", "", "黑山县", "", "", "2019年12月31日", "跨年度"],
     ["（二）", "特色种养"],
     ["1.", "发展设施农业", "", "市住建委", "各县(市)区", "", "每月28日前", "每月报送"],
     ["二、", "住房安全保障", "", "", "", "", "", ""],

@@ -3,9 +3,10 @@ import datetime
 import pytest
 import time_machine
 
-from notifications.models import Escalation, Level
+from notifications.models import Escalation, Level, OutboundMessage
 from notifications.services import sweep_run
 from tasks.services import task_create, task_update
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -128,16 +129,49 @@ def test_the_outbox_shows_people_their_own_messages_and_offices_those_about_thei
     assert api.as_user("heishan_head").get("/api/v1/outbox/").json()["results"] == []
 
 
-def test_rules_are_read_by_everyone_and_changed_by_the_office(api, world):
+def test_an_office_reads_a_digest_only_if_it_sees_every_task_it_covers(api, world, late_task):
+    with time_machine.travel(datetime.datetime(2025, 9, 1, 1, 0, tzinfo=datetime.UTC), tick=False):
+        heishan_task = task_create(
+            actor=world.person("heishan_head"),
+            campaign=world.campaign,
+            title="新立屯村道路硬化",
+            issuing_unit=world.unit("黑山县"),
+            lead_unit=world.unit("芳山镇"),
+            due_date=datetime.date(2025, 9, 29),
+            assign=True,
+        )
+    with time_machine.travel(AUTUMN, tick=False):
+        sweep_run(day=AUTUMN.date(), send=False)
+    # One digest to the city's head about both counties' late work, and one about 义县's alone.
+    both = OutboundMessage.objects.create(
+        recipient_user=world.person("city_head"), subject="督办汇总", body_text="两县逾期事项"
+    )
+    both.escalations.set(Escalation.objects.filter(task__in=[late_task, heishan_task]))
+    yi_only = OutboundMessage.objects.create(
+        recipient_user=world.person("city_head"), subject="义县督办", body_text="义县逾期事项"
+    )
+    yi_only.escalations.set(Escalation.objects.filter(task=late_task))
+
+    def subjects(username: str) -> set[str]:
+        return {m["subject"] for m in api.as_user(username).get("/api/v1/outbox/").json()["results"]}
+
+    assert "义县督办" in subjects("yi_supervisor")
+    assert "督办汇总" not in subjects("yi_supervisor")
+    assert {"督办汇总", "义县督办"} <= subjects("city_supervisor")
+    assert {"督办汇总", "义县督办"} <= subjects("city_head")  # their own
+
+
+def test_rules_are_read_by_everyone_and_the_default_changed_by_administrators(api, world):
     rules = api.as_user("yi_member").get("/api/v1/escalation-rules/").json()["results"]
     assert [r["level"] for r in rules] == ["reminder", "overdue", "listed", "criticism"]
     listed = next(r for r in rules if r["level"] == "listed")
 
-    refused = api.as_user("yi_member").patch(
-        f"/api/v1/escalation-rules/{listed['id']}/", {"offset_working_days": 5}, format="json"
-    )
-    assert refused.status_code == 403
-    changed = api.as_user("city_supervisor").patch(
+    for username in ("yi_member", "city_supervisor"):
+        refused = api.as_user(username).patch(
+            f"/api/v1/escalation-rules/{listed['id']}/", {"offset_working_days": 5}, format="json"
+        )
+        assert_error(refused, 403, "not_your_ladder")
+    changed = api.as_user("admin").patch(
         f"/api/v1/escalation-rules/{listed['id']}/", {"offset_working_days": 5}, format="json"
     )
     assert changed.status_code == 200

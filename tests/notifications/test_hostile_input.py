@@ -10,14 +10,14 @@ from tests.helpers import assert_error
 def test_a_second_default_rule_for_a_level_is_refused(api, world):
     assert EscalationRule.objects.filter(campaign=None, level=Level.REMINDER).exists()
     response = api.as_user("admin").post("/api/v1/escalation-rules/", {"level": Level.REMINDER})
-    assert_error(response, 400, "invalid", fields={"level"})
+    assert_error(response, 400, "level_taken", fields={"level"})
     assert EscalationRule.objects.filter(campaign=None, level=Level.REMINDER).count() == 1
 
 
 def test_a_campaigns_rule_cannot_become_a_second_default(api, world):
     rule = EscalationRule.objects.create(campaign=world.campaign, level=Level.OVERDUE, offset_working_days=0)
     response = api.as_user("admin").patch(f"/api/v1/escalation-rules/{rule.pk}/", {"campaign": None})
-    assert_error(response, 400, "invalid", fields={"level"})
+    assert_error(response, 400, "level_taken", fields={"level"})
     rule.refresh_from_db()
     assert rule.campaign == world.campaign
 

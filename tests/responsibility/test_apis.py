@@ -3,14 +3,13 @@
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from responsibility.apis import TokenApi
-from responsibility.models import Membership, Responsibility, Role, Unit, User
+from responsibility.models import ApiToken, Membership, Responsibility, Role, Unit, User
 from responsibility.selectors import access_for_user
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, PEOPLE
 from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +30,7 @@ def test_a_good_password_gets_a_token_that_works(world, client):
     )
     assert response.status_code == 200
     token = response.json()["token"]
-    assert Token.objects.get(key=token).user == world.person("yi_head")
+    assert ApiToken.objects.get(key=token).user == world.person("yi_head")
     assert client.get("/api/v1/tasks/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
     again = client.post("/api/v1/auth/token/", {"username": "yi_head", "password": PASSWORD}, format="json")
     assert again.json()["token"] == token
@@ -48,7 +47,7 @@ def test_a_good_password_gets_a_token_that_works(world, client):
 )
 def test_bad_credentials_get_400_and_no_token(world, client, body, fields):
     assert_error(client.post("/api/v1/auth/token/", body, format="json"), 400, "invalid", fields=fields)
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_a_deactivated_person_gets_no_token(world, client):
@@ -77,7 +76,7 @@ def test_the_token_endpoint_has_its_own_throttle_scope(world, client, monkeypatc
     )
     assert_error(throttled, 429, "throttled")
     assert "Retry-After" in throttled
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 # Units
@@ -281,7 +280,83 @@ def test_everyone_reads_people_only_administrators_write(api, world):
     assert not world.person("village_b_head").is_staff
 
 
+@pytest.fixture
+def contacts(world):
+    for username, *_ in PEOPLE:
+        User.objects.filter(username=username).update(email=f"{username}@jz.example.cn", phone="0416-2000000")
+
+
+def test_the_directory_shows_contacts_only_to_those_who_need_them_and_never_who_is_staff(
+    api, world, contacts
+):
+    listed = api.as_user("village_a_head").get("/api/v1/people/", {"page_size": 100})
+    assert listed.status_code == 200, listed.content
+    rows = {row["username"]: row for row in listed.json()["results"]}
+    assert set(rows) == {"village_a_head", "qilihe_head", "yi_head", "yi_member", "city_head", "leader"}
+    assert rows["village_a_head"]["email"] == "village_a_head@jz.example.cn"
+    assert rows["village_a_head"]["phone"] == "0416-2000000"
+    for username in set(rows) - {"village_a_head"}:
+        assert "email" not in rows[username] and "phone" not in rows[username], username
+    assert not any("is_staff" in row for row in rows.values())
+
+    office = api.as_user("yi_supervisor").get(f"/api/v1/people/{world.person('village_b_head').pk}/")
+    assert office.json()["email"] == "village_b_head@jz.example.cn"
+    assert "is_staff" not in office.json()
+    admin = api.as_user("admin").get(f"/api/v1/people/{world.person('heishan_head').pk}/")
+    assert admin.json()["phone"] == "0416-2000000"
+    assert "is_staff" not in admin.json()
+
+
+def test_a_person_outside_reach_is_not_found(api, world):
+    api.as_user("heishan_member")
+    for username in ("yi_head", "yi_supervisor", "admin"):
+        assert_error(api.get(f"/api/v1/people/{world.person(username).pk}/"), 404, "not_found")
+    assert api.get(f"/api/v1/people/{world.person('city_head').pk}/").status_code == 200
+
+
+def test_administrators_set_is_staff_without_it_being_shown(api, world):
+    yi_member = world.person("yi_member")
+    api.as_user("admin")
+    response = api.patch(f"/api/v1/people/{yi_member.pk}/", {"is_staff": True}, format="json")
+    assert response.status_code == 200, response.content
+    assert "is_staff" not in response.json()
+    assert world.person("yi_member").is_staff
+    created = api.post(
+        "/api/v1/people/",
+        {"username": "liu_ganshi", "full_name": "刘干事", "email": "liu@jz.example.cn", "is_staff": True},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["email"] == "liu@jz.example.cn"
+    assert "is_staff" not in created.json()
+    assert User.objects.get(username="liu_ganshi").is_staff
+
+
+@pytest.mark.parametrize("path", ["/api/v1/people/", "/api/v1/memberships/"])
+@pytest.mark.parametrize("username", ["yi_supervisor", "yi_member", "admin"])
+def test_a_directory_page_costs_the_same_queries_whatever_its_length(
+    api, world, django_assert_num_queries, path, username
+):
+    api.as_user(username)
+    api.get(path)  # the caller's memberships are read once, then kept on the user
+    # The count and the page.
+    with django_assert_num_queries(2):
+        one = api.get(path, {"page_size": 1})
+    with django_assert_num_queries(2):
+        many = api.get(path, {"page_size": 100})
+    assert len(one.json()["results"]) == 1
+    assert len(many.json()["results"]) > 4
+
+
 # Memberships
+
+
+def test_memberships_are_listed_only_within_reach(api, world):
+    listed = api.as_user("heishan_member").get("/api/v1/memberships/", {"page_size": 100}).json()["results"]
+    units = {Unit.objects.get(pk=row["unit"]).name for row in listed}
+    assert units == {"黑山县", "锦州市"}
+    yi_membership = Membership.objects.get(user=world.person("yi_member"))
+    assert_error(api.get(f"/api/v1/memberships/{yi_membership.pk}/"), 404, "not_found")
 
 
 def test_administrators_grant_roles_that_widen_access(api, world):

@@ -3,9 +3,19 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from responsibility.models import Role, Unit, UnitKind, subtree_q
-from responsibility.selectors import access_for_user, parent_path, unit_list, unit_subtree_ids, user_list
+from responsibility.models import Role, Unit, UnitKind, User, subtree_q
+from responsibility.selectors import (
+    access_for_user,
+    may_see_contact,
+    membership_list_for_user,
+    parent_path,
+    person_list_for_user,
+    unit_list,
+    unit_subtree_ids,
+    user_list,
+)
 from responsibility.services import membership_create, unit_create
+from tests.conftest import PEOPLE
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +150,82 @@ def test_several_memberships_are_loaded_in_one_query_and_cached(world, django_as
 
 def test_user_list_is_ordered(world):
     assert [u.username for u in user_list()][:3] == ["city_head", "city_supervisor", "housing_head"]
+
+
+# The people directory
+
+CITY_CHAIN = {"city_head", "leader"}  # members of 锦州市 itself, above every unit of the city
+
+
+@pytest.mark.parametrize(
+    ("username", "listed", "with_contact"),
+    [
+        (
+            "village_a_head",
+            {"village_a_head", "qilihe_head", "yi_head", "yi_member"} | CITY_CHAIN,
+            {"village_a_head"},
+        ),
+        (
+            "yi_member",
+            {"yi_head", "yi_member", "yi_supervisor", "qilihe_head", "village_a_head", "village_b_head"}
+            | CITY_CHAIN,
+            {"yi_head", "yi_member"},
+        ),
+        (
+            "yi_supervisor",
+            {"yi_head", "yi_member", "yi_supervisor", "qilihe_head", "village_a_head", "village_b_head"}
+            | CITY_CHAIN,
+            {"yi_head", "yi_member", "yi_supervisor", "qilihe_head", "village_a_head", "village_b_head"},
+        ),
+        (
+            "heishan_member",
+            {"heishan_head", "heishan_member"} | CITY_CHAIN,
+            {"heishan_head", "heishan_member"},
+        ),
+        ("leader", {"leader"}, {"leader"}),
+    ],
+)
+def test_the_directory_lists_people_within_reach_and_the_chain_above(world, username, listed, with_contact):
+    people = person_list_for_user(world.person(username))
+    assert {person.username for person in people} == listed
+    assert {person.username for person in people if person.contact_visible} == with_contact
+
+
+def test_a_supervision_office_reads_the_contacts_of_the_whole_level(world):
+    people = person_list_for_user(world.person("city_supervisor"))
+    everyone = {username for username, *_ in PEOPLE}
+    assert {person.username for person in people} == everyone
+    assert {person.username for person in people if person.contact_visible} == everyone
+
+
+def test_administrators_read_the_whole_directory(world):
+    admin = world.person("admin")
+    people = person_list_for_user(admin)
+    assert {person.username for person in people} == {username for username, *_ in PEOPLE} | {"admin"}
+    assert all(person.contact_visible for person in people)
+    assert membership_list_for_user(admin).count() == len(PEOPLE)
+
+
+def test_may_see_contact_decides_one_person_as_the_list_does(world):
+    reader = world.person("heishan_member")
+    for person in User.objects.all():
+        listed = person_list_for_user(reader).filter(pk=person.pk).first()
+        assert may_see_contact(reader, person) == bool(listed and listed.contact_visible), person.username
+
+
+def test_memberships_are_listed_within_reach_and_the_callers_own(world):
+    def listed(username: str) -> set[tuple[str, str]]:
+        memberships = membership_list_for_user(world.person(username))
+        return {(m.user.username, m.unit.name) for m in memberships}
+
+    assert listed("village_a_head") == {
+        ("village_a_head", "大榆树堡村"),
+        ("qilihe_head", "七里河镇"),
+        ("yi_head", "义县"),
+        ("yi_member", "义县"),
+        ("city_head", "锦州市"),
+        ("leader", "锦州市"),
+    }
+    assert listed("leader") == {("leader", "锦州市")}
+    assert ("yi_supervisor", "县委督查室") in listed("yi_member")
+    assert not {name for _, name in listed("heishan_head")} & {"义县", "县委督查室", "七里河镇"}

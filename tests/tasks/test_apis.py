@@ -187,9 +187,10 @@ def test_list_is_paginated_and_shaped(api, spread):
     [
         ("city_head", {"危房改造", "饮水安全", "产业扶贫", "易地扶贫搬迁", "农村住房安全鉴定"}),
         ("city_supervisor", {"危房改造", "饮水安全", "产业扶贫", "易地扶贫搬迁", "农村住房安全鉴定"}),
-        ("yi_head", {"危房改造", "饮水安全", "易地扶贫搬迁"}),
-        ("yi_supervisor", {"危房改造", "饮水安全", "易地扶贫搬迁"}),
-        ("qilihe_head", {"饮水安全", "易地扶贫搬迁"}),
+        # 易地扶贫搬迁 is the city's draft for 大榆树堡村: not issued yet, the county does not see it.
+        ("yi_head", {"危房改造", "饮水安全"}),
+        ("yi_supervisor", {"危房改造", "饮水安全"}),
+        ("qilihe_head", {"饮水安全"}),
         ("village_b_head", set()),
         ("heishan_member", {"产业扶贫", "农村住房安全鉴定"}),
         ("housing_member", {"农村住房安全鉴定"}),
@@ -743,9 +744,9 @@ def test_a_responsible_head_splits_a_target(api, world, target_task):
         ("yi_member", [("七里河镇", "2018-11-20", {})], 403, "permission_denied", None),
         ("city_head", [("七里河镇", "2018-11-20", {})], 403, "permission_denied", None),
         ("heishan_head", [("芳山镇", "2018-11-20", {})], 404, "not_found", None),
-        ("yi_head", [("芳山镇", "2018-11-20", {})], 400, "invalid_decomposition", {"children"}),
+        ("yi_head", [("芳山镇", "2018-11-20", {})], 403, "outside_jurisdiction", {"lead_unit"}),
         ("yi_head", [("七里河镇", "2018-12-20", {})], 400, "invalid_decomposition", {"children"}),
-        ("yi_head", [("义县", "2018-11-20", {})], 400, "invalid_decomposition", {"children"}),
+        ("yi_head", [("义县", "2018-11-20", {})], 403, "outside_jurisdiction", {"lead_unit"}),
         (
             "yi_head",
             [("七里河镇", "2018-11-20", {"targets": [{"indicator": 0, "target": "1"}]})],
@@ -893,6 +894,23 @@ def test_refused_reports_write_nothing(api, housing, username, body, status_code
     assert_error(response, status_code, code, fields=fields)
     assert not ProgressReport.objects.exists()
     assert event_count(housing) == events
+
+
+def test_a_figure_out_of_range_is_refused_naming_its_indicator(api, world, target_task):
+    act(world, "yi_head", target_task, "accept")
+    indicator = target_task.indicators.get()
+    events = event_count(target_task)
+    response = api.as_user("yi_member").post(
+        f"/api/v1/tasks/{target_task.pk}/reports/",
+        {"text": "已完成改造", "figures": [{"indicator": indicator.pk, "value": "-100000000000"}]},
+        format="json",
+    )
+    body = assert_error(response, 400, "figure_out_of_range", fields={"figures"})
+    assert "危房改造" in body["fields"]["figures"][0]
+    assert not ProgressReport.objects.exists()
+    assert event_count(target_task) == events
+    indicator.refresh_from_db()
+    assert indicator.current_value == 0
 
 
 def test_a_task_not_yet_signed_for_takes_no_reports(api, make_task):
@@ -1138,14 +1156,14 @@ def test_a_campaign_cannot_end_before_it_starts(api, world):
     assert world.campaign.ends_on == datetime.date(2018, 12, 10)
 
 
-def test_supervision_offices_enter_holidays_others_only_read_them(api):
+def test_administrators_enter_holidays_others_only_read_them(api):
     day = {"date": "2018-12-31", "kind": "holiday", "name": "元旦"}
-    assert_error(
-        api.as_user("yi_head").post("/api/v1/calendar-days/", day, format="json"), 403, "permission_denied"
-    )
+    for username in ("yi_head", "city_supervisor"):
+        refused = api.as_user(username).post("/api/v1/calendar-days/", day, format="json")
+        assert_error(refused, 403, "calendar_admin_only")
     assert not CalendarDay.objects.exists()
 
-    created = api.as_user("city_supervisor").post("/api/v1/calendar-days/", day, format="json")
+    created = api.as_user("admin").post("/api/v1/calendar-days/", day, format="json")
     assert created.status_code == 201, created.content
     duplicate = api.post("/api/v1/calendar-days/", {**day, "name": "元旦假期"}, format="json")
     assert_error(duplicate, 400, "invalid", fields={"date"})
@@ -1157,9 +1175,12 @@ def test_supervision_offices_enter_holidays_others_only_read_them(api):
     assert [row["name"] for row in listed.json()["results"]] == ["元旦"]
     assert len(api.get("/api/v1/calendar-days/", {"date__year": 2018}).json()["results"]) == 2
     assert_error(
-        api.post("/api/v1/calendar-days/", {"date": "2018-12-30", "kind": "festival"}, format="json"),
-        403,
-        "permission_denied",
+        api.as_user("admin").post(
+            "/api/v1/calendar-days/", {"date": "2018-12-30", "kind": "festival"}, format="json"
+        ),
+        400,
+        "invalid",
+        fields={"kind"},
     )
 
 
@@ -1290,5 +1311,5 @@ def test_errors_speak_chinese_by_default_and_keep_their_code_in_english(api, mak
 
     missing_zh = api.get("/api/v1/tasks/987654/")
     missing_en = api.get("/api/v1/tasks/987654/", HTTP_ACCEPT_LANGUAGE="en")
-    assert missing_zh.json() == {"code": "not_found", "message": "未找到。"}
+    assert missing_zh.json() == {"code": "not_found", "message": "未找到。", "fields": {}}
     assert missing_en.json()["code"] == "not_found"

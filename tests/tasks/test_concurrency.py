@@ -21,7 +21,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tasks.models import Indicator, ProgressReport, Task, TaskEvent, TaskKind, TaskState
-from tasks.services import IndicatorSpec, task_transition
+from tasks.services import ChildSpec, IndicatorSpec, task_decompose, task_transition
 from tests.conftest import World
 from tests.helpers import RACES_NEED_POSTGRES, race, split_target
 
@@ -66,7 +66,7 @@ def race_transition(task: Task, clients: dict[str, APIClient], name: str, to_sta
     for loser in set(responses) - {winner}:
         assert responses[loser].status_code == 409, answers
         body = responses[loser].json()
-        assert set(body) == {"code", "message"} and body["message"], answers
+        assert set(body) == {"code", "message", "fields"} and body["message"], answers
         assert body["code"] in LOST_RACE_CODES, answers
     return winner
 
@@ -228,3 +228,60 @@ def test_reports_racing_on_one_target_tree_lose_no_figure(racing_world, housing_
     for task_pk, racing in Counter(racer.task.pk for racer in racers).items():
         assert ProgressReport.objects.filter(task=task_pk).count() == REPORT_ROUNDS * racing
         assert TaskEvent.objects.filter(task=task_pk, action="reported").count() == REPORT_ROUNDS * racing
+
+
+# A parent and its child
+
+
+PARENT_CHILD_ROUNDS = 20
+
+
+def test_a_parent_submitted_while_its_child_is_reopened_never_keeps_an_open_child(racing_world, make_task):
+    """Submitting a parent locks its children while it checks them, and reopening a child
+    reads its parent's state once it holds the child's lock: whichever comes first, the
+    other is refused, and a submitted parent never has an open child."""
+    world = racing_world
+    parent = make_task("整改：危房鉴定不准确", kind=TaskKind.RECTIFICATION)
+
+    def move(task: Task, username: str, name: str) -> None:
+        task_transition(task_id=task.pk, actor=world.person(username), name=name, comment="理由")
+
+    move(parent, "yi_head", "accept")
+    [child] = task_decompose(
+        task_id=parent.pk,
+        actor=world.person("yi_head"),
+        children=[
+            ChildSpec(title="七里河镇整改", lead_unit=world.unit("七里河镇"), due_date=parent.due_date)
+        ],
+    )
+    move(child, "qilihe_head", "accept")
+    move(child, "qilihe_head", "submit")
+    move(child, "yi_head", "close")
+    submitter, reopener = client_as(world, "yi_member"), client_as(world, "city_supervisor")
+
+    winners = Counter()
+    for _ in range(PARENT_CHILD_ROUNDS):
+        submitted, reopened = race(
+            lambda: submitter.post(
+                f"/api/v1/tasks/{parent.pk}/transitions/submit/", {"comment": "全县整改完成"}, format="json"
+            ),
+            lambda: reopener.post(
+                f"/api/v1/tasks/{child.pk}/transitions/reopen/", {"comment": "回头看发现反弹"}, format="json"
+            ),
+        )
+        answers = sorted((submitted.status_code, reopened.status_code))
+        assert answers == [200, 409], (submitted.content, reopened.content)
+        parent_state = Task.objects.get(pk=parent.pk).state
+        child_state = Task.objects.get(pk=child.pk).state
+        if submitted.status_code == 200:
+            winners["submit"] += 1
+            assert reopened.json()["code"] == "parent_closed"
+            assert (parent_state, child_state) == (TaskState.SUBMITTED, TaskState.CLOSED)
+            move(parent, "city_head", "return")
+        else:
+            winners["reopen"] += 1
+            assert submitted.json()["code"] == "children_open"
+            assert (parent_state, child_state) == (TaskState.IN_PROGRESS, TaskState.IN_PROGRESS)
+            move(child, "qilihe_head", "submit")
+            move(child, "yi_head", "close")
+    assert sum(winners.values()) == PARENT_CHILD_ROUNDS

@@ -6,10 +6,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from responsibility.models import Membership, Responsibility, Role, Unit, UnitKind, User
+from responsibility.models import ApiToken, Membership, Responsibility, Role, Unit, UnitKind, User
 from tasks.demo import DEMO_PASSWORD
 from tasks.models import (
     Campaign,
@@ -67,16 +66,16 @@ def test_the_tree_has_every_level_and_office(demo):
 def test_everybody_can_log_in_with_the_demo_password_and_token(demo):
     assert User.objects.count() == 79
     assert set(Membership.objects.values_list("role", flat=True)) == set(Role.values)
-    assert Token.objects.count() == User.objects.count()
+    assert ApiToken.objects.count() == User.objects.count()
     assert User.objects.filter(is_superuser=True).count() == 1
     for user in User.objects.all():
         assert user.username in demo
-        assert user.auth_token.key in demo
+        assert user.api_token.key in demo
     assert DEMO_PASSWORD in demo
 
     answer = APIClient().post("/api/v1/auth/token/", {"username": "yi_staff", "password": DEMO_PASSWORD})
     assert answer.status_code == 200
-    assert answer.json()["token"] == Token.objects.get(user__username="yi_staff").key
+    assert answer.json()["token"] == ApiToken.objects.get(user__username="yi_staff").key
 
 
 def test_the_campaign_runs_around_today_with_its_eight_responsibilities(demo):

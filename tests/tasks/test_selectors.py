@@ -100,6 +100,27 @@ def test_each_visible_task_is_listed_once(world, make_task):
     assert task_list_for_user(world.person("yi_head")).count() == 1
 
 
+def test_a_draft_is_seen_only_by_the_issuing_side(world, make_task):
+    draft = make_task(
+        "全市危房改造（草稿）",
+        lead_unit="义县",
+        responsible_units=[world.unit("七里河镇")],
+        cooperating_units=[world.unit("黑山县")],
+        lead_leader=world.person("leader"),
+        assign=False,
+    )
+    assert draft.state == TaskState.DRAFT
+    for username in ("city_head", "city_supervisor", "leader", "admin"):
+        assert visible(world, username) == {draft.title}, username
+    for username in ("yi_head", "yi_supervisor", "qilihe_head", "heishan_member", "housing_head"):
+        assert visible(world, username) == set(), username
+        with pytest.raises(NotFound):
+            task_get_for_user(world.person(username), draft.pk)
+    task_transition(task_id=draft.pk, actor=world.person("city_head"), name="assign")
+    for username in ("yi_head", "yi_supervisor", "qilihe_head", "heishan_member"):
+        assert visible(world, username) == {draft.title}, username
+
+
 def test_an_invisible_task_is_not_found(world, tasks):
     village_a_head = world.person("village_a_head")
     assert task_get_for_user(village_a_head, tasks["village_a"].pk) == tasks["village_a"]
@@ -117,6 +138,16 @@ def test_the_three_forms_of_visibility_agree(world, tasks, make_task, username):
     # A cooperating unit and an issuer without a link, so that every branch of both forms
     # decides for some task.
     make_task("七里河镇协办任务", lead_unit="黑山县", cooperating_units=[world.unit("七里河镇")])
+    # Drafts, which only the issuing side sees, linked to units of every branch.
+    make_task(
+        "义县草稿",
+        lead_unit="大榆树堡村",
+        issuer="yi_head",
+        issuing_unit="义县",
+        cooperating_units=[world.unit("王家屯村")],
+        assign=False,
+    )
+    make_task("全市草稿", lead_unit="七里河镇", lead_leader=world.person("leader"), assign=False)
     user = world.person(username)
     as_set = set(Task.objects.filter(task_visibility_q(user)).values_list("pk", flat=True))
     row_by_row = set(Task.objects.filter(task_row_visibility_q(user)).values_list("pk", flat=True))

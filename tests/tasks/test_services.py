@@ -385,13 +385,55 @@ def test_a_reopened_child_blocks_closing_the_parent(world, rectification, act):
     act(child, "qilihe_head", "accept")
     act(child, "qilihe_head", "submit", "已整改")
     act(child, "yi_head", "close")
-    act(rectification, "yi_head", "submit", "全县整改完成")
 
+    # Reopened while the parent is still in progress; a submitted parent refuses it
+    # (test_a_child_is_not_reopened_under_a_finished_parent).
     act(child, "city_supervisor", "reopen", "抽查暗访发现问题反弹")
-    with pytest.raises(Conflict) as refused:
+    for actor, name in (("yi_head", "submit"), ("city_head", "cancel")):
+        with pytest.raises(Conflict) as refused:
+            act(rectification, actor, name, "全县整改完成")
+        assert refused.value.code == "children_open"
+    assert reload(rectification).state == TaskState.IN_PROGRESS
+
+
+@pytest.fixture
+def closed_child(world, rectification, act) -> Task:
+    """A rectification item of 义县 with its 七里河镇 part closed, the county's still open."""
+    act(rectification, "yi_head", "accept")
+    [child] = _split(world, rectification, "七里河镇")
+    act(child, "qilihe_head", "accept")
+    act(child, "qilihe_head", "submit", "已整改")
+    return act(child, "yi_head", "close")
+
+
+@pytest.mark.parametrize("parent_step", ["submit", "close", "cancel"])
+def test_a_child_is_not_reopened_under_a_finished_parent(rectification, closed_child, act, parent_step):
+    if parent_step == "cancel":
+        act(rectification, "city_head", "cancel", "并入其他整改事项")
+    else:
+        act(rectification, "yi_head", "submit", "全县整改完成")
+    if parent_step == "close":
         act(rectification, "city_head", "close")
+    parent_state = reload(rectification).state
+    with pytest.raises(Conflict) as refused:
+        act(closed_child, "city_supervisor", "reopen", "抽查暗访发现问题反弹")
+    assert refused.value.code == "parent_closed"
+    assert reload(closed_child).state == TaskState.CLOSED
+    assert reload(closed_child).reopen_count == 0
+    assert "reopened" not in actions(closed_child)
+    assert reload(rectification).state == parent_state
+
+
+def test_the_recurrence_reopens_the_parent_first_then_the_child(world, rectification, closed_child, act):
+    act(rectification, "yi_head", "submit", "全县整改完成")
+    act(rectification, "city_head", "close")
+    act(rectification, "city_supervisor", "reopen", "回头看发现七里河镇问题反弹")
+    reopened = act(closed_child, "city_supervisor", "reopen", "回头看发现问题反弹")
+    assert (reopened.state, reopened.reopen_count) == (TaskState.IN_PROGRESS, 1)
+    # And the rule holds the other way round: the reopened child keeps the parent open.
+    with pytest.raises(Conflict) as refused:
+        act(rectification, "yi_head", "submit", "全县整改完成")
     assert refused.value.code == "children_open"
-    assert reload(rectification).state == TaskState.SUBMITTED
 
 
 def test_a_procedure_is_submitted_only_when_every_step_is_done(world, procedure, act):
@@ -539,9 +581,9 @@ def test_children_of_an_unnumbered_task_are_numbered_from_one(world, running):
 
 @pytest.mark.parametrize("unit", ["义县", "芳山镇", "新立屯村", "市住建委", "锦州市"])
 def test_a_county_decomposes_only_to_units_below_it(world, running, unit):
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Forbidden) as refused:
         _split(world, running, unit)
-    assert refused.value.code == "invalid_decomposition"
+    assert refused.value.code == "outside_jurisdiction"
     assert not Task.objects.filter(parent=running).exists()
 
 
@@ -549,7 +591,7 @@ def test_a_department_decomposes_to_other_units_of_its_level(world, make_task, a
     task = act(make_task(lead_unit="市住建委"), "housing_member", "accept")
     children = _split(world, task, "义县", "黑山县", by="housing_head")
     assert [c.issuing_unit.name for c in children] == ["市住建委", "市住建委"]
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Forbidden):
         _split(world, task, "市住建委", by="housing_head")
 
 
@@ -566,7 +608,7 @@ def test_only_a_head_of_the_responsible_unit_decomposes(world, running, make_tas
             _split(world, running, "七里河镇", by=username)
     with pytest.raises(NotFound):  # the township below does not see the county's task
         _split(world, running, "七里河镇", by="qilihe_head")
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(NotFound):  # a draft is not issued yet: 义县 does not see it
         _split(world, make_task(assign=False), "七里河镇")
 
 
@@ -708,6 +750,64 @@ def test_figures_roll_up_the_tree_950_and_938_make_1888(world, city_target, act)
     assert city.current_value == 1888
     assert city.is_met
     assert Indicator.objects.get(task=yi).current_value == 950
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Decimal(-1),
+        Decimal("-1E11"),  # what a township once reported
+        Decimal(9501),  # more than ten times 义县's share of 950
+        Decimal("1E12"),  # more than the column stores
+        Decimal("NaN"),
+    ],
+)
+def test_a_figure_outside_what_its_indicator_can_mean_changes_nothing(world, city_target, act, value):
+    [yi] = _split_target(world, city_target, {"义县": 950})
+    act(yi, "yi_member", "accept")
+    leaf = yi.indicators.get()
+    _report(world, yi, "yi_member", figures={leaf.pk: Decimal(300)})
+    before = (ProgressReport.objects.count(), TaskEvent.objects.count())
+    with pytest.raises(InvalidInput) as refused:
+        _report(world, yi, "yi_member", figures={leaf.pk: value})
+    assert refused.value.code == "figure_out_of_range"
+    assert "D级危房改造" in str(refused.value.fields["figures"][0])
+    assert (ProgressReport.objects.count(), TaskEvent.objects.count()) == before
+    assert [i.current_value for i in Indicator.objects.filter(pk__in=[leaf.pk, leaf.parent_id])] == [300, 300]
+
+
+def test_a_figure_may_reach_the_multiple_of_its_target_set_in_the_settings(world, target_task, act, settings):
+    act(target_task, "yi_member", "accept")
+    indicator = target_task.indicators.get()
+    _report(world, target_task, "yi_member", figures={indicator.pk: Decimal(18880)})
+    settings.DUBAN = {**settings.DUBAN, "FIGURE_MAX_MULTIPLE": 2}
+    with pytest.raises(InvalidInput):
+        _report(world, target_task, "yi_member", figures={indicator.pk: Decimal(3777)})
+    _report(world, target_task, "yi_member", figures={indicator.pk: Decimal(3776)})
+    indicator.refresh_from_db()
+    assert indicator.current_value == 3776
+
+
+def test_a_percentage_stays_within_0_and_100_and_a_limit_only_non_negative(world, make_task, act):
+    task = make_task(
+        "贫困发生率与安全住房",
+        kind=TaskKind.TARGET,
+        indicators=[
+            IndicatorSpec(name="贫困发生率", target=Decimal(2), unit_of_measure="%", comparison="lte"),
+            IndicatorSpec(name="危房存量", target=Decimal(0), unit_of_measure="户", comparison="lte"),
+        ],
+    )
+    act(task, "yi_member", "accept")
+    incidence, houses = task.indicators.order_by("pk")
+    with pytest.raises(InvalidInput) as refused:
+        _report(world, task, "yi_member", figures={incidence.pk: Decimal("100.5"), houses.pk: Decimal(-3)})
+    assert refused.value.code == "figure_out_of_range"
+    assert len(refused.value.fields["figures"]) == 2
+    _report(world, task, "yi_member", figures={incidence.pk: Decimal("1.7"), houses.pk: Decimal(40)})
+    assert sorted(Indicator.objects.filter(task=task).values_list("current_value", flat=True)) == [
+        Decimal("1.7"),
+        Decimal(40),
+    ]
 
 
 # attachments
@@ -861,7 +961,7 @@ def test_an_extension_request_is_checked(world, running, make_task):
     assert refused.value.code == "not_later"
     with pytest.raises(Forbidden):
         _request(world, running, username="city_head")
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(NotFound):  # a draft is not issued yet: 义县 does not see it
         _request(world, make_task(assign=False))
     assert not ExtensionRequest.objects.exists()
 

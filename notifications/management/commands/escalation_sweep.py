@@ -20,3 +20,8 @@ class Command(BaseCommand):
             f"sweep {result['sweep']}: {result['recorded']} escalations recorded, "
             f"{result['messages']} messages composed, sent: {result.get('sent', {})}"
         )
+        for problem in result["problems"]:
+            self.stderr.write(
+                f"campaign {problem['campaign']} ({problem['name']}) left out: "
+                f"rule {problem['rule']} ({problem['level']}): {problem['message']} [{problem['code']}]"
+            )
