@@ -28,8 +28,8 @@ TOO_LARGE = {413: _error("The request body is larger than the server takes.")}
 
 ERRORS = {**BAD_REQUEST, **TOO_LARGE, **UNSUPPORTED_MEDIA_TYPE, **THROTTLED}
 READ_ERRORS = {**UNAUTHENTICATED, **FORBIDDEN, **NOT_FOUND}
-# A list with filters refuses a filter value it cannot read rather than ignore it.
-LIST_ERRORS = {400: _error("A filter's value is invalid."), **READ_ERRORS}
+# A list refuses a filter value or page it cannot read rather than ignore it.
+LIST_ERRORS = {400: _error("A filter's value, or the page or page size, is invalid."), **READ_ERRORS}
 WRITE_ERRORS = {**BAD_REQUEST, **READ_ERRORS, **CONFLICT, **TOO_LARGE, **UNSUPPORTED_MEDIA_TYPE}
 
 
@@ -64,9 +64,28 @@ def crud_schema(serializer, *, filtered: bool = True) -> dict:
 def postprocess_path_ids(result, generator, request, public):
     """Every integer path parameter names a row by its id, and ids start at 1: the schema
     says so (minimum 1), and an id below it answers 404 like any id that names nothing."""
+    for operation in _operations(result):
+        for parameter in operation.get("parameters", []):
+            if parameter.get("in") == "path" and parameter.get("schema", {}).get("type") == "integer":
+                parameter["schema"]["minimum"] = 1
+    return result
+
+
+def postprocess_paginated_lists(result, generator, request, public):
+    """A paginated list refuses a page or page size that is not a positive integer with a
+    400 (core.pagination), whether or not the view also takes filters."""
+    for operation in _operations(result):
+        names = {p.get("name") for p in operation.get("parameters", []) if p.get("in") == "query"}
+        if {"page", "page_size"} <= names and "400" not in operation.get("responses", {}):
+            operation["responses"]["400"] = {
+                "description": "A page or page size that is not a positive integer.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+    return result
+
+
+def _operations(result):
     for methods in result.get("paths", {}).values():
         for operation in methods.values():
-            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else ():
-                if parameter.get("in") == "path" and parameter.get("schema", {}).get("type") == "integer":
-                    parameter["schema"]["minimum"] = 1
-    return result
+            if isinstance(operation, dict):
+                yield operation

@@ -198,6 +198,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.postprocess_path_ids",
+        "core.schema.postprocess_paginated_lists",
     ],
     "ENUM_NAME_OVERRIDES": {
         "UnitKindEnum": "responsibility.models.UnitKind",

@@ -162,7 +162,7 @@ def _report_problems(sweep: Sweep, problems: list[LadderProblem]) -> None:
             pk__in=Membership.objects.filter(unit__in=offices, role=Role.SUPERVISOR).values("user_id")
         ).order_by("pk")
         with translation.override(settings.LANGUAGE_CODE):
-            subject = _("督办规则有误：“%(campaign)s”今日未督办") % {"campaign": problem.campaign_name}
+            subject = _("督办规则有误：“%(campaign)s”本次未督办") % {"campaign": problem.campaign_name}
             body = _(
                 "%(day)s 的督办未对攻坚行动“%(campaign)s”执行，其余攻坚行动照常督办。\n"
                 "原因：%(message)s\n"

@@ -159,6 +159,16 @@ def test_unknown_paths_elsewhere_keep_djangos_page(client, settings, debug):
     assert response["Content-Type"].startswith("text/html")
 
 
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
+def test_a_request_a_middleware_refuses_is_json_too(client, settings, debug):
+    # CommonMiddleware refuses a host Duban does not serve before any view runs.
+    settings.DEBUG = debug
+    assert_api_error(client.get("/api/v1/tasks/", HTTP_HOST="evil.example"), 400, "bad_request")
+    page = client.get("/admin/", HTTP_HOST="evil.example")
+    assert page.status_code == 400
+    assert page["Content-Type"].startswith("text/html")
+
+
 def test_ids_below_one_are_a_json_404(api, world):
     assert_api_error(api.as_user("city_head").get("/api/v1/tasks/0/"), 404, "not_found")
     assert_api_error(api.as_user("city_head").get("/api/v1/tasks/-1/"), 404, "not_found")

@@ -82,13 +82,11 @@ SWEEP_DAY = datetime.date(2025, 9, 30)
 
 @pytest.fixture(autouse=True)
 def autumn_2025(request):
-    """These tests sweep the autumn of 2025, across its National Day holiday: the world's
-    campaign runs then, so its tasks may fall due in it."""
+    """Most of these tests sweep the autumn of 2025, across its National Day holiday: the
+    world's campaign runs on until then, so its tasks may fall due in it."""
     if "world" in request.fixturenames:
         world = request.getfixturevalue("world")
-        Campaign.objects.filter(pk=world.campaign.pk).update(
-            starts_on=datetime.date(2025, 9, 1), ends_on=datetime.date(2025, 12, 31)
-        )
+        Campaign.objects.filter(pk=world.campaign.pk).update(ends_on=datetime.date(2025, 12, 31))
         world.campaign.refresh_from_db()
 
 

@@ -114,8 +114,10 @@ def test_heads_and_members_act_only_where_they_hold_the_role(world):
 
 
 def test_a_leader_reaches_nothing_by_membership(world):
+    # The deputy mayor holds the leader role in the city: it lets him lead (牵头) the city's
+    # tasks, not see the city's work.
     access = access_for_user(world.person("leader"))
-    assert access.roles == {}
+    assert access.roles == {world.unit("锦州市").pk: frozenset({Role.LEADER})}
     assert access.visible_paths == access.supervised_paths == ()
     assert not access.supervises(world.unit("锦州市"))
 
