@@ -1,8 +1,8 @@
 from django.db.models import Q, QuerySet
 
 from core.errors import NotFound
-from responsibility.jurisdiction import GOVERNMENT_LEVELS, ancestor_paths
-from responsibility.models import Role, UnitKind, User, subtree_q
+from responsibility.jurisdiction import GOVERNMENT_LEVELS
+from responsibility.models import GEOGRAPHIC_KINDS, Role, UnitKind, User, ancestor_paths, subtree_q
 from responsibility.selectors import access_for_user
 
 from .models import Bulletin, BulletinState
@@ -14,7 +14,7 @@ def _readers_q(access) -> Q:
     it was sent or copied to; not a sibling county."""
     paths = access.visible_paths
     above = {ancestor for path in paths for ancestor in [*ancestor_paths(path), path]}
-    attached = ~Q(issuer__kind__in=GOVERNMENT_LEVELS | {UnitKind.VILLAGE})
+    attached = ~Q(issuer__kind__in=GEOGRAPHIC_KINDS)
     units = list(access.roles)
     return (
         subtree_q(list(paths), "issuer__path")

@@ -73,6 +73,19 @@ DATABASE_ERRORS = (OperationalError, InterfaceError)
 RETRY_AFTER = {"Retry-After": "5"}
 
 
+# The answer under /api/ for each status Django itself may give, when no view chose one.
+STATUS_ERRORS = {
+    400: ("bad_request", _("请求无效。")),
+    403: ("permission_denied", Forbidden.default_message),
+    404: ("not_found", NotFound.default_message),
+    405: ("method_not_allowed", _("不允许该请求方法。")),
+    413: ("request_too_large", _("请求体过大。")),
+    415: ("unsupported_media_type", _("不支持该请求的媒体类型。")),
+    500: ("server_error", _("服务器内部错误，已记录，请稍后重试。")),
+    503: ("service_unavailable", _("服务暂时不可用，请稍后重试。")),
+}
+
+
 def error_body(code: str, message, fields: dict | None = None) -> dict:
     return {"code": code, "message": str(message), "fields": fields or {}}
 
@@ -94,7 +107,7 @@ def is_api_path(path: str) -> bool:
 
 
 def _service_unavailable_body() -> dict:
-    return error_body("service_unavailable", _("服务暂时不可用，请稍后重试。"))
+    return error_body(*STATUS_ERRORS[503])
 
 
 def _flatten(detail):
@@ -147,23 +160,7 @@ def exception_handler(exc, context):
 def service_unavailable() -> JsonResponse:
     """The 503 for a database error met outside a DRF view's handler (opening or committing
     the transaction around it), in the same shape as every other API error."""
-    body = _service_unavailable_body()
-    return error_response(
-        status.HTTP_503_SERVICE_UNAVAILABLE, body["code"], body["message"], headers=RETRY_AFTER
-    )
-
-
-# The answer under /api/ for each status Django itself may give, when no view chose one.
-STATUS_ERRORS = {
-    400: ("bad_request", _("请求无效。")),
-    403: ("permission_denied", Forbidden.default_message),
-    404: ("not_found", NotFound.default_message),
-    405: ("method_not_allowed", _("不允许该请求方法。")),
-    413: ("request_too_large", _("请求体过大。")),
-    415: ("unsupported_media_type", _("不支持该请求的媒体类型。")),
-    500: ("server_error", _("服务器内部错误，已记录，请稍后重试。")),
-    503: ("service_unavailable", _("服务暂时不可用，请稍后重试。")),
-}
+    return error_response(status.HTTP_503_SERVICE_UNAVAILABLE, *STATUS_ERRORS[503], headers=RETRY_AFTER)
 
 
 def status_error(status_code: int) -> JsonResponse:
@@ -181,7 +178,7 @@ def bad_request(request, exception):
 
 def permission_denied(request, exception):
     if is_api_path(request.path):
-        return error_response(403, "permission_denied", Forbidden.default_message)
+        return status_error(403)
     return defaults.permission_denied(request, exception)
 
 

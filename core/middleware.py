@@ -69,7 +69,7 @@ class ApiErrorMiddleware:
         if not is_api_path(request.path):
             return None
         if isinstance(exception, RequestDataTooBig):
-            response = error_response(413, "request_too_large", _("请求体过大。"))
+            response = status_error(413)
         elif isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
             response = error_response(400, "too_many_fields", _("请求中的字段或文件过多。"))
         elif isinstance(exception, SuspiciousOperation | BadRequest):

@@ -65,6 +65,7 @@ class _Context:
     # Names the table gives that belong to people who are not leaders of the level.
     not_leaders: set[str]
     has_lead_column: bool
+    due_bounds: tuple[datetime.date, datetime.date]
     # Tables name the same few units, leaders and deadlines row after row: each distinct
     # cell is resolved once, with its problems as (code, message) (bench/import_table.py).
     units_named: dict[str, tuple[list[Unit], list[tuple[str, str]]]] = field(default_factory=dict)
@@ -91,6 +92,7 @@ def _context(campaign: Campaign, rows: list[SourceRow]) -> _Context:
         leaders=leaders,
         not_leaders=set(elsewhere),
         has_lead_column=any(row.values["lead_unit"] for row in rows),
+        due_bounds=due_date_bounds(campaign),
     )
 
 
@@ -117,6 +119,12 @@ def _named_units(text: str, context: _Context) -> tuple[list[Unit], list[tuple[s
             continue
         if unit not in units:
             units.append(unit)
+    # The matcher knows the level's subtree; the level itself (or the issuer) is the one
+    # handing the work out, never handed it (responsibility.jurisdiction).
+    issuer = context.campaign.issuing_unit
+    for unit in outside_reach(issuer, units):
+        message = f"“{unit.name}”不在{issuer.name}的管辖范围内，不能承担本表任务。"
+        problems.append(("outside_jurisdiction", message))
     return units, problems
 
 
@@ -244,16 +252,6 @@ def _task_spec(row, number, parent, title, context, year, errors) -> TaskSpec | 
     responsible = _units(values["responsible_units"], row.row, "responsible_units", context, errors)
     cooperating = _units(values["cooperating_units"], row.row, "cooperating_units", context, errors)
     leader = _leader(values["lead_leader"], row.row, context, errors)
-    for column, units in (
-        ("lead_unit", lead_units),
-        ("responsible_units", responsible),
-        ("cooperating_units", cooperating),
-    ):
-        # The table's units come from the level's subtree; the level itself (or the issuer)
-        # is the one handing the work out, never handed it (responsibility.jurisdiction).
-        for unit in outside_reach(context.campaign.issuing_unit, units):
-            message = f"“{unit.name}”不在{context.campaign.issuing_unit.name}的管辖范围内，不能承担本表任务。"
-            errors.append(RowError(row.row, column, "outside_jurisdiction", message))
     lead = (lead_units or responsible or [None])[0]
     if lead is None and len(errors) == before:
         errors.append(RowError(row.row, "lead_unit", "unit_missing", "没有牵头单位或责任单位。"))
@@ -267,7 +265,7 @@ def _task_spec(row, number, parent, title, context, year, errors) -> TaskSpec | 
         if due_date is None:
             # 长期坚持 or a monthly report day: kept as written, due at the campaign's end.
             deadline_text, due_date = values["deadline"].strip(), context.campaign.ends_on
-        earliest, latest = due_date_bounds(context.campaign)
+        earliest, latest = context.due_bounds
         if not earliest <= due_date <= latest:
             message = f"完成时限 {due_date} 不在 {earliest} 至 {latest} 之间（攻坚行动所在年度及其后一年）。"
             errors.append(RowError(row.row, "deadline", "deadline_outside_campaign", message))

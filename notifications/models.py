@@ -12,10 +12,9 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.models import AppendOnlyModel
+from tasks.models import ChangeRecord
 
 
 class Level(models.TextChoices):
@@ -79,34 +78,20 @@ class EscalationRule(models.Model):
         return f"{self.campaign or _('默认')} · {self.get_level_display()}"
 
 
-class LadderChange(AppendOnlyModel):
-    """One change of an escalation rule: who, when, and the rule before and after.
+class LadderChange(ChangeRecord):
+    """One change of an escalation rule. ``rule_pk`` is a plain number so that the history
+    of a deleted rule still names it."""
 
-    ``rule_pk`` is a plain number so that the history of a deleted rule still names it;
-    ``before`` is empty for a rule created, ``after`` for one deleted.
-    """
-
-    class Action(models.TextChoices):
-        CREATED = "created", _("新增")
-        UPDATED = "updated", _("修改")
-        DELETED = "deleted", _("删除")
-
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=8, choices=Action.choices)
     rule_pk = models.PositiveIntegerField()
     # The ladder that changed (empty: the default ladder); a rule moved between ladders
     # names the one it left in ``before``. Permanent, like a task's history.
     campaign = models.ForeignKey(
         "tasks.Campaign", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
 
-    class Meta:
+    class Meta(ChangeRecord.Meta):
         verbose_name = _("督办规则变更记录")
         verbose_name_plural = _("督办规则变更记录")
-        ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["rule_pk", "at"], name="ladder_change_rule_idx")]
 
     def __str__(self) -> str:

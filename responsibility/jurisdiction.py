@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import Forbidden
 
-from .models import PATH_SEPARATOR, Membership, Role, Unit, UnitKind, User, subtree_q
+from .models import GEOGRAPHIC_KINDS, Membership, Role, Unit, UnitKind, User, ancestor_paths, subtree_q
 
 # Units that act for the level they are attached to rather than for themselves.
 ACTS_FOR_LEVEL = frozenset({UnitKind.LEADING_GROUP, UnitKind.SUPERVISION_OFFICE})
@@ -33,12 +33,6 @@ GOVERNMENT_LEVELS = frozenset({UnitKind.PROVINCE, UnitKind.CITY, UnitKind.COUNTY
 
 ANSWERING_ROLES = (Role.MEMBER, Role.HEAD)
 LEADING_ROLES = (Role.LEADER, Role.HEAD)
-
-
-def ancestor_paths(path: str) -> list[str]:
-    """The paths of every unit above the one at ``path``, nearest last."""
-    segments = path.split(PATH_SEPARATOR)[:-1]
-    return [PATH_SEPARATOR.join(segments[:n]) + PATH_SEPARATOR for n in range(1, len(segments))]
 
 
 def level_path(unit: Unit) -> str:
@@ -128,10 +122,6 @@ def level_leaders_q(issuing_unit: Unit, prefix: str = "") -> Q:
     return Q(**{f"{prefix}role__in": LEADING_ROLES}) & (Q(**{f"{prefix}unit__path__in": levels}) | attached)
 
 
-def _geographic_kinds() -> list[str]:
-    return [UnitKind.PROVINCE, UnitKind.CITY, UnitKind.COUNTY, UnitKind.TOWNSHIP, UnitKind.VILLAGE]
-
-
 def ensure_leads_level(person: User | None, issuing_unit: Unit, field: str = "lead_leader") -> None:
     """A lead leader (牵头领导) is a leader of the level that issues the task."""
     if person is not None:
@@ -172,7 +162,7 @@ def copy_to_q(issuer: Unit) -> Q:
     return (
         subtree_q([level])
         | Q(path__in=ancestor_paths(issuer.path))
-        | (Q(parent__path__in=ancestor_paths(level)) & ~Q(kind__in=_geographic_kinds()))
+        | (Q(parent__path__in=ancestor_paths(level)) & ~Q(kind__in=GEOGRAPHIC_KINDS))
     ) & ~Q(pk=issuer.pk)
 
 

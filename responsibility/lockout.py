@@ -7,12 +7,12 @@ and ships ``axes_reset`` for an administrator who has to let someone back in ear
 """
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.settings import api_settings
 
-from core.errors import error_body
+from core.errors import error_response, is_api_path
 
 TOO_MANY_FAILED_LOGINS = "too_many_failed_logins"
 
@@ -45,12 +45,9 @@ def lockout_response(request, original_response=None, credentials=None) -> HttpR
     The right password gets the same answer until the lock-out ends."""
     message = _("登录失败次数过多，已暂时锁定，请 %(minutes)d 分钟后再试。") % {"minutes": lockout_minutes()}
     headers = {"Retry-After": str(int(settings.AXES_COOLOFF_TIME.total_seconds()))}
-    if request.path.startswith("/api/"):
-        return JsonResponse(
-            error_body(TOO_MANY_FAILED_LOGINS, message),
-            status=status.HTTP_429_TOO_MANY_REQUESTS,
-            headers=headers,
-            json_dumps_params={"ensure_ascii": False},
+    if is_api_path(request.path):
+        return error_response(
+            status.HTTP_429_TOO_MANY_REQUESTS, TOO_MANY_FAILED_LOGINS, message, headers=headers
         )
     return HttpResponse(
         message,

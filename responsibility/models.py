@@ -192,6 +192,12 @@ class Responsibility(models.Model):
         return self.name
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """The paths of every unit above the one at ``path``, nearest last."""
+    segments = path.split(PATH_SEPARATOR)[:-1]
+    return [PATH_SEPARATOR.join(segments[:n]) + PATH_SEPARATOR for n in range(1, len(segments))]
+
+
 def subtree_q(paths: list[str], field: str = "path") -> Q:
     """A filter matching units under any of ``paths`` (each path includes itself)."""
     condition = Q(pk__in=[])

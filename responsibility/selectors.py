@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 
-from .models import PATH_SEPARATOR, Membership, Role, Unit, User, subtree_q
+from .models import PATH_SEPARATOR, Membership, Role, Unit, User, ancestor_paths, subtree_q
 
 
 def parent_path(path: str) -> str:
@@ -96,15 +96,10 @@ def is_directory_admin(user: User) -> bool:
     return user.is_authenticated and (user.is_staff or user.is_superuser)
 
 
-def _ancestor_paths(path: str) -> list[str]:
-    segments = [segment for segment in path.split(PATH_SEPARATOR) if segment]
-    return [PATH_SEPARATOR.join(segments[:n]) + PATH_SEPARATOR for n in range(1, len(segments))]
-
-
 def reach_q(access: Access, field: str = "path") -> Q:
     """Units within a person's reach in the directory: inside one of the subtrees they see,
     or above one of them (the chain of units their work answers to)."""
-    ancestors = sorted({path for root in access.visible_paths for path in _ancestor_paths(root)})
+    ancestors = sorted({path for root in access.visible_paths for path in ancestor_paths(root)})
     return subtree_q(list(access.visible_paths), field) | Q(**{f"{field}__in": ancestors})
 
 

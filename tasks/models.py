@@ -431,12 +431,11 @@ class CalendarDay(models.Model):
         return f"{self.date} {self.get_kind_display()} {self.name}"
 
 
-class CalendarChange(AppendOnlyModel):
-    """One change of the office's calendar entries: who, when, and the day before and after.
-
-    The entry is named by its date, which outlives a deleted row and is what people
-    recognise; ``before`` is empty for an entry created, ``after`` for one deleted.
-    """
+class ChangeRecord(AppendOnlyModel):
+    """One change of a setting row that every deadline depends on (a calendar entry, a
+    rung of a ladder): who, when, and the row as a dict before and after it. ``before`` is
+    empty for a row created, ``after`` for one deleted. Here, in the lowest app that keeps
+    such settings, so that ``notifications`` can keep its ladder's history alike."""
 
     class Action(models.TextChoices):
         CREATED = "created", _("新增")
@@ -446,14 +445,23 @@ class CalendarChange(AppendOnlyModel):
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=8, choices=Action.choices)
-    date = models.DateField()
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
 
     class Meta:
+        abstract = True
+        ordering = ["-at", "-pk"]
+
+
+class CalendarChange(ChangeRecord):
+    """One change of the office's calendar entries. The entry is named by its date, which
+    outlives a deleted row and is what people recognise."""
+
+    date = models.DateField()
+
+    class Meta(ChangeRecord.Meta):
         verbose_name = _("节假日安排变更记录")
         verbose_name_plural = _("节假日安排变更记录")
-        ordering = ["-at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_action_display()}"

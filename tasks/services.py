@@ -415,7 +415,6 @@ def task_update(*, task_id: int, actor: User, **changes) -> Task:
             _ensure_within_campaign(task.due_date, task.campaign)
             _ensure_within_parent(task.due_date, task.parent)
             task.original_due_date = task.due_date
-        responsible, cooperating = None, None
         if units:
             old_lead_id = task.lead_unit_id
             task.lead_unit = units.get("lead_unit", task.lead_unit)

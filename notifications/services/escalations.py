@@ -140,6 +140,21 @@ def _report_problems(sweep: Sweep, problems: list[LadderProblem]) -> None:
         return
     campaigns = Campaign.objects.select_related("issuing_unit").in_bulk([p.campaign_id for p in problems])
     administrators = list(User.objects.filter(is_superuser=True, is_active=True).order_by("pk"))
+    # The offices of every level concerned and their supervisors, read once for all problems.
+    levels = {campaign.issuing_unit.jurisdiction_id for campaign in campaigns.values()}
+    offices: dict[int, list[Unit]] = {}
+    for office in Unit.objects.filter(kind=UnitKind.SUPERVISION_OFFICE, parent_id__in=levels).order_by("pk"):
+        offices.setdefault(office.parent_id, []).append(office)
+    supervisors: dict[int, list[User]] = {}
+    for membership in (
+        Membership.objects.filter(unit__parent_id__in=levels, unit__kind=UnitKind.SUPERVISION_OFFICE)
+        .filter(role=Role.SUPERVISOR)
+        .select_related("user", "unit")
+        .order_by("user_id")
+    ):
+        people = supervisors.setdefault(membership.unit.parent_id, [])
+        if membership.user not in people:
+            people.append(membership.user)
     for problem in problems:
         logger.error(
             "Sweep %s on %s left out campaign %s (%s): rule %s (%s): %s [%s]",
@@ -152,15 +167,7 @@ def _report_problems(sweep: Sweep, problems: list[LadderProblem]) -> None:
             problem.message,
             problem.code,
         )
-        campaign = campaigns[problem.campaign_id]
-        offices = list(
-            Unit.objects.filter(
-                kind=UnitKind.SUPERVISION_OFFICE, parent_id=campaign.issuing_unit.jurisdiction_id
-            ).order_by("pk")
-        )
-        supervisors = User.objects.filter(
-            pk__in=Membership.objects.filter(unit__in=offices, role=Role.SUPERVISOR).values("user_id")
-        ).order_by("pk")
+        level = campaigns[problem.campaign_id].issuing_unit.jurisdiction_id
         with translation.override(settings.LANGUAGE_CODE):
             subject = _("督办规则有误：“%(campaign)s”本次未督办") % {"campaign": problem.campaign_name}
             body = _(
@@ -176,8 +183,8 @@ def _report_problems(sweep: Sweep, problems: list[LadderProblem]) -> None:
             }
         outbox_store(
             kind="ladder",
-            units=offices,
-            users=[*administrators, *supervisors],
+            units=offices.get(level, []),
+            users=[*administrators, *supervisors.get(level, [])],
             subject=str(subject),
             body_text=str(body),
         )

@@ -13,8 +13,9 @@ from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Forbidden, InvalidInput
+from responsibility.jurisdiction import level_path
 from responsibility.models import User
-from responsibility.selectors import access_for_user, parent_path
+from responsibility.selectors import access_for_user
 from tasks.models import Campaign
 
 from ..ladder import AUDIENCE_FLAGS, ladder_errors
@@ -23,18 +24,11 @@ from ..models import EscalationRule, LadderChange
 RULE_FIELDS = ("campaign", "level", "offset_working_days", *AUDIENCE_FLAGS)
 
 
-def campaign_level_path(campaign: Campaign) -> str:
-    """The path of the level a campaign was issued for: its issuing unit's, or the level
-    an office or leading group that issued it is attached to."""
-    unit = campaign.issuing_unit
-    return unit.path if unit.jurisdiction_id == unit.pk else parent_path(unit.path)
-
-
 def ladder_editable_by(user: User, campaign: Campaign | None) -> bool:
     access = access_for_user(user)
     if access.is_admin:
         return True
-    return campaign is not None and campaign_level_path(campaign) in access.supervised_paths
+    return campaign is not None and level_path(campaign.issuing_unit) in access.supervised_paths
 
 
 def _ensure_may_edit(actor: User, campaign: Campaign | None) -> None:
