@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.serializers import ModelSerializer, TextField
 from responsibility.models import Unit
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
 from tasks.models import Campaign
@@ -7,7 +8,7 @@ from tasks.models import Campaign
 from .models import Bulletin, BulletinKind
 
 
-class BulletinSerializer(serializers.ModelSerializer):
+class BulletinSerializer(ModelSerializer):
     issuer = UnitRefSerializer()
     main_recipients = UnitRefSerializer(many=True)
     copy_to = UnitRefSerializer(many=True)
@@ -52,21 +53,21 @@ class BulletinSerializer(serializers.ModelSerializer):
 class BulletinInput(serializers.Serializer):
     issuer = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
     kind = serializers.ChoiceField(choices=BulletinKind.choices, required=False)
-    title = serializers.CharField(max_length=200)
+    title = TextField(max_length=200)
     campaign = serializers.PrimaryKeyRelatedField(
         queryset=Campaign.objects.all(), required=False, allow_null=True
     )
     period_start = serializers.DateField()
     period_end = serializers.DateField()
     issued_on = serializers.DateField(required=False)
-    distribution_scope = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    distribution_scope = TextField(max_length=100, required=False, allow_blank=True)
     main_recipients = serializers.PrimaryKeyRelatedField(
         queryset=Unit.objects.all(), many=True, required=False
     )
     copy_to = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
     printed_on = serializers.DateField(required=False, allow_null=True)
-    intro = serializers.CharField(max_length=20000, required=False, allow_blank=True)
-    closing = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    intro = TextField(max_length=20000, required=False, allow_blank=True)
+    closing = TextField(max_length=20000, required=False, allow_blank=True)
 
 
 class BulletinUpdateInput(BulletinInput):
@@ -74,4 +75,4 @@ class BulletinUpdateInput(BulletinInput):
 
 
 class WithdrawInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=5000)
+    reason = TextField(max_length=5000)

@@ -1,6 +1,9 @@
 """Filters shared by the apps' filter sets."""
 
+import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -17,3 +20,23 @@ class IntegerFilter(filters.NumberFilter):
 
     def __init__(self, *args, min_value: int = -BIGINT_MAX, max_value: int = BIGINT_MAX, **kwargs):
         super().__init__(*args, min_value=min_value, max_value=max_value, **kwargs)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """``true`` or ``false`` (``1`` or ``0``), or empty for no filter. Django's own field
+    reads any other text as "no filter", which would answer a typo with every row."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return {"true": True, "1": True, "false": False, "0": False}[str(value).lower()]
+        except KeyError:
+            raise ValidationError(_("须为 true 或 false。"), code="invalid") from None
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField

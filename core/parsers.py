@@ -33,9 +33,11 @@ from rest_framework.exceptions import ParseError
 
 MAX_DEPTH = 64
 
-FORBIDDEN_CHARACTERS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
+# Written with escapes, so the schema carries it as readable text and any regex engine reads it.
+FORBIDDEN_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+FORBIDDEN_CHARACTERS = re.compile(f"[{FORBIDDEN_CLASS}]")
+# The same rule as the schema's pattern for every text a request sends (core.schema).
+ALLOWED_TEXT_PATTERN = f"^[^{FORBIDDEN_CLASS}]*$"
 
 
 class TooDeep(ParseError):

@@ -84,6 +84,57 @@ def postprocess_paginated_lists(result, generator, request, public):
     return result
 
 
+# Query parameters that refuse an empty value (core.pagination).
+REFUSE_EMPTY = frozenset({"page", "page_size"})
+
+
+def postprocess_empty_filters(result, generator, request, public):
+    """A filter left empty (``?level=``, ``?due_before=``, as an HTML form sends it) filters
+    nothing, as django-filter reads it; the schema says so by allowing the empty value
+    beside the filter's own. A filter of several choices refuses an empty one, and so do
+    the page and page size, as their schemas already say."""
+    for operation in _operations(result):
+        for parameter in operation.get("parameters", []):
+            schema = parameter.get("schema", {})
+            if parameter.get("in") != "query" or parameter.get("name") in REFUSE_EMPTY:
+                continue
+            if "enum" in schema:
+                if "" not in schema["enum"]:
+                    schema["enum"] = [*schema["enum"], ""]
+            elif schema.get("type") not in ("string", "array") or "format" in schema:
+                parameter["schema"] = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+    return result
+
+
+def postprocess_text_characters(result, generator, request, public):
+    """Every text a client sends refuses control and text-direction characters
+    (``core.parsers``); the request schemas say so with a pattern on each string, and on
+    the keys of free-form objects, so that a client (and a fuzzer) knows before sending."""
+    from .parsers import ALLOWED_TEXT_PATTERN
+
+    def mark(schema):
+        if isinstance(schema, list):
+            for item in schema:
+                mark(item)
+            return
+        if not isinstance(schema, dict):
+            return
+        if schema.get("type") == "string" and "format" not in schema and "enum" not in schema:
+            schema.setdefault("pattern", ALLOWED_TEXT_PATTERN)
+        if schema.get("type") == "object" and schema.get("additionalProperties") not in (None, False):
+            schema.setdefault("propertyNames", {"pattern": ALLOWED_TEXT_PATTERN})
+        for value in schema.values():
+            mark(value)
+
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            mark(component)
+    for operation in _operations(result):
+        for content in operation.get("requestBody", {}).get("content", {}).values():
+            mark(content.get("schema"))
+    return result
+
+
 def _operations(result):
     for methods in result.get("paths", {}).values():
         for operation in methods.values():

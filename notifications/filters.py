@@ -1,6 +1,6 @@
 from django_filters import rest_framework as filters
 
-from core.filters import IntegerFilter
+from core.filters import BooleanFilter, IntegerFilter
 from responsibility.models import Unit
 
 from .models import Escalation, Level, MessageState, OutboundMessage
@@ -10,7 +10,7 @@ class EscalationFilter(filters.FilterSet):
     level = filters.MultipleChoiceFilter(choices=Level.choices, distinct=False)
     campaign = IntegerFilter(field_name="task__campaign_id")
     task = IntegerFilter(field_name="task_id")
-    manual = filters.BooleanFilter()
+    manual = BooleanFilter()
     created_after = filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
     created_before = filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
     unit = IntegerFilter(method="filter_unit", label="Escalations of work led inside this unit's subtree")

@@ -1,13 +1,14 @@
 from rest_framework import serializers
 
+from core.serializers import ModelSerializer, TextField
 from responsibility.models import User
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
 
 from .models import MANUAL_LEVEL_CHOICES, Escalation, EscalationRule, OutboundMessage
 
 
-class EscalationSerializer(serializers.ModelSerializer):
-    task_title = serializers.CharField(source="task.title")
+class EscalationSerializer(ModelSerializer):
+    task_title = TextField(source="task.title")
     lead_unit = UnitRefSerializer()
     responsible_person = PersonRefSerializer(allow_null=True)
     actor = PersonRefSerializer(allow_null=True)
@@ -34,11 +35,11 @@ class EscalationSerializer(serializers.ModelSerializer):
 
 class ManualEscalationInput(serializers.Serializer):
     level = serializers.ChoiceField(choices=MANUAL_LEVEL_CHOICES)
-    reason = serializers.CharField(max_length=5000)
+    reason = TextField(max_length=5000)
     people = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), many=True, required=False)
 
 
-class EscalationRuleSerializer(serializers.ModelSerializer):
+class EscalationRuleSerializer(ModelSerializer):
     class Meta:
         model = EscalationRule
         fields = [
@@ -57,7 +58,7 @@ class EscalationRuleSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class OutboundMessageSerializer(serializers.ModelSerializer):
+class OutboundMessageSerializer(ModelSerializer):
     recipient_user = PersonRefSerializer(allow_null=True)
     recipient_unit = UnitRefSerializer(allow_null=True)
 

@@ -11,7 +11,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.apis import IsAdminOrReadOnly, ModelViewSet
-from core.filters import IntegerFilter
+from core.filters import BooleanFilter, IntegerFilter
 from core.parsers import BODY_PARSERS
 from core.schema import ERRORS, FORBIDDEN, UNAUTHENTICATED, Error, crud_schema
 
@@ -98,12 +98,20 @@ class UnitViewSet(ModelViewSet):
         serializer.instance = services.unit_update(unit=serializer.instance, **serializer.validated_data)
 
 
+class PersonFilter(filters.FilterSet):
+    is_active = BooleanFilter()
+
+    class Meta:
+        model = User
+        fields = []
+
+
 @extend_schema_view(**crud_schema(PersonSerializer))
 class PersonViewSet(ModelViewSet):
     queryset = User.objects.order_by("pk")
     serializer_class = PersonSerializer
     permission_classes = [IsAdminOrReadOnly]
-    filterset_fields = ["is_active"]
+    filterset_class = PersonFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):

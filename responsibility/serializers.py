@@ -1,24 +1,26 @@
 from rest_framework import serializers
 
+from core.serializers import ModelSerializer, TextField
+
 from .models import Membership, Responsibility, Unit, User
 from .selectors import may_see_contact
 
 
-class UnitRefSerializer(serializers.ModelSerializer):
+class UnitRefSerializer(ModelSerializer):
     class Meta:
         model = Unit
         fields = ["id", "name", "kind"]
 
 
-class PersonRefSerializer(serializers.ModelSerializer):
+class PersonRefSerializer(ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "full_name", "title"]
 
 
-class UnitSerializer(serializers.ModelSerializer):
+class UnitSerializer(ModelSerializer):
     # Other names the unit goes by in the tables the office imports: a list of names, never null.
-    aliases = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    aliases = serializers.ListField(child=TextField(max_length=100), required=False)
 
     class Meta:
         model = Unit
@@ -32,12 +34,12 @@ class UnitSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(ModelSerializer):
     """A person of the directory. E-mail and phone are left out for a reader who may not
     see them (``responsibility.selectors.may_see_contact``, given the reader as the
     context's ``reader``); ``is_staff`` is set by administrators and never shown."""
 
-    password = serializers.CharField(write_only=True, required=False, allow_blank=False, min_length=8)
+    password = TextField(write_only=True, required=False, allow_blank=False, min_length=8)
     CONTACT_FIELDS = ("email", "phone")
 
     class Meta:
@@ -65,13 +67,13 @@ class PersonSerializer(serializers.ModelSerializer):
         return data
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ModelSerializer):
     class Meta:
         model = Membership
         fields = ["id", "user", "unit", "role"]
 
 
-class ResponsibilitySerializer(serializers.ModelSerializer):
+class ResponsibilitySerializer(ModelSerializer):
     class Meta:
         model = Responsibility
         fields = ["id", "campaign", "code", "name", "description", "holder", "order"]

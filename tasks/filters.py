@@ -1,7 +1,7 @@
 from django.db.models import Q
 from django_filters import rest_framework as filters
 
-from core.filters import IntegerFilter
+from core.filters import BooleanFilter, IntegerFilter
 from responsibility.models import Unit, User
 
 from .models import CalendarDay, Campaign, Task, TaskKind, TaskState
@@ -27,7 +27,7 @@ class TaskFilter(filters.FilterSet):
     parent = IntegerFilter(field_name="parent_id")
     due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
     due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
-    overdue = filters.BooleanFilter(method="filter_overdue")
+    overdue = BooleanFilter(method="filter_overdue")
     light = filters.ChoiceFilter(
         choices=[("green", "green"), ("yellow", "yellow"), ("red", "red")], method="filter_light"
     )
@@ -35,7 +35,7 @@ class TaskFilter(filters.FilterSet):
         method="filter_unit",
         label="Tasks whose issuing, lead, responsible or cooperating unit is in this unit's subtree",
     )
-    top_level = filters.BooleanFilter(field_name="parent", lookup_expr="isnull")
+    top_level = BooleanFilter(field_name="parent", lookup_expr="isnull")
 
     class Meta:
         model = Task

@@ -6,6 +6,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.serializers import ModelSerializer, TextField
 from notifications.models import Level
 from responsibility.models import Responsibility, Unit, User
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
@@ -30,7 +31,7 @@ from .selectors import task_light
 DECIMAL = {"max_digits": 16, "decimal_places": 4}
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(ModelSerializer):
     class Meta:
         model = Campaign
         fields = [
@@ -52,19 +53,19 @@ class CampaignSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class CampaignRefSerializer(serializers.ModelSerializer):
+class CampaignRefSerializer(ModelSerializer):
     class Meta:
         model = Campaign
         fields = ["id", "name"]
 
 
-class CalendarDaySerializer(serializers.ModelSerializer):
+class CalendarDaySerializer(ModelSerializer):
     class Meta:
         model = CalendarDay
         fields = ["id", "date", "kind", "name"]
 
 
-class IndicatorSerializer(serializers.ModelSerializer):
+class IndicatorSerializer(ModelSerializer):
     met = serializers.BooleanField(source="is_met", read_only=True)
 
     class Meta:
@@ -82,13 +83,13 @@ class IndicatorSerializer(serializers.ModelSerializer):
         ]
 
 
-class StepSerializer(serializers.ModelSerializer):
+class StepSerializer(ModelSerializer):
     class Meta:
         model = ProcedureStep
         fields = ["id", "order", "name", "due_date", "done_at", "done_by"]
 
 
-class TaskSerializer(serializers.ModelSerializer):
+class TaskSerializer(ModelSerializer):
     """A task as listed. ``light`` needs the context's ``today`` and ``yellow_limits``."""
 
     campaign = CampaignRefSerializer()
@@ -169,23 +170,23 @@ class TaskDetailSerializer(TaskSerializer):
 
 
 class IndicatorInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = TextField(max_length=200)
     target = serializers.DecimalField(**DECIMAL, min_value=0)
-    unit_of_measure = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    unit_of_measure = TextField(max_length=20, required=False, allow_blank=True, default="")
     comparison = serializers.ChoiceField(choices=Comparison.choices, default=Comparison.AT_LEAST)
     veto = serializers.BooleanField(default=False)
 
 
 class StepInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = TextField(max_length=100)
     due_date = serializers.DateField()
 
 
 class TaskCreateInput(serializers.Serializer):
     campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all())
-    title = serializers.CharField(max_length=500)
-    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
-    number = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    title = TextField(max_length=500)
+    description = TextField(required=False, allow_blank=True, default="", max_length=20000)
+    number = TextField(required=False, allow_blank=True, default="", max_length=40)
     kind = serializers.ChoiceField(choices=TaskKind.choices, default=TaskKind.TASK)
     issuing_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
     lead_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
@@ -211,9 +212,9 @@ class TaskCreateInput(serializers.Serializer):
 
 
 class TaskUpdateInput(serializers.Serializer):
-    title = serializers.CharField(max_length=500, required=False)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
-    number = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    title = TextField(max_length=500, required=False)
+    description = TextField(required=False, allow_blank=True, max_length=20000)
+    number = TextField(required=False, allow_blank=True, max_length=40)
     kind = serializers.ChoiceField(choices=TaskKind.choices, required=False)
     due_date = serializers.DateField(required=False)
     lead_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False)
@@ -232,12 +233,12 @@ class TaskUpdateInput(serializers.Serializer):
 
 
 class TransitionInput(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    comment = TextField(required=False, allow_blank=True, default="", max_length=5000)
 
 
 class TransitionsOutput(serializers.Serializer):
-    state = serializers.CharField()
-    transitions = serializers.ListField(child=serializers.CharField())
+    state = TextField()
+    transitions = serializers.ListField(child=TextField())
 
 
 class TargetShareInput(serializers.Serializer):
@@ -246,8 +247,8 @@ class TargetShareInput(serializers.Serializer):
 
 
 class ChildInput(serializers.Serializer):
-    title = serializers.CharField(max_length=500)
-    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+    title = TextField(max_length=500)
+    description = TextField(required=False, allow_blank=True, default="", max_length=20000)
     lead_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
     cooperating_units = serializers.PrimaryKeyRelatedField(
         queryset=Unit.objects.all(), many=True, required=False
@@ -285,12 +286,12 @@ class JSONListField(serializers.ListField):
 
 
 class ReportInput(serializers.Serializer):
-    text = serializers.CharField(max_length=20000)
+    text = TextField(max_length=20000)
     figures = JSONListField(child=FigureInput(), required=False, max_length=100)
     files = serializers.ListField(child=serializers.FileField(), required=False, max_length=10)
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -301,7 +302,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return reverse("attachment-download", args=[attachment.pk])
 
 
-class ReportSerializer(serializers.ModelSerializer):
+class ReportSerializer(ModelSerializer):
     author = PersonRefSerializer()
     attachments = AttachmentSerializer(many=True)
 
@@ -310,7 +311,7 @@ class ReportSerializer(serializers.ModelSerializer):
         fields = ["id", "task", "author", "text", "figures", "attachments", "created_at"]
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(ModelSerializer):
     actor = PersonRefSerializer(allow_null=True)
 
     class Meta:
@@ -320,15 +321,15 @@ class EventSerializer(serializers.ModelSerializer):
 
 class ExtensionInput(serializers.Serializer):
     requested_due_date = serializers.DateField()
-    reason = serializers.CharField(max_length=5000)
+    reason = TextField(max_length=5000)
 
 
 class ExtensionDecisionInput(serializers.Serializer):
     approve = serializers.BooleanField()
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    comment = TextField(required=False, allow_blank=True, default="", max_length=5000)
 
 
-class ExtensionSerializer(serializers.ModelSerializer):
+class ExtensionSerializer(ModelSerializer):
     requested_by = PersonRefSerializer()
     decided_by = PersonRefSerializer(allow_null=True)
 

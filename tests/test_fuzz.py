@@ -4,16 +4,26 @@ The schema is read from the app itself (``/api/schema/`` through WSGI, no server
 operation is called with generated valid and invalid input as a member (``yi_member``), a head
 (``yi_head``), a supervisor (``city_supervisor``), a leader (``leader``) and an anonymous
 caller, against the test database holding the shared world plus a task of each kind, a report
-with evidence, an extension request, a bulletin and an escalation. Every answer must be no
-server error, with a status code, a content type and a body the schema documents.
+with evidence, an extension request, a bulletin and an escalation.
 
-69 operations are fuzzed for each of the 5 callers (345 tests) with at most 15 generated
+Every one of schemathesis' checks runs on every answer: no server error; a status code, content
+type, headers and body the schema documents; input that breaks the schema refused
+(``negative_data_rejection``); input that keeps it not refused as malformed
+(``positive_data_acceptance``); a request without credentials refused (``ignored_auth``); the
+operation's other methods refused with 405; and the stateful checks where they apply. One
+setting is the API's and is written here: a request that keeps the schema may still be refused
+with a 400 for a rule the schema cannot state (an id that names no row, a due date outside its
+campaign, a wrong password, a holiday on a weekend), so ``positive_data_acceptance`` takes 400
+beside its defaults. What the schema can state, it states: the characters every text refuses,
+the minimum of every id and page, the empty value a one-choice filter accepts.
+
+70 operations are fuzzed for each of the 5 callers (350 tests) with at most 15 generated
 examples each (``MAX_EXAMPLES``), and once more (69 tests) with schemathesis' coverage phase as
 the administrator: boundary values and each field's invalid shapes, some 6,000 requests that pass
 every permission check and so reach validation and the services. About 11,000 requests in all,
 three to four minutes on two cores. Generation is derandomized, so a run is repeatable; a path
-parameter that names an object is mostly pointed at one of the objects that exist, so the
-fuzzing reaches the views rather than a 404.
+parameter of a well-formed request that names an object is mostly pointed at one of the objects
+that exist, so the fuzzing reaches the views rather than a 404.
 """
 
 import datetime
@@ -26,12 +36,6 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from bulletins.models import Bulletin
 from bulletins.services import bulletin_create
@@ -56,7 +60,8 @@ ROLES = {
     "leader": "leader",
     "anonymous": None,
 }
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# Schemathesis' default statuses for valid input, and the 400 of a rule the schema cannot state.
+POSITIVE_STATUSES = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
 HYPOTHESIS = settings(
     max_examples=MAX_EXAMPLES,
     derandomize=True,
@@ -72,6 +77,7 @@ def load_schema(**phases: bool):
         {
             "phases": {name: {"enabled": enabled} for name, enabled in phases.items()},
             "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True},
+            "checks": {"positive_data_acceptance": {"expected-statuses": POSITIVE_STATUSES}},
         }
     )
     return schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application(), config=config)
@@ -163,7 +169,10 @@ def fuzz_world(in_the_test_transaction, world, make_task, target_task, settings,
 
 def point_at_existing_objects(case, ids: dict[str, list[int]]) -> None:
     """Three generated ids in four become the id of an object that exists; the coverage phase
-    generates them as strings."""
+    generates them as strings. A request meant to break the schema keeps its ids: one of
+    them may be what breaks it (an id of 0)."""
+    if case.meta is not None and case.meta.generation.mode.is_negative:
+        return
     segment = case.path.split("/")[3]
     for name, value in list((case.path_parameters or {}).items()):
         pool = ids["steps"] if name == "step_pk" else ids.get(segment)
@@ -178,7 +187,7 @@ def call_as(case, username: str | None) -> None:
     if username:
         token = token_obtain(user=User.objects.get(username=username))
         headers["Authorization"] = f"Token {token.key}"
-    case.call_and_validate(headers=headers, checks=CHECKS)
+    case.call_and_validate(headers=headers)
 
 
 def test_every_operation_is_fuzzed(client):

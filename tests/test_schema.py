@@ -1,5 +1,7 @@
 """The OpenAPI schema renders, validates, and tells the truth about errors."""
 
+import re
+
 import pytest
 from django.core.management import call_command
 
@@ -86,3 +88,86 @@ def test_transition_names_are_enumerated(schema):
     name = next(p for p in operation["parameters"] if p["name"] == "name")
     values = name["schema"]["enum"]
     assert {"accept", "submit", "close", "return", "reopen"} <= set(values)
+
+
+def _strings(node, path=""):
+    """Every string schema under ``node``, with where it stands."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "format" not in node and "enum" not in node:
+            yield path, node
+        for key, value in node.items():
+            yield from _strings(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _strings(value, f"{path}/{index}")
+
+
+def test_every_text_a_request_sends_declares_the_characters_it_refuses(schema):
+    from core.parsers import ALLOWED_TEXT_PATTERN
+
+    requests = {
+        name: value for name, value in schema["components"]["schemas"].items() if name.endswith("Request")
+    }
+    texts = list(_strings(requests))
+    assert len(texts) > 50
+    # A field with a pattern of its own (a username's) must refuse the same characters.
+    undeclared = [
+        where
+        for where, text in texts
+        if text.get("pattern") != ALLOWED_TEXT_PATTERN
+        and not (text.get("pattern") and re.search(text["pattern"], "a\u202eb\x00") is None)
+    ]
+    assert undeclared == []
+
+
+def test_a_one_choice_filter_declares_its_empty_value_and_a_several_choice_one_does_not(schema):
+    parameters = {
+        (path, parameter["name"]): parameter["schema"]
+        for path, method, operation in operations(schema)
+        if method == "get"
+        for parameter in operation.get("parameters", [])
+    }
+    assert "" in parameters["/api/v1/escalation-rules/", "level"]["enum"]
+    assert "" not in parameters["/api/v1/tasks/", "state"]["items"]["enum"]
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/api/v1/people/", "is_active"),
+        ("/api/v1/tasks/", "overdue"),
+        ("/api/v1/tasks/", "top_level"),
+        ("/api/v1/escalations/", "manual"),
+    ],
+)
+def test_a_yes_or_no_filter_refuses_anything_else(world, api, path, name):
+    client = api.as_user("city_head")
+    assert client.get(path, {name: "true"}).status_code == 200
+    assert client.get(path, {name: "0"}).status_code == 200
+    refused = client.get(path, {name: "maybe"})
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "invalid" and set(refused.json()["fields"]) == {name}
+    assert client.get(path, {name: ""}).status_code == 200
+
+
+def _accepts_empty(schema: dict) -> bool:
+    options = schema.get("anyOf", [schema])
+    return any(
+        "" in option.get("enum", []) or (option.get("type") == "string" and "format" not in option)
+        for option in options
+    )
+
+
+def test_every_query_parameter_takes_an_empty_value_exactly_when_the_schema_says(schema, world, api):
+    client = api.as_user("admin")
+    checked = 0
+    for path, method, operation in operations(schema):
+        if method != "get" or "{" in path:
+            continue
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] != "query":
+                continue
+            status = client.get(path, {parameter["name"]: ""}).status_code
+            assert (status == 200) == _accepts_empty(parameter["schema"]), (path, parameter["name"], status)
+            checked += 1
+    assert checked > 40

@@ -199,6 +199,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.postprocess_path_ids",
         "core.schema.postprocess_paginated_lists",
+        "core.schema.postprocess_empty_filters",
+        "core.schema.postprocess_text_characters",
     ],
     "ENUM_NAME_OVERRIDES": {
         "UnitKindEnum": "responsibility.models.UnitKind",
