@@ -337,3 +337,30 @@ def test_drafting_a_bulletin(world):
 
         results.append(((actor, issuer, main, copy), expected, outcome(call)))
     check(results)
+
+
+def test_a_bulletin_covers_nothing_its_drafter_cannot_see(world, make_task):
+    """Whoever may draft a bulletin as a unit sees every task its figures count."""
+    from bulletins.figures import _tasks, scope_for
+    from responsibility.jurisdiction import may_publish_bulletins
+    from responsibility.selectors import access_for_user
+    from tasks.selectors import task_list_for_user
+
+    for lead in ("义县", "七里河镇", "黑山县", "芳山镇", "市住建委"):
+        make_task(f"{lead}危房改造", lead_unit=lead)
+    make_task("大榆树堡村饮水安全", lead_unit="大榆树堡村", issuer="qilihe_head", issuing_unit="七里河镇")
+    drafted = counted = 0
+    for username in [*USERNAMES, "admin"]:
+        user = world.person(username)
+        visible = set(task_list_for_user(user).values_list("pk", flat=True))
+        for name in UNITS:
+            issuer = world.unit(name)
+            if may_publish_bulletins(access_for_user(user), issuer):
+                scope = scope_for(issuer, datetime.date(2018, 11, 1), datetime.date(2018, 11, 30), None)
+                covered = set(_tasks(scope).values_list("pk", flat=True))
+                assert covered <= visible, (username, name)
+                drafted += 1
+                counted += len(covered)
+    # The city's and 义县's offices and heads, 七里河镇's and 黑山县's heads, and the administrator.
+    assert drafted == len(BULLETIN_ISSUERS) + len(UNITS)
+    assert counted > 20
