@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from core.serializers import ModelSerializer, TextField
+from core.serializers import ModelSerializer, PrimaryKeyRelatedField, TextField
 from responsibility.models import Unit
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
 from tasks.models import Campaign
@@ -51,20 +51,16 @@ class BulletinSerializer(ModelSerializer):
 
 
 class BulletinInput(serializers.Serializer):
-    issuer = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    issuer = PrimaryKeyRelatedField(queryset=Unit.objects.all())
     kind = serializers.ChoiceField(choices=BulletinKind.choices, required=False)
     title = TextField(max_length=200)
-    campaign = serializers.PrimaryKeyRelatedField(
-        queryset=Campaign.objects.all(), required=False, allow_null=True
-    )
+    campaign = PrimaryKeyRelatedField(queryset=Campaign.objects.all(), required=False, allow_null=True)
     period_start = serializers.DateField()
     period_end = serializers.DateField()
     issued_on = serializers.DateField(required=False)
     distribution_scope = TextField(max_length=100, required=False, allow_blank=True)
-    main_recipients = serializers.PrimaryKeyRelatedField(
-        queryset=Unit.objects.all(), many=True, required=False
-    )
-    copy_to = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
+    main_recipients = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
+    copy_to = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
     printed_on = serializers.DateField(required=False, allow_null=True)
     intro = TextField(max_length=20000, required=False, allow_blank=True)
     closing = TextField(max_length=20000, required=False, allow_blank=True)

@@ -1,13 +1,17 @@
 """Serializer pieces every app uses, so that input is read the way the schema says.
 
-DRF's CharField also takes a JSON number and keeps it as text (12 becomes "12"); the
-schema declares such fields as strings, and a client sending a number has made a mistake
-worth hearing about. ``ModelSerializer`` maps the models' text fields to the strict
-fields below, and input serializers declare them by hand.
+DRF is lenient where the schema is not: its CharField takes a JSON number and keeps it as
+text (12 becomes "12"), and a list of related ids may come as a JSON object, read as the
+list of its keys ({} becomes []). A client sending either has made a mistake worth hearing
+about. ``ModelSerializer`` maps the models' fields to the strict fields below, and input
+serializers declare them by hand.
 """
+
+from collections.abc import Mapping
 
 from django.db import models
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
 
 
 class StrictTextMixin:
@@ -25,7 +29,24 @@ class EmailField(StrictTextMixin, serializers.EmailField):
     pass
 
 
+class ManyRelatedField(serializers.ManyRelatedField):
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        # As DRF's own, with the strict list field.
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs.update({key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS})
+        return ManyRelatedField(**list_kwargs)
+
+
 class ModelSerializer(serializers.ModelSerializer):
+    serializer_related_field = PrimaryKeyRelatedField
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: TextField,

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from core.serializers import ModelSerializer, TextField
+from core.serializers import ModelSerializer, PrimaryKeyRelatedField, TextField
 from responsibility.models import User
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
 
@@ -36,7 +36,7 @@ class EscalationSerializer(ModelSerializer):
 class ManualEscalationInput(serializers.Serializer):
     level = serializers.ChoiceField(choices=MANUAL_LEVEL_CHOICES)
     reason = TextField(max_length=5000)
-    people = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), many=True, required=False)
+    people = PrimaryKeyRelatedField(queryset=User.objects.all(), many=True, required=False)
 
 
 class EscalationRuleSerializer(ModelSerializer):

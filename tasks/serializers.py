@@ -6,7 +6,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import ModelSerializer, TextField
+from core.serializers import ModelSerializer, PrimaryKeyRelatedField, TextField
 from notifications.models import Level
 from responsibility.models import Responsibility, Unit, User
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
@@ -183,26 +183,18 @@ class StepInput(serializers.Serializer):
 
 
 class TaskCreateInput(serializers.Serializer):
-    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all())
+    campaign = PrimaryKeyRelatedField(queryset=Campaign.objects.all())
     title = TextField(max_length=500)
     description = TextField(required=False, allow_blank=True, default="", max_length=20000)
     number = TextField(required=False, allow_blank=True, default="", max_length=40)
     kind = serializers.ChoiceField(choices=TaskKind.choices, default=TaskKind.TASK)
-    issuing_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
-    lead_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
-    responsible_units = serializers.PrimaryKeyRelatedField(
-        queryset=Unit.objects.all(), many=True, required=False
-    )
-    cooperating_units = serializers.PrimaryKeyRelatedField(
-        queryset=Unit.objects.all(), many=True, required=False
-    )
-    lead_leader = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(), required=False, allow_null=True
-    )
-    responsible_person = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(), required=False, allow_null=True
-    )
-    responsibility = serializers.PrimaryKeyRelatedField(
+    issuing_unit = PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    lead_unit = PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    responsible_units = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
+    cooperating_units = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
+    lead_leader = PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    responsible_person = PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    responsibility = PrimaryKeyRelatedField(
         queryset=Responsibility.objects.all(), required=False, allow_null=True
     )
     due_date = serializers.DateField()
@@ -217,19 +209,11 @@ class TaskUpdateInput(serializers.Serializer):
     number = TextField(required=False, allow_blank=True, max_length=40)
     kind = serializers.ChoiceField(choices=TaskKind.choices, required=False)
     due_date = serializers.DateField(required=False)
-    lead_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False)
-    responsible_units = serializers.PrimaryKeyRelatedField(
-        queryset=Unit.objects.all(), many=True, required=False
-    )
-    cooperating_units = serializers.PrimaryKeyRelatedField(
-        queryset=Unit.objects.all(), many=True, required=False
-    )
-    lead_leader = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(), required=False, allow_null=True
-    )
-    responsible_person = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(), required=False, allow_null=True
-    )
+    lead_unit = PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False)
+    responsible_units = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
+    cooperating_units = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
+    lead_leader = PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    responsible_person = PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
 
 
 class TransitionInput(serializers.Serializer):
@@ -249,13 +233,9 @@ class TargetShareInput(serializers.Serializer):
 class ChildInput(serializers.Serializer):
     title = TextField(max_length=500)
     description = TextField(required=False, allow_blank=True, default="", max_length=20000)
-    lead_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
-    cooperating_units = serializers.PrimaryKeyRelatedField(
-        queryset=Unit.objects.all(), many=True, required=False
-    )
-    responsible_person = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(), required=False, allow_null=True
-    )
+    lead_unit = PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    cooperating_units = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
+    responsible_person = PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     due_date = serializers.DateField()
     targets = TargetShareInput(many=True, required=False)
 

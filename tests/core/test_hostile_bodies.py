@@ -375,3 +375,29 @@ def test_every_api_view_parses_bodies_with_the_checking_parsers():
         if not issubclass(parser, tuple(BODY_PARSERS))
     ]
     assert unchecked == []
+
+
+def test_a_list_of_ids_sent_as_an_object_is_refused(api, world, make_task):
+    task = make_task()
+    client = api.as_user("city_supervisor")
+    body = {"level": "admonishment", "reason": "约谈", "people": {}}
+    assert_api_error(client.post(f"/api/v1/tasks/{task.pk}/escalations/", body), 400, "invalid", {"people"})
+    body = {**new_task(world), "cooperating_units": {str(world.unit("市住建委").pk): True}}
+    assert_api_error(api.as_user("city_head").post(TASKS, body), 400, "invalid", {"cooperating_units"})
+    assert Task.objects.count() == 1
+
+
+def test_a_number_where_text_is_expected_is_refused(api, world):
+    response = api.as_user("city_head").post(TASKS, {**new_task(world), "title": 12})
+    assert_api_error(response, 400, "invalid", {"title"})
+    assert not Task.objects.exists()
+
+
+def test_a_form_is_taken_only_where_a_file_or_a_sign_in_comes(api, world, make_task):
+    task = make_task()
+    client = api.as_user("city_head")
+    form = client.post(f"{TASKS}{task.pk}/transitions/suspend/", {"comment": "汛期"}, format="multipart")
+    assert_api_error(form, 415, "unsupported_media_type")
+    assert Task.objects.get(pk=task.pk).state == task.state
+    signed_in = Client(REMOTE_ADDR="198.51.100.24").post(TOKEN, {"username": "city_head", "password": "x"})
+    assert signed_in.status_code == 400  # read as a form, refused for its password

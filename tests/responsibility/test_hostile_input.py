@@ -11,14 +11,15 @@ def test_a_units_aliases_cannot_be_set_to_null(api, world):
     assert unit.aliases == []
 
 
-def test_in_a_form_null_is_only_a_name(api, world):
-    """The form's text "null" was read as JSON and stored as NULL: a 500."""
+def test_a_form_cannot_set_a_units_aliases_to_null(api, world):
+    """The form's text "null" was once read as JSON and stored as NULL: a 500. The
+    directories now take JSON only, where null is null and is refused."""
     unit = world.unit("义县")
     api.as_user("admin")
     response = api.patch(f"/api/v1/units/{unit.pk}/", {"aliases": "null"}, format="multipart")
-    assert response.status_code == 200, response.content
+    assert_error(response, 415, "unsupported_media_type")
     unit.refresh_from_db()
-    assert unit.aliases == ["null"]
+    assert unit.aliases == []
 
 
 def test_a_units_aliases_are_a_list_of_names(api, world):
