@@ -1,4 +1,5 @@
-"""Figure 1: the escalation sweep's record step against one hand-written INSERT … SELECT.
+"""Figure 1: the escalation sweep's record step against one hand-written INSERT … SELECT
+and one UPDATE that raises each task's rung.
 
 Both run on the same data for the same day, each in a transaction that is rolled back, so
 every run starts from no escalations. The floor selects the same (task, rung) pairs with
@@ -31,6 +32,18 @@ JOIN (VALUES {rungs}) AS r(level, rank, before) ON t.due_date < r.before
 WHERE t.state IN ('assigned', 'in_progress', 'submitted')
 ON CONFLICT DO NOTHING
 """
+FLOOR_RANK_SQL = """
+UPDATE tasks_task SET escalation_rank = reached.rank
+FROM (
+    SELECT t.id, MAX(r.rank) AS rank
+    FROM tasks_task t
+    JOIN (VALUES {rungs}) AS r(level, rank, before) ON t.due_date < r.before
+    WHERE t.state IN ('assigned', 'in_progress', 'submitted')
+    GROUP BY t.id
+) reached
+WHERE tasks_task.id = reached.id
+  AND (tasks_task.escalation_rank IS NULL OR tasks_task.escalation_rank < reached.rank)
+"""
 
 
 def rung_limits(day: datetime.date) -> list[tuple[str, int, datetime.date]]:
@@ -56,6 +69,7 @@ def floor_once(day: datetime.date) -> int:
         with connection.cursor() as cursor:
             cursor.execute(FLOOR_SQL.format(rungs=rungs), params)
             inserted = cursor.rowcount
+            cursor.execute(FLOOR_RANK_SQL.format(rungs=rungs), params)
         transaction.set_rollback(True)
     return inserted
 
@@ -79,7 +93,9 @@ def vacuum() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM notifications_escalation, notifications_sweep, notifications_sweeppart")
+        cursor.execute(
+            "VACUUM notifications_escalation, notifications_sweep, notifications_sweeppart, tasks_task"
+        )
 
 
 def measure(day: datetime.date, repeat: int) -> dict:

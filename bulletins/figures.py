@@ -13,9 +13,10 @@ from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 
-from notifications.models import Escalation, Level
+from notifications.models import Escalation
 from responsibility.models import PATH_SEGMENT_WIDTH, Unit, UnitKind, User
 from tasks.models import OPEN_STATES, Comparison, Indicator, Task, TaskKind, TaskState
+from tasks.rungs import Level
 
 # A bulletin names the worst units and the listed items; the full list is the ledger's.
 # The listed and the criticised items are cut at LISTED_LIMIT each, the other lists

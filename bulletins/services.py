@@ -10,7 +10,7 @@ from django_fsm import can_proceed
 
 from core.errors import Forbidden, InvalidInput, InvalidTransition
 from core.jobs import enqueue_on_commit
-from notifications.services import outbox_store
+from outbox.services import outbox_store
 from responsibility import jurisdiction
 from responsibility.models import Unit, User
 from responsibility.selectors import access_for_user

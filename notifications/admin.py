@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
 
-from .models import Escalation, EscalationRule, LadderChange, OutboundMessage
+from .models import Escalation, EscalationRule, LadderChange
 
 
 # Rules change through the API's services, which check who and keep the history.
@@ -29,10 +29,3 @@ class EscalationAdmin(ReadOnlyAdmin):
     list_display = ["task", "level", "due_date", "lead_unit", "manual", "created_at", "notified_at"]
     list_filter = ["level", "manual"]
     search_fields = ["task__title", "task__number"]
-
-
-@admin.register(OutboundMessage)
-class OutboundMessageAdmin(ReadOnlyAdmin):
-    list_display = ["to_address", "subject", "state", "attempts", "created_at", "sent_at"]
-    list_filter = ["state", "kind"]
-    search_fields = ["to_address", "subject", "message_id"]

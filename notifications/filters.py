@@ -1,9 +1,11 @@
 from django_filters import rest_framework as filters
 
 from core.filters import BooleanFilter, IntegerFilter
+from outbox.models import MessageState, OutboundMessage
 from responsibility.models import Unit
+from tasks.rungs import Level
 
-from .models import Escalation, Level, MessageState, OutboundMessage
+from .models import Escalation
 
 
 class EscalationFilter(filters.FilterSet):

@@ -1,4 +1,4 @@
-"""Celery jobs of the ladder and the outbox: each loads by id and calls one service.
+"""Celery jobs of the ladder: each loads by id and calls one service.
 
 Every job is safe to run twice (the services are idempotent), so they are acknowledged
 late: a worker that dies mid-job leaves the job to be run again.
@@ -6,6 +6,8 @@ late: a worker that dies mid-job leaves the job to be run again.
 
 from celery import shared_task
 from django.db import transaction
+
+from outbox.jobs import outbox_flush
 
 from . import services
 
@@ -33,8 +35,3 @@ def escalation_digest() -> int:
     if messages:
         outbox_flush.delay()
     return len(messages)
-
-
-@shared_task(acks_late=True, soft_time_limit=600)
-def outbox_flush() -> dict:
-    return services.outbox_flush()

@@ -12,9 +12,10 @@ from itertools import pairwise
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tasks.rungs import LEVEL_RANK, Level
 from tasks.workdays import WorkCalendar
 
-from .models import AUTOMATIC_LEVELS, LEVEL_RANK, EscalationRule, Level
+from .models import AUTOMATIC_LEVELS, EscalationRule
 
 # Six weeks' warning is already more than a reminder "near the deadline"; a quarter
 # overdue (the seeds report progress quarterly, 每季度形象进度) is as late as public

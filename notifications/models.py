@@ -1,13 +1,11 @@
-"""Escalation (督办) and the e-mail outbox.
+"""Escalation (督办): the ladder's rules, the rungs reached and the sweeps that record them.
 
 The ladder is data: ``EscalationRule`` rows, per campaign or the shipped default. The
 sweep records each (task, level) it finds due once, as an ``Escalation``; the unique
 constraint below is what makes a repeated, concurrent or restarted sweep harmless. New
 escalations are then composed into one digest per recipient and stored in the outbox
-(``OutboundMessage``) before anything is sent.
+(``outbox.OutboundMessage``) before anything is sent.
 """
-
-import uuid
 
 from django.conf import settings
 from django.db import models
@@ -15,19 +13,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tasks.models import ChangeRecord
-
-
-class Level(models.TextChoices):
-    REMINDER = "reminder", _("预警")
-    OVERDUE = "overdue", _("逾期催办")
-    LISTED = "listed", _("挂牌督办")
-    CRITICISM = "criticism", _("通报")
-    ADMONISHMENT = "admonishment", _("约谈")
-    ACCOUNTABILITY = "accountability", _("问责")
-
+from tasks.rungs import Level
 
 # Mildest first. The sweep reaches the first four; a person decides the last two.
-LEVEL_RANK = {level: rank for rank, level in enumerate(Level.values, start=1)}
 AUTOMATIC_LEVELS = (Level.REMINDER, Level.OVERDUE, Level.LISTED, Level.CRITICISM)
 DECIDED_LEVELS = (Level.ADMONISHMENT, Level.ACCOUNTABILITY)
 # What the office may record by hand: a reminder now, a listing, a talk, accountability.
@@ -131,6 +119,14 @@ class Escalation(models.Model):
     sweep = models.ForeignKey("Sweep", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     notified_at = models.DateTimeField(null=True, blank=True)
+    # The digests that told of it. Declared here, above the outbox, so that the outbox
+    # knows nothing of escalations; the table keeps the name it had when it did.
+    messages = models.ManyToManyField(
+        "outbox.OutboundMessage",
+        blank=True,
+        related_name="escalations",
+        db_table="notifications_outboundmessage_escalations",
+    )
 
     class Meta:
         verbose_name = _("督办记录")
@@ -192,59 +188,3 @@ class SweepPart(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sweep_id} · {self.unit_id}"
-
-
-class MessageState(models.TextChoices):
-    PENDING = "pending", _("待发送")
-    SENDING = "sending", _("发送中")
-    SENT = "sent", _("已发送")
-    FAILED = "failed", _("发送失败")
-    NO_ADDRESS = "no_address", _("无邮箱地址")
-    SUPPRESSED = "suppressed", _("本人已退订")
-
-
-def new_message_id() -> str:
-    return f"<{uuid.uuid4().hex}@{settings.DUBAN['MAIL_DOMAIN']}>"
-
-
-class OutboundMessage(models.Model):
-    """An e-mail stored before it is sent; the Message-ID stays the same on every attempt."""
-
-    kind = models.CharField(max_length=16, default="digest")
-    recipient_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    recipient_unit = models.ForeignKey(
-        "responsibility.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    to_address = models.CharField(max_length=254, blank=True)
-    subject = models.CharField(max_length=300)
-    body_text = models.TextField()
-    body_html = models.TextField(blank=True)
-    message_id = models.CharField(max_length=200, unique=True, default=new_message_id)
-    state = models.CharField(max_length=16, choices=MessageState.choices, default=MessageState.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    escalations = models.ManyToManyField(Escalation, blank=True, related_name="messages")
-    # A file in the default storage sent along, such as a bulletin's PDF.
-    attachment_path = models.CharField(max_length=255, blank=True)
-    attachment_name = models.CharField(max_length=255, blank=True)
-
-    class Meta:
-        verbose_name = _("发件箱")
-        verbose_name_plural = _("发件箱")
-        ordering = ["-created_at", "-pk"]
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                condition=Q(state__in=["pending", "sending"]),
-                name="outbox_due_idx",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.to_address or '—'} · {self.subject}"

@@ -8,7 +8,7 @@ DEFAULT_SCHEDULE = [
     # Picks up escalations recorded by hand, or left by a sweep that did not finish.
     ("督办汇总 escalation digests", "notifications.jobs.escalation_digest", ("every", 300)),
     # Retries messages whose SMTP attempt failed, and those a dead worker had claimed.
-    ("发件箱 outbox flush", "notifications.jobs.outbox_flush", ("every", 60)),
+    ("发件箱 outbox flush", "outbox.jobs.outbox_flush", ("every", 60)),
     # Renders published bulletins whose rendering job never ran (the broker was down).
     ("通报生成 bulletin rendering", "bulletins.jobs.bulletin_render_pending", ("every", 300)),
 ]

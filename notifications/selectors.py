@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from outbox.models import OutboundMessage
 from responsibility.models import Unit, User
 from responsibility.selectors import access_for_user
 from tasks.models import EventAction, Task, TaskEvent
 from tasks.selectors import task_visibility_q
 
-from .models import Escalation, OutboundMessage
+from .models import Escalation
 
 
 def escalation_list_for_user(user: User) -> QuerySet[Escalation]:
@@ -43,7 +44,7 @@ def outbox_list_for_user(user: User) -> QuerySet[OutboundMessage]:
         condition = Q()
     elif access.supervised_paths:
         visible = Task.objects.filter(task_visibility_q(user)).values("pk")
-        covered = OutboundMessage.escalations.through.objects.filter(outboundmessage_id=OuterRef("pk"))
+        covered = Escalation.messages.through.objects.filter(outboundmessage_id=OuterRef("pk"))
         hidden = covered.exclude(escalation__task_id__in=visible)
         condition = Q(recipient_user=user) | (Q(Exists(covered)) & ~Q(Exists(hidden)))
     else:

@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
 from core.serializers import ModelSerializer, PrimaryKeyRelatedField, TextField
+from outbox.models import OutboundMessage
 from responsibility.models import User
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
 
-from .models import MANUAL_LEVEL_CHOICES, Escalation, EscalationRule, OutboundMessage
+from .models import MANUAL_LEVEL_CHOICES, Escalation, EscalationRule
 
 
 class EscalationSerializer(ModelSerializer):

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from . import services
-from .models import ApiToken, Membership, Responsibility, Unit, User
+from .models import ApiToken, Membership, Unit, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -40,12 +40,6 @@ class UserAdmin(BaseUserAdmin):
         ("督办", {"fields": ["full_name", "title", "phone", "reminder_opt_out"]}),
     ]
     inlines = [MembershipInline]
-
-
-@admin.register(Responsibility)
-class ResponsibilityAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "campaign", "holder", "order"]
-    list_filter = ["campaign"]
 
 
 @admin.register(ApiToken)

@@ -17,8 +17,8 @@ from core.schema import ERRORS, FORBIDDEN, UNAUTHENTICATED, Error, crud_schema
 
 from . import selectors, services
 from .lockout import lockout_response
-from .models import Membership, Responsibility, Unit, User
-from .serializers import MembershipSerializer, PersonSerializer, ResponsibilitySerializer, UnitSerializer
+from .models import Membership, Unit, User
+from .serializers import MembershipSerializer, PersonSerializer, UnitSerializer
 
 
 class TokenApi(ObtainAuthToken):
@@ -155,13 +155,3 @@ class MembershipViewSet(ModelViewSet):
 
     def get_queryset(self):
         return selectors.membership_list_for_user(self.request.user)
-
-
-@extend_schema_view(**crud_schema(ResponsibilitySerializer))
-class ResponsibilityViewSet(ModelViewSet):
-    """A campaign's catalogue of responsibilities, such as the "eight responsibilities"."""
-
-    queryset = Responsibility.objects.order_by("campaign", "order", "code")
-    serializer_class = ResponsibilitySerializer
-    permission_classes = [IsAdminOrReadOnly]
-    filterset_fields = ["campaign"]

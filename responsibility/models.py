@@ -170,28 +170,6 @@ class Membership(models.Model):
         return f"{self.user} · {self.unit} · {self.get_role_display()}"
 
 
-class Responsibility(models.Model):
-    """One entry of a campaign's catalogue, such as one of the "eight responsibilities"."""
-
-    campaign = models.ForeignKey("tasks.Campaign", on_delete=models.CASCADE, related_name="responsibilities")
-    code = models.CharField(_("编号"), max_length=20)
-    name = models.CharField(_("责任"), max_length=100)
-    description = models.TextField(_("内容"), blank=True)
-    holder = models.CharField(_("责任主体"), max_length=200, blank=True)
-    order = models.PositiveSmallIntegerField(_("排序"), default=0)
-
-    class Meta:
-        verbose_name = _("责任清单")
-        verbose_name_plural = _("责任清单")
-        ordering = ["campaign", "order", "code"]
-        constraints = [
-            models.UniqueConstraint(fields=["campaign", "code"], name="responsibility_unique_code"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
 def ancestor_paths(path: str) -> list[str]:
     """The paths of every unit above the one at ``path``, nearest last."""
     segments = path.split(PATH_SEPARATOR)[:-1]

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from core.serializers import ModelSerializer, TextField
 
-from .models import Membership, Responsibility, Unit, User
+from .models import Membership, Unit, User
 from .selectors import may_see_contact
 
 
@@ -71,9 +71,3 @@ class MembershipSerializer(ModelSerializer):
     class Meta:
         model = Membership
         fields = ["id", "user", "unit", "role"]
-
-
-class ResponsibilitySerializer(ModelSerializer):
-    class Meta:
-        model = Responsibility
-        fields = ["id", "campaign", "code", "name", "description", "holder", "order"]

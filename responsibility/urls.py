@@ -7,7 +7,6 @@ router = SimpleRouter()
 router.register("units", apis.UnitViewSet)
 router.register("people", apis.PersonViewSet)
 router.register("memberships", apis.MembershipViewSet)
-router.register("responsibilities", apis.ResponsibilityViewSet)
 
 urlpatterns = [
     path("auth/token/", apis.TokenApi.as_view(), name="auth-token"),

@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
 
-from .models import CalendarChange, CalendarDay, Campaign, ExtensionRequest, Task, TaskEvent
+from .models import CalendarChange, CalendarDay, Campaign, ExtensionRequest, Responsibility, Task, TaskEvent
 
 
 class TaskEventInline(admin.TabularInline):
@@ -58,3 +58,9 @@ class TaskEventAdmin(ReadOnlyAdmin):
 @admin.register(ExtensionRequest)
 class ExtensionRequestAdmin(ReadOnlyAdmin):
     list_display = ["task", "requested_due_date", "state", "requested_by", "decided_by"]
+
+
+@admin.register(Responsibility)
+class ResponsibilityAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "campaign", "holder", "order"]
+    list_filter = ["campaign"]

@@ -22,7 +22,7 @@ from core.schema import BAD_REQUEST, LIST_ERRORS, MINIMAL, PREFER, READ_ERRORS, 
 
 from . import calendar, ledgers, selectors, services
 from .filters import CalendarDayFilter, TaskFilter
-from .models import CalendarDay, Campaign, ProcedureStep
+from .models import CalendarDay, Campaign, ProcedureStep, Responsibility
 from .serializers import (
     CalendarDaySerializer,
     CampaignSerializer,
@@ -33,6 +33,7 @@ from .serializers import (
     ExtensionSerializer,
     ReportInput,
     ReportSerializer,
+    ResponsibilitySerializer,
     TaskCreateInput,
     TaskDetailSerializer,
     TaskSerializer,
@@ -77,6 +78,16 @@ class CampaignViewSet(ModelViewSet):
     serializer_class = CampaignSerializer
     permission_classes = [IsAdminOrReadOnly]
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+
+@extend_schema_view(**crud_schema(ResponsibilitySerializer))
+class ResponsibilityViewSet(ModelViewSet):
+    """A campaign's catalogue of responsibilities, such as the "eight responsibilities"."""
+
+    queryset = Responsibility.objects.order_by("campaign", "order", "code")
+    serializer_class = ResponsibilitySerializer
+    permission_classes = [IsAdminOrReadOnly]
+    filterset_fields = ["campaign"]
 
 
 @extend_schema_view(**crud_schema(CalendarDaySerializer))

@@ -28,8 +28,9 @@ from itertools import count
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from responsibility.models import ApiToken, Membership, Responsibility, Role, Unit, UnitKind, User
+from responsibility.models import ApiToken, Membership, Role, Unit, UnitKind, User
 from responsibility.services import membership_create, unit_create, user_create
+from tasks.models import Responsibility
 
 from .models import Campaign, Task, TaskKind
 from .selectors import today

@@ -23,7 +23,7 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from notifications.models import Level
+from tasks.rungs import level_of_rank
 
 from .models import Campaign, ProgressReport, Task, TaskKind, TaskState, TaskUnit, TaskUnitRole
 from .selectors import today
@@ -110,8 +110,8 @@ class Row:
 
     @property
     def escalation(self) -> str:
-        rank = getattr(self.task, "escalation_rank", None)
-        return str(Level(Level.values[rank - 1]).label) if rank else ""
+        level = level_of_rank(self.task.escalation_rank)
+        return str(level.label) if level else ""
 
     @property
     def closed_on(self) -> datetime.date | None:

@@ -39,6 +39,30 @@ class Campaign(models.Model):
         return self.name
 
 
+class Responsibility(models.Model):
+    """One entry of a campaign's catalogue, such as one of the "eight responsibilities"."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="responsibilities")
+    code = models.CharField(_("编号"), max_length=20)
+    name = models.CharField(_("责任"), max_length=100)
+    description = models.TextField(_("内容"), blank=True)
+    holder = models.CharField(_("责任主体"), max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        # The table keeps the name it had when the catalogue lived with the units.
+        db_table = "responsibility_responsibility"
+        verbose_name = _("责任清单")
+        verbose_name_plural = _("责任清单")
+        ordering = ["campaign", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "code"], name="responsibility_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class TaskKind(models.TextChoices):
     TASK = "task", _("一般任务")
     TARGET = "target", _("指标任务")
@@ -79,7 +103,7 @@ class Task(ConcurrentTransitionMixin, models.Model):
     description = models.TextField(_("任务内容"), blank=True)
     kind = models.CharField(_("类别"), max_length=16, choices=TaskKind.choices, default=TaskKind.TASK)
     responsibility = models.ForeignKey(
-        "responsibility.Responsibility",
+        Responsibility,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -122,6 +146,9 @@ class Task(ConcurrentTransitionMixin, models.Model):
     state_before_suspension = models.CharField(max_length=16, blank=True)
     suspended_on = models.DateField(null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("重新打开次数"), default=0)
+    # The highest rung of the ladder reached against the current due date, kept by the
+    # services that record escalations; a new due date starts the ladder again.
+    escalation_rank = models.PositiveSmallIntegerField(_("督办级别"), null=True, blank=True)
     assigned_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -158,6 +185,13 @@ class Task(ConcurrentTransitionMixin, models.Model):
 
     def is_overdue(self, today) -> bool:
         return self.is_open and self.due_date < today
+
+    def move_due_date(self, due_date) -> None:
+        """A new due date starts the ladder again: rungs reached against the old date
+        stay in the record but no longer describe the task."""
+        if due_date != self.due_date:
+            self.due_date = due_date
+            self.escalation_rank = None
 
     def links(self) -> list["TaskUnit"]:
         """The unit links with their units, read at most once per task object: the
@@ -200,7 +234,7 @@ class Task(ConcurrentTransitionMixin, models.Model):
         # The overdue clock stood still while suspended: the caller passes the due date
         # moved by the working days the task spent suspended.
         previous = self.state_before_suspension
-        self.due_date = new_due_date
+        self.move_due_date(new_due_date)
         self.state_before_suspension = ""
         self.suspended_on = None
         return previous

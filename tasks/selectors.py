@@ -6,11 +6,10 @@ the caller cannot see is missing everywhere (404), never forbidden (403)."""
 import datetime
 from itertools import chain
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from core.errors import NotFound
-from notifications.models import Escalation
 from responsibility.models import User
 from responsibility.selectors import Access, access_for_user, unit_subtree_ids
 
@@ -92,20 +91,11 @@ def task_visible_to(access: Access, task: Task) -> bool:
 
 
 def _with_details(tasks: QuerySet[Task]) -> QuerySet[Task]:
-    # The highest escalation rung reached against the current due date: an approved
-    # extension starts the ladder again.
-    escalation_rank = (
-        Escalation.objects.filter(task=OuterRef("pk"), due_date=OuterRef("due_date"))
-        .order_by("-rank")
-        .values("rank")[:1]
-    )
-    return (
-        tasks.annotate(escalation_rank=Subquery(escalation_rank))
-        .select_related("campaign", "issuing_unit", "lead_unit", "lead_leader", "responsible_person")
-        .prefetch_related(
-            Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit").order_by("pk")),
-            "indicators",
-        )
+    return tasks.select_related(
+        "campaign", "issuing_unit", "lead_unit", "lead_leader", "responsible_person"
+    ).prefetch_related(
+        Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit").order_by("pk")),
+        "indicators",
     )
 
 

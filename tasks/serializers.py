@@ -7,9 +7,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.serializers import ModelSerializer, PrimaryKeyRelatedField, TextField
-from notifications.models import Level
-from responsibility.models import Responsibility, Unit, User
+from responsibility.models import Unit, User
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
+from tasks.rungs import Level, level_of_rank
 
 from .models import (
     Attachment,
@@ -20,6 +20,7 @@ from .models import (
     Indicator,
     ProcedureStep,
     ProgressReport,
+    Responsibility,
     Task,
     TaskEvent,
     TaskKind,
@@ -29,6 +30,12 @@ from .selectors import task_light
 
 # Decimal fields: wide enough for yuan amounts, strict enough to refuse nonsense.
 DECIMAL = {"max_digits": 16, "decimal_places": 4}
+
+
+class ResponsibilitySerializer(ModelSerializer):
+    class Meta:
+        model = Responsibility
+        fields = ["id", "campaign", "code", "name", "description", "holder", "order"]
 
 
 class CampaignSerializer(ModelSerializer):
@@ -157,9 +164,8 @@ class TaskSerializer(ModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=Level.choices, allow_null=True))
     def get_escalation(self, task: Task) -> str | None:
-        """The highest rung reached against the current due date (see task_list_for_user)."""
-        rank = getattr(task, "escalation_rank", None)
-        return Level.values[rank - 1] if rank else None
+        """The highest rung reached against the current due date, as the ladder keeps it."""
+        return level_of_rank(task.escalation_rank)
 
 
 class TaskDetailSerializer(TaskSerializer):

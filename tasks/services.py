@@ -839,8 +839,8 @@ def extension_decide(
         if approve:
             data["due_date"] = [str(task.due_date), str(extension.requested_due_date)]
             data["was_overdue"] = task.due_date < today()
-            task.due_date = extension.requested_due_date
-            task.save(update_fields=["due_date", "updated_at"])
+            task.move_due_date(extension.requested_due_date)
+            task.save(update_fields=["due_date", "escalation_rank", "updated_at"])
         _record(
             task,
             actor,
@@ -1040,12 +1040,16 @@ def _update_imported(actor: User, updated: list, by_number: dict) -> None:
     for task, spec, wanted, _differing in updated:
         if spec.parent_number in by_number:
             wanted["parent_id"] = by_number[spec.parent_number]
+        if "due_date" in wanted:
+            task.move_due_date(wanted.pop("due_date"))
         for name, value in wanted.items():
             setattr(task, name, value)
         if task.state == TaskState.DRAFT:
             task.original_due_date = task.due_date
     Task.objects.bulk_update(
-        [task for task, *_ in updated], [*SYNCED_FIELDS, "original_due_date"], batch_size=500
+        [task for task, *_ in updated],
+        [*SYNCED_FIELDS, "original_due_date", "escalation_rank"],
+        batch_size=500,
     )
     TaskUnit.objects.filter(task__in=[task for task, *_ in updated]).delete()
     _link_units((task.pk, _spec_units(spec)) for task, spec, *_ in updated)

@@ -6,6 +6,7 @@ from . import apis
 router = SimpleRouter()
 router.register("campaigns", apis.CampaignViewSet)
 router.register("calendar-days", apis.CalendarDayViewSet)
+router.register("responsibilities", apis.ResponsibilityViewSet)
 
 urlpatterns = [
     path("tasks/", apis.TaskListApi.as_view(), name="task-list"),

@@ -39,11 +39,20 @@ from hypothesis import HealthCheck, settings
 
 from bulletins.models import Bulletin
 from bulletins.services import bulletin_create
-from notifications.models import EscalationRule, Level
+from notifications.models import EscalationRule
 from notifications.services import escalation_record_manual
-from responsibility.models import Membership, Responsibility, Unit, User
+from responsibility.models import Membership, Unit, User
 from responsibility.services import token_obtain
-from tasks.models import Attachment, CalendarDay, Campaign, ExtensionRequest, ProcedureStep, Task
+from tasks.models import (
+    Attachment,
+    CalendarDay,
+    Campaign,
+    ExtensionRequest,
+    ProcedureStep,
+    Responsibility,
+    Task,
+)
+from tasks.rungs import Level
 from tasks.services import (
     StepSpec,
     extension_request_create,

@@ -23,9 +23,11 @@ from bulletins.models import Bulletin, BulletinCounter
 from bulletins.services import bulletin_create
 from core.errors import DomainError
 from imports.services import table_import
-from notifications.models import Escalation, Level, OutboundMessage
+from notifications.models import Escalation
 from notifications.services import escalation_record_manual
+from outbox.models import OutboundMessage
 from tasks.models import Task, TaskEvent, TaskUnit
+from tasks.rungs import Level
 from tasks.services import ChildSpec, task_create, task_decompose, task_transition, task_update
 from tests.conftest import PEOPLE
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "core",
     "responsibility",
+    "outbox",
     "tasks",
     "notifications",
     "bulletins",

@@ -1,4 +1,4 @@
-"""Writes of the escalation ladder and the outbox.
+"""Writes of the escalation ladder.
 
 A sweep has three steps, each safe to repeat or to run twice at once:
 1. record: for every rung, one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per campaign
@@ -11,10 +11,11 @@ A sweep has three steps, each safe to repeat or to run twice at once:
 
 import datetime
 
+from outbox.services import outbox_flush
+
 from .digests import digest_compose
 from .escalations import escalation_record_manual, sweep_part_run, sweep_start
 from .ladder import escalation_rule_create, escalation_rule_delete, escalation_rule_update
-from .outbox import outbox_claim, outbox_deliver, outbox_due_ids, outbox_flush, outbox_store
 
 __all__ = [
     "digest_compose",
@@ -22,11 +23,6 @@ __all__ = [
     "escalation_rule_create",
     "escalation_rule_delete",
     "escalation_rule_update",
-    "outbox_claim",
-    "outbox_deliver",
-    "outbox_due_ids",
-    "outbox_flush",
-    "outbox_store",
     "sweep_part_run",
     "sweep_run",
     "sweep_start",

@@ -10,16 +10,12 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from outbox.models import MessageState, OutboundMessage
 from tasks.models import Campaign
 from tasks.selectors import today as local_today
 
 from ..ladder import AUDIENCE_FLAGS, Rung, ladders_for
-from ..models import (
-    Escalation,
-    Level,
-    MessageState,
-    OutboundMessage,
-)
+from ..models import Escalation, Level
 from ..recipients import UNIT, USER, Chain, Recipient, audience_recipients
 
 logger = logging.getLogger(__name__)
@@ -155,7 +151,7 @@ def digest_compose(*, today: datetime.date | None = None) -> list[OutboundMessag
 
         messages = _messages_for(per_recipient, chain, today)
         OutboundMessage.objects.bulk_create([message for message, _items in messages])
-        Through = OutboundMessage.escalations.through
+        Through = Escalation.messages.through
         Through.objects.bulk_create(
             Through(outboundmessage_id=message.pk, escalation_id=item.id)
             for message, message_items in messages

@@ -11,26 +11,19 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import Forbidden, InvalidInput
 from core.jobs import enqueue_on_commit
+from outbox.services import outbox_store
 from responsibility import jurisdiction
 from responsibility.models import Membership, Role, Unit, UnitKind, User, subtree_q
 from responsibility.selectors import access_for_user
 from tasks.models import OPEN_STATES, Campaign, Task
+from tasks.rungs import LEVEL_RANK
 from tasks.selectors import today as local_today
 from tasks.workdays import calendar_for
 
 from ..ladder import LadderProblem, rung_bounds
-from ..models import (
-    DECIDED_LEVELS,
-    LEVEL_RANK,
-    MANUAL_LEVELS,
-    Escalation,
-    Sweep,
-    SweepPart,
-)
-from .outbox import outbox_store
+from ..models import DECIDED_LEVELS, MANUAL_LEVELS, Escalation, Sweep, SweepPart
 
 logger = logging.getLogger(__name__)
-
 
 ESCALATION_COLUMNS = (
     "task_id",
@@ -66,15 +59,10 @@ def _part_units_sql(part: SweepPart) -> tuple[str, list]:
     return Unit.objects.filter(within).order_by().values("pk").query.sql_with_params()
 
 
-def _insert_reached(part: SweepPart, rungs: list[tuple[int, str, int, datetime.date]]) -> int:
-    """One INSERT … SELECT for the part: every open task joined with every rung of its
-    campaign's ladder that its due date has reached; rows already recorded are skipped."""
-    sweep = part.sweep
-    if not rungs:
-        return 0
+def _reached_sql(part: SweepPart, rungs: list[tuple[int, str, int, datetime.date]]) -> tuple[str, list]:
+    """Every open task of the part joined with every rung of its campaign's ladder that
+    its due date has reached, as ``FROM … WHERE …`` over ``t`` (the task) and ``rung``."""
     units_sql, units_params = _part_units_sql(part)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(column) for column in ESCALATION_COLUMNS)
     open_states = ", ".join(["%s"] * len(OPEN_STATES))
     # The rungs as a small table; a plain SELECT … UNION ALL, since SQLite reports no row
     # count for an INSERT that starts with WITH.
@@ -82,22 +70,58 @@ def _insert_reached(part: SweepPart, rungs: list[tuple[int, str, int, datetime.d
         ["SELECT %s AS campaign_id, %s AS level, %s AS rank, %s AS before"] * len(rungs)
     )
     sql = f"""
+        FROM {connection.ops.quote_name(Task._meta.db_table)} t
+        JOIN ({rung_rows}) rung ON rung.campaign_id = t.campaign_id AND t.due_date < rung.before
+        WHERE t.state IN ({open_states}) AND t.due_date < %s AND t.lead_unit_id IN ({units_sql})
+    """
+    params = [value for row in rungs for value in row]
+    # The latest bound again on the task alone, so that an index on the due date serves.
+    params += [*OPEN_STATES, max(row[3] for row in rungs), *units_params]
+    return sql, params
+
+
+def _insert_reached(part: SweepPart, rungs: list[tuple[int, str, int, datetime.date]]) -> int:
+    """One INSERT … SELECT for the part: each (task, rung) reached; rows already recorded
+    are skipped."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column) for column in ESCALATION_COLUMNS)
+    reached_sql, reached_params = _reached_sql(part, rungs)
+    sql = f"""
         INSERT INTO {quote(Escalation._meta.db_table)} ({columns})
         SELECT t.id, rung.level, rung.rank, t.due_date, t.lead_unit_id, t.responsible_person_id,
                %s, '', %s, %s
-        FROM {quote(Task._meta.db_table)} t
-        JOIN ({rung_rows}) rung ON rung.campaign_id = t.campaign_id AND t.due_date < rung.before
-        WHERE t.state IN ({open_states}) AND t.due_date < %s AND t.lead_unit_id IN ({units_sql})
+        {reached_sql}
         -- One order for every sweep: two sweeps inserting the same rows cannot deadlock.
         ORDER BY t.id, rung.rank
         ON CONFLICT DO NOTHING
     """
-    params = [False, sweep.pk, timezone.now(), *(value for row in rungs for value in row)]
-    # The latest bound again on the task alone, so that an index on the due date serves.
-    params += [*OPEN_STATES, max(row[3] for row in rungs), *units_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [False, part.sweep_id, timezone.now(), *reached_params])
         return max(cursor.rowcount, 0)
+
+
+def _raise_ranks(part: SweepPart, rungs: list[tuple[int, str, int, datetime.date]]) -> None:
+    """Each task's ``escalation_rank`` up to the highest rung it has reached. Computed from
+    the ladder rather than from the rows just inserted, so a task whose due date came back
+    to one already chased shows its rung again."""
+    table = connection.ops.quote_name(Task._meta.db_table)
+    reached_sql, reached_params = _reached_sql(part, rungs)
+    sql = f"""
+        UPDATE {table} SET escalation_rank = reached.rank
+        FROM (SELECT t.id AS task_id, MAX(rung.rank) AS rank {reached_sql} GROUP BY t.id) reached
+        WHERE {table}.id = reached.task_id
+          AND ({table}.escalation_rank IS NULL OR {table}.escalation_rank < reached.rank)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, reached_params)
+
+
+def _record_reached(part: SweepPart, rungs: list[tuple[int, str, int, datetime.date]]) -> int:
+    if not rungs:
+        return 0
+    recorded = _insert_reached(part, rungs)
+    _raise_ranks(part, rungs)
+    return recorded
 
 
 def sweep_part_run(*, part_id: int) -> bool:
@@ -115,7 +139,7 @@ def sweep_part_run(*, part_id: int) -> bool:
         # Problems are kept in the office's language, whoever runs the part.
         with translation.override(settings.LANGUAGE_CODE):
             rungs, problems = rung_bounds(campaigns, sweep.day, calendar_for(sweep.day))
-        recorded = _insert_reached(part, rungs)
+        recorded = _record_reached(part, rungs)
         part.done_at, part.recorded = timezone.now(), recorded
         part.save(update_fields=["done_at", "recorded"])
         # Serialise the last parts on the sweep row, so exactly one of them sees all done
@@ -233,5 +257,8 @@ def escalation_record_manual(
             actor=actor,
         )
         escalation.people.set(people)
+        if escalation.rank > (task.escalation_rank or 0):
+            task.escalation_rank = escalation.rank
+            task.save(update_fields=["escalation_rank"])
         enqueue_on_commit("notifications.jobs.escalation_digest")
     return escalation

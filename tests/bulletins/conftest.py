@@ -13,9 +13,9 @@ import time_machine
 
 from bulletins.models import Bulletin
 from bulletins.services import bulletin_create
-from notifications.models import Level
 from notifications.services import escalation_record_manual
 from tasks.models import Indicator, Task, TaskKind
+from tasks.rungs import Level
 from tasks.services import IndicatorSpec, indicator_record_values, task_transition
 
 # The real SMTP server of the notification tests, as the same fixture.

@@ -17,9 +17,9 @@ from bulletins import services
 from bulletins.demo import demo_bulletin
 from bulletins.render import STATIC_ROOT, bulletin_html, render_pdf
 from bulletins.services import bulletin_publish, bulletin_render
-from notifications.models import Level
 from notifications.services import escalation_record_manual, sweep_run
 from tasks.demo import demo_load
+from tasks.rungs import Level
 
 from .conftest import ISSUED_ON, on, poppler, squeezed
 

@@ -17,9 +17,11 @@ from bulletins.services import (
     bulletin_withdraw,
 )
 from core.errors import Forbidden, InvalidInput, InvalidTransition
-from notifications.models import Level, MessageState, OutboundMessage
-from notifications.services import escalation_record_manual, outbox_flush
+from notifications.services import escalation_record_manual
+from outbox.models import MessageState, OutboundMessage
+from outbox.services import outbox_flush
 from responsibility.models import Unit
+from tasks.rungs import Level
 from tasks.services import task_update
 
 from .conftest import ISSUED_ON, PERIOD_END, PERIOD_START, on

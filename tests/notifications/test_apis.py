@@ -3,8 +3,10 @@ import datetime
 import pytest
 import time_machine
 
-from notifications.models import Escalation, Level, OutboundMessage
+from notifications.models import Escalation
 from notifications.services import sweep_run
+from outbox.models import OutboundMessage
+from tasks.rungs import Level
 from tasks.services import task_create, task_update
 from tests.helpers import assert_error
 

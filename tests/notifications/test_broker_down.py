@@ -10,8 +10,10 @@ import time_machine
 from backend.celery import app
 from bulletins.models import BulletinState
 from bulletins.services import bulletin_create, bulletins_render_pending
-from notifications.models import Escalation, OutboundMessage
-from notifications.services import digest_compose, outbox_flush
+from notifications.models import Escalation
+from notifications.services import digest_compose
+from outbox.models import OutboundMessage
+from outbox.services import outbox_flush
 from responsibility.models import Unit, User
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,8 @@ from collections import Counter, defaultdict
 import pytest
 
 from notifications import services
-from notifications.models import Escalation, OutboundMessage, Sweep
+from notifications.models import Escalation, Sweep
+from outbox.models import OutboundMessage
 from tests.helpers import RACES_NEED_POSTGRES, race
 
 from .conftest import SWEEP_DAY
@@ -47,7 +48,7 @@ def assert_each_rung_recorded_and_told_once(composes: list[set[int]]) -> None:
 
     compose_of = {pk: number for number, pks in enumerate(composes) for pk in pks}
     assert len(compose_of) == sum(len(pks) for pks in composes) == OutboundMessage.objects.count()
-    links = OutboundMessage.escalations.through.objects.values_list(
+    links = Escalation.messages.through.objects.values_list(
         "escalation_id", "outboundmessage_id", "outboundmessage__to_address"
     )
     composed_in: dict[int, set[int]] = defaultdict(set)

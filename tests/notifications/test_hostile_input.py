@@ -3,7 +3,8 @@ fuzzing the API, where it was a 500 from the database's conditional unique const
 
 import pytest
 
-from notifications.models import EscalationRule, Level
+from notifications.models import EscalationRule
+from tasks.rungs import Level
 from tests.helpers import assert_error
 
 

@@ -11,9 +11,12 @@ import datetime
 import pytest
 import time_machine
 
-from notifications.models import Escalation, MessageState, OutboundMessage
-from notifications.services import sweep_run
+from notifications.models import Escalation
+from notifications.services import escalation_record_manual, sweep_run
+from outbox.models import MessageState, OutboundMessage
 from responsibility.models import Unit, User
+from tasks.models import Task
+from tasks.rungs import Level, level_of_rank
 from tasks.services import task_create
 
 from .conftest import text_of
@@ -97,6 +100,34 @@ def test_each_rung_is_reached_on_its_working_day_and_told_once(village_task, smt
     assert mailbox.to("heishan_head@jz.example.cn") == []
     # No message went out twice.
     assert len(mailbox.message_ids()) == len(set(mailbox.message_ids()))
+
+
+def test_the_task_keeps_the_highest_rung_it_has_reached(village_task, world, smtp):
+    def rung() -> str | None:
+        return level_of_rank(Task.objects.get(pk=village_task.pk).escalation_rank)
+
+    reached = []
+    for day in (22, 25, 30):
+        sweep_on(datetime.date(2025, 9, day))
+        reached.append(rung())
+    assert reached == [None, Level.REMINDER, Level.OVERDUE]
+
+    # A talk recorded by hand ranks above what the sweep reaches later; the sweep never lowers it.
+    with time_machine.travel(at_nine(datetime.date(2025, 10, 9)), tick=False):
+        escalation_record_manual(
+            task=village_task,
+            actor=world.person("yi_supervisor"),
+            level=Level.ADMONISHMENT,
+            reason="逾期未改，约谈村支书",
+            people=[world.person("village_a_head")],
+        )
+    sweep_on(datetime.date(2025, 10, 15))
+    assert rung() == Level.ADMONISHMENT
+
+    # A due date that comes back to one already chased shows its rung again at the next sweep.
+    Task.objects.filter(pk=village_task.pk).update(escalation_rank=None)
+    sweep_on(datetime.date(2025, 10, 16))
+    assert rung() == Level.CRITICISM
 
 
 def test_the_digest_is_chinese_with_both_parts_and_the_facts_of_the_item(village_task, smtp):
@@ -190,7 +221,9 @@ def test_an_approved_extension_restarts_the_ladder_against_the_new_date(village_
             reason="节日期间施工队停工",
         )
         extension_decide(extension=request, actor=world.person("qilihe_head"), approve=True, comment="同意")
+    assert Task.objects.get(pk=village_task.pk).escalation_rank is None
     sweep_on(datetime.date(2025, 10, 15))
+    assert level_of_rank(Task.objects.get(pk=village_task.pk).escalation_rank) == Level.REMINDER
     assert set(
         Escalation.objects.filter(task=village_task, due_date=datetime.date(2025, 10, 20)).values_list(
             "level", flat=True

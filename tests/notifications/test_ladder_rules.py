@@ -11,14 +11,16 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from core.models import AppendOnlyError
-from notifications.models import Escalation, EscalationRule, LadderChange, Level, OutboundMessage, Sweep
+from notifications.models import Escalation, EscalationRule, LadderChange, Sweep
 from notifications.services import (
     escalation_rule_create,
     escalation_rule_delete,
     escalation_rule_update,
     sweep_run,
 )
+from outbox.models import OutboundMessage
 from tasks.models import CalendarDay, Campaign
+from tasks.rungs import Level
 from tasks.services import task_create
 from tests.helpers import assert_error
 

@@ -14,8 +14,8 @@ import time_machine
 from aiosmtpd.controller import Controller
 from django.utils import timezone
 
-from notifications.models import MessageState, OutboundMessage
-from notifications.services import outbox_flush
+from outbox.models import MessageState, OutboundMessage
+from outbox.services import outbox_flush
 
 from .conftest import Mailbox, text_of
 

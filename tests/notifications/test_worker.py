@@ -30,8 +30,8 @@ from django.utils import timezone
 
 from backend.celery import app
 from notifications import jobs
-from notifications.models import MessageState, OutboundMessage
 from notifications.services import sweep_run
+from outbox.models import MessageState, OutboundMessage
 
 from .conftest import SWEEP_DAY, Mailbox, SmtpServer, text_of
 

@@ -7,8 +7,9 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from responsibility.apis import TokenApi
-from responsibility.models import ApiToken, Membership, Responsibility, Role, Unit, User
+from responsibility.models import ApiToken, Membership, Role, Unit, User
 from responsibility.selectors import access_for_user
+from tasks.models import Responsibility
 from tests.conftest import PASSWORD, PEOPLE
 from tests.helpers import assert_error
 

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from rest_framework.test import APIClient
 
-from responsibility.models import ApiToken, Membership, Responsibility, Role, Unit, UnitKind, User
+from responsibility.models import ApiToken, Membership, Role, Unit, UnitKind, User
 from tasks.demo import DEMO_PASSWORD
 from tasks.models import (
     Campaign,
@@ -16,6 +16,7 @@ from tasks.models import (
     ExtensionRequest,
     ExtensionState,
     Indicator,
+    Responsibility,
     Task,
     TaskEvent,
     TaskKind,

@@ -15,10 +15,7 @@ from django.utils import timezone
 from core.jobs import enqueue_on_commit
 from responsibility.models import Unit, User
 
-from ..models import (
-    MessageState,
-    OutboundMessage,
-)
+from .models import MessageState, OutboundMessage
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +58,7 @@ def outbox_store(
             )
         )
     OutboundMessage.objects.bulk_create(messages)
-    enqueue_on_commit("notifications.jobs.outbox_flush")
+    enqueue_on_commit("outbox.jobs.outbox_flush")
     return messages
 
 
