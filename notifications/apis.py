@@ -55,7 +55,9 @@ class TaskEscalationsApi(ListApi):
         task = task_get_for_user(request.user, pk)
         data = ManualEscalationInput(data=request.data)
         data.is_valid(raise_exception=True)
-        escalation = services.escalation_record_manual(task=task, actor=request.user, **data.validated_data)
+        escalation = services.escalation_record_manual(
+            task_id=task.pk, actor=request.user, **data.validated_data
+        )
         escalation = selectors.task_escalations(task).get(pk=escalation.pk)
         return Response(EscalationSerializer(escalation).data, status=status.HTTP_201_CREATED)
 

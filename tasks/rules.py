@@ -83,3 +83,14 @@ def may(access: Access, task: Task, action: str) -> bool:
 def ensure_may(access: Access, task: Task, action: str) -> None:
     if not may(access, task, action):
         raise Forbidden(_("您无权对该任务执行此操作。"))
+
+
+def may_escalate(access: Access, task: Task) -> bool:
+    """Recording a rung by hand (催办, 挂牌督办, 约谈, 问责) is the supervision office's: the
+    office over the lead unit or over the issuing unit."""
+    return access.is_admin or access.supervises(task.lead_unit) or access.supervises(task.issuing_unit)
+
+
+def ensure_may_escalate(access: Access, task: Task) -> None:
+    if not may_escalate(access, task):
+        raise Forbidden(_("只有督查室可以记录督办。"))

@@ -159,7 +159,7 @@ def fuzz_world(in_the_test_transaction, world, make_task, target_task, settings,
         reason="汛期道路中断。",
     )
     escalation_record_manual(
-        task=target_task, actor=world.person("city_supervisor"), level=Level.LISTED, reason="进度滞后。"
+        task_id=target_task.pk, actor=world.person("city_supervisor"), level=Level.LISTED, reason="进度滞后。"
     )
     bulletin_create(
         actor=world.person("city_supervisor"),

@@ -300,7 +300,7 @@ def test_naming_people_in_a_talk(world, make_task):
 
         def call(actor=actor, person=person):
             escalation_record_manual(
-                task=task,
+                task_id=task.pk,
                 actor=world.person(actor),
                 level=Level.ADMONISHMENT,
                 reason="约谈",

@@ -208,7 +208,9 @@ def extend(matrix: Matrix) -> World:
             }
             | {"campaign": task.campaign}
         )
-    escalation_record_manual(task=task, actor=person("city_supervisor"), level="listed", reason="进度滞后")
+    escalation_record_manual(
+        task_id=task.pk, actor=person("city_supervisor"), level="listed", reason="进度滞后"
+    )
     digests = frozenset(message.pk for message in digest_compose())
     assert digests
     return World(

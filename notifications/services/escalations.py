@@ -15,6 +15,7 @@ from outbox.services import outbox_store
 from responsibility import jurisdiction
 from responsibility.models import Membership, Role, Unit, UnitKind, User, subtree_q
 from responsibility.selectors import access_for_user
+from tasks import rules
 from tasks.models import OPEN_STATES, Campaign, Task
 from tasks.rungs import LEVEL_RANK
 from tasks.selectors import today as local_today
@@ -214,14 +215,8 @@ def _report_problems(sweep: Sweep, problems: list[LadderProblem]) -> None:
         )
 
 
-def escalation_record_manual(
-    *, task: Task, actor: User, level: str, reason: str, people: list[User] = ()
-) -> Escalation:
-    """The supervision office reminds now, lists an item, or records an admonishment talk
-    (约谈) or accountability (问责), with a reason; the record is permanent."""
-    access = access_for_user(actor)
-    if not (access.is_admin or access.supervises(task.lead_unit) or access.supervises(task.issuing_unit)):
-        raise Forbidden(_("只有督查室可以记录督办。"))
+def _manual_reason(level: str, reason: str, people: list[User]) -> str:
+    """The reason, stripped, once the level and the people named suit each other."""
     if level not in MANUAL_LEVELS:
         message = _("不能手工记录该级别。")
         raise InvalidInput(message, code="invalid_level", fields={"level": [message]})
@@ -232,12 +227,23 @@ def escalation_record_manual(
     if level in DECIDED_LEVELS and not people:
         message = _("约谈和问责须写明涉及的人员。")
         raise InvalidInput(message, code="people_required", fields={"people": [message]})
+    return reason
+
+
+def escalation_record_manual(
+    *, task_id: int, actor: User, level: str, reason: str, people: list[User] = ()
+) -> Escalation:
+    """The supervision office reminds now, lists an item, or records an admonishment talk
+    (约谈) or accountability (问责), with a reason; the record is permanent."""
+    access = access_for_user(actor)
     with transaction.atomic():
         task = (
             Task.objects.select_for_update(of=("self",))
             .select_related("issuing_unit", "lead_unit")
-            .get(pk=task.pk)
+            .get(pk=task_id)
         )
+        rules.ensure_may_escalate(access, task)
+        reason = _manual_reason(level, reason, people)
         chain = [task.issuing_unit, task.lead_unit, *(link.unit for link in task.links())]
         outside = jurisdiction.people_outside(access, people, chain)
         if outside:

@@ -108,7 +108,10 @@ def november(world, make_task, act) -> November:
     )
     with on(datetime.date(2018, 10, 20)):
         escalation_record_manual(
-            task=tasks["late"], actor=world.person("city_supervisor"), level=Level.LISTED, reason="进度滞后"
+            task_id=tasks["late"].pk,
+            actor=world.person("city_supervisor"),
+            level=Level.LISTED,
+            reason="进度滞后",
         )
     with on(datetime.date(2018, 11, 5)):
         tasks["rectification"] = make_task(
@@ -132,7 +135,7 @@ def november(world, make_task, act) -> November:
         act(tasks["rectification"], "city_supervisor", "reopen", "回头看发现问题反弹")
     with on(datetime.date(2018, 11, 28)):
         escalation_record_manual(
-            task=tasks["overdue"],
+            task_id=tasks["overdue"].pk,
             actor=world.person("city_supervisor"),
             level=Level.LISTED,
             reason="逾期未完成",

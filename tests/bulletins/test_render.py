@@ -125,7 +125,7 @@ def test_html_in_a_task_title_is_printed_as_text_and_fetches_nothing(world, make
     task = make_task(markup, lead_unit="芳山镇", due_date=ISSUED_ON.replace(month=11, day=20))
     with on(ISSUED_ON.replace(month=11, day=28)):
         escalation_record_manual(
-            task=task, actor=world.person("city_supervisor"), level=Level.LISTED, reason="逾期"
+            task_id=task.pk, actor=world.person("city_supervisor"), level=Level.LISTED, reason="逾期"
         )
     draft.intro = '<script>alert(1)</script><link rel="stylesheet" href="http://127.0.0.1:9/x.css">'
     draft.save()

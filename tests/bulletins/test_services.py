@@ -192,7 +192,7 @@ def test_an_item_listed_twice_is_named_once(world, november, draft):
     # Listed again by hand the next day: the same task, rung and due date.
     with on(datetime.date(2018, 11, 29)):
         escalation_record_manual(
-            task=november.tasks["overdue"],
+            task_id=november.tasks["overdue"].pk,
             actor=world.person("city_supervisor"),
             level=Level.LISTED,
             reason="仍未完成",

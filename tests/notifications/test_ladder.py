@@ -115,7 +115,7 @@ def test_the_task_keeps_the_highest_rung_it_has_reached(village_task, world, smt
     # A talk recorded by hand ranks above what the sweep reaches later; the sweep never lowers it.
     with time_machine.travel(at_nine(datetime.date(2025, 10, 9)), tick=False):
         escalation_record_manual(
-            task=village_task,
+            task_id=village_task.pk,
             actor=world.person("yi_supervisor"),
             level=Level.ADMONISHMENT,
             reason="逾期未改，约谈村支书",

@@ -111,7 +111,7 @@ def ledger_tasks(world, make_task, act, report) -> dict:
     report(houses, "yi_member", "已开工620户。")
     report(houses, "yi_member", "已竣工800户，剩余150户在建。")
     escalation_record_manual(
-        task=houses, actor=world.person("city_supervisor"), level="listed", reason="逾期未完成"
+        task_id=houses.pk, actor=world.person("city_supervisor"), level="listed", reason="逾期未完成"
     )
 
     water = make_task("饮水安全", number="2", lead_unit="黑山县", due_date=D(2018, 10, 31))
