@@ -122,43 +122,63 @@ def digest_compose(*, today: datetime.date | None = None) -> list[OutboundMessag
     """Turn every escalation nobody was told about into one digest per recipient."""
     today = today or local_today()
     with transaction.atomic():
-        pending = Escalation.objects.filter(notified_at__isnull=True).order_by("pk")
-        if connection.features.has_select_for_update_skip_locked:
-            # A concurrent composer takes other rows; none is told twice.
-            pending = pending.select_for_update(skip_locked=True, of=("self",))
-        rows = list(pending.values(*ITEM_FIELDS.values()))
-        if not rows:
+        items = _pending_items()
+        if not items:
             return []
-        items = [Item(**{name: row[lookup] for name, lookup in ITEM_FIELDS.items()}) for row in rows]
-        people: dict[int, set[int]] = defaultdict(set)
-        through = Escalation.people.through.objects.filter(escalation_id__in=[i.id for i in items])
-        for escalation_id, user_id in through.values_list("escalation_id", "user_id"):
-            people[escalation_id].add(user_id)
-        ladders = ladders_for(Campaign.objects.filter(pk__in={item.campaign_id for item in items}))
-        user_ids = {i.responsible_person_id for i in items} | {i.lead_leader_id for i in items}
-        user_ids |= {user_id for ids in people.values() for user_id in ids}
-        chain = Chain.load(
-            {i.lead_unit_path for i in items} | {i.issuing_unit_path for i in items},
-            {pk for pk in user_ids if pk},
-        )
-
-        per_recipient: dict[Recipient, list[Item]] = defaultdict(list)
-        for item in items:
-            recipients = audience_recipients(item, _audience(item, ladders), chain)
-            recipients |= {(USER, user_id) for user_id in people.get(item.id, ())}
-            for recipient in recipients:
-                per_recipient[recipient].append(item)
-
+        chain, per_recipient = _recipients_of(items)
         messages = _messages_for(per_recipient, chain, today)
-        OutboundMessage.objects.bulk_create([message for message, _items in messages])
-        Through = Escalation.messages.through
-        Through.objects.bulk_create(
-            Through(outboundmessage_id=message.pk, escalation_id=item.id)
-            for message, message_items in messages
-            for item in {i.id: i for i in message_items}.values()
-        )
+        _store(messages)
         Escalation.objects.filter(pk__in=[item.id for item in items]).update(notified_at=timezone.now())
     return [message for message, _items in messages]
+
+
+def _pending_items() -> list[Item]:
+    """The escalations nobody was told about, locked for this transaction."""
+    pending = Escalation.objects.filter(notified_at__isnull=True).order_by("pk")
+    if connection.features.has_select_for_update_skip_locked:
+        # A concurrent composer takes other rows; none is told twice.
+        pending = pending.select_for_update(skip_locked=True, of=("self",))
+    return [
+        Item(**{name: row[lookup] for name, lookup in ITEM_FIELDS.items()})
+        for row in pending.values(*ITEM_FIELDS.values())
+    ]
+
+
+def _people_named(items: list[Item]) -> dict[int, set[int]]:
+    """The people a talk or accountability names, by escalation."""
+    people: dict[int, set[int]] = defaultdict(set)
+    through = Escalation.people.through.objects.filter(escalation_id__in=[item.id for item in items])
+    for escalation_id, user_id in through.values_list("escalation_id", "user_id"):
+        people[escalation_id].add(user_id)
+    return people
+
+
+def _recipients_of(items: list[Item]) -> tuple[Chain, dict[Recipient, list[Item]]]:
+    """Everyone each item's rung tells, read in a fixed number of queries for all items."""
+    people = _people_named(items)
+    ladders = ladders_for(Campaign.objects.filter(pk__in={item.campaign_id for item in items}))
+    user_ids = {item.responsible_person_id for item in items} | {item.lead_leader_id for item in items}
+    user_ids |= set().union(*people.values())
+    units = {item.lead_unit_path for item in items} | {item.issuing_unit_path for item in items}
+    chain = Chain.load(units, user_ids - {None})
+    per_recipient: dict[Recipient, list[Item]] = defaultdict(list)
+    for item in items:
+        recipients = audience_recipients(item, _audience(item, ladders), chain)
+        recipients |= {(USER, user_id) for user_id in people.get(item.id, ())}
+        for recipient in recipients:
+            per_recipient[recipient].append(item)
+    return chain, per_recipient
+
+
+def _store(messages: list[tuple[OutboundMessage, list[Item]]]) -> None:
+    """The messages in the outbox, each linked to the escalations it tells of."""
+    OutboundMessage.objects.bulk_create([message for message, _items in messages])
+    Through = Escalation.messages.through
+    Through.objects.bulk_create(
+        Through(outboundmessage_id=message.pk, escalation_id=escalation_id)
+        for message, message_items in messages
+        for escalation_id in {item.id for item in message_items}
+    )
 
 
 def _messages_for(
@@ -167,16 +187,13 @@ def _messages_for(
     """One message per address; recipients without one, or opted out, are kept visibly."""
     by_address: dict[str, tuple[Recipient, list[Item]]] = {}
     messages = []
-    for recipient, items in sorted(per_recipient.items()):
-        kind, pk = recipient
-        if kind == USER and chain.users[pk].reminder_opt_out:
-            kept = [item for item in items if not (item.level == Level.REMINDER and not item.manual)]
-            if not kept:
-                messages.append(
-                    (_message(recipient, "", chain, items, today, MessageState.SUPPRESSED), items)
-                )
-                continue
-            items = kept
+    for recipient, all_items in sorted(per_recipient.items()):
+        items = _wanted(recipient, all_items, chain)
+        if not items:
+            messages.append(
+                (_message(recipient, "", chain, all_items, today, MessageState.SUPPRESSED), all_items)
+            )
+            continue
         address, _name = _address(recipient, chain)
         if not address:
             messages.append((_message(recipient, "", chain, items, today, MessageState.NO_ADDRESS), items))
@@ -188,6 +205,15 @@ def _messages_for(
     for address, (recipient, items) in by_address.items():
         messages.append((_message(recipient, address, chain, items, today, MessageState.PENDING), items))
     return messages
+
+
+def _wanted(recipient: Recipient, items: list[Item], chain: Chain) -> list[Item]:
+    """The items a person hears of: one who opted out of reminders is spared the sweep's
+    reminders (a reminder recorded by hand still reaches them)."""
+    kind, pk = recipient
+    if kind == USER and chain.users[pk].reminder_opt_out:
+        return [item for item in items if not (item.level == Level.REMINDER and not item.manual)]
+    return items
 
 
 def _message(recipient, address, chain, items, today, state) -> OutboundMessage:
