@@ -61,7 +61,9 @@ class BulletinDetailApi(ApiView):
         bulletin = selectors.bulletin_get_for_user(request.user, pk)
         data = BulletinUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        bulletin = services.bulletin_update(bulletin=bulletin, actor=request.user, **data.validated_data)
+        bulletin = services.bulletin_update(
+            bulletin_id=bulletin.pk, actor=request.user, **data.validated_data
+        )
         return _answer(request, bulletin)
 
 
@@ -77,7 +79,7 @@ class BulletinPublishApi(ApiView):
     @extend_schema(request=None, responses={200: BulletinSerializer, **WRITE_ERRORS})
     def post(self, request, pk):
         bulletin = selectors.bulletin_get_for_user(request.user, pk)
-        return _answer(request, services.bulletin_publish(bulletin=bulletin, actor=request.user))
+        return _answer(request, services.bulletin_publish(bulletin_id=bulletin.pk, actor=request.user))
 
 
 class BulletinWithdrawApi(ApiView):
@@ -86,7 +88,9 @@ class BulletinWithdrawApi(ApiView):
         bulletin = selectors.bulletin_get_for_user(request.user, pk)
         data = WithdrawInput(data=request.data)
         data.is_valid(raise_exception=True)
-        bulletin = services.bulletin_withdraw(bulletin=bulletin, actor=request.user, **data.validated_data)
+        bulletin = services.bulletin_withdraw(
+            bulletin_id=bulletin.pk, actor=request.user, **data.validated_data
+        )
         return _answer(request, bulletin)
 
 

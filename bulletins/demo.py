@@ -24,4 +24,4 @@ def demo_bulletin(campaign: Campaign) -> Bulletin:
         intro="为推动百日攻坚行动各项任务按期完成，市委督查室对各地区、各部门任务完成情况进行了督查。现将有关情况通报如下。",
         closing="各地区、各部门要对照通报问题，立即整改，逐项销号，整改情况于每月28日前报市委督查室。",
     )
-    return bulletin_publish(bulletin=bulletin, actor=User.objects.get(username="ducha_chief"))
+    return bulletin_publish(bulletin_id=bulletin.pk, actor=User.objects.get(username="ducha_chief"))

@@ -106,14 +106,14 @@ def bulletin_create(
     return bulletin
 
 
-def _locked(bulletin: Bulletin) -> Bulletin:
-    return Bulletin.objects.select_for_update().get(pk=bulletin.pk)
+def _locked(bulletin_id: int) -> Bulletin:
+    return Bulletin.objects.select_for_update().get(pk=bulletin_id)
 
 
-def bulletin_update(*, bulletin: Bulletin, actor: User, **changes) -> Bulletin:
+def bulletin_update(*, bulletin_id: int, actor: User, **changes) -> Bulletin:
     """Edit a draft. The year and number stay: they were given when it was drafted."""
     with transaction.atomic():
-        bulletin = _locked(bulletin)
+        bulletin = _locked(bulletin_id)
         _ensure_may_edit(actor, bulletin.issuer)
         if not bulletin.is_draft:
             raise InvalidTransition(_("通报印发后不能修改。"), code="bulletin_published")
@@ -152,10 +152,10 @@ def bulletin_figures(bulletin: Bulletin) -> dict:
     return content.bulletin_figures(bulletin_scope(bulletin))
 
 
-def bulletin_publish(*, bulletin: Bulletin, actor: User) -> Bulletin:
+def bulletin_publish(*, bulletin_id: int, actor: User) -> Bulletin:
     """Freeze the figures and publish; the PDF is rendered and mailed by a job afterwards."""
     with transaction.atomic():
-        bulletin = _locked(bulletin)
+        bulletin = _locked(bulletin_id)
         _ensure_may_edit(actor, bulletin.issuer)
         if not can_proceed(bulletin.publish):
             raise InvalidTransition(STATE_REFUSED)
@@ -174,7 +174,7 @@ def bulletin_render(*, bulletin_id: int) -> Bulletin:
         return bulletin
     pdf, _refused = render_pdf(bulletin_html(bulletin, bulletin.figures))
     with transaction.atomic():
-        bulletin = _locked(bulletin)
+        bulletin = _locked(bulletin.pk)
         if bulletin.pdf or bulletin.state != BulletinState.PUBLISHED:
             return bulletin  # a concurrent run finished first, or it was withdrawn meanwhile
         bulletin.pdf.save(f"{bulletin.number}.pdf", ContentFile(pdf), save=False)
@@ -194,13 +194,13 @@ def bulletin_render(*, bulletin_id: int) -> Bulletin:
     return bulletin
 
 
-def bulletin_withdraw(*, bulletin: Bulletin, actor: User, reason: str) -> Bulletin:
+def bulletin_withdraw(*, bulletin_id: int, actor: User, reason: str) -> Bulletin:
     reason = (reason or "").strip()
     if not reason:
         message = _("请填写撤回理由。")
         raise InvalidInput(message, code="reason_required", fields={"reason": [message]})
     with transaction.atomic():
-        bulletin = _locked(bulletin)
+        bulletin = _locked(bulletin_id)
         _ensure_may_edit(actor, bulletin.issuer)
         if not can_proceed(bulletin.withdraw):
             raise InvalidTransition(STATE_REFUSED)

@@ -123,8 +123,8 @@ class EscalationRuleViewSet(ModelViewSet):
 
     def perform_update(self, serializer):
         serializer.instance = services.escalation_rule_update(
-            rule=serializer.instance, actor=self.request.user, **serializer.validated_data
+            rule_id=serializer.instance.pk, actor=self.request.user, **serializer.validated_data
         )
 
     def perform_destroy(self, instance):
-        services.escalation_rule_delete(rule=instance, actor=self.request.user)
+        services.escalation_rule_delete(rule_id=instance.pk, actor=self.request.user)

@@ -22,7 +22,7 @@ class UnitAdmin(admin.ModelAdmin):
         # Paths are the service's business: new units and moves go through it.
         if change:
             fields = {name: form.cleaned_data[name] for name in form.changed_data}
-            services.unit_update(unit=Unit.objects.get(pk=obj.pk), **fields)
+            services.unit_update(unit_id=obj.pk, **fields)
         else:
             created = services.unit_create(**{name: form.cleaned_data[name] for name in form.cleaned_data})
             obj.pk, obj.path, obj.depth = created.pk, created.path, created.depth

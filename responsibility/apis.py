@@ -95,7 +95,9 @@ class UnitViewSet(ModelViewSet):
         serializer.instance = services.unit_create(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.unit_update(unit=serializer.instance, **serializer.validated_data)
+        serializer.instance = services.unit_update(
+            unit_id=serializer.instance.pk, **serializer.validated_data
+        )
 
 
 class PersonFilter(filters.FilterSet):

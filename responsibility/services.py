@@ -38,19 +38,24 @@ def unit_create(
 
 
 @transaction.atomic
-def unit_update(*, unit: Unit, **fields) -> Unit:
+def unit_update(*, unit_id: int, **fields) -> Unit:
+    unit = Unit.objects.select_for_update().get(pk=unit_id)
     new_parent = fields.pop("parent", unit.parent)
     for name, value in fields.items():
         setattr(unit, name, value)
     unit.save()
     if new_parent != unit.parent:
-        unit_move(unit=unit, parent=new_parent)
+        unit = unit_move(unit_id=unit.pk, parent=new_parent)
     return unit
 
 
 @transaction.atomic
-def unit_move(*, unit: Unit, parent: Unit | None) -> Unit:
-    """Re-hang a unit and its whole subtree with one UPDATE of the paths."""
+def unit_move(*, unit_id: int, parent: Unit | None) -> Unit:
+    """Re-hang a unit and its whole subtree with one UPDATE of the paths. The unit's row
+    is locked first, so two moves of one unit cannot interleave their path updates."""
+    unit = Unit.objects.select_for_update().get(pk=unit_id)
+    if parent is not None:
+        parent.refresh_from_db(fields=["path", "depth"])
     if parent is not None and parent.path.startswith(unit.path):
         message = _("单位不能移动到自己或自己的下级之下。")
         raise InvalidInput(message, code="unit_below_itself", fields={"parent": [message]})

@@ -106,11 +106,11 @@ class CalendarDayViewSet(ModelViewSet):
 
     def perform_update(self, serializer):
         serializer.instance = calendar.calendar_day_update(
-            day=serializer.instance, actor=self.request.user, **serializer.validated_data
+            day_id=serializer.instance.pk, actor=self.request.user, **serializer.validated_data
         )
 
     def perform_destroy(self, instance):
-        calendar.calendar_day_delete(day=instance, actor=self.request.user)
+        calendar.calendar_day_delete(day_id=instance.pk, actor=self.request.user)
 
 
 class TaskListApi(ListApi):

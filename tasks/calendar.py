@@ -84,10 +84,10 @@ def calendar_day_create(*, actor: User, date: datetime.date, kind: str, name: st
     return day
 
 
-def calendar_day_update(*, day: CalendarDay, actor: User, **changes) -> CalendarDay:
+def calendar_day_update(*, day_id: int, actor: User, **changes) -> CalendarDay:
     _ensure_admin(actor)
     with transaction.atomic():
-        day = CalendarDay.objects.select_for_update().get(pk=day.pk)
+        day = CalendarDay.objects.select_for_update().get(pk=day_id)
         before = _snapshot(day)
         for name, value in changes.items():
             setattr(day, name, value)
@@ -102,10 +102,10 @@ def calendar_day_update(*, day: CalendarDay, actor: User, **changes) -> Calendar
     return day
 
 
-def calendar_day_delete(*, day: CalendarDay, actor: User) -> None:
+def calendar_day_delete(*, day_id: int, actor: User) -> None:
     _ensure_admin(actor)
     with transaction.atomic():
-        day = CalendarDay.objects.select_for_update().get(pk=day.pk)
+        day = CalendarDay.objects.select_for_update().get(pk=day_id)
         before = _snapshot(day)
         day.delete()
         CalendarChange.objects.create(

@@ -100,8 +100,9 @@ def escalation_rule_create(*, actor: User, campaign: Campaign | None = None, **f
     return rule
 
 
-def escalation_rule_update(*, rule: EscalationRule, actor: User, **changes) -> EscalationRule:
+def escalation_rule_update(*, rule_id: int, actor: User, **changes) -> EscalationRule:
     """Change a rung; moving it to another ladder needs the right to both."""
+    rule = EscalationRule.objects.select_related("campaign").get(pk=rule_id)
     _ensure_may_edit(actor, rule.campaign)
     campaign = changes.get("campaign", rule.campaign)
     if "campaign" in changes:
@@ -128,8 +129,9 @@ def escalation_rule_update(*, rule: EscalationRule, actor: User, **changes) -> E
     return rule
 
 
-def escalation_rule_delete(*, rule: EscalationRule, actor: User) -> None:
+def escalation_rule_delete(*, rule_id: int, actor: User) -> None:
     """Remove a rung. A campaign whose last own rule goes follows the default ladder again."""
+    rule = EscalationRule.objects.select_related("campaign").get(pk=rule_id)
     _ensure_may_edit(actor, rule.campaign)
     with transaction.atomic():
         _lock_ladder(rule.campaign)

@@ -130,7 +130,7 @@ def test_html_in_a_task_title_is_printed_as_text_and_fetches_nothing(world, make
     draft.intro = '<script>alert(1)</script><link rel="stylesheet" href="http://127.0.0.1:9/x.css">'
     draft.save()
     with on(ISSUED_ON):
-        bulletin = bulletin_publish(bulletin=draft, actor=world.person("city_supervisor"))
+        bulletin = bulletin_publish(bulletin_id=draft.pk, actor=world.person("city_supervisor"))
 
     pdf, refused = render_pdf(bulletin_html(bulletin, bulletin.figures))
     (tmp_path / "escaped.pdf").write_bytes(pdf)

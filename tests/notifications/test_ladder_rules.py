@@ -129,7 +129,7 @@ def test_a_county_campaigns_ladder_is_the_county_offices_not_the_citys(world, co
         offset_working_days=0,
     )
     with pytest.raises(Exception) as refused:
-        escalation_rule_update(rule=rule, actor=world.person("city_supervisor"), offset_working_days=2)
+        escalation_rule_update(rule_id=rule.pk, actor=world.person("city_supervisor"), offset_working_days=2)
     assert refused.value.code == "not_your_ladder"
     assert rule_state(rule) == (county_campaign.pk, Level.OVERDUE, 0)
 
@@ -150,7 +150,9 @@ def test_a_campaign_issued_by_an_office_belongs_to_its_levels_office(world):
 def test_moving_a_rule_to_another_ladder_needs_the_right_to_both(world, county_campaign):
     rule = city_rule(world, level=Level.LISTED, offset_working_days=3)
     with pytest.raises(Exception) as refused:
-        escalation_rule_update(rule=rule, actor=world.person("city_supervisor"), campaign=county_campaign)
+        escalation_rule_update(
+            rule_id=rule.pk, actor=world.person("city_supervisor"), campaign=county_campaign
+        )
     assert refused.value.code == "not_your_ladder"
     assert rule_state(rule) == (world.campaign.pk, Level.LISTED, 3)
 
@@ -232,9 +234,9 @@ def test_every_change_is_kept_with_who_when_before_and_after(world):
         rule = escalation_rule_create(
             actor=office, campaign=world.campaign, level=Level.LISTED, offset_working_days=3
         )
-        escalation_rule_update(rule=rule, actor=office, offset_working_days=4, notify_unit_above=True)
-        escalation_rule_update(rule=rule, actor=office, offset_working_days=4)  # no change, no row
-        escalation_rule_delete(rule=rule, actor=office)
+        escalation_rule_update(rule_id=rule.pk, actor=office, offset_working_days=4, notify_unit_above=True)
+        escalation_rule_update(rule_id=rule.pk, actor=office, offset_working_days=4)  # no change, no row
+        escalation_rule_delete(rule_id=rule.pk, actor=office)
 
     created, updated, deleted = LadderChange.objects.order_by("pk")
     assert [c.action for c in (created, updated, deleted)] == ["created", "updated", "deleted"]

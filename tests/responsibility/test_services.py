@@ -56,7 +56,7 @@ def test_unit_move_rewrites_the_whole_subtree_in_one_update(world):
     town, heishan = world.unit("七里河镇"), world.unit("黑山县")
     untouched = paths("义县", "县委督查室", "芳山镇", "新立屯村")
     with CaptureQueriesContext(connection) as queries:
-        moved = unit_move(unit=town, parent=heishan)
+        moved = unit_move(unit_id=town.pk, parent=heishan)
     path_updates = [
         q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE") and '"path"' in q["sql"]
     ]
@@ -75,7 +75,7 @@ def test_unit_move_rewrites_the_whole_subtree_in_one_update(world):
 
 
 def test_unit_move_to_the_root_shortens_the_subtree(world):
-    county = unit_move(unit=world.unit("义县"), parent=None)
+    county = unit_move(unit_id=world.unit("义县").pk, parent=None)
     assert (county.parent_id, county.path, county.depth) == (None, path_segment(county.pk), 0)
     village = Unit.objects.get(name="大榆树堡村")
     assert village.depth == 2
@@ -87,7 +87,7 @@ def test_unit_move_to_the_root_shortens_the_subtree(world):
 def test_a_unit_cannot_move_below_itself(world, target):
     before = dict(Unit.objects.values_list("name", "path"))
     with pytest.raises(InvalidInput) as refused:
-        unit_move(unit=world.unit("义县"), parent=world.unit(target))
+        unit_move(unit_id=world.unit("义县").pk, parent=world.unit(target))
     assert refused.value.code == "unit_below_itself"
     assert set(refused.value.fields) == {"parent"}
     assert dict(Unit.objects.values_list("name", "path")) == before
@@ -95,7 +95,7 @@ def test_a_unit_cannot_move_below_itself(world, target):
 
 
 def test_unit_update_changes_fields_and_moves_when_the_parent_changes(world):
-    town = unit_update(unit=world.unit("七里河镇"), short_name="七里河", parent=world.unit("黑山县"))
+    town = unit_update(unit_id=world.unit("七里河镇").pk, short_name="七里河", parent=world.unit("黑山县"))
     town.refresh_from_db()
     assert town.short_name == "七里河"
     assert town.path.startswith(world.unit("黑山县").path)
@@ -106,7 +106,7 @@ def test_unit_update_without_a_new_parent_does_not_move(world):
     town = world.unit("七里河镇")
     old_path = town.path
     with CaptureQueriesContext(connection) as queries:
-        unit_update(unit=town, name="七里河镇人民政府")
+        unit_update(unit_id=town.pk, name="七里河镇人民政府")
     assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE") and "LIKE" in q["sql"]]
     town.refresh_from_db()
     assert (town.name, town.path) == ("七里河镇人民政府", old_path)

@@ -105,9 +105,9 @@ def test_every_change_is_kept_with_who_when_before_and_after(world):
     moment = datetime.datetime(2025, 9, 1, 2, 0, tzinfo=datetime.UTC)
     with time_machine.travel(moment, tick=False):
         day = calendar_day_create(actor=admin, date=D(2099, 10, 1), kind="holiday", name="国庆")
-        calendar_day_update(day=day, actor=admin, name="国庆节")
-        calendar_day_update(day=day, actor=admin, name="国庆节")  # no change, no row
-        calendar_day_delete(day=day, actor=admin)
+        calendar_day_update(day_id=day.pk, actor=admin, name="国庆节")
+        calendar_day_update(day_id=day.pk, actor=admin, name="国庆节")  # no change, no row
+        calendar_day_delete(day_id=day.pk, actor=admin)
 
     created, updated, deleted = CalendarChange.objects.order_by("pk")
     assert [c.action for c in (created, updated, deleted)] == ["created", "updated", "deleted"]
