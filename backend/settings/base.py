@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "notifications",
     "bulletins",
     "imports",
+    "demo",
 ]
 
 MIDDLEWARE = [
