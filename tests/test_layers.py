@@ -66,7 +66,7 @@ def test_the_apps_named_here_are_the_projects_apps():
     project = {config.name for config in apps.get_app_configs() if Path(config.path).parent == ROOT}
     assert project <= LAYER_OF.keys()
     # Not a layer merely planned: every app the project has is placed.
-    assert project >= LAYER_OF.keys() - {"pages", "demo", "backend"}
+    assert project >= LAYER_OF.keys() - {"pages", "backend"}
 
 
 def test_no_module_imports_an_app_above_its_own():

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "notifications",
     "bulletins",
     "imports",
+    "demo",
 ]
 
 MIDDLEWARE = [

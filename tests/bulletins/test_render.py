@@ -14,11 +14,11 @@ from django.db import transaction
 from django.test import override_settings
 
 from bulletins import services
-from bulletins.demo import demo_bulletin
 from bulletins.render import STATIC_ROOT, bulletin_html, render_pdf
 from bulletins.services import bulletin_publish, bulletin_render
+from demo.bulletin import demo_bulletin
+from demo.services import demo_load
 from notifications.services import escalation_record_manual, sweep_run
-from tasks.demo import demo_load
 from tasks.rungs import Level
 
 from .conftest import ISSUED_ON, on, poppler, squeezed

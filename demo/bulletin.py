@@ -2,11 +2,10 @@
 
 from django.utils import timezone
 
+from bulletins.models import Bulletin
+from bulletins.services import bulletin_create, bulletin_publish
 from responsibility.models import Unit, UnitKind, User
 from tasks.models import Campaign
-
-from .models import Bulletin
-from .services import bulletin_create, bulletin_publish
 
 
 def demo_bulletin(campaign: Campaign) -> Bulletin:

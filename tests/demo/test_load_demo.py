@@ -8,8 +8,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from rest_framework.test import APIClient
 
+from demo.data import DEMO_PASSWORD
 from responsibility.models import ApiToken, Membership, Role, Unit, UnitKind, User
-from tasks.demo import DEMO_PASSWORD
 from tasks.models import (
     Campaign,
     EventAction,

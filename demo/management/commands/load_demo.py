@@ -4,10 +4,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from bulletins.demo import demo_bulletin
 from bulletins.models import Bulletin
+from demo.bulletin import demo_bulletin
+from demo.services import demo_data_exists, demo_load
 from notifications.services import sweep_run
-from tasks.demo import demo_data_exists, demo_load
 
 
 def _width(text: str) -> int:

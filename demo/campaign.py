@@ -1,0 +1,366 @@
+"""The campaign's work: what the city's HQ issued in the 100-day campaign and how far each
+piece has got, played through the services as the people concerned would.
+
+The campaign keeps its 2018 name, figures and wording (seed 002: 950 + 938 D-grade
+houses, the six 一率五落实 veto indicators, the exit procedure by 30 November, micro-credit
+of only 2.14 million yuan, the 回头看 findings), but its dates are moved to run around
+today, from 30 days ago to 70 days ahead, so that the lists show every traffic light:
+red (overdue), yellow (due within the campaign's ``yellow_working_days``) and green. The
+exit procedure is planned back from this year's 30 November when that date lies between
+today and the campaign's end, otherwise from twenty working days ahead.
+"""
+
+import datetime
+from decimal import Decimal
+
+from tasks.models import Task, TaskKind
+from tasks.services import (
+    ChildSpec,
+    IndicatorSpec,
+    StepSpec,
+    extension_decide,
+    extension_request_create,
+    procedure_step_complete,
+    task_decompose,
+)
+from tasks.workdays import plan_backwards
+
+from .builder import Builder
+from .data import COUNTIES
+
+
+def build_housing(builder: Builder) -> None:
+    city = builder.issue(
+        "1",
+        "农村D级危房改造清底",
+        "zhujian",
+        builder.workday(18),
+        kind=TaskKind.TARGET,
+        description=(
+            "省扶贫系统年初下达资金950户、省住建厅8月初下达资金938户，共1888户，"
+            "是省政府对我市的考核任务。倒排工期，抓紧施工，保证质量，紧盯完工率、入住率。"
+            "（演示分解：义县950户、黑山县938户。）"
+        ),
+        responsible_units=["yi", "heishan"],
+        cooperating_units=["fupin"],
+        lead_leader="vm_housing",
+        responsible_person="zhujian_head",
+        responsibility="R5",
+        indicators=[IndicatorSpec(name="D级危房改造", target=Decimal(1888), unit_of_measure="户")],
+    )
+    builder.act(city, "zhujian_head", "accept")
+    yi, heishan = builder.split(
+        city,
+        "zhujian_head",
+        [("yi", "义县D级危房改造", 950, 15), ("heishan", "黑山县D级危房改造", 938, 15)],
+    )
+    builder.act(yi, "yi_head", "accept")
+    builder.act(heishan, "heishan_head", "accept")
+    qilihe, dizangsi, toudaohe = builder.split(
+        yi,
+        "yi_head",
+        [
+            ("qilihe", "七里河镇D级危房改造", 400, 8),
+            ("dizangsi", "地藏寺满族乡D级危房改造", 300, 3),
+            ("toudaohe", "头道河镇D级危房改造", 250, 12),
+        ],
+    )
+    fangshan, baichangmen, badaohao = builder.split(
+        heishan,
+        "heishan_head",
+        [
+            ("fangshan", "芳山镇D级危房改造", 380, -2),
+            ("baichangmen", "白厂门镇D级危房改造", 320, 8),
+            ("badaohao", "八道壕镇D级危房改造", 238, 12),
+        ],
+    )
+
+    builder.act(qilihe, "qilihe_head", "accept")
+    builder.leaf_value(qilihe, "qilihe_head", "400户全部完工，已全部入住。", 400)
+    builder.act(qilihe, "qilihe_head", "submit", comment="400户改造任务全部完成，申请验收销号。")
+    builder.act(qilihe, "yi_head", "close")
+
+    # 地藏寺 splits its share down to the villages, which report themselves.
+    builder.act(dizangsi, "dizangsi_head", "accept")
+    village_a, village_b = builder.split(
+        dizangsi,
+        "dizangsi_head",
+        [("dizangsicun", "地藏寺村D级危房改造", 180, 2), ("dawopu", "大窝铺村D级危房改造", 120, 2)],
+    )
+    builder.act(village_a, "dizangsicun_head", "accept")
+    builder.leaf_value(village_a, "dizangsicun_head", "已完工130户，其余50户正在封顶。", 130)
+    builder.act(village_b, "dawopu_head", "accept")
+    builder.leaf_value(village_b, "dawopu_head", "已完工80户，冬季施工前需抢工期。", 80)
+
+    builder.act(toudaohe, "toudaohe_head", "accept")
+    builder.leaf_value(toudaohe, "toudaohe_head", "已完工180户。", 180)
+
+    builder.act(fangshan, "fangshan_head", "accept")
+    builder.leaf_value(fangshan, "fangshan_head", "已完工290户，90户因施工队伍不足滞后。", 290)
+
+    builder.act(baichangmen, "baichangmen_head", "accept")
+    builder.leaf_value(baichangmen, "baichangmen_head", "320户全部完工，入住率100%。", 320)
+    builder.act(baichangmen, "baichangmen_head", "submit", comment="全部完工，申请验收销号。")
+    # 八道壕镇 has not yet signed for its share.
+
+
+def build_exit_indicators(builder: Builder) -> None:
+    task = builder.issue(
+        "2",
+        "义县省级贫困县退出“一率五落实”指标",
+        "yi",
+        builder.workday(25),
+        kind=TaskKind.TARGET,
+        description=(
+            "6项指标均为一票否决，一项不达标即不能退出。义县县委、县政府把贫困县退出作为首要政治任务。"
+        ),
+        lead_leader="vm_poverty",
+        responsible_person="yi_secretary",
+        responsibility="R1",
+        cooperating_units=["fupin", "jiaoyu", "weiji", "zhujian"],
+        indicators=[
+            IndicatorSpec("综合贫困发生率", Decimal(2), "%", comparison="lte", veto=True),
+            IndicatorSpec("住房安全有保障贫困户比例", Decimal(98), "%", veto=True),
+            IndicatorSpec("教育扶贫普查建档和教育精准扶贫工程完成率", Decimal(100), "%", veto=True),
+            IndicatorSpec("“三个一批”“六个一工程”健康扶贫措施到位率", Decimal(100), "%", veto=True),
+            IndicatorSpec("沥青（水泥）路通行政村比例", Decimal(100), "%", veto=True),
+            IndicatorSpec("基层综合性文化服务中心建设比例", Decimal(98), "%", veto=True),
+        ],
+    )
+    builder.act(task, "yi_staff", "accept")
+    values = [
+        Decimal("1.6"),
+        Decimal("96.4"),
+        Decimal(100),
+        Decimal(100),
+        Decimal("97.5"),
+        Decimal("98.6"),
+    ]
+    figures = {i.pk: v for i, v in zip(task.indicators.order_by("pk"), values, strict=True)}
+    builder.report(task, "yi_staff", "住房安全和通村路两项尚未达标，正在倒排工期推进。", figures)
+
+
+def exit_deadline(builder: Builder) -> datetime.date:
+    november_30 = datetime.date(builder.on.year, 11, 30)
+    if builder.on <= november_30 <= builder.campaign.ends_on:
+        return november_30
+    return builder.workday(20)
+
+
+def build_exit_procedure(builder: Builder) -> None:
+    deadline = exit_deadline(builder)
+    names = ["入户核查", "民主评议", "两公示一公告", "销号并录入动态调整数据"]
+    dates = plan_backwards(deadline, [10, 5, 10, 3])
+    task = builder.issue(
+        "3",
+        "贫困人口、贫困村脱贫退出程序",
+        "fupin",
+        dates[-1],
+        kind=TaskKind.PROCEDURE,
+        description=(
+            "按照省扶贫办文件要求，倒排工期，完成入户核查、民主评议、两公示一公告等退出程序，"
+            "确保动态调整数据11月30日前准确录入。"
+        ),
+        responsible_units=["yi", "heishan", "linghai", "beizhen"],
+        lead_leader="vm_poverty",
+        responsible_person="fupin_head",
+        responsibility="R3",
+        steps=[StepSpec(name, due) for name, due in zip(names, dates, strict=True)],
+    )
+    builder.act(task, "fupin_head", "accept")
+    counties = task_decompose(
+        task_id=task.pk,
+        actor=builder.people["fupin_head"],
+        children=[
+            ChildSpec(
+                title=f"{name}贫困人口、贫困村退出程序",
+                lead_unit=builder.units[slug],
+                due_date=dates[-1],
+                responsible_person=builder.people[f"{slug}_secretary"],
+            )
+            for slug, name, *_ in COUNTIES
+        ],
+    )
+    for child, (slug, *_), done in zip(counties, COUNTIES, [2, 1, 0, 0], strict=True):
+        if slug == "beizhen":
+            continue  # not yet signed for
+        builder.act(child, f"{slug}_staff", "accept")
+        for step in child.steps.order_by("order")[:done]:
+            procedure_step_complete(step=step, actor=builder.people[f"{slug}_staff"])
+
+
+def build_department_tasks(builder: Builder) -> None:
+    health = builder.issue(
+        "4",
+        "落实“三个一批”救治行动和“六个一工程”",
+        "weiji",
+        builder.workday(20),
+        cooperating_units=["yiguan"],
+        lead_leader="vm_health",
+        responsible_person="weiji_head",
+        responsibility="R6",
+        description="对贫困人口精准医疗识别、全面筛查，实现住院治疗“零负担”，基本实现大病不出县。",
+    )
+    builder.act(health, "weiji_staff", "accept")
+    builder.report(health, "weiji_staff", "已收治建档立卡贫困人口5011人，定点医疗机构已全部明确。")
+
+    credit = builder.issue(
+        "5",
+        "扶贫小额信贷投放",
+        "jinrong",
+        builder.workday(-5),
+        responsible_units=["yi", "heishan", "linghai", "beizhen"],
+        lead_leader="vm_poverty",
+        responsible_person="jinrong_head",
+        responsibility="R7",
+        description="协调金融机构精准对接，用好用活扶贫小额贷款，扭转全省排名靠后的局面。",
+    )
+    builder.act(credit, "jinrong_staff", "accept")
+    builder.report(credit, "jinrong_staff", "全市小额信贷仅放出214万元，排名全省靠后。")
+
+    training = builder.issue(
+        "6",
+        "贫困劳动力技能培训和劳务输出",
+        "renshe",
+        builder.workday(2),
+        cooperating_units=["shangwu"],
+        lead_leader="vm_poverty",
+        responsible_person="renshe_head",
+        responsibility="R4",
+        description="组织有劳动能力的贫困群众技能培训，搭建企业用工平台，开展劳务输出。",
+    )
+    builder.act(training, "renshe_staff", "accept")
+    builder.report(training, "renshe_staff", "已举办培训班12期，培训贫困劳动力630人次。")
+
+    graduates = builder.issue(
+        "7",
+        "建档立卡贫困家庭未就业大学生全部就业",
+        "jiaoyu",
+        builder.workday(3),
+        cooperating_units=["renshe"],
+        lead_leader="vm_health",
+        responsible_person="jiaoyu_head",
+        responsibility="R4",
+    )
+    builder.act(graduates, "jiaoyu_staff", "accept")
+    extension_request_create(
+        task_id=graduates.pk,
+        actor=builder.people["jiaoyu_staff"],
+        requested_due_date=builder.workday(15),
+        reason="部分毕业生在外地求职，需待春节前返乡后逐一对接用人单位。",
+    )
+
+    guarantee = builder.issue(
+        "8",
+        "农村低保与扶贫开发两项制度衔接兜底",
+        "minzheng",
+        builder.workday(-4),
+        lead_leader="vm_poverty",
+        responsible_person="minzheng_head",
+        responsibility="R4",
+    )
+    builder.act(guarantee, "minzheng_staff", "accept")
+    extension = extension_request_create(
+        task_id=guarantee.pk,
+        actor=builder.people["minzheng_staff"],
+        requested_due_date=builder.workday(12),
+        reason="回头看新识别1240人，需逐户核查低保资格。",
+    )
+    extension_decide(
+        extension=extension, actor=builder.people["jz_mayor"], approve=True, comment="同意，务必按期完成。"
+    )
+
+    industry = builder.issue(
+        "9",
+        "谋划明年产业扶贫项目库",
+        "nongwei",
+        builder.workday(25),
+        lead_leader="vm_poverty",
+        responsible_person="nongwei_head",
+        responsibility="R4",
+    )
+    builder.act(industry, "nongwei_staff", "accept")
+    builder.act(industry, "jz_mayor", "suspend", comment="待省扶贫办下达明年项目申报通知后再行启动。")
+
+    discipline = builder.issue(
+        "10",
+        "扶贫领域作风建设和监督检查",
+        "jiwei",
+        builder.workday(30),
+        lead_leader="vm_poverty",
+        responsible_person="jiwei_head",
+        responsibility="R8",
+        description="坚决防止数字脱贫、虚假脱贫，对发现的问题责令立行立改。",
+    )
+    builder.act(discipline, "jiwei_staff", "accept")
+
+    builder.issue(
+        "11",
+        "义县贫困县退出摘帽工作方案",
+        "yi",
+        builder.workday(35),
+        assign=False,
+        lead_leader="vm_poverty",
+        responsibility="R1",
+    )
+    duplicate = builder.issue(
+        "12",
+        "各乡镇每周报送贫困户收入台账",
+        "fupin",
+        builder.workday(10),
+        responsibility="R3",
+    )
+    builder.act(duplicate, "jz_mayor", "cancel", comment="与扶贫办月报重复，撤销以减轻基层填表报数负担。")
+
+
+def build_rectifications(builder: Builder) -> None:
+    def item(number: str, title: str, county: str, due: int, source: str) -> Task:
+        return builder.issue(
+            number,
+            title,
+            county,
+            builder.workday(due),
+            kind=TaskKind.RECTIFICATION,
+            description=f"问题来源：{source}。县（市）党委、政府主要负责同志为第一责任人。",
+            lead_leader="vm_poverty",
+            responsible_person=f"{county}_secretary",
+            responsibility="R1",
+        )
+
+    files = item("Z1", "贫困户脱贫档案填写不完整、不规范", "yi", -10, "脱贫质量“回头看”")
+    builder.act(files, "yi_staff", "accept")
+    builder.report(files, "yi_staff", "已逐户补齐七里河镇、头道河镇贫困户档案。")
+    builder.act(files, "yi_staff", "submit", comment="整改完毕，申请对账销号。")
+    builder.act(files, "jz_mayor", "close")
+
+    walls = item("Z2", "贫困户信息“三上墙”不到位", "heishan", -3, "脱贫质量“回头看”")
+    builder.act(walls, "heishan_staff", "accept")
+    builder.report(walls, "heishan_staff", "已完成全县贫困户信息上墙。")
+    builder.act(walls, "heishan_staff", "submit", comment="整改完毕，申请对账销号。")
+    builder.act(walls, "jz_mayor", "close")
+    builder.act(
+        walls,
+        "ducha_chief",
+        "reopen",
+        comment="抽查暗访发现芳山镇新立屯村仍有12户信息未上墙，屡改屡犯，重新整改。",
+    )
+
+    income = item("Z3", "贫困户收入漏统、错统", "linghai", -6, "中省第三方评估")
+    builder.act(income, "linghai_staff", "accept")
+    builder.report(income, "linghai_staff", "已核查石山镇，翠岩镇尚在核查。")
+
+    members = item("Z4", "将户口簿上已分家单过的子女算作建档立卡人口", "beizhen", 4, "建档立卡“回头看”")
+    builder.act(members, "beizhen_staff", "accept")
+    builder.act(members, "beizhen_staff", "submit", comment="已删除不符合条件人口并备案。")
+
+    # Issued, not yet signed for.
+    item("Z5", "危房改造以次充好、偷工减料", "yi", 9, "抽查暗访")
+
+
+def build_work(builder: Builder) -> None:
+    """Issue every task of the builder's campaign and bring each to its state of today."""
+    build_housing(builder)
+    build_exit_indicators(builder)
+    build_exit_procedure(builder)
+    build_department_tasks(builder)
+    build_rectifications(builder)
