@@ -31,8 +31,8 @@ from django.db import transaction
 from responsibility.models import ApiToken, Membership, Responsibility, Role, Unit, UnitKind, User
 from responsibility.services import membership_create, unit_create, user_create
 
+from .lateness import today
 from .models import Campaign, Task, TaskKind
-from .selectors import today
 from .services import (
     ChildSpec,
     IndicatorSpec,
@@ -757,6 +757,6 @@ class _Builder:
 def demo_load(*, password: str = DEMO_PASSWORD) -> Demo:
     """Build the whole demo in one transaction: either all of it is there or none.
 
-    Dates are counted from ``tasks.selectors.today()``, the day the services use too.
+    Dates are counted from ``tasks.lateness.today()``, the day the services use too.
     """
     return _Builder(on=today(), password=password).build()

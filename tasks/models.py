@@ -156,9 +156,6 @@ class Task(ConcurrentTransitionMixin, models.Model):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
-    def is_overdue(self, today) -> bool:
-        return self.is_open and self.due_date < today
-
     def links(self) -> list["TaskUnit"]:
         """The unit links with their units, read at most once per task object: the
         prefetch if the caller made one, else one query on first use. Most writes are

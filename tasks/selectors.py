@@ -3,19 +3,18 @@ three forms tested to agree (``task_visibility_q`` for sets, ``task_row_visibili
 tasks known by id, ``task_visible_to`` for a task already read with its units), so a task
 the caller cannot see is missing everywhere (404), never forbidden (403)."""
 
-import datetime
 from itertools import chain
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.utils import timezone
 
 from core.errors import NotFound
 from notifications.models import Escalation
 from responsibility.models import User
 from responsibility.selectors import Access, access_for_user, unit_subtree_ids
 
+# Re-exported: the services and the importer read the day here.
+from .lateness import today as today
 from .models import (
-    OPEN_STATES,
     Attachment,
     Campaign,
     ExtensionRequest,
@@ -26,11 +25,6 @@ from .models import (
     TaskState,
     TaskUnit,
 )
-from .workdays import calendar_for
-
-
-def today() -> datetime.date:
-    return timezone.localdate()
 
 
 def tasks_of_units_q(units: QuerySet) -> Q:
@@ -139,33 +133,6 @@ def task_get_for_user(user: User, pk) -> Task:
 def task_visible_exists(user: User, task_ref: str = "task_id") -> Exists:
     """For rows that belong to a task, reached by ``task_ref``: whether the user sees it."""
     return Exists(Task.objects.filter(task_row_visibility_q(user), pk=OuterRef(task_ref)))
-
-
-def overdue_q(on: datetime.date) -> Q:
-    return Q(state__in=OPEN_STATES, due_date__lt=on)
-
-
-def yellow_limit(on: datetime.date, working_days: int) -> datetime.date:
-    """The last due date that still shows yellow on day ``on``."""
-    return calendar_for(on).add_working_days(on, working_days)
-
-
-def light_q(light: str, on: datetime.date, working_days: int) -> Q:
-    """Traffic lights, for open tasks only: red overdue, yellow due soon, green on track."""
-    limit = yellow_limit(on, working_days)
-    if light == "red":
-        return overdue_q(on)
-    if light == "yellow":
-        return Q(state__in=OPEN_STATES, due_date__gte=on, due_date__lte=limit)
-    return Q(state__in=OPEN_STATES, due_date__gt=limit)
-
-
-def task_light(task: Task, on: datetime.date, limit: datetime.date) -> str | None:
-    if not task.is_open:
-        return None
-    if task.due_date < on:
-        return "red"
-    return "yellow" if task.due_date <= limit else "green"
 
 
 def task_history(task: Task) -> QuerySet[TaskEvent]:

@@ -14,8 +14,8 @@ from core.jobs import enqueue_on_commit
 from responsibility import jurisdiction
 from responsibility.models import Membership, Role, Unit, UnitKind, User, subtree_q
 from responsibility.selectors import access_for_user
+from tasks.lateness import today as local_today
 from tasks.models import OPEN_STATES, Campaign, Task
-from tasks.selectors import today as local_today
 from tasks.workdays import calendar_for
 
 from ..ladder import LadderProblem, rung_bounds

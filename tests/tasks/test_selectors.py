@@ -6,19 +6,16 @@ import pytest
 
 from core.errors import NotFound
 from responsibility.selectors import access_for_user
+from tasks.lateness import light_q, overdue_q, task_light, yellow_limit
 from tasks.models import Task, TaskEvent, TaskState
 from tasks.selectors import (
-    light_q,
-    overdue_q,
     task_get_for_user,
     task_history,
-    task_light,
     task_list_for_user,
     task_row_visibility_q,
     task_visibility_q,
     task_visible_get,
     task_visible_to,
-    yellow_limit,
 )
 from tasks.services import task_transition
 
@@ -247,3 +244,4 @@ def test_history_is_in_the_order_things_happened(world, make_task):
         to_state=TaskState.DRAFT,
     )
     assert [event.action for event in task_history(task)] == ["edited", "created", "assigned", "accepted"]
+
