@@ -10,11 +10,11 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet, Window
-from django.db.models.functions import Substr, TruncDate
-from django.utils import timezone
+from django.db.models.functions import Substr
 
 from notifications.models import Escalation
 from responsibility.models import PATH_SEGMENT_WIDTH, Unit, UnitKind, User
+from tasks import lateness
 from tasks.models import OPEN_STATES, Comparison, Indicator, Task, TaskKind, TaskState
 from tasks.rungs import Level
 
@@ -39,10 +39,8 @@ def _period_q(field: str, scope: Scope) -> Q:
     """A moment within the period's days, as a range of the column itself: the column's
     index serves and PostgreSQL estimates the rows, where casting every row's moment to a
     local date does neither (bench/FIXES.md)."""
-    start = timezone.make_aware(datetime.datetime.combine(scope.start, datetime.time.min))
-    after = timezone.make_aware(
-        datetime.datetime.combine(scope.end + datetime.timedelta(days=1), datetime.time.min)
-    )
+    start = lateness.start_of_day(scope.start)
+    after = lateness.start_of_day(scope.end + datetime.timedelta(days=1))
     return Q(**{f"{field}__gte": start, f"{field}__lt": after})
 
 
@@ -69,23 +67,21 @@ def _tasks(scope: Scope) -> QuerySet[Task]:
 
 def _counts(scope: Scope) -> dict:
     """Conditional counts of the scope's tasks: the headline's and the ranking's, and the
-    rectification figures', so that one pass over the tasks gives them all."""
+    rectification figures', so that one pass over the tasks gives them all. Late and on
+    time are ``tasks.lateness``'s, by the office's day of closing."""
     due_in_period = Q(due_date__gte=scope.start, due_date__lte=scope.end)
     is_open = Q(state__in=OPEN_STATES)
+    overdue = lateness.overdue_q(scope.as_of)
     rectification = Q(kind=TaskKind.RECTIFICATION)
     return {
         "due": Count("pk", filter=due_in_period),
-        "closed_on_time": Count(
-            "pk", filter=due_in_period & Q(state=TaskState.CLOSED, closed_day__lte=F("due_date"))
-        ),
-        "closed_late": Count(
-            "pk", filter=due_in_period & Q(state=TaskState.CLOSED, closed_day__gt=F("due_date"))
-        ),
-        "overdue": Count("pk", filter=is_open & Q(due_date__lt=scope.as_of, due_date__lte=scope.end)),
+        "closed_on_time": Count("pk", filter=due_in_period & lateness.closed_on_time_q()),
+        "closed_late": Count("pk", filter=due_in_period & lateness.closed_late_q()),
+        "overdue": Count("pk", filter=overdue & Q(due_date__lte=scope.end)),
         "rectification_found": Count("pk", filter=rectification & _period_q("created_at", scope)),
         "rectification_closed": Count("pk", filter=rectification & _period_q("closed_at", scope)),
         "rectification_open": Count("pk", filter=rectification & is_open),
-        "rectification_overdue": Count("pk", filter=rectification & is_open & Q(due_date__lt=scope.as_of)),
+        "rectification_overdue": Count("pk", filter=rectification & overdue),
         "rectification_reopened": Count("pk", filter=rectification & Q(reopen_count__gt=0)),
     }
 
@@ -104,11 +100,7 @@ def _counts_by_child(scope: Scope) -> dict[str, dict]:
     # Every count needs a task due by the period's end or a rectification item: tasks
     # due later would be read and counted nowhere.
     counted = Q(due_date__lte=scope.end) | Q(kind=TaskKind.RECTIFICATION)
-    tasks = (
-        _tasks(scope)
-        .filter(counted)
-        .annotate(child_path=Substr("lead_unit__path", 1, width), closed_day=TruncDate("closed_at"))
-    )
+    tasks = _tasks(scope).filter(counted).annotate(child_path=Substr("lead_unit__path", 1, width))
     rows = tasks.values("child_path").annotate(**_counts(scope)).order_by()
     return {row["child_path"]: row for row in rows}
 
@@ -196,8 +188,6 @@ def escalated_items(scope: Scope, level: str, total: int) -> dict:
     items = []
     for due_date, task_id, unit_id, person_id in keys:
         task = tasks[task_id]
-        finished = timezone.localdate(task.closed_at) if task.closed_at else None
-        until = finished if finished and task.state == TaskState.CLOSED else scope.as_of
         items.append(
             {
                 "task": task_id,
@@ -206,7 +196,11 @@ def escalated_items(scope: Scope, level: str, total: int) -> dict:
                 "unit": units[unit_id],
                 "person": people.get(person_id) or "",
                 "due_date": due_date.isoformat(),
-                "days_overdue": max((until - due_date).days, 0),
+                # Against the due date the rung was reached on, which an extension
+                # approved since has moved on the task.
+                "days_overdue": lateness.calendar_days_past(
+                    due_date, lateness.counted_until(task, scope.as_of)
+                ),
                 "state": str(TaskState(task.state).label),
             }
         )

@@ -3,8 +3,8 @@
 from django.db import transaction
 
 from responsibility.models import Unit, User
+from tasks.lateness import today
 from tasks.models import Campaign
-from tasks.selectors import today
 
 from .builder import Builder, Demo
 from .campaign import build_work
@@ -20,7 +20,7 @@ def demo_data_exists() -> bool:
 def demo_load(*, password: str = DEMO_PASSWORD) -> Demo:
     """Build the whole demo in one transaction: either all of it is there or none.
 
-    Dates are counted from ``tasks.selectors.today()``, the day the services use too.
+    Dates are counted from ``tasks.lateness.today()``, the day the services use too.
     """
     builder = Builder(on=today(), password=password)
     builder.build_tree()

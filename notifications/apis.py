@@ -1,14 +1,13 @@
 """Escalations, the outbox and responsibility tracing over HTTP."""
 
-import datetime
-
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
 
 from core.apis import ApiView, ListApi, ModelViewSet
 from core.schema import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, crud_schema
-from tasks.selectors import task_get_for_user, today
+from tasks.lateness import today
+from tasks.selectors import task_get_for_user
 
 from . import selectors, services
 from .filters import EscalationFilter, OutboxFilter
@@ -68,28 +67,7 @@ class TaskTraceApi(ApiView):
     @extend_schema(responses={200: TraceSerializer, **READ_ERRORS})
     def get(self, request, pk):
         task = task_get_for_user(request.user, pk)
-        periods = selectors.responsibility_trace(task)
-        overdue_since = _overdue_since(task)
-        moment = (
-            datetime.datetime.combine(overdue_since, datetime.time.min, tzinfo=task.created_at.tzinfo)
-            if overdue_since
-            else None
-        )
-        trace = {
-            "task": task.pk,
-            "periods": periods,
-            "overdue_since": overdue_since,
-            "responsible_when_overdue": selectors.period_at(periods, moment) if moment else None,
-            "escalations": selectors.task_escalations(task),
-        }
-        return Response(TraceSerializer(trace).data)
-
-
-def _overdue_since(task) -> datetime.date | None:
-    """The first day the task was late, if it is or was: the day after its due date."""
-    finished_on = task.closed_at.date() if task.closed_at else None
-    late = (task.is_open and task.due_date < today()) or (finished_on and finished_on > task.due_date)
-    return task.due_date + datetime.timedelta(days=1) if late else None
+        return Response(TraceSerializer(selectors.task_trace(task, today())).data)
 
 
 class OutboxListApi(ListApi):

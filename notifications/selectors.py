@@ -2,15 +2,15 @@
 tasks the caller may see."""
 
 import datetime
-from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from outbox.models import OutboundMessage
-from responsibility.models import Unit, User
+from responsibility.models import User
 from responsibility.selectors import access_for_user
-from tasks.models import EventAction, Task, TaskEvent
-from tasks.selectors import task_visibility_q
+from tasks import lateness
+from tasks.models import Task
+from tasks.selectors import period_at, responsibility_trace, task_visibility_q
 
 from .models import Escalation
 
@@ -52,72 +52,18 @@ def outbox_list_for_user(user: User) -> QuerySet[OutboundMessage]:
     return OutboundMessage.objects.filter(condition).select_related("recipient_user", "recipient_unit")
 
 
-@dataclass
-class Period:
-    """Who carried a task from ``start`` until ``end`` (None: still)."""
+def task_trace(task: Task, on: datetime.date) -> dict:
+    """Who carried the task at each moment, and who when it went overdue (责任倒查), with its
+    escalations, each recorded against the unit and person of its moment.
 
-    start: datetime.datetime
-    end: datetime.datetime | None
-    lead_unit: Unit | None
-    responsible_person: User | None
-    units: list[dict]
-
-
-def responsibility_trace(task: Task) -> list[Period]:
-    """Who was responsible for the task at each moment (责任倒查), from its history.
-
-    Every change of the lead unit, the units or the responsible person is recorded in the
-    history with the arrangement before and after; reading those back in order gives the
-    periods. Escalations store the lead unit and person they were recorded against too.
-    """
-    changes = list(
-        TaskEvent.objects.filter(task=task, action__in=[EventAction.REASSIGNED, EventAction.EDITED])
-        .order_by("at", "pk")
-        .values("at", "data")
-    )
-    changes = [
-        c for c in changes if c["data"].get("before") and c["data"].get("before") != c["data"].get("after")
-    ]
-    first = changes[0]["data"]["before"] if changes else _snapshot_now(task)
-    arrangements = [(task.created_at, first)] + [(c["at"], c["data"]["after"]) for c in changes]
-    unit_ids = {a["lead_unit"] for _at, a in arrangements} | {
-        unit_id for _at, a in arrangements for unit_id, _role in a.get("units", [])
-    }
-    user_ids = {a["responsible_person"] for _at, a in arrangements if a.get("responsible_person")}
-    units = Unit.objects.in_bulk(unit_ids)
-    users = User.objects.in_bulk(user_ids)
-    periods = []
-    for index, (start, arrangement) in enumerate(arrangements):
-        end = arrangements[index + 1][0] if index + 1 < len(arrangements) else None
-        periods.append(
-            Period(
-                start=start,
-                end=end,
-                lead_unit=units.get(arrangement["lead_unit"]),
-                responsible_person=users.get(arrangement.get("responsible_person")),
-                units=[
-                    {
-                        "unit": units[unit_id].name if unit_id in units else None,
-                        "unit_id": unit_id,
-                        "role": role,
-                    }
-                    for unit_id, role in arrangement.get("units", [])
-                ],
-            )
-        )
-    return periods
-
-
-def _snapshot_now(task: Task) -> dict:
+    A task becomes late at the start of the office's day after its due date; the period
+    that holds that instant names who let it run late."""
+    periods = responsibility_trace(task)
+    since = lateness.late_since(task, on)
     return {
-        "lead_unit": task.lead_unit_id,
-        "responsible_person": task.responsible_person_id,
-        "units": sorted([link.unit_id, link.role] for link in task.task_units.all()),
+        "task": task.pk,
+        "periods": periods,
+        "overdue_since": since,
+        "responsible_when_overdue": period_at(periods, lateness.start_of_day(since)) if since else None,
+        "escalations": task_escalations(task),
     }
-
-
-def period_at(periods: list[Period], moment: datetime.datetime) -> Period | None:
-    for period in periods:
-        if period.start <= moment and (period.end is None or moment < period.end):
-            return period
-    return periods[0] if periods and moment < periods[0].start else None

@@ -20,7 +20,7 @@ from core.parsers import FormParser, JSONParser, MultiPartParser
 from core.preferences import minimal_response, prefers_minimal
 from core.schema import BAD_REQUEST, LIST_ERRORS, MINIMAL, PREFER, READ_ERRORS, WRITE_ERRORS, crud_schema
 
-from . import calendar, ledgers, selectors, services
+from . import calendar, lateness, ledgers, selectors, services
 from .filters import CalendarDayFilter, TaskFilter
 from .models import CalendarDay, Campaign, ProcedureStep, Responsibility
 from .serializers import (
@@ -46,13 +46,13 @@ from .workdays import calendar_for
 
 def light_context(request) -> dict:
     """What TaskSerializer needs to show lights: today, and one calendar for the request."""
-    on = selectors.today()
+    on = lateness.today()
     calendar = calendar_for(on)
     limits: dict[int, object] = {}
 
     def yellow_limit(days: int):
         if days not in limits:
-            limits[days] = calendar.add_working_days(on, days)
+            limits[days] = lateness.yellow_limit(on, days, calendar)
         return limits[days]
 
     return {"request": request, "today": on, "yellow_limits": yellow_limit}

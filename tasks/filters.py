@@ -4,8 +4,9 @@ from django_filters import rest_framework as filters
 from core.filters import BooleanFilter, IntegerFilter
 from responsibility.models import Unit, User
 
+from .lateness import light_q, overdue_q, today
 from .models import CalendarDay, Campaign, Task, TaskKind, TaskState
-from .selectors import light_q, overdue_q, tasks_of_units_q, today
+from .selectors import tasks_of_units_q
 
 
 class CalendarDayFilter(filters.FilterSet):

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import IO
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -25,8 +24,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tasks.rungs import level_of_rank
 
+from .lateness import closed_on, days_late, is_overdue, today
 from .models import Campaign, ProgressReport, Task, TaskKind, TaskState, TaskUnit, TaskUnitRole
-from .selectors import today
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK_SIZE = 500
@@ -106,7 +105,8 @@ class Row:
 
     @property
     def days_overdue(self) -> int | None:
-        return (self.on - self.task.due_date).days if self.task.is_overdue(self.on) else None
+        # Work still owed: a closed item shows the day it was closed (销号日期) instead.
+        return days_late(self.task, self.on) if is_overdue(self.task, self.on) else None
 
     @property
     def escalation(self) -> str:
@@ -115,10 +115,7 @@ class Row:
 
     @property
     def closed_on(self) -> datetime.date | None:
-        task = self.task
-        if task.state != TaskState.CLOSED or task.closed_at is None:
-            return None
-        return timezone.localtime(task.closed_at).date()
+        return closed_on(self.task)
 
 
 def _person(user) -> str:

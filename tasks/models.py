@@ -183,9 +183,6 @@ class Task(ConcurrentTransitionMixin, models.Model):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
-    def is_overdue(self, today) -> bool:
-        return self.is_open and self.due_date < today
-
     def move_due_date(self, due_date) -> None:
         """A new due date starts the ladder again: rungs reached against the old date
         stay in the record but no longer describe the task."""

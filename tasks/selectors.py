@@ -4,19 +4,21 @@ tasks known by id, ``task_visible_to`` for a task already read with its units), 
 the caller cannot see is missing everywhere (404), never forbidden (403)."""
 
 import datetime
+from dataclasses import dataclass
 from itertools import chain
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.utils import timezone
 
 from core.errors import NotFound
-from responsibility.models import User
+from responsibility.models import Unit, User
 from responsibility.selectors import Access, access_for_user, unit_subtree_ids
 
+# Re-exported: the services and the importer read the day here.
+from .lateness import today as today
 from .models import (
-    OPEN_STATES,
     Attachment,
     Campaign,
+    EventAction,
     ExtensionRequest,
     Indicator,
     ProgressReport,
@@ -25,11 +27,6 @@ from .models import (
     TaskState,
     TaskUnit,
 )
-from .workdays import calendar_for
-
-
-def today() -> datetime.date:
-    return timezone.localdate()
 
 
 def tasks_of_units_q(units: QuerySet) -> Q:
@@ -131,35 +128,83 @@ def task_visible_exists(user: User, task_ref: str = "task_id") -> Exists:
     return Exists(Task.objects.filter(task_row_visibility_q(user), pk=OuterRef(task_ref)))
 
 
-def overdue_q(on: datetime.date) -> Q:
-    return Q(state__in=OPEN_STATES, due_date__lt=on)
-
-
-def yellow_limit(on: datetime.date, working_days: int) -> datetime.date:
-    """The last due date that still shows yellow on day ``on``."""
-    return calendar_for(on).add_working_days(on, working_days)
-
-
-def light_q(light: str, on: datetime.date, working_days: int) -> Q:
-    """Traffic lights, for open tasks only: red overdue, yellow due soon, green on track."""
-    limit = yellow_limit(on, working_days)
-    if light == "red":
-        return overdue_q(on)
-    if light == "yellow":
-        return Q(state__in=OPEN_STATES, due_date__gte=on, due_date__lte=limit)
-    return Q(state__in=OPEN_STATES, due_date__gt=limit)
-
-
-def task_light(task: Task, on: datetime.date, limit: datetime.date) -> str | None:
-    if not task.is_open:
-        return None
-    if task.due_date < on:
-        return "red"
-    return "yellow" if task.due_date <= limit else "green"
-
-
 def task_history(task: Task) -> QuerySet[TaskEvent]:
     return TaskEvent.objects.filter(task=task).select_related("actor").order_by("at", "pk")
+
+
+@dataclass
+class Period:
+    """Who carried a task from ``start`` until ``end`` (None: still)."""
+
+    start: datetime.datetime
+    end: datetime.datetime | None
+    lead_unit: Unit | None
+    responsible_person: User | None
+    units: list[dict]
+
+
+def responsibility_trace(task: Task) -> list[Period]:
+    """Who was responsible for the task at each moment (责任倒查), from its history.
+
+    ``task_update`` records every change of the lead unit, the units or the responsible
+    person with the arrangement before and after (``_responsibility_snapshot``); reading
+    those back in order gives the periods. A task never changed has one period, read from
+    the task as it is now. An importer's re-import records what changed without the
+    arrangements, and so starts no period.
+    """
+    changes = list(
+        TaskEvent.objects.filter(task=task, action__in=[EventAction.REASSIGNED, EventAction.EDITED])
+        .order_by("at", "pk")
+        .values("at", "data")
+    )
+    changes = [
+        c for c in changes if c["data"].get("before") and c["data"].get("before") != c["data"].get("after")
+    ]
+    first = changes[0]["data"]["before"] if changes else _arrangement_now(task)
+    arrangements = [(task.created_at, first)] + [(c["at"], c["data"]["after"]) for c in changes]
+    unit_ids = {a["lead_unit"] for _at, a in arrangements} | {
+        unit_id for _at, a in arrangements for unit_id, _role in a.get("units", [])
+    }
+    user_ids = {a["responsible_person"] for _at, a in arrangements if a.get("responsible_person")}
+    units = Unit.objects.in_bulk(unit_ids)
+    users = User.objects.in_bulk(user_ids)
+    periods = []
+    for index, (start, arrangement) in enumerate(arrangements):
+        end = arrangements[index + 1][0] if index + 1 < len(arrangements) else None
+        periods.append(
+            Period(
+                start=start,
+                end=end,
+                lead_unit=units.get(arrangement["lead_unit"]),
+                responsible_person=users.get(arrangement.get("responsible_person")),
+                units=[
+                    {
+                        "unit": units[unit_id].name if unit_id in units else None,
+                        "unit_id": unit_id,
+                        "role": role,
+                    }
+                    for unit_id, role in arrangement.get("units", [])
+                ],
+            )
+        )
+    return periods
+
+
+def _arrangement_now(task: Task) -> dict:
+    """The task's arrangement in the shape ``task_update`` records it."""
+    return {
+        "lead_unit": task.lead_unit_id,
+        "responsible_person": task.responsible_person_id,
+        "lead_leader": task.lead_leader_id,
+        "units": sorted([link.unit_id, link.role] for link in task.task_units.all()),
+    }
+
+
+def period_at(periods: list[Period], moment: datetime.datetime) -> Period | None:
+    for period in periods:
+        if period.start <= moment and (period.end is None or moment < period.end):
+            return period
+    return periods[0] if periods and moment < periods[0].start else None
 
 
 def task_reports(task: Task) -> QuerySet[ProgressReport]:

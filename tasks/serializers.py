@@ -11,6 +11,7 @@ from responsibility.models import Unit, User
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
 from tasks.rungs import Level, level_of_rank
 
+from .lateness import is_overdue, task_light
 from .models import (
     Attachment,
     CalendarDay,
@@ -26,7 +27,6 @@ from .models import (
     TaskKind,
     TaskUnitRole,
 )
-from .selectors import task_light
 
 # Decimal fields: wide enough for yuan amounts, strict enough to refuse nonsense.
 DECIMAL = {"max_digits": 16, "decimal_places": 4}
@@ -155,7 +155,7 @@ class TaskSerializer(ModelSerializer):
         return self._units(task, TaskUnitRole.COOPERATING)
 
     def get_overdue(self, task: Task) -> bool:
-        return task.is_overdue(self.context["today"])
+        return is_overdue(task, self.context["today"])
 
     @extend_schema_field(serializers.ChoiceField(choices=["green", "yellow", "red"], allow_null=True))
     def get_light(self, task: Task) -> str | None:

@@ -11,8 +11,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from outbox.models import MessageState, OutboundMessage
+from tasks import lateness
 from tasks.models import Campaign
-from tasks.selectors import today as local_today
+from tasks.workdays import calendar_for
 
 from ..ladder import AUDIENCE_FLAGS, Rung, ladders_for
 from ..models import Escalation, Level
@@ -93,17 +94,24 @@ def _address(recipient: Recipient, chain: Chain) -> tuple[str, str]:
 
 
 def _render(name: str, items: list[Item], today: datetime.date) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of one digest: the items grouped by level, worst first."""
+    """Subject, plain text and HTML of one digest: the items grouped by level, worst first.
+
+    How late an item is is said in working days, as the ladder counts them (listed at 3
+    working days overdue): "已逾期 3 个工作日", never calendar days that would disagree
+    with the rung named above it. An item whose due date has passed with no working day
+    since (a weekend, a holiday) says "已过完成时限"."""
     best: dict[int, Item] = {}
     for item in items:
         if item.task_id not in best or item.rank > best[item.task_id].rank:
             best[item.task_id] = item
+    calendar = calendar_for(today, *(item.due_date for item in best.values()))
     groups = defaultdict(list)
     for item in sorted(best.values(), key=lambda i: (i.due_date, i.task_id)):
         groups[item.level].append(
             {
                 "item": item,
-                "days_overdue": max((today - item.due_date).days, 0),
+                "past_due": item.due_date < today,
+                "working_days_overdue": lateness.working_days_past(item.due_date, today, calendar),
                 "url": f"{settings.DUBAN['SITE_URL']}/api/v1/tasks/{item.task_id}/",
             }
         )
@@ -120,7 +128,7 @@ def _render(name: str, items: list[Item], today: datetime.date) -> tuple[str, st
 
 def digest_compose(*, today: datetime.date | None = None) -> list[OutboundMessage]:
     """Turn every escalation nobody was told about into one digest per recipient."""
-    today = today or local_today()
+    today = today or lateness.today()
     with transaction.atomic():
         items = _pending_items()
         if not items:

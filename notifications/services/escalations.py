@@ -16,9 +16,9 @@ from responsibility import jurisdiction
 from responsibility.models import Membership, Role, Unit, UnitKind, User, subtree_q
 from responsibility.selectors import access_for_user
 from tasks import rules
+from tasks.lateness import today as local_today
 from tasks.models import OPEN_STATES, Campaign, Task
 from tasks.rungs import LEVEL_RANK
-from tasks.selectors import today as local_today
 from tasks.workdays import calendar_for
 
 from ..ladder import LadderProblem, rung_bounds

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from demo.data import DEMO_PASSWORD
 from responsibility.models import ApiToken, Membership, Role, Unit, UnitKind, User
+from tasks.lateness import light_q, today
 from tasks.models import (
     Campaign,
     EventAction,
@@ -22,7 +23,6 @@ from tasks.models import (
     TaskKind,
     TaskState,
 )
-from tasks.selectors import light_q, today
 from tasks.workdays import plan_backwards
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
 import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -7,7 +8,7 @@ from notifications.models import Escalation
 from notifications.services import sweep_run
 from outbox.models import OutboundMessage
 from tasks.rungs import Level
-from tasks.services import task_create, task_update
+from tasks.services import task_create, task_transition, task_update
 from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +120,44 @@ def test_the_trace_names_who_carried_the_task_when_it_went_overdue(api, world, l
     assert trace["responsible_when_overdue"]["lead_unit"]["name"] == "大榆树堡村"
     assert trace["responsible_when_overdue"]["responsible_person"]["full_name"] == "冯书记"
     assert {e["lead_unit"]["name"] for e in trace["escalations"]} == {"大榆树堡村"}
+
+
+def test_the_trace_counts_days_in_beijing_time_across_midnight(api, world):
+    """Due Thursday 27 November; handed to 王家屯村 at 00:30 on the 28th and closed at 07:00
+    that morning in Beijing, which is still the 27th in UTC. Late since the 28th, and late
+    under 大榆树堡村, which carried it when the 28th began."""
+    beijing = ZoneInfo("Asia/Shanghai")
+    with time_machine.travel(datetime.datetime(2025, 11, 3, 9, 0, tzinfo=beijing), tick=False):
+        task = task_create(
+            actor=world.person("qilihe_head"),
+            campaign=world.campaign,
+            title="大榆树堡村饮水安全",
+            issuing_unit=world.unit("七里河镇"),
+            lead_unit=world.unit("大榆树堡村"),
+            responsible_person=world.person("village_a_head"),
+            due_date=datetime.date(2025, 11, 27),
+            assign=True,
+        )
+    with time_machine.travel(datetime.datetime(2025, 11, 28, 0, 30, tzinfo=beijing), tick=False):
+        task_update(
+            task_id=task.pk,
+            actor=world.person("qilihe_head"),
+            lead_unit=world.unit("王家屯村"),
+            responsible_person=world.person("village_b_head"),
+        )
+    with time_machine.travel(datetime.datetime(2025, 11, 28, 7, 0, tzinfo=beijing), tick=False):
+        for username, name, comment in [
+            ("village_b_head", "accept", ""),
+            ("village_b_head", "submit", "已通水"),
+            ("qilihe_head", "close", ""),
+        ]:
+            task_transition(task_id=task.pk, actor=world.person(username), name=name, comment=comment)
+    with time_machine.travel(datetime.datetime(2025, 12, 1, 9, 0, tzinfo=beijing), tick=False):
+        trace = api.as_user("yi_supervisor").get(f"/api/v1/tasks/{task.pk}/trace/").json()
+
+    assert trace["overdue_since"] == "2025-11-28"
+    assert trace["responsible_when_overdue"]["lead_unit"]["name"] == "大榆树堡村"
+    assert trace["responsible_when_overdue"]["responsible_person"]["full_name"] == "冯书记"
 
 
 def test_the_outbox_shows_people_their_own_messages_and_offices_those_about_their_tasks(api, late_task):

@@ -140,10 +140,47 @@ def test_the_digest_is_chinese_with_both_parts_and_the_facts_of_the_item(village
     assert "【挂牌督办】" in plain
     assert "大榆树堡村危房改造入户核查" in plain and "大榆树堡村危房改造入户核查" in html
     assert "2025-09-29" in plain
-    assert "已逾期 11 天" in plain
+    # Due Monday 29 September 2025, read on 10 October: of the eleven days since, 30
+    # September, 9 and 10 October were worked (National Day in between), the three
+    # working days at which the item was listed.
+    assert "已逾期 3 个工作日" in plain
+    assert "11 天" not in plain
     assert f"/api/v1/tasks/{village_task.pk}/" in plain
     # One item shown once, under its highest new rung, though three rungs were reached.
     assert plain.count("大榆树堡村危房改造入户核查") == 1
+
+
+def test_the_digest_counts_the_working_days_the_ladder_counts(addressed, smtp):
+    """Due Tuesday 30 September 2025: past due through the holiday without a working day
+    lost, then listed on Saturday 11 October (worked), its third working day overdue."""
+    world = addressed
+    with time_machine.travel(at_nine(datetime.date(2025, 9, 15)), tick=False):
+        task_create(
+            actor=world.person("qilihe_head"),
+            campaign=world.campaign,
+            title="王家屯村饮水安全",
+            issuing_unit=world.unit("七里河镇"),
+            lead_unit=world.unit("王家屯村"),
+            responsible_person=world.person("village_b_head"),
+            due_date=datetime.date(2025, 9, 30),
+            assign=True,
+        )
+    person = "village_b_head@jz.example.cn"
+
+    sweep_on(datetime.date(2025, 10, 2))
+    overdue = text_of(smtp.mailbox.to(person)[-1])
+    assert "【逾期催办】" in overdue
+    assert "完成时限：2025-09-30，已过完成时限" in overdue
+    assert "已逾期" not in overdue
+
+    sweep_on(datetime.date(2025, 10, 10))
+    assert len(smtp.mailbox.to(person)) == 1  # two working days: not listed yet
+    sweep_on(datetime.date(2025, 10, 11))
+    listed = smtp.mailbox.to(person)[-1]
+    assert "【挂牌督办】" in text_of(listed)
+    assert "完成时限：2025-09-30，已逾期 3 个工作日" in text_of(listed)
+    assert "<th>逾期工作日</th>" in text_of(listed, "html")
+    assert "<td>3</td>" in text_of(listed, "html")
 
 
 def test_a_repeated_sweep_sends_nothing_new(village_task, smtp):

@@ -146,15 +146,6 @@ def test_resume_refuses_a_state_it_should_not_return_to():
     assert row.state == TaskState.SUSPENDED
 
 
-def test_overdue_means_open_and_past_its_due_date():
-    after = DUE + datetime.timedelta(days=1)
-    assert task(TaskState.IN_PROGRESS).is_overdue(after)
-    assert not task(TaskState.IN_PROGRESS).is_overdue(DUE)
-    assert task(TaskState.SUBMITTED).is_overdue(after)
-    for state in (TaskState.DRAFT, TaskState.SUSPENDED, TaskState.CLOSED, TaskState.CANCELLED):
-        assert not task(state).is_overdue(after)
-
-
 def test_extension_approval_and_rejection_record_the_decision():
     approved = ExtensionRequest(requested_due_date=DUE, reason="汛期停工")
     approved.approve(by=None, comment="同意")

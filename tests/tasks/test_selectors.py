@@ -3,24 +3,24 @@
 import datetime
 
 import pytest
+import time_machine
 
 from core.errors import NotFound
 from responsibility.selectors import access_for_user
+from tasks.lateness import light_q, overdue_q, task_light, yellow_limit
 from tasks.models import Task, TaskEvent, TaskState
 from tasks.selectors import (
-    light_q,
-    overdue_q,
+    period_at,
+    responsibility_trace,
     task_get_for_user,
     task_history,
-    task_light,
     task_list_for_user,
     task_row_visibility_q,
     task_visibility_q,
     task_visible_get,
     task_visible_to,
-    yellow_limit,
 )
-from tasks.services import task_transition
+from tasks.services import task_transition, task_update
 
 from ..conftest import PEOPLE
 
@@ -247,3 +247,40 @@ def test_history_is_in_the_order_things_happened(world, make_task):
         to_state=TaskState.DRAFT,
     )
     assert [event.action for event in task_history(task)] == ["edited", "created", "assigned", "accepted"]
+
+
+def test_the_trace_reads_back_the_arrangements_task_update_records(world, make_task):
+    with time_machine.travel(datetime.datetime(2018, 9, 3, 1, 0, tzinfo=datetime.UTC), tick=False):
+        task = make_task(
+            "七里河镇危房改造",
+            lead_unit="七里河镇",
+            responsible_person=world.person("qilihe_head"),
+            cooperating_units=[world.unit("大榆树堡村")],
+        )
+    # Before any change, the one period is read from the task itself.
+    (unchanged,) = responsibility_trace(task)
+    moved_at = datetime.datetime(2018, 10, 9, 1, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(moved_at, tick=False):
+        task_update(
+            task_id=task.pk,
+            actor=world.person("city_head"),
+            lead_unit=world.unit("王家屯村"),
+            responsible_person=world.person("village_b_head"),
+        )
+
+    before, after = responsibility_trace(task)
+    # What the service recorded as "before" is what the selector read from the task.
+    assert (before.start, before.lead_unit, before.responsible_person, before.units) == (
+        unchanged.start,
+        unchanged.lead_unit,
+        unchanged.responsible_person,
+        unchanged.units,
+    )
+    assert (before.end, after.start, after.end) == (moved_at, moved_at, None)
+    assert after.lead_unit == world.unit("王家屯村")
+    assert after.responsible_person == world.person("village_b_head")
+    links = Task.objects.get(pk=task.pk).task_units.order_by("unit_id")
+    assert sorted((u["unit_id"], u["role"]) for u in after.units) == [(x.unit_id, x.role) for x in links]
+    assert {u["unit"] for u in after.units} == {"王家屯村", "大榆树堡村"}
+    assert period_at([before, after], moved_at - datetime.timedelta(seconds=1)) is before
+    assert period_at([before, after], moved_at) is after
