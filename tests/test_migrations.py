@@ -12,7 +12,8 @@ from django_celery_beat.models import PeriodicTask
 from outbox.models import OutboundMessage
 from tasks.models import Responsibility, Task
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# Serialized, as every transactional test here: see tests/demo/test_load_demo.py.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 # The schema before the catalogue of responsibilities moved to ``tasks`` and before a task
 # kept its own rung.
