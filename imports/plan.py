@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from responsibility.jurisdiction import level_leaders_q, outside_reach
 from responsibility.models import Membership, Unit, User
 from tasks.models import Campaign, Task
-from tasks.services import TaskSpec, due_date_bounds
+from tasks.services import due_date_bounds
 
 from .deadlines import Deadline, DeadlineError, parse_deadline
 from .table import RowError, SourceRow, parse_number
 from .unitnames import UnitMatcher, UnitNameError, split_units
+from .writer import TaskSpec
 
 ASSIGNMENT_COLUMNS = ("lead_leader", "lead_unit", "responsible_units", "cooperating_units", "deadline")
 LEAD_FROM_RESPONSIBLE = "表中没有牵头单位列：按惯例，以责任单位中所列第一个单位为牵头单位。"
