@@ -54,46 +54,63 @@ def parse_deadline(text: str, year: int) -> Deadline:
     compact = text_compact(text).rstrip("。;；")
     if not compact:
         raise DeadlineError(text, _("完成时限为空。"), code="empty_deadline")
-    if compact in _ONGOING:
-        return Deadline(due_date=None, ongoing=True)
-    recurring = _RECURRING.fullmatch(compact)
-    if recurring:
-        day = _int(recurring.group(1))
-        if not 1 <= day <= 31:
-            raise _invalid_date(text)
-        return Deadline(due_date=None, recurring=f"每月{day}日")
+    undated = _undated(text, compact)
+    if undated is not None:
+        return undated
 
     core = _SUFFIX.sub("", compact.removeprefix("于").removeprefix("在"))
     numeric = _NUMERIC_DATE.fullmatch(core)
     if numeric:
         return Deadline(_date(text, *(int(part) for part in numeric.groups())))
+    year, core = _split_year(text, core, year)
+    return Deadline(_date_in_year(text, core, year))
 
+
+def _undated(text: str, compact: str) -> Deadline | None:
+    """Work without a date: ongoing, or a report due on a day of every month."""
+    if compact in _ONGOING:
+        return Deadline(due_date=None, ongoing=True)
+    recurring = _RECURRING.fullmatch(compact)
+    if recurring is None:
+        return None
+    day = _int(recurring.group(1))
+    if not 1 <= day <= 31:
+        raise _invalid_date(text)
+    return Deadline(due_date=None, recurring=f"每月{day}日")
+
+
+def _split_year(text: str, core: str, year: int) -> tuple[int, str]:
+    """The year a deadline names ("2025年", "明年"), else the campaign's, and the rest of it."""
     prefix = _YEAR_PREFIX.match(core)
     if prefix:
         digits, word = prefix.groups()
         year = int(digits) if digits else year + (1 if word in ("明年", "次年") else 0)
-        core = core[prefix.end() :]
-    elif core in ("底", "末", "内"):
+        return year, core[prefix.end() :]
+    # "底" is a year end only after a year ("2025年底"); alone it names nothing.
+    if core in ("底", "末", "内"):
         raise _unrecognised(text)
+    return year, core
 
+
+def _date_in_year(text: str, core: str, year: int) -> datetime.date:
+    """A deadline within ``year``: "年底", "上半年", "三季度末", "10月底", "6月中旬", "11月30日"."""
     if core in _YEAR_END:
-        return Deadline(datetime.date(year, 12, 31))
+        return datetime.date(year, 12, 31)
     if core == "上半年":
-        return Deadline(datetime.date(year, 6, 30))
+        return datetime.date(year, 6, 30)
     if core == "下半年":
-        return Deadline(datetime.date(year, 12, 31))
+        return datetime.date(year, 12, 31)
     if match := _QUARTER.fullmatch(core):
-        quarter = _int(match.group(1))
-        return Deadline(_month_end(text, year, quarter * 3))
+        return _month_end(text, year, _int(match.group(1)) * 3)
     if match := _MONTH_END.fullmatch(core):
-        return Deadline(_month_end(text, year, _int(match.group(1))))
+        return _month_end(text, year, _int(match.group(1)))
     if match := _TEN_DAYS.fullmatch(core):
         month, part = _int(match.group(1)), match.group(2)
         if part == "下":
-            return Deadline(_month_end(text, year, month))
-        return Deadline(_date(text, year, month, 10 if part == "上" else 20))
+            return _month_end(text, year, month)
+        return _date(text, year, month, 10 if part == "上" else 20)
     if match := _DAY.fullmatch(core):
-        return Deadline(_date(text, year, _int(match.group(1)), _int(match.group(2))))
+        return _date(text, year, _int(match.group(1)), _int(match.group(2)))
     raise _unrecognised(text)
 
 

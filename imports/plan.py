@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from responsibility.jurisdiction import level_leaders_q, outside_reach
 from responsibility.models import Membership, Unit, User
 from tasks.models import Campaign, Task
-from tasks.services import TaskSpec, due_date_bounds
+from tasks.services import due_date_bounds
 
 from .deadlines import Deadline, DeadlineError, parse_deadline
-from .table import RowError, SourceRow, parse_number
+from .table import NumberMark, RowError, SourceRow, parse_number
 from .unitnames import UnitMatcher, UnitNameError, split_units
+from .writer import TaskSpec
 
 ASSIGNMENT_COLUMNS = ("lead_leader", "lead_unit", "responsible_units", "cooperating_units", "deadline")
 LEAD_FROM_RESPONSIBLE = "表中没有牵头单位列：按惯例，以责任单位中所列第一个单位为牵头单位。"
@@ -170,82 +171,127 @@ def _is_heading(row: SourceRow) -> bool:
 def build_plan(rows: list[SourceRow], campaign: Campaign) -> Plan:
     plan = Plan()
     context = _context(campaign, rows)
-    year = campaign.starts_on.year
-    stack: list[tuple[int, str]] = []  # open headings: (level, number path)
-    children: dict[str | None, int] = {}
-    seen: dict[str, int] = {}
+    numbering = _Numbering()
     heading_specs: dict[str, TaskSpec] = {}
     if not context.has_lead_column and any(row.values["responsible_units"] for row in rows):
         plan.notes.append(LEAD_FROM_RESPONSIBLE)
 
     for row in rows:
-        values = row.values
         plan.errors.extend(row.errors)
-        mark = parse_number(values["number"]) if values["number"] else parse_number(values["task"])
-        title = values["task"] if values["number"] or mark is None else mark.rest
-        title = title.strip() or (mark.rest.strip() if mark else "")
+        mark, title = _mark_and_title(row.values)
         heading = _is_heading(row)
-        # A task numbered like an open heading is that heading's sibling ("二、" with its own
-        # units after 一's tasks), so it closes it as a heading would; a task numbered
-        # otherwise belongs to the open heading, whatever style its numbers are in.
-        if mark is not None and (heading or any(level == mark.level for level, _number in stack)):
-            while stack and stack[-1][0] >= mark.level:
-                stack.pop()
-        parent = stack[-1][1] if stack else None
-        children[parent] = children.get(parent, 0) + 1
-        segment = clean_mark(mark.mark) if mark is not None else ""
-        if not segment:
-            segment = str(children[parent])
-            if NUMBERED_BY_POSITION not in plan.notes:
-                plan.notes.append(NUMBERED_BY_POSITION)
-        number = f"{parent}.{segment}" if parent else segment
-        if number in seen:
-            plan.errors.append(
-                RowError(row.row, "number", "duplicate_number", f"序号“{number}”与第{seen[number]}行重复。")
-            )
+        parent, number = numbering.place(mark, heading)
+        if _refused(row, number, title, numbering, plan.errors):
             continue
-        seen[number] = row.row
-        if not title:
-            plan.errors.append(RowError(row.row, "task", "task_missing", "任务内容为空。"))
-            continue
-        for column, text in (("task", title), ("remarks", values["remarks"])):
-            if len(text) > MAX_LENGTHS[column]:
-                message = f"内容有 {len(text)} 字，超过 {MAX_LENGTHS[column]} 字的上限，请精简。"
-                plan.errors.append(RowError(row.row, column, "too_long", message))
+        _check_lengths(row, title, plan.errors)
         plan.rows.append(PlannedRow(row.row, number, title, heading))
         if heading:
-            if mark is None:
-                plan.errors.append(
-                    RowError(
-                        row.row, "lead_unit", "unit_missing", "该行既不是标题，也没有牵头单位或责任单位。"
-                    )
-                )
-                continue
-            stack.append((mark.level, number))
-            spec = TaskSpec(
-                number, parent, title, campaign.issuing_unit, campaign.ends_on, notes=values["remarks"]
-            )
-            heading_specs[number] = spec
-            plan.specs.append(spec)
-            continue
-        spec = _task_spec(row, number, parent, title, context, year, plan.errors)
+            spec = _heading_spec(row, mark, number, parent, title, context, plan.errors)
+            if spec is not None:
+                numbering.open(mark, number)
+                heading_specs[number] = spec
+        else:
+            spec = _task_spec(row, number, parent, title, context, plan.errors)
         if spec is not None:
             plan.specs.append(spec)
 
+    if numbering.by_position:
+        plan.notes.append(NUMBERED_BY_POSITION)
     _date_headings(plan.specs, heading_specs)
-    # A cell the reader refused (a formula, an error value) was read as empty: its own error
-    # says what to fix, "完成时限为空" or "任务内容为空" on the same cell would mislead.
-    reader_errors = {id(error) for row in rows for error in row.errors}
-    refused = {(error.row, error.column) for row in rows for error in row.errors}
-    plan.errors = [
-        error
-        for error in plan.errors
-        if id(error) in reader_errors or (error.row, error.column) not in refused
-    ]
+    plan.errors = _unmasked(plan.errors, rows)
     return plan
 
 
-def _task_spec(row, number, parent, title, context, year, errors) -> TaskSpec | None:
+def _mark_and_title(values: dict[str, str]) -> tuple[NumberMark | None, str]:
+    """A row's numbering mark, from the 序号 column or else the start of the task, and its title."""
+    mark = parse_number(values["number"]) if values["number"] else parse_number(values["task"])
+    title = values["task"] if values["number"] or mark is None else mark.rest
+    title = title.strip() or (mark.rest.strip() if mark else "")
+    return mark, title
+
+
+@dataclass
+class _Numbering:
+    """Number paths ("一.（一）.1") from the marks of the rows, in table order."""
+
+    open_headings: list[tuple[int, str]] = field(default_factory=list)  # (level, number path)
+    children: dict[str | None, int] = field(default_factory=dict)
+    row_of: dict[str, int] = field(default_factory=dict)  # number path → the row that has it
+    by_position: bool = False  # some row had no mark and was numbered by its position
+
+    def place(self, mark: NumberMark | None, heading: bool) -> tuple[str | None, str]:
+        """The parent's number path and the row's own."""
+        # A task numbered like an open heading is that heading's sibling ("二、" with its own
+        # units after 一's tasks), so it closes it as a heading would; a task numbered
+        # otherwise belongs to the open heading, whatever style its numbers are in.
+        if mark is not None and (heading or any(level == mark.level for level, _ in self.open_headings)):
+            while self.open_headings and self.open_headings[-1][0] >= mark.level:
+                self.open_headings.pop()
+        parent = self.open_headings[-1][1] if self.open_headings else None
+        self.children[parent] = self.children.get(parent, 0) + 1
+        segment = clean_mark(mark.mark) if mark is not None else ""
+        if not segment:
+            segment = str(self.children[parent])
+            self.by_position = True
+        return parent, f"{parent}.{segment}" if parent else segment
+
+    def open(self, mark: NumberMark, number: str) -> None:
+        self.open_headings.append((mark.level, number))
+
+
+def _refused(row: SourceRow, number: str, title: str, numbering: _Numbering, errors: list[RowError]) -> bool:
+    """Whether the row is left out of the plan: its number repeats an earlier row's, or it has
+    no task."""
+    if number in numbering.row_of:
+        message = f"序号“{number}”与第{numbering.row_of[number]}行重复。"
+        errors.append(RowError(row.row, "number", "duplicate_number", message))
+        return True
+    numbering.row_of[number] = row.row
+    if not title:
+        errors.append(RowError(row.row, "task", "task_missing", "任务内容为空。"))
+        return True
+    return False
+
+
+def _check_lengths(row: SourceRow, title: str, errors: list[RowError]) -> None:
+    for column, text in (("task", title), ("remarks", row.values["remarks"])):
+        if len(text) > MAX_LENGTHS[column]:
+            message = f"内容有 {len(text)} 字，超过 {MAX_LENGTHS[column]} 字的上限，请精简。"
+            errors.append(RowError(row.row, column, "too_long", message))
+
+
+def _heading_spec(
+    row: SourceRow,
+    mark: NumberMark | None,
+    number: str,
+    parent: str | None,
+    title: str,
+    context: _Context,
+    errors: list[RowError],
+) -> TaskSpec | None:
+    """A heading groups the tasks under it: the issuing unit leads it, and it is due at the
+    campaign's end until ``_date_headings`` dates it by its tasks."""
+    if mark is None:
+        message = "该行既不是标题，也没有牵头单位或责任单位。"
+        errors.append(RowError(row.row, "lead_unit", "unit_missing", message))
+        return None
+    campaign = context.campaign
+    return TaskSpec(
+        number, parent, title, campaign.issuing_unit, campaign.ends_on, notes=row.values["remarks"]
+    )
+
+
+def _unmasked(errors: list[RowError], rows: list[SourceRow]) -> list[RowError]:
+    """A cell the reader refused (a formula, an error value) was read as empty: its own error
+    says what to fix, "完成时限为空" or "任务内容为空" on the same cell would mislead."""
+    reader_errors = {id(error) for row in rows for error in row.errors}
+    refused = {(error.row, error.column) for row in rows for error in row.errors}
+    return [
+        error for error in errors if id(error) in reader_errors or (error.row, error.column) not in refused
+    ]
+
+
+def _task_spec(row, number, parent, title, context, errors) -> TaskSpec | None:
     values = row.values
     before = len(errors)
     lead_units = _units(values["lead_unit"], row.row, "lead_unit", context, errors)
@@ -257,7 +303,7 @@ def _task_spec(row, number, parent, title, context, year, errors) -> TaskSpec | 
         errors.append(RowError(row.row, "lead_unit", "unit_missing", "没有牵头单位或责任单位。"))
     deadline_text = ""
     due_date: datetime.date | None = None
-    deadline = _deadline(values["deadline"], year, context)
+    deadline = _deadline(values["deadline"], context.campaign.starts_on.year, context)
     if isinstance(deadline, DeadlineError):
         errors.append(RowError(row.row, "deadline", deadline.code, deadline.message))
     else:

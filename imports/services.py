@@ -8,11 +8,11 @@ from responsibility.models import User
 from responsibility.selectors import access_for_user
 from tasks import rules
 from tasks.models import Campaign, Task
-from tasks.services import tasks_sync_imported
 
 from .plan import build_plan
 from .readers import read_rows
 from .table import COLUMN_LABELS, RowError
+from .writer import tasks_sync_imported
 
 
 @dataclass

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from imports import readers
 from imports.export import table_export
 from imports.plan import LEAD_FROM_RESPONSIBLE
+from imports.readers import grid
 from imports.services import ImportInvalid, table_import
 from imports.table import TableError
 from responsibility.models import Role
@@ -588,7 +589,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(world):
 
 
 def test_a_sheet_with_too_many_rows_is_refused(world, monkeypatch):
-    monkeypatch.setattr(readers, "MAX_DATA_ROWS", 3)
+    monkeypatch.setattr(grid, "MAX_DATA_ROWS", 3)
     rows = [[str(n), f"任务{n}", "", "义县", "", "", "10月底前"] for n in range(1, 5)]
 
     with pytest.raises(TableError) as refused:

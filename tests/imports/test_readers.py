@@ -6,8 +6,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from imports import readers
-from imports.readers import read_rows
+from imports.readers import grid, read_rows
 from imports.table import COLUMNS, HEADER_VARIANTS, TableError, header_column, parse_number
 
 from .word import docx, paragraph, table
@@ -584,7 +583,7 @@ def test_the_row_limit_itself_is_allowed():
 
 
 def test_too_many_rows_in_xlsx_and_text(monkeypatch):
-    monkeypatch.setattr(readers, "MAX_DATA_ROWS", 3)
+    monkeypatch.setattr(grid, "MAX_DATA_ROWS", 3)
     with pytest.raises(TableError) as error:
         read_rows(xlsx([HEADER, HOUSING, CLINICS, EXIT, HOUSING]), "t.xlsx")
     assert error.value.code == "too_many_rows"
