@@ -114,6 +114,16 @@ def test_reimporting_updates_by_number_and_a_round_trip_changes_nothing(world):
     assert [cell.value for cell in sheet[2]] == HEADER[:1] + ["任务"] + HEADER[2:]
 
 
+def test_a_reimported_due_date_starts_the_ladder_again(world):
+    run(world, xlsx(ROWS), dry_run=False)
+    Task.objects.filter(number__in=["一.1", "一.2"]).update(escalation_rank=3)  # 挂牌督办 reached
+    changed = [list(row) for row in ROWS]
+    changed[2][6] = "11月20日前"
+    run(world, xlsx(changed), dry_run=False)
+    ranks = dict(Task.objects.filter(number__in=["一.1", "一.2"]).values_list("number", "escalation_rank"))
+    assert ranks == {"一.1": 3, "一.2": None}
+
+
 def test_only_the_issuing_side_imports(world):
     with pytest.raises(Forbidden):
         run(world, xlsx(ROWS), dry_run=True, actor="yi_head")
