@@ -22,7 +22,7 @@ from core.schema import BAD_REQUEST, LIST_ERRORS, MINIMAL, PREFER, READ_ERRORS, 
 
 from . import calendar, ledgers, selectors, services
 from .filters import CalendarDayFilter, TaskFilter
-from .models import CalendarDay, Campaign, ProcedureStep
+from .models import TRANSITIONS, CalendarDay, Campaign, ProcedureStep
 from .serializers import (
     CalendarDaySerializer,
     CampaignSerializer,
@@ -176,7 +176,7 @@ class TaskTransitionApi(ApiView):
     @extend_schema(
         request=TransitionInput,
         parameters=[
-            OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(services.TRANSITIONS)),
+            OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(TRANSITIONS)),
             PREFER,
         ],
         responses={200: TaskDetailSerializer, **MINIMAL, **WRITE_ERRORS},

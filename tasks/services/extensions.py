@@ -1,0 +1,87 @@
+"""Asking for a later due date, and deciding on it (an item without an approved extension
+is judged against its original date)."""
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+from django_fsm import can_proceed
+
+from core.errors import Conflict, InvalidInput, InvalidTransition
+from responsibility.models import User
+from responsibility.selectors import access_for_user
+
+from .. import rules
+from ..models import UNFINISHED_STATES, EventAction, ExtensionRequest, TaskState
+from ..selectors import today
+from .common import ensure_within_campaign, ensure_within_parent, event_record, locked_task, require_text
+
+
+def extension_request_create(
+    *, task_id: int, actor: User, requested_due_date: datetime.date, reason: str
+) -> ExtensionRequest:
+    reason = require_text(reason, "reason", _("请填写延期理由。"))
+    with transaction.atomic():
+        task = locked_task(task_id, actor)
+        rules.ensure_may(access_for_user(actor), task, "request_extension")
+        if task.state not in (TaskState.ASSIGNED, TaskState.IN_PROGRESS):
+            raise InvalidTransition(_("只有已下达或办理中的任务可以申请延期。"))
+        if requested_due_date <= task.due_date:
+            message = _("申请的时限须晚于当前完成时限（%(date)s）。") % {"date": task.due_date}
+            raise InvalidInput(message, code="not_later", fields={"requested_due_date": [message]})
+        ensure_within_campaign(requested_due_date, task.campaign, "requested_due_date")
+        ensure_within_parent(requested_due_date, task.parent, "requested_due_date")
+        try:
+            with transaction.atomic():
+                extension = ExtensionRequest.objects.create(
+                    task=task, requested_by=actor, requested_due_date=requested_due_date, reason=reason
+                )
+        except IntegrityError:
+            raise Conflict(_("该任务已有待审批的延期申请。"), code="extension_pending") from None
+        event_record(
+            task,
+            actor,
+            EventAction.EXTENSION_REQUESTED,
+            from_state=task.state,
+            to_state=task.state,
+            comment=reason,
+            data={"extension": extension.pk, "requested_due_date": str(requested_due_date)},
+        )
+    return extension
+
+
+def extension_decide(
+    *, extension: ExtensionRequest, actor: User, approve: bool, comment: str = ""
+) -> ExtensionRequest:
+    """Approve (moving the due date; the original date is kept) or reject an extension."""
+    if not approve:
+        comment = require_text(comment, "comment", _("驳回须说明理由。"))
+    with transaction.atomic():
+        task = locked_task(extension.task_id, actor)
+        rules.ensure_may(access_for_user(actor), task, "decide_extension")
+        extension = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
+        method = extension.approve if approve else extension.reject
+        if not can_proceed(method):
+            raise InvalidTransition(_("该延期申请已处理。"))
+        if approve:
+            if task.state not in UNFINISHED_STATES:
+                raise InvalidTransition(_("任务已办结或撤销，不能延期。"))
+            ensure_within_parent(extension.requested_due_date, task.parent, "requested_due_date")
+        method(by=actor, comment=comment)
+        extension.save()
+        data = {"extension": extension.pk}
+        if approve:
+            data["due_date"] = [str(task.due_date), str(extension.requested_due_date)]
+            data["was_overdue"] = task.due_date < today()
+            task.due_date = extension.requested_due_date
+            task.save(update_fields=["due_date", "updated_at"])
+        event_record(
+            task,
+            actor,
+            EventAction.EXTENSION_APPROVED if approve else EventAction.EXTENSION_REJECTED,
+            from_state=task.state,
+            to_state=task.state,
+            comment=comment,
+            data=data,
+        )
+    return extension

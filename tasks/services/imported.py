@@ -1,0 +1,233 @@
+"""The importer's bulk writer: a decomposition table's tasks created or updated in one go.
+
+``imports.services.table_import`` calls ``tasks_sync_imported`` after its plan found no
+error; the plan (``imports.plan``) reads ``TaskSpec`` and ``due_date_bounds``.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+
+from core.db import insert_rows, new_row, reserve_ids
+from responsibility import jurisdiction
+from responsibility.models import Unit, User
+from responsibility.selectors import access_for_user
+
+from .. import rules
+from ..models import Campaign, EventAction, Task, TaskEvent, TaskState, TaskUnit, TaskUnitRole
+from .common import ensure_within_campaign as _ensure_within_campaign
+
+
+@dataclass
+class TaskSpec:
+    """One task of a decomposition table, as the importer read it."""
+
+    number: str  # the full number path, unique among the campaign's imported tasks
+    parent_number: str | None
+    title: str
+    lead_unit: Unit
+    due_date: datetime.date
+    responsible_units: list[Unit] = field(default_factory=list)
+    cooperating_units: list[Unit] = field(default_factory=list)
+    lead_leader: User | None = None
+    deadline_text: str = ""
+    notes: str = ""
+
+
+@dataclass
+class SpecChange:
+    number: str
+    # "created", "updated", "unchanged", "locked" (may not change) or "missing" (no longer
+    # in the table; kept)
+    action: str
+    fields: list[str] = field(default_factory=list)
+
+
+SYNCED_FIELDS = ("title", "lead_unit_id", "lead_leader_id", "due_date", "deadline_text", "notes", "parent_id")
+
+
+def _spec_units(spec: TaskSpec) -> list[list]:
+    links = {spec.lead_unit.pk: TaskUnitRole.RESPONSIBLE}
+    links.update({u.pk: TaskUnitRole.RESPONSIBLE for u in spec.responsible_units if u.pk not in links})
+    links.update({u.pk: TaskUnitRole.COOPERATING for u in spec.cooperating_units if u.pk not in links})
+    return sorted([unit_id, role] for unit_id, role in links.items())
+
+
+def tasks_sync_imported(
+    *, actor: User, campaign: Campaign, specs: list[TaskSpec], apply: bool
+) -> list[SpecChange]:
+    """Create or update a campaign's imported tasks from a table, matched by number.
+
+    Without ``apply`` nothing is written: the changes are what an import would do. With it,
+    everything is written in bulk in one transaction (new tasks as drafts of the campaign's
+    issuing unit, each with its history row). Once a task is issued its due date moves only
+    by an extension: such a change is reported as ``locked``, and then nothing is written.
+    """
+    rules.ensure_may(access_for_user(actor), Task(issuing_unit=campaign.issuing_unit), "edit")
+    _ensure_imported_assignments(campaign, specs)
+    with transaction.atomic():
+        existing = {
+            task.number: task
+            for task in Task.objects.filter(campaign=campaign, imported=True)
+            .select_for_update(of=("self",))
+            .prefetch_related("task_units")
+        }
+        changes, created, updated = [], [], []
+        for spec in specs:
+            task = existing.get(spec.number)
+            if task is None:
+                changes.append(SpecChange(spec.number, "created"))
+                created.append(spec)
+                continue
+            wanted = {
+                "title": spec.title,
+                "lead_unit_id": spec.lead_unit.pk,
+                "lead_leader_id": spec.lead_leader.pk if spec.lead_leader else None,
+                "due_date": spec.due_date,
+                "deadline_text": spec.deadline_text,
+                "notes": spec.notes,
+                "parent_id": existing[spec.parent_number].pk
+                if spec.parent_number in existing
+                else task.parent_id,
+            }
+            differing = [name for name, value in wanted.items() if getattr(task, name) != value]
+            if sorted([link.unit_id, link.role] for link in task.task_units.all()) != _spec_units(spec):
+                differing.append("units")
+            if not differing:
+                changes.append(SpecChange(spec.number, "unchanged"))
+            elif "due_date" in differing and task.state != TaskState.DRAFT:
+                changes.append(SpecChange(spec.number, "locked", differing))
+            else:
+                changes.append(SpecChange(spec.number, "updated", differing))
+                updated.append((task, spec, wanted, differing))
+        # Tasks the table no longer lists are kept (they may be under way) and reported.
+        listed = {spec.number for spec in specs}
+        changes.extend(SpecChange(number, "missing") for number in existing if number not in listed)
+        # A locked change refuses the whole import: nothing is written, the caller says why.
+        if apply and not any(change.action == "locked" for change in changes):
+            by_number = {number: task.pk for number, task in existing.items()}
+            _create_imported(actor, campaign, created, by_number)
+            _update_imported(actor, updated, by_number)
+        else:
+            transaction.set_rollback(True)
+    return changes
+
+
+def _ensure_imported_assignments(campaign: Campaign, specs: list[TaskSpec]) -> None:
+    """The importer names units, leaders and dates the way ``task_create`` allows them: its
+    plan reports each problem at its row, and this is the rule itself, checked again."""
+    issuer = campaign.issuing_unit
+    jurisdiction.ensure_reaches(
+        issuer,
+        {
+            "lead_unit": [spec.lead_unit for spec in specs if spec.lead_unit != issuer],
+            "responsible_units": [unit for spec in specs for unit in spec.responsible_units],
+            "cooperating_units": [unit for spec in specs for unit in spec.cooperating_units],
+        },
+    )
+    jurisdiction.ensure_all_lead_level(issuer, {spec.lead_leader for spec in specs if spec.lead_leader})
+    for spec in specs:
+        _ensure_within_campaign(spec.due_date, campaign)
+
+
+def _depth(spec: TaskSpec) -> int:
+    return spec.number.count(".")
+
+
+def _link_units(links) -> None:
+    """Each (task id, its ``_spec_units``) pair's unit links, in bulk."""
+    insert_rows(
+        TaskUnit,
+        ("task", "unit", "role"),
+        ((task_id, unit_id, role) for task_id, units in links for unit_id, role in units),
+    )
+
+
+def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_number: dict) -> None:
+    # Parents first: ids ascend level by level, then in table order, which lists ordered by
+    # due date keep among tasks due the same day.
+    specs = sorted(specs, key=_depth)
+    ids = reserve_ids(Task, len(specs))
+    by_number.update({spec.number: task_id for spec, task_id in zip(specs, ids, strict=True)})
+    # COPY rather than bulk_create: building ten thousand model instances and Django's
+    # INSERT of them cost more than PostgreSQL's work (bench/import_table.py).
+    template = new_row(Task, campaign_id=campaign.pk, issuing_unit_id=campaign.issuing_unit_id, imported=True)
+    insert_rows(
+        Task,
+        list(template),
+        (
+            tuple(
+                {
+                    **template,
+                    "id": task_id,
+                    "parent_id": by_number.get(spec.parent_number),
+                    "number": spec.number,
+                    "title": spec.title,
+                    "lead_unit_id": spec.lead_unit.pk,
+                    "lead_leader_id": spec.lead_leader.pk if spec.lead_leader else None,
+                    "due_date": spec.due_date,
+                    "original_due_date": spec.due_date,
+                    "deadline_text": spec.deadline_text,
+                    "notes": spec.notes,
+                }.values()
+            )
+            for spec, task_id in zip(specs, ids, strict=True)
+        ),
+    )
+    units = [_spec_units(spec) for spec in specs]
+    _link_units(zip(ids, units, strict=True))
+    data = TaskEvent._meta.get_field("data")
+    insert_rows(
+        TaskEvent,
+        ("task", "actor", "at", "action", "from_state", "to_state", "comment", "data"),
+        (
+            (
+                task_id,
+                actor.pk,
+                template["created_at"],
+                EventAction.CREATED,
+                "",
+                template["state"],
+                "",
+                data.get_db_prep_save(
+                    {"imported": True, "after": {"lead_unit": spec.lead_unit.pk, "units": spec_units}},
+                    connection,
+                ),
+            )
+            for spec, task_id, spec_units in zip(specs, ids, units, strict=True)
+        ),
+    )
+
+
+def _update_imported(actor: User, updated: list, by_number: dict) -> None:
+    if not updated:
+        return
+    for task, spec, wanted, _differing in updated:
+        if spec.parent_number in by_number:
+            wanted["parent_id"] = by_number[spec.parent_number]
+        for name, value in wanted.items():
+            setattr(task, name, value)
+        if task.state == TaskState.DRAFT:
+            task.original_due_date = task.due_date
+    Task.objects.bulk_update(
+        [task for task, *_ in updated], [*SYNCED_FIELDS, "original_due_date"], batch_size=500
+    )
+    TaskUnit.objects.filter(task__in=[task for task, *_ in updated]).delete()
+    _link_units((task.pk, _spec_units(spec)) for task, spec, *_ in updated)
+    TaskEvent.objects.bulk_create(
+        [
+            TaskEvent(
+                task=task,
+                actor=actor,
+                action=EventAction.REASSIGNED
+                if {"lead_unit_id", "units"} & set(differing)
+                else EventAction.EDITED,
+                from_state=task.state,
+                to_state=task.state,
+                data={"imported": True, "changed": differing},
+            )
+            for task, _spec, _wanted, differing in updated
+        ],
+        batch_size=1000,
+    )
