@@ -246,7 +246,7 @@ class TaskStepCompleteApi(ApiView):
             step = task.steps.get(pk=step_pk)
         except ProcedureStep.DoesNotExist:
             raise NotFound() from None
-        services.procedure_step_complete(step=step, actor=request.user)
+        services.procedure_step_complete(task_id=pk, step_id=step.pk, actor=request.user)
         return task_changed_response(request, task)
 
 
@@ -275,7 +275,9 @@ class ExtensionDecisionApi(ApiView):
         extension = selectors.extension_get_for_user(request.user, pk)
         data = ExtensionDecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        extension = services.extension_decide(extension=extension, actor=request.user, **data.validated_data)
+        extension = services.extension_decide(
+            extension_id=extension.pk, actor=request.user, **data.validated_data
+        )
         return Response(ExtensionSerializer(extension).data)
 
 

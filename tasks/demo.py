@@ -559,7 +559,7 @@ class _Builder:
                 continue  # not yet signed for
             self.act(child, f"{slug}_staff", "accept")
             for step in child.steps.order_by("order")[:done]:
-                procedure_step_complete(step=step, actor=self.people[f"{slug}_staff"])
+                procedure_step_complete(task_id=child.pk, step_id=step.pk, actor=self.people[f"{slug}_staff"])
 
     def build_department_tasks(self) -> None:
         health = self.issue(
@@ -639,7 +639,10 @@ class _Builder:
             reason="回头看新识别1240人，需逐户核查低保资格。",
         )
         extension_decide(
-            extension=extension, actor=self.people["jz_mayor"], approve=True, comment="同意，务必按期完成。"
+            extension_id=extension.pk,
+            actor=self.people["jz_mayor"],
+            approve=True,
+            comment="同意，务必按期完成。",
         )
 
         industry = self.issue(

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
-from core.errors import Conflict, InvalidInput, InvalidTransition
+from core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from responsibility.models import User
 from responsibility.selectors import access_for_user
 
@@ -20,6 +20,8 @@ from .common import ensure_within_campaign, ensure_within_parent, event_record, 
 def extension_request_create(
     *, task_id: int, actor: User, requested_due_date: datetime.date, reason: str
 ) -> ExtensionRequest:
+    """Ask, for the responsible side, that the task fall due later; one request is pending at
+    a time, and an item without an approved extension is judged against its current date."""
     reason = require_text(reason, "reason", _("请填写延期理由。"))
     with transaction.atomic():
         task = locked_task(task_id, actor)
@@ -50,16 +52,21 @@ def extension_request_create(
     return extension
 
 
-def extension_decide(
-    *, extension: ExtensionRequest, actor: User, approve: bool, comment: str = ""
-) -> ExtensionRequest:
-    """Approve (moving the due date; the original date is kept) or reject an extension."""
+def extension_decide(*, extension_id: int, actor: User, approve: bool, comment: str = "") -> ExtensionRequest:
+    """Approve (moving the due date; the original date is kept) or reject an extension.
+
+    The request's task is locked first, like every write to a task, then the request; an
+    extension of a task the actor cannot see is missing (404)."""
     if not approve:
         comment = require_text(comment, "comment", _("驳回须说明理由。"))
+    # A request never changes task: its task id is read before any lock is taken.
+    task_id = ExtensionRequest.objects.filter(pk=extension_id).values_list("task_id", flat=True).first()
+    if task_id is None:
+        raise NotFound()
     with transaction.atomic():
-        task = locked_task(extension.task_id, actor)
+        task = locked_task(task_id, actor)
         rules.ensure_may(access_for_user(actor), task, "decide_extension")
-        extension = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
+        extension = ExtensionRequest.objects.select_for_update().get(pk=extension_id)
         method = extension.approve if approve else extension.reject
         if not can_proceed(method):
             raise InvalidTransition(_("该延期申请已处理。"))

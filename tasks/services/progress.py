@@ -8,7 +8,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import Conflict, InvalidInput, InvalidTransition
+from core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from responsibility.models import User
 from responsibility.selectors import access_for_user
 
@@ -104,7 +104,9 @@ def indicator_record_values(values: dict[int, Decimal]) -> None:
     """Set leaf indicators and recompute every ancestor as the sum of its children.
 
     Ancestors are locked first, in id order, so concurrent reports under the same parent
-    wait for each other instead of overwriting each other's sums.
+    wait for each other instead of overwriting each other's sums. Not a service of its own:
+    it runs inside the transaction of the one that recorded the figures and holds the
+    reporting task's lock (``progress_report_create``), which checked who may report them.
     """
     chain: dict[int, int | None] = {}
     frontier = set(values)
@@ -137,13 +139,20 @@ def indicator_record_values(values: dict[int, Decimal]) -> None:
         level = {chain[pk] for pk in level if chain.get(pk)}
 
 
-def procedure_step_complete(*, step: ProcedureStep, actor: User) -> ProcedureStep:
+def procedure_step_complete(*, task_id: int, step_id: int, actor: User) -> ProcedureStep:
+    """Mark the next step of a procedure task done (入户核查 → 民主评议 → …), in order.
+
+    The step is named with its task, which is locked first like every write to a task; a
+    step that is not the task's is missing (404)."""
     with transaction.atomic():
-        task = locked_task(step.task_id, actor)
+        task = locked_task(task_id, actor)
         rules.ensure_may(access_for_user(actor), task, "complete_step")
         if task.state != TaskState.IN_PROGRESS:
             raise InvalidTransition(_("只有办理中的任务可以完成步骤。"))
-        step = ProcedureStep.objects.select_for_update().get(pk=step.pk)
+        try:
+            step = task.steps.select_for_update().get(pk=step_id)
+        except ProcedureStep.DoesNotExist:
+            raise NotFound() from None
         if step.done_at is not None:
             raise Conflict(_("该步骤已完成。"), code="step_done")
         if task.steps.filter(order__lt=step.order, done_at__isnull=True).exists():

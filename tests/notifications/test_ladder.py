@@ -189,7 +189,9 @@ def test_an_approved_extension_restarts_the_ladder_against_the_new_date(village_
             requested_due_date=datetime.date(2025, 10, 20),
             reason="节日期间施工队停工",
         )
-        extension_decide(extension=request, actor=world.person("qilihe_head"), approve=True, comment="同意")
+        extension_decide(
+            extension_id=request.pk, actor=world.person("qilihe_head"), approve=True, comment="同意"
+        )
     sweep_on(datetime.date(2025, 10, 15))
     assert set(
         Escalation.objects.filter(task=village_task, due_date=datetime.date(2025, 10, 20)).values_list(
