@@ -186,7 +186,7 @@ def build_exit_procedure(builder: Builder) -> None:
             continue  # not yet signed for
         builder.act(child, f"{slug}_staff", "accept")
         for step in child.steps.order_by("order")[:done]:
-            procedure_step_complete(step=step, actor=builder.people[f"{slug}_staff"])
+            procedure_step_complete(task_id=child.pk, step_id=step.pk, actor=builder.people[f"{slug}_staff"])
 
 
 def build_department_tasks(builder: Builder) -> None:
@@ -267,7 +267,10 @@ def build_department_tasks(builder: Builder) -> None:
         reason="回头看新识别1240人，需逐户核查低保资格。",
     )
     extension_decide(
-        extension=extension, actor=builder.people["jz_mayor"], approve=True, comment="同意，务必按期完成。"
+        extension_id=extension.pk,
+        actor=builder.people["jz_mayor"],
+        approve=True,
+        comment="同意，务必按期完成。",
     )
 
     industry = builder.issue(

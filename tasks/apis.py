@@ -22,7 +22,7 @@ from core.schema import BAD_REQUEST, LIST_ERRORS, MINIMAL, PREFER, READ_ERRORS, 
 
 from . import calendar, lateness, ledgers, selectors, services
 from .filters import CalendarDayFilter, TaskFilter
-from .models import CalendarDay, Campaign, ProcedureStep, Responsibility
+from .models import TRANSITIONS, CalendarDay, Campaign, ProcedureStep, Responsibility
 from .serializers import (
     CalendarDaySerializer,
     CampaignSerializer,
@@ -187,7 +187,7 @@ class TaskTransitionApi(ApiView):
     @extend_schema(
         request=TransitionInput,
         parameters=[
-            OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(services.TRANSITIONS)),
+            OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(TRANSITIONS)),
             PREFER,
         ],
         responses={200: TaskDetailSerializer, **MINIMAL, **WRITE_ERRORS},
@@ -257,7 +257,7 @@ class TaskStepCompleteApi(ApiView):
             step = task.steps.get(pk=step_pk)
         except ProcedureStep.DoesNotExist:
             raise NotFound() from None
-        services.procedure_step_complete(step=step, actor=request.user)
+        services.procedure_step_complete(task_id=pk, step_id=step.pk, actor=request.user)
         return task_changed_response(request, task)
 
 
@@ -286,7 +286,9 @@ class ExtensionDecisionApi(ApiView):
         extension = selectors.extension_get_for_user(request.user, pk)
         data = ExtensionDecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        extension = services.extension_decide(extension=extension, actor=request.user, **data.validated_data)
+        extension = services.extension_decide(
+            extension_id=extension.pk, actor=request.user, **data.validated_data
+        )
         return Response(ExtensionSerializer(extension).data)
 
 

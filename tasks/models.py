@@ -9,6 +9,8 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 from core.models import AppendOnlyModel
 from responsibility.models import Unit
 
+from .transitions import TRANSITIONS, Side, declared
+
 
 class Campaign(models.Model):
     name = models.CharField(_("名称"), max_length=200)
@@ -90,8 +92,10 @@ SUSPENDABLE_STATES = (TaskState.ASSIGNED, TaskState.IN_PROGRESS)
 class Task(ConcurrentTransitionMixin, models.Model):
     """One assigned piece of work and its lifecycle.
 
-    The transitions below are pure: they check and change this row's own fields. Who may
-    run them, saving, history and side effects live in ``tasks.services``.
+    The transitions below are pure: they check and change this row's own fields. Each is
+    ``@declared`` with its action name, the side that may run it and its history event
+    (``tasks.transitions``); checking who runs it, saving, history and side effects live in
+    ``tasks.services``.
     """
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="tasks")
@@ -199,31 +203,38 @@ class Task(ConcurrentTransitionMixin, models.Model):
         )
         return list(self.task_units.all())
 
+    @declared("assign", side=Side.ISSUER, event="assigned", label=_("下达"))
     @transition(field=state, source=TaskState.DRAFT, target=TaskState.ASSIGNED)
     def assign(self) -> None:
         self.assigned_at = timezone.now()
 
+    @declared("accept", side=Side.RESPONSIBLE, event="accepted", label=_("签收"))
     @transition(field=state, source=TaskState.ASSIGNED, target=TaskState.IN_PROGRESS)
     def accept(self) -> None:
         pass
 
+    @declared("submit", side=Side.RESPONSIBLE, event="submitted", label=_("申请销号"), needs_comment=True)
     @transition(field=state, source=TaskState.IN_PROGRESS, target=TaskState.SUBMITTED)
     def submit(self) -> None:
         self.submitted_at = timezone.now()
 
+    @declared("close", side=Side.ISSUER, event="closed", label=_("验收销号"))
     @transition(field=state, source=TaskState.SUBMITTED, target=TaskState.CLOSED)
     def close(self) -> None:
         self.closed_at = timezone.now()
 
+    @declared("return", side=Side.ISSUER, event="returned", label=_("退回"), needs_comment=True)
     @transition(field=state, source=TaskState.SUBMITTED, target=TaskState.IN_PROGRESS)
     def send_back(self) -> None:
         self.submitted_at = None
 
+    @declared("suspend", side=Side.ISSUER, event="suspended", label=_("暂缓"), needs_comment=True)
     @transition(field=state, source=SUSPENDABLE_STATES, target=TaskState.SUSPENDED)
     def suspend(self, *, today) -> None:
         self.state_before_suspension = self.state
         self.suspended_on = today
 
+    @declared("resume", side=Side.ISSUER, event="resumed", label=_("恢复"))
     # The target is the returned state, not GET_STATE: django-fsm evaluates GET_STATE
     # after the method has run, when state_before_suspension is already cleared.
     @transition(field=state, source=TaskState.SUSPENDED, target=RETURN_VALUE(*SUSPENDABLE_STATES))
@@ -236,6 +247,7 @@ class Task(ConcurrentTransitionMixin, models.Model):
         self.suspended_on = None
         return previous
 
+    @declared("cancel", side=Side.ISSUER, event="cancelled", label=_("撤销"), needs_comment=True)
     @transition(field=state, source=UNFINISHED_STATES, target=TaskState.CANCELLED)
     def cancel(self) -> None:
         pass
@@ -243,6 +255,9 @@ class Task(ConcurrentTransitionMixin, models.Model):
     def _is_rectification(self) -> bool:
         return self.kind == TaskKind.RECTIFICATION
 
+    @declared(
+        "reopen", side=Side.ISSUER_OR_SUPERVISOR, event="reopened", label=_("重新整改"), needs_comment=True
+    )
     @transition(
         field=state,
         source=TaskState.CLOSED,
@@ -403,25 +418,25 @@ class ExtensionRequest(ConcurrentTransitionMixin, models.Model):
         self.decided_by, self.decided_at, self.decision_comment = by, timezone.now(), comment
 
 
-class EventAction(models.TextChoices):
-    CREATED = "created", _("创建")
-    ASSIGNED = "assigned", _("下达")
-    ACCEPTED = "accepted", _("签收")
-    SUBMITTED = "submitted", _("申请销号")
-    CLOSED = "closed", _("验收销号")
-    RETURNED = "returned", _("退回")
-    SUSPENDED = "suspended", _("暂缓")
-    RESUMED = "resumed", _("恢复")
-    CANCELLED = "cancelled", _("撤销")
-    REOPENED = "reopened", _("重新整改")
-    REPORTED = "reported", _("报送进展")
-    DECOMPOSED = "decomposed", _("分解")
-    REASSIGNED = "reassigned", _("调整责任")
-    EDITED = "edited", _("修改")
-    EXTENSION_REQUESTED = "extension_requested", _("申请延期")
-    EXTENSION_APPROVED = "extension_approved", _("批准延期")
-    EXTENSION_REJECTED = "extension_rejected", _("驳回延期")
-    STEP_COMPLETED = "step_completed", _("完成步骤")
+# What a task's history records: its creation, one event per transition (declared on
+# ``Task``'s methods, ``tasks.transitions``), and the changes that keep its state. Member
+# names are the values upper-cased (``EventAction.RETURNED``); the values are stored.
+EventAction = models.TextChoices(
+    "EventAction",
+    [
+        ("CREATED", ("created", _("创建"))),
+        *((t.event_member, (t.event, t.label)) for t in TRANSITIONS.values()),
+        ("REPORTED", ("reported", _("报送进展"))),
+        ("DECOMPOSED", ("decomposed", _("分解"))),
+        ("REASSIGNED", ("reassigned", _("调整责任"))),
+        ("EDITED", ("edited", _("修改"))),
+        ("EXTENSION_REQUESTED", ("extension_requested", _("申请延期"))),
+        ("EXTENSION_APPROVED", ("extension_approved", _("批准延期"))),
+        ("EXTENSION_REJECTED", ("extension_rejected", _("驳回延期"))),
+        ("STEP_COMPLETED", ("step_completed", _("完成步骤"))),
+    ],
+    module=__name__,
+)
 
 
 class TaskEvent(AppendOnlyModel):

@@ -13,32 +13,18 @@ from core.errors import Forbidden
 from responsibility.models import Role
 from responsibility.selectors import Access
 
-from .models import Task, TaskUnitRole
+from .models import TRANSITIONS, Side, Task, TaskUnitRole
 
-# The sides of a task. The issuing side (heads of the issuing unit) assigns, verifies,
-# returns, suspends, cancels and decides extensions; the responsible side (members of the
-# lead and responsible units) signs for, reports on and submits the work.
-ISSUER = "issuer"
-RESPONSIBLE = "responsible"
-RESPONSIBLE_HEAD = "responsible_head"
-ISSUER_OR_SUPERVISOR = "issuer_or_supervisor"
-
-ACTIONS: dict[str, str] = {
-    "assign": ISSUER,
-    "accept": RESPONSIBLE,
-    "submit": RESPONSIBLE,
-    "close": ISSUER,
-    "return": ISSUER,
-    "suspend": ISSUER,
-    "resume": ISSUER,
-    "cancel": ISSUER,
-    "reopen": ISSUER_OR_SUPERVISOR,
-    "edit": ISSUER,
-    "report": RESPONSIBLE,
-    "complete_step": RESPONSIBLE,
-    "request_extension": RESPONSIBLE,
-    "decide_extension": ISSUER,
-    "decompose": RESPONSIBLE_HEAD,
+# Transitions carry their side in their declaration (``tasks.transitions``); the other
+# actions on a task are listed here.
+ACTIONS: dict[str, Side] = {
+    **{name: transition.side for name, transition in TRANSITIONS.items()},
+    "edit": Side.ISSUER,
+    "report": Side.RESPONSIBLE,
+    "complete_step": Side.RESPONSIBLE,
+    "request_extension": Side.RESPONSIBLE,
+    "decide_extension": Side.ISSUER,
+    "decompose": Side.RESPONSIBLE_HEAD,
 }
 
 
@@ -69,13 +55,13 @@ def decomposing_unit_id(access: Access, task: Task) -> int | None:
 
 def may(access: Access, task: Task, action: str) -> bool:
     side = ACTIONS[action]
-    if side == ISSUER:
+    if side == Side.ISSUER:
         return is_issuer(access, task)
-    if side == RESPONSIBLE:
+    if side == Side.RESPONSIBLE:
         return is_responsible(access, task)
-    if side == RESPONSIBLE_HEAD:
+    if side == Side.RESPONSIBLE_HEAD:
         return decomposing_unit_id(access, task) is not None
-    if side == ISSUER_OR_SUPERVISOR:
+    if side == Side.ISSUER_OR_SUPERVISOR:
         return is_issuer(access, task) or access.supervises(task.issuing_unit)
     raise KeyError(action)
 

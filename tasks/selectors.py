@@ -14,7 +14,6 @@ from responsibility.models import Unit, User
 from responsibility.selectors import Access, access_for_user, unit_subtree_ids
 
 # Re-exported: the services and the importer read the day here.
-from .lateness import today as today
 from .models import (
     Attachment,
     Campaign,

@@ -257,7 +257,9 @@ def test_an_approved_extension_restarts_the_ladder_against_the_new_date(village_
             requested_due_date=datetime.date(2025, 10, 20),
             reason="节日期间施工队停工",
         )
-        extension_decide(extension=request, actor=world.person("qilihe_head"), approve=True, comment="同意")
+        extension_decide(
+            extension_id=request.pk, actor=world.person("qilihe_head"), approve=True, comment="同意"
+        )
     assert Task.objects.get(pk=village_task.pk).escalation_rank is None
     sweep_on(datetime.date(2025, 10, 15))
     assert level_of_rank(Task.objects.get(pk=village_task.pk).escalation_rank) == Level.REMINDER

@@ -122,7 +122,7 @@ def ledger_tasks(world, make_task, act, report) -> dict:
         requested_due_date=D(2018, 11, 30),
         reason="冬季施工受限",
     )
-    extension_decide(extension=extension, actor=world.person("city_head"), approve=True)
+    extension_decide(extension_id=extension.pk, actor=world.person("city_head"), approve=True)
 
     reopened = make_task(
         "村部环境脏乱差",

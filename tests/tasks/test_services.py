@@ -441,7 +441,7 @@ def test_a_procedure_is_submitted_only_when_every_step_is_done(world, procedure,
         act(procedure, "yi_member", "submit", "已完成退出程序")
     assert refused.value.code == "steps_incomplete"
     for step in procedure.steps.order_by("order"):
-        procedure_step_complete(step=step, actor=world.person("yi_member"))
+        procedure_step_complete(task_id=procedure.pk, step_id=step.pk, actor=world.person("yi_member"))
     assert act(procedure, "yi_member", "submit", "已完成退出程序").state == TaskState.SUBMITTED
 
 
@@ -919,15 +919,15 @@ def test_uploaded_names_are_cleaned(raw, clean):
 def test_steps_are_completed_in_order_by_the_responsible_unit(world, procedure):
     first, second, *_ = procedure.steps.order_by("order")
     with pytest.raises(Conflict) as refused:
-        procedure_step_complete(step=second, actor=world.person("yi_member"))
+        procedure_step_complete(task_id=procedure.pk, step_id=second.pk, actor=world.person("yi_member"))
     assert refused.value.code == "step_out_of_order"
     with pytest.raises(Forbidden):
-        procedure_step_complete(step=first, actor=world.person("city_head"))
+        procedure_step_complete(task_id=procedure.pk, step_id=first.pk, actor=world.person("city_head"))
 
-    done = procedure_step_complete(step=first, actor=world.person("yi_member"))
+    done = procedure_step_complete(task_id=procedure.pk, step_id=first.pk, actor=world.person("yi_member"))
     assert (done.done_by, done.done_at is not None) == (world.person("yi_member"), True)
     with pytest.raises(Conflict) as refused:
-        procedure_step_complete(step=first, actor=world.person("yi_member"))
+        procedure_step_complete(task_id=procedure.pk, step_id=first.pk, actor=world.person("yi_member"))
     assert refused.value.code == "step_done"
     event = TaskEvent.objects.filter(task=procedure).latest("pk")
     assert (event.action, event.data) == (
@@ -939,11 +939,21 @@ def test_steps_are_completed_in_order_by_the_responsible_unit(world, procedure):
 def test_steps_of_a_task_not_running_cannot_be_completed(world, make_task):
     task = make_task(kind=TaskKind.PROCEDURE, steps=EXIT_STEPS)
     with pytest.raises(InvalidTransition):
-        procedure_step_complete(step=task.steps.get(order=1), actor=world.person("yi_member"))
+        procedure_step_complete(
+            task_id=task.pk, step_id=task.steps.get(order=1).pk, actor=world.person("yi_member")
+        )
     assert not ProcedureStep.objects.filter(done_at__isnull=False).exists()
 
 
 # extensions
+
+
+def test_a_step_is_named_with_its_own_task(world, procedure, make_task, act):
+    other = act(make_task("另一村退出", kind=TaskKind.PROCEDURE, steps=EXIT_STEPS), "yi_member", "accept")
+    foreign = other.steps.get(order=1)
+    with pytest.raises(NotFound):
+        procedure_step_complete(task_id=procedure.pk, step_id=foreign.pk, actor=world.person("yi_member"))
+    assert not ProcedureStep.objects.filter(done_at__isnull=False).exists()
 
 
 def _request(world, task, day=EXTENDED_DUE, username="yi_member", reason="汛期影响施工进度"):
@@ -979,7 +989,9 @@ def test_one_pending_extension_per_task(world, running):
     with pytest.raises(Conflict) as refused:
         _request(world, running, day=D(2018, 12, 5))
     assert refused.value.code == "extension_pending"
-    extension_decide(extension=first, actor=world.person("city_head"), approve=False, comment="不予延期")
+    extension_decide(
+        extension_id=first.pk, actor=world.person("city_head"), approve=False, comment="不予延期"
+    )
     assert _request(world, running, day=D(2018, 12, 5)).state == ExtensionState.PENDING
     assert actions(running).count("extension_requested") == 2
 
@@ -987,7 +999,7 @@ def test_one_pending_extension_per_task(world, running):
 def test_approval_moves_the_due_date_and_keeps_the_original(world, running):
     extension = _request(world, running)
     with time_machine.travel(at(2018, 11, 20), tick=False):
-        decided = extension_decide(extension=extension, actor=world.person("city_head"), approve=True)
+        decided = extension_decide(extension_id=extension.pk, actor=world.person("city_head"), approve=True)
     assert decided.state == ExtensionState.APPROVED
     assert decided.decided_by == world.person("city_head")
     task = reload(running)
@@ -1005,7 +1017,7 @@ def test_approval_records_that_the_task_was_already_overdue(world, running):
     extension = _request(world, running)
     with time_machine.travel(at(2018, 12, 3), tick=False):
         extension_decide(
-            extension=extension, actor=world.person("city_head"), approve=True, comment="特殊情况"
+            extension_id=extension.pk, actor=world.person("city_head"), approve=True, comment="特殊情况"
         )
     assert TaskEvent.objects.filter(task=running).latest("pk").data["was_overdue"] is True
 
@@ -1013,15 +1025,24 @@ def test_approval_records_that_the_task_was_already_overdue(world, running):
 def test_rejection_needs_a_reason_and_keeps_the_due_date(world, running):
     extension = _request(world, running)
     with pytest.raises(InvalidInput):
-        extension_decide(extension=extension, actor=world.person("city_head"), approve=False)
+        extension_decide(extension_id=extension.pk, actor=world.person("city_head"), approve=False)
     with pytest.raises(Forbidden):
-        extension_decide(extension=extension, actor=world.person("yi_head"), approve=True)
+        extension_decide(extension_id=extension.pk, actor=world.person("yi_head"), approve=True)
     rejected = extension_decide(
-        extension=extension, actor=world.person("city_head"), approve=False, comment="理由不充分"
+        extension_id=extension.pk, actor=world.person("city_head"), approve=False, comment="理由不充分"
     )
     assert (rejected.state, rejected.decision_comment) == (ExtensionState.REJECTED, "理由不充分")
     assert reload(running).due_date == D(2018, 11, 30)
     assert actions(running)[-1] == "extension_rejected"
     with pytest.raises(InvalidTransition):
-        extension_decide(extension=extension, actor=world.person("city_head"), approve=True)
+        extension_decide(extension_id=extension.pk, actor=world.person("city_head"), approve=True)
     assert reload(running).due_date == D(2018, 11, 30)
+
+
+def test_an_extension_nobody_asked_for_or_of_an_unseen_task_is_missing(world, running):
+    extension = _request(world, running)
+    with pytest.raises(NotFound):
+        extension_decide(extension_id=extension.pk + 1000, actor=world.person("city_head"), approve=True)
+    with pytest.raises(NotFound):  # 黑山县 does not see 义县's task
+        extension_decide(extension_id=extension.pk, actor=world.person("heishan_head"), approve=True)
+    assert ExtensionRequest.objects.get().state == ExtensionState.PENDING

@@ -1,0 +1,34 @@
+"""Every change to a task goes through here, for every caller: API, admin, importer, jobs.
+
+Each service opens a transaction, locks the task row if the actor can see it (else 404),
+checks the actor's right (``tasks.rules``), checks the state machine, changes the row, and
+appends the history. The modules: ``common`` (the locked row, the history row, shared
+checks), ``lifecycle`` (transitions), ``editing`` (create, update), ``decompose``,
+``progress`` (reports, figures, steps), ``extensions``. An imported table's tasks are
+written in bulk by ``imports.writer`` under the same rules (``ensure_within_campaign``).
+"""
+
+from .common import due_date_bounds, ensure_within_campaign
+from .decompose import ChildSpec, task_decompose
+from .editing import IndicatorSpec, StepSpec, task_create, task_update
+from .extensions import extension_decide, extension_request_create
+from .lifecycle import task_available_transitions, task_transition
+from .progress import indicator_record_values, procedure_step_complete, progress_report_create
+
+__all__ = [
+    "ChildSpec",
+    "IndicatorSpec",
+    "StepSpec",
+    "due_date_bounds",
+    "ensure_within_campaign",
+    "extension_decide",
+    "extension_request_create",
+    "indicator_record_values",
+    "procedure_step_complete",
+    "progress_report_create",
+    "task_available_transitions",
+    "task_create",
+    "task_decompose",
+    "task_transition",
+    "task_update",
+]

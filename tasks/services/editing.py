@@ -1,0 +1,256 @@
+"""Creating and editing a task as its issuer."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import InvalidInput, InvalidTransition
+from responsibility import jurisdiction
+from responsibility.models import Unit, User
+from responsibility.selectors import access_for_user
+
+from .. import rules
+from ..models import (
+    UNFINISHED_STATES,
+    Campaign,
+    EventAction,
+    Indicator,
+    ProcedureStep,
+    Task,
+    TaskKind,
+    TaskState,
+    TaskUnit,
+    TaskUnitRole,
+)
+from .common import ensure_within_campaign, ensure_within_parent, event_record, locked_task
+from .lifecycle import task_transition
+
+
+@dataclass
+class IndicatorSpec:
+    name: str
+    target: Decimal
+    unit_of_measure: str = ""
+    comparison: str = "gte"
+    veto: bool = False
+
+
+@dataclass
+class StepSpec:
+    name: str
+    due_date: datetime.date
+
+
+def _set_units(task: Task, responsible: list[Unit], cooperating: list[Unit]) -> None:
+    links = {unit.pk: TaskUnit(task=task, unit=unit, role=TaskUnitRole.RESPONSIBLE) for unit in responsible}
+    for unit in cooperating:
+        if unit.pk in links:
+            message = _("同一单位不能既是责任单位又是配合单位。")
+            raise InvalidInput(message, code="unit_twice", fields={"cooperating_units": [message]})
+        links[unit.pk] = TaskUnit(task=task, unit=unit, role=TaskUnitRole.COOPERATING)
+    TaskUnit.objects.filter(task=task).delete()
+    TaskUnit.objects.bulk_create(links.values())
+
+
+def _ensure_steps_ordered(steps: list[StepSpec], due_date: datetime.date) -> None:
+    previous = None
+    for step in steps:
+        if step.due_date > due_date or (previous and step.due_date < previous):
+            message = _("步骤时限须按顺序排列，且不晚于任务完成时限。")
+            raise InvalidInput(message, code="steps_out_of_order", fields={"steps": [message]})
+        previous = step.due_date
+
+
+def _ensure_assignment(
+    issuing_unit: Unit,
+    *,
+    lead_unit: Unit,
+    responsible_units=(),
+    cooperating_units=(),
+    responsible_person: User | None = None,
+    lead_leader: User | None = None,
+    through_task: bool = False,
+) -> None:
+    """Who a task is handed to, checked against the issuing unit's jurisdiction."""
+    jurisdiction.ensure_reaches(
+        issuing_unit,
+        {
+            "lead_unit": [lead_unit],
+            "responsible_units": responsible_units,
+            "cooperating_units": cooperating_units,
+        },
+        through_task=through_task,
+    )
+    jurisdiction.ensure_answers_for(responsible_person, lead_unit)
+    jurisdiction.ensure_leads_level(lead_leader, issuing_unit)
+
+
+@transaction.atomic
+def task_create(
+    *,
+    actor: User,
+    campaign: Campaign,
+    title: str,
+    issuing_unit: Unit,
+    lead_unit: Unit,
+    due_date: datetime.date,
+    kind: str = TaskKind.TASK,
+    description: str = "",
+    number: str = "",
+    lead_leader: User | None = None,
+    responsible_person: User | None = None,
+    responsible_units: list[Unit] = (),
+    cooperating_units: list[Unit] = (),
+    indicators: list[IndicatorSpec] = (),
+    steps: list[StepSpec] = (),
+    responsibility=None,
+    assign: bool = False,
+) -> Task:
+    """Create a top-level task as a draft of the issuing unit (or issue it at once).
+
+    The issuing unit hands the work to units within its jurisdiction, names a responsible
+    person of the lead unit and a lead leader of its own level (``responsibility.jurisdiction``).
+    It takes the campaign, units and people themselves: there is no task row to lock yet, and
+    none of them is changed.
+    """
+    # A new task has no row to lock yet; the rule is the issuer's, as for editing.
+    rules.ensure_may(access_for_user(actor), Task(issuing_unit=issuing_unit), "edit")
+    jurisdiction.ensure_may_issue_in(campaign.issuing_unit, issuing_unit)
+    _ensure_assignment(
+        issuing_unit,
+        lead_unit=lead_unit,
+        responsible_units=responsible_units,
+        cooperating_units=cooperating_units,
+        responsible_person=responsible_person,
+        lead_leader=lead_leader,
+    )
+    ensure_within_campaign(due_date, campaign)
+    if kind == TaskKind.TARGET and not indicators:
+        message = _("指标任务至少需要一个指标。")
+        raise InvalidInput(message, code="indicators_required", fields={"indicators": [message]})
+    if kind == TaskKind.PROCEDURE and not steps:
+        message = _("程序任务至少需要一个步骤。")
+        raise InvalidInput(message, code="steps_required", fields={"steps": [message]})
+    _ensure_steps_ordered(list(steps), due_date)
+    task = Task.objects.create(
+        campaign=campaign,
+        title=title,
+        description=description,
+        number=number,
+        kind=kind,
+        issuing_unit=issuing_unit,
+        lead_unit=lead_unit,
+        lead_leader=lead_leader,
+        responsible_person=responsible_person,
+        due_date=due_date,
+        original_due_date=due_date,
+        responsibility=responsibility,
+    )
+    _set_units(task, [lead_unit, *[u for u in responsible_units if u != lead_unit]], list(cooperating_units))
+    Indicator.objects.bulk_create(
+        Indicator(
+            task=task,
+            name=i.name,
+            target=i.target,
+            unit_of_measure=i.unit_of_measure,
+            comparison=i.comparison,
+            veto=i.veto,
+        )
+        for i in indicators
+    )
+    ProcedureStep.objects.bulk_create(
+        ProcedureStep(task=task, order=n, name=s.name, due_date=s.due_date)
+        for n, s in enumerate(steps, start=1)
+    )
+    event_record(task, actor, EventAction.CREATED, to_state=task.state)
+    if assign:
+        task = task_transition(task_id=task.pk, actor=actor, name="assign")
+    return task
+
+
+EDITABLE_ALWAYS = {"title", "description", "number", "lead_leader", "responsible_person"}
+EDITABLE_IN_DRAFT = {"due_date", "kind"}
+
+
+def task_update(*, task_id: int, actor: User, **changes) -> Task:
+    """Edit a task as its issuer. Changing who is responsible is recorded as a reassignment;
+    once issued, the due date moves only through an approved extension."""
+    with transaction.atomic():
+        task = locked_task(task_id, actor)
+        rules.ensure_may(access_for_user(actor), task, "edit")
+        if task.state not in UNFINISHED_STATES:
+            raise InvalidTransition(_("已办结或已撤销的任务不能修改。"))
+        locked = set(changes) & EDITABLE_IN_DRAFT if task.state != TaskState.DRAFT else set()
+        if locked:
+            message = _("任务下达后，完成时限只能通过延期申请调整。")
+            raise InvalidInput(message, code="field_locked", fields={name: [message] for name in locked})
+        units = {
+            name: changes.pop(name)
+            for name in ("lead_unit", "responsible_units", "cooperating_units")
+            if name in changes
+        }
+        before = _responsibility_snapshot(task)
+        for name, value in changes.items():
+            if name not in EDITABLE_ALWAYS | EDITABLE_IN_DRAFT:
+                raise InvalidInput(_("字段不可修改：%(name)s。") % {"name": name}, code="field_locked")
+            setattr(task, name, value)
+        if "due_date" in changes:
+            ensure_within_campaign(task.due_date, task.campaign)
+            ensure_within_parent(task.due_date, task.parent)
+            task.original_due_date = task.due_date
+        if units:
+            old_lead_id = task.lead_unit_id
+            task.lead_unit = units.get("lead_unit", task.lead_unit)
+            links = list(task.task_units.select_related("unit"))
+            # The old lead unit was responsible only by leading: a new lead replaces it, and
+            # a cooperating unit promoted to lead stops cooperating.
+            responsible = units.get(
+                "responsible_units",
+                [x.unit for x in links if x.role == TaskUnitRole.RESPONSIBLE and x.unit_id != old_lead_id],
+            )
+            cooperating = units.get(
+                "cooperating_units",
+                [
+                    x.unit
+                    for x in links
+                    if x.role == TaskUnitRole.COOPERATING and x.unit_id != task.lead_unit_id
+                ],
+            )
+        if units or {"lead_leader", "responsible_person"} & set(changes):
+            # Only what the edit names is checked, against the whole arrangement it leaves:
+            # a new lead unit needs a responsible person of its own.
+            _ensure_assignment(
+                task.issuing_unit,
+                through_task=task.parent_id is not None,
+                lead_unit=task.lead_unit,
+                responsible_units=units.get("responsible_units", ()),
+                cooperating_units=units.get("cooperating_units", ()),
+                responsible_person=task.responsible_person,
+                lead_leader=task.lead_leader if "lead_leader" in changes else None,
+            )
+        if units:
+            _set_units(task, [task.lead_unit, *[u for u in responsible if u != task.lead_unit]], cooperating)
+        task.save()
+        after = _responsibility_snapshot(Task.objects.prefetch_related("task_units").get(pk=task.pk))
+        reassigned = before != after and task.state != TaskState.DRAFT
+        event_record(
+            task,
+            actor,
+            EventAction.REASSIGNED if reassigned else EventAction.EDITED,
+            from_state=task.state,
+            to_state=task.state,
+            data={"changed": sorted([*changes, *units]), "before": before, "after": after},
+        )
+    return task
+
+
+def _responsibility_snapshot(task: Task) -> dict:
+    return {
+        "lead_unit": task.lead_unit_id,
+        "responsible_person": task.responsible_person_id,
+        "lead_leader": task.lead_leader_id,
+        "units": sorted([link.unit_id, link.role] for link in task.task_units.all()),
+    }
