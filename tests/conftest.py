@@ -14,6 +14,7 @@
 """
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -81,8 +82,8 @@ PEOPLE = [
 ]
 
 
-@pytest.fixture
-def world(db) -> World:
+def build_world() -> World:
+    """The tree, its people, an administrator and the 100-day campaign, written to the database."""
     world = World(units=_tree())
     for username, full_name, unit_name, role in PEOPLE:
         user = user_create(username=username, full_name=full_name, password=PASSWORD)
@@ -102,8 +103,12 @@ def world(db) -> World:
 
 
 @pytest.fixture
-def make_task(world):
-    """Create a task issued by 锦州市 to a unit; assigned unless told otherwise."""
+def world(db) -> World:
+    return build_world()
+
+
+def task_maker(world: World) -> Callable[..., Task]:
+    """A function that creates a task issued by 锦州市 to a unit; assigned unless told otherwise."""
 
     def make(
         title: str = "危房改造",
@@ -127,6 +132,12 @@ def make_task(world):
         )
 
     return make
+
+
+@pytest.fixture
+def make_task(world):
+    """Create a task issued by 锦州市 to a unit; assigned unless told otherwise."""
+    return task_maker(world)
 
 
 @pytest.fixture

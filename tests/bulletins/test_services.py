@@ -26,7 +26,7 @@ from tasks.services import task_update
 
 from .conftest import ISSUED_ON, PERIOD_END, PERIOD_START, on
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def create(world, issued_on=ISSUED_ON, *, by="city_supervisor", issuer="市委督查室", **fields) -> Bulletin:

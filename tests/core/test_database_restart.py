@@ -77,6 +77,7 @@ def _server_binaries() -> Path | None:
 
 pytestmark = [
     pytest.mark.postgres,
+    pytest.mark.serial,
     pytest.mark.skipif(
         connection.vendor != "postgresql" or _server_binaries() is None,
         reason="needs PostgreSQL and its server binaries to run a cluster of its own",

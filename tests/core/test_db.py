@@ -5,7 +5,7 @@ import pytest
 from core.db import reserve_ids
 from responsibility.models import Unit, UnitKind
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def test_reserved_ids_ascend_and_inserts_come_after_them():

@@ -19,7 +19,7 @@ from core.parsers import BODY_PARSERS, MAX_DEPTH, TooDeep, check_json
 from tasks.models import Attachment, ProgressReport, Task
 from tasks.services import progress_report_create, task_transition
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 TOKEN = "/api/v1/auth/token/"
 TASKS = "/api/v1/tasks/"

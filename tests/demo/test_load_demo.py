@@ -25,7 +25,7 @@ from tasks.models import (
 )
 from tasks.workdays import plan_backwards
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 # About 1,500 today: the bound catches a query per row creeping into a service.
 MAX_LOAD_QUERIES = 2000

@@ -24,7 +24,7 @@ from tasks.services import task_transition
 
 from .word import docx, paragraph, table
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 TITLE = "锦州市精准脱贫百日攻坚行动任务分解表"
 HEADER = ["序号", "任务", "牵头领导", "牵头单位", "责任单位", "配合单位", "完成时限", "备注"]

@@ -10,7 +10,7 @@ from imports.export import table_export
 from imports.services import ImportInvalid, table_import
 from tasks.models import Task, TaskState, TaskUnitRole
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 HEADER = ["序号", "重点任务", "牵头领导", "牵头单位", "责任单位", "配合单位", "完成时限", "备注"]
 ROWS = [

@@ -7,6 +7,9 @@ from notifications.models import EscalationRule
 from tasks.rungs import Level
 from tests.helpers import assert_error
 
+# What the database itself refuses (numbers past its range, NULL), SQLite refuses its own way.
+pytestmark = pytest.mark.sqlite
+
 
 def test_a_second_default_rule_for_a_level_is_refused(api, world):
     assert EscalationRule.objects.filter(campaign=None, level=Level.REMINDER).exists()

@@ -21,7 +21,7 @@ from tasks.services import task_create
 
 from .conftest import text_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def at_nine(day: datetime.date) -> datetime.datetime:

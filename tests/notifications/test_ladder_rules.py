@@ -24,7 +24,7 @@ from tasks.rungs import Level
 from tasks.services import task_create
 from tests.helpers import assert_error
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 RULES = "/api/v1/escalation-rules/"
 DUE = datetime.date(2025, 9, 29)  # a Monday

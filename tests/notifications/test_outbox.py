@@ -19,7 +19,7 @@ from outbox.services import outbox_flush
 
 from .conftest import Mailbox, text_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 START = datetime.datetime(2025, 9, 30, 1, 0, tzinfo=datetime.UTC)  # 09:00 in Shanghai
 BACKOFF = 60

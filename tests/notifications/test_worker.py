@@ -48,6 +48,7 @@ def _redis_answers() -> bool:
 
 pytestmark = [
     pytest.mark.postgres,
+    pytest.mark.serial,
     pytest.mark.skipif(
         connection.vendor != "postgresql" or not _redis_answers(),
         reason="needs PostgreSQL (another process reads the test database) and Redis on 127.0.0.1:6379",

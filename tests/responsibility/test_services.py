@@ -15,7 +15,7 @@ from responsibility.services import (
     user_create,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def paths(*names: str) -> dict[str, tuple[str, int]]:

@@ -13,7 +13,7 @@ from tasks.models import CalendarChange, CalendarDay
 from tasks.workdays import calendar_for
 from tests.helpers import assert_error
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 DAYS = "/api/v1/calendar-days/"
 D = datetime.date

@@ -6,7 +6,7 @@ from django.db import DatabaseError, connection, transaction
 from core.models import AppendOnlyError
 from tasks.models import TaskEvent
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 @pytest.fixture

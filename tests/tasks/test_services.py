@@ -40,7 +40,7 @@ from tasks.services import (
 )
 from tests.helpers import split_target
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 D = datetime.date
 SHANGHAI = ZoneInfo("Asia/Shanghai")
