@@ -37,10 +37,6 @@ class Access:
     def supervises(self, unit: Unit) -> bool:
         return any(unit.path.startswith(path) for path in self.supervised_paths)
 
-    @property
-    def head_unit_ids(self) -> list[int]:
-        return [unit_id for unit_id, roles in self.roles.items() if Role.HEAD in roles]
-
 
 def access_for_user(user: User) -> Access:
     if not user.is_authenticated:
@@ -73,22 +69,9 @@ def access_for_user(user: User) -> Access:
     return access
 
 
-def unit_list(*, within: Unit | None = None, kind: str | None = None) -> QuerySet[Unit]:
-    units = Unit.objects.all()
-    if within is not None:
-        units = units.filter(path__startswith=within.path)
-    if kind:
-        units = units.filter(kind=kind)
-    return units
-
-
 def unit_subtree_ids(paths: list[str] | tuple[str, ...]) -> QuerySet:
     """A subquery of the ids of every unit under the given roots."""
     return Unit.objects.filter(subtree_q(list(paths))).values("pk")
-
-
-def user_list() -> QuerySet[User]:
-    return User.objects.order_by("pk")
 
 
 def is_directory_admin(user: User) -> bool:

@@ -17,7 +17,6 @@ from responsibility.selectors import Access, access_for_user, unit_subtree_ids
 from .models import (
     OPEN_STATES,
     Attachment,
-    Campaign,
     ExtensionRequest,
     Indicator,
     ProgressReport,
@@ -197,7 +196,3 @@ def attachment_get_for_user(user: User, pk) -> Attachment:
 
 def indicator_leaves(task: Task) -> QuerySet[Indicator]:
     return Indicator.objects.filter(task=task, children__isnull=True)
-
-
-def campaign_list() -> QuerySet[Campaign]:
-    return Campaign.objects.select_related("issuing_unit")
