@@ -68,7 +68,7 @@ def table_import(
                 )
             )
     # vars, not asdict: a planned row holds only scalars, which asdict would deep-copy one
-    # by one (30 ms for 10,000 rows, bench/import_table.py).
+    # by one for every row of the table.
     rows = [
         {
             **vars(row),

@@ -154,8 +154,8 @@ def _column_values(task: Task) -> dict[str, object]:
 
 
 def _save_changed(task: Task, before: dict[str, object]) -> None:
-    """Save the columns a transition changed: it sets two or three of thirty, and a
-    full-row UPDATE costs a write request about a tenth of its time (bench/FIXES.md)."""
+    """Save the columns a transition changed: it sets two or three of thirty, and writing
+    the other columns back is a part of a write request's time worth saving (bench/FIXES.md)."""
     changed = [name for name, value in _column_values(task).items() if value != before[name]]
     task.save(update_fields=[*changed, "updated_at"])
 
@@ -984,8 +984,9 @@ def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_
     specs = sorted(specs, key=_depth)
     ids = reserve_ids(Task, len(specs))
     by_number.update({spec.number: task_id for spec, task_id in zip(specs, ids, strict=True)})
-    # COPY rather than bulk_create: building ten thousand model instances and Django's
-    # INSERT of them cost more than PostgreSQL's work (bench/import_table.py).
+    # COPY rather than bulk_create: for a large table, building a model instance per row
+    # and Django's preparing of their INSERT cost more than PostgreSQL's own work
+    # (bench/FIXES.md).
     template = new_row(Task, campaign_id=campaign.pk, issuing_unit_id=campaign.issuing_unit_id, imported=True)
     insert_rows(
         Task,
