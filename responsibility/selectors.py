@@ -1,5 +1,8 @@
 """Reads of the responsibility tree, and what a user's memberships let them reach."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
@@ -38,12 +41,42 @@ class Access:
         return any(unit.path.startswith(path) for path in self.supervised_paths)
 
 
+# Each user's Access, loaded at most once within an ``access_scope`` (a request, a job);
+# None outside any scope, where every call reads the memberships afresh.
+_scope: ContextVar[dict[int, Access] | None] = ContextVar("access_scope", default=None)
+
+
+@contextmanager
+def access_scope() -> Iterator[None]:
+    """Reuse what each user's memberships reach until the block ends.
+
+    One request is the scope (``responsibility.middleware.AccessScopeMiddleware``): the
+    selector and the service it calls read the memberships once between them, and the
+    next request sees any change. Nothing outlives the block, so a revoked membership
+    stops acting with the request that follows. A scope inside a scope is the outer one."""
+    if _scope.get() is not None:
+        yield
+        return
+    token = _scope.set({})
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def access_forget() -> None:
+    """Drop what the current scope has loaded: memberships or the tree just changed."""
+    cache = _scope.get()
+    if cache is not None:
+        cache.clear()
+
+
 def access_for_user(user: User) -> Access:
     if not user.is_authenticated:
         return Access(user_id=None)
-    cached = getattr(user, "_duban_access", None)
-    if cached is not None:
-        return cached
+    cache = _scope.get()
+    if cache is not None and user.pk in cache:
+        return cache[user.pk]
     memberships = Membership.objects.filter(user=user).values_list(
         "unit_id", "unit__path", "unit__kind", "role"
     )
@@ -65,7 +98,8 @@ def access_for_user(user: User) -> Access:
         visible_paths=tuple(sorted(visible)),
         supervised_paths=tuple(sorted(supervised)),
     )
-    user._duban_access = access
+    if cache is not None:
+        cache[user.pk] = access
     return access
 
 

@@ -29,6 +29,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from responsibility.models import ApiToken, Membership, Responsibility, Role, Unit, UnitKind, User
+from responsibility.selectors import access_scope
 from responsibility.services import membership_create, unit_create, user_create
 
 from .models import Campaign, Task, TaskKind
@@ -757,6 +758,9 @@ class _Builder:
 def demo_load(*, password: str = DEMO_PASSWORD) -> Demo:
     """Build the whole demo in one transaction: either all of it is there or none.
 
-    Dates are counted from ``tasks.selectors.today()``, the day the services use too.
+    Dates are counted from ``tasks.selectors.today()``, the day the services use too. One
+    access scope for the whole load, as for a request: the people act on a tree that is
+    built before they do, and adding a membership clears the scope.
     """
-    return _Builder(on=today(), password=password).build()
+    with access_scope():
+        return _Builder(on=today(), password=password).build()

@@ -21,7 +21,7 @@ from core.db import insert_rows, new_row, reserve_ids
 from core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from responsibility import jurisdiction
 from responsibility.models import Unit, User
-from responsibility.selectors import access_for_user
+from responsibility.selectors import Access, access_for_user
 
 from . import rules
 from .attachments import store_attachments
@@ -45,8 +45,9 @@ from .selectors import indicator_leaves, task_visible_to, today
 from .workdays import calendar_for
 
 
-def _locked(task_id: int, actor: User) -> Task:
-    """The task under a row lock, if the actor can see it.
+def _locked(task_id: int, actor: User) -> tuple[Task, Access]:
+    """The task under a row lock, if the actor can see it, and what the actor's memberships
+    reach, for the service's own rules to decide on without reading them again.
 
     Visibility is decided on the locked row (``task_visible_to``), so an API write reads
     the task once: a task the actor cannot see is missing (404), as on every read path.
@@ -56,9 +57,10 @@ def _locked(task_id: int, actor: User) -> Task:
         task = Task.objects.select_for_update().get(pk=task_id)
     except Task.DoesNotExist:
         raise NotFound() from None
-    if not task_visible_to(access_for_user(actor), task):
+    access = access_for_user(actor)
+    if not task_visible_to(access, task):
         raise NotFound()
-    return task
+    return task, access
 
 
 def _record(
@@ -226,8 +228,8 @@ def task_transition(*, task_id: int, actor: User, name: str, comment: str = "") 
     if spec.needs_comment:
         comment = _require_text(comment, "comment", _("请填写说明或理由。"))
     with transaction.atomic():
-        task = _locked(task_id, actor)
-        rules.ensure_may(access_for_user(actor), task, name)
+        task, access = _locked(task_id, actor)
+        rules.ensure_may(access, task, name)
         method = getattr(task, spec.method)
         if not can_proceed(method):
             raise InvalidTransition()
@@ -393,8 +395,8 @@ def task_update(*, task_id: int, actor: User, **changes) -> Task:
     """Edit a task as its issuer. Changing who is responsible is recorded as a reassignment;
     once issued, the due date moves only through an approved extension."""
     with transaction.atomic():
-        task = _locked(task_id, actor)
-        rules.ensure_may(access_for_user(actor), task, "edit")
+        task, access = _locked(task_id, actor)
+        rules.ensure_may(access, task, "edit")
         if task.state not in UNFINISHED_STATES:
             raise InvalidTransition(_("已办结或已撤销的任务不能修改。"))
         locked = set(changes) & EDITABLE_IN_DRAFT if task.state != TaskState.DRAFT else set()
@@ -492,8 +494,7 @@ def task_decompose(*, task_id: int, actor: User, children: list[ChildSpec]) -> l
     if not children:
         raise InvalidInput(_("至少需要一个子任务。"), code="children_required")
     with transaction.atomic():
-        task = _locked(task_id, actor)
-        access = access_for_user(actor)
+        task, access = _locked(task_id, actor)
         rules.ensure_may(access, task, "decompose")
         if task.state not in (TaskState.ASSIGNED, TaskState.IN_PROGRESS):
             raise InvalidTransition(_("只有已下达或办理中的任务可以分解。"))
@@ -691,8 +692,8 @@ def progress_report_create(
     text = _require_text(text, "text", _("请填写进展情况。"))
     figures = figures or {}
     with transaction.atomic():
-        task = _locked(task_id, actor)
-        rules.ensure_may(access_for_user(actor), task, "report")
+        task, access = _locked(task_id, actor)
+        rules.ensure_may(access, task, "report")
         if task.state != TaskState.IN_PROGRESS:
             raise InvalidTransition(_("只有办理中的任务可以报送进展，请先签收。"))
         leaves = indicator_leaves(task).in_bulk() if figures else {}
@@ -761,8 +762,8 @@ def indicator_record_values(values: dict[int, Decimal]) -> None:
 
 def procedure_step_complete(*, step: ProcedureStep, actor: User) -> ProcedureStep:
     with transaction.atomic():
-        task = _locked(step.task_id, actor)
-        rules.ensure_may(access_for_user(actor), task, "complete_step")
+        task, access = _locked(step.task_id, actor)
+        rules.ensure_may(access, task, "complete_step")
         if task.state != TaskState.IN_PROGRESS:
             raise InvalidTransition(_("只有办理中的任务可以完成步骤。"))
         step = ProcedureStep.objects.select_for_update().get(pk=step.pk)
@@ -788,8 +789,8 @@ def extension_request_create(
 ) -> ExtensionRequest:
     reason = _require_text(reason, "reason", _("请填写延期理由。"))
     with transaction.atomic():
-        task = _locked(task_id, actor)
-        rules.ensure_may(access_for_user(actor), task, "request_extension")
+        task, access = _locked(task_id, actor)
+        rules.ensure_may(access, task, "request_extension")
         if task.state not in (TaskState.ASSIGNED, TaskState.IN_PROGRESS):
             raise InvalidTransition(_("只有已下达或办理中的任务可以申请延期。"))
         if requested_due_date <= task.due_date:
@@ -823,8 +824,8 @@ def extension_decide(
     if not approve:
         comment = _require_text(comment, "comment", _("驳回须说明理由。"))
     with transaction.atomic():
-        task = _locked(extension.task_id, actor)
-        rules.ensure_may(access_for_user(actor), task, "decide_extension")
+        task, access = _locked(extension.task_id, actor)
+        rules.ensure_may(access, task, "decide_extension")
         extension = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
         method = extension.approve if approve else extension.reject
         if not can_proceed(method):

@@ -387,6 +387,18 @@ def test_administrators_grant_roles_that_widen_access(api, world):
     assert not Membership.objects.filter(user=yi_member, unit=world.unit("黑山县")).exists()
 
 
+def test_a_granted_or_revoked_membership_counts_from_the_next_request(api, world, make_task):
+    # The same person object across requests, as a long-lived client session holds it:
+    # what the memberships reach is read per request, never kept on the person.
+    task = make_task(lead_unit="义县")
+    client = api.as_user("heishan_member")
+    assert client.get(f"/api/v1/tasks/{task.pk}/").status_code == 404
+    Membership.objects.create(user=world.person("heishan_member"), unit=world.unit("义县"), role=Role.MEMBER)
+    assert client.get(f"/api/v1/tasks/{task.pk}/").status_code == 200
+    Membership.objects.filter(user=world.person("heishan_member"), unit=world.unit("义县")).delete()
+    assert client.get(f"/api/v1/tasks/{task.pk}/").status_code == 404
+
+
 def test_memberships_refuse_unknown_roles_and_non_administrators(api, world):
     body = {"user": world.person("leader").pk, "unit": world.unit("锦州市").pk, "role": "mayor"}
     assert_error(

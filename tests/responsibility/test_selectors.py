@@ -4,16 +4,17 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
-from responsibility.models import Role, Unit, UnitKind, User, subtree_q
+from responsibility.models import Membership, Role, Unit, UnitKind, User, subtree_q
 from responsibility.selectors import (
     access_for_user,
+    access_scope,
     may_see_contact,
     membership_list_for_user,
     parent_path,
     person_list_for_user,
     unit_subtree_ids,
 )
-from responsibility.services import membership_create, unit_create
+from responsibility.services import membership_create, unit_create, unit_move
 from tests.conftest import PEOPLE
 
 pytestmark = pytest.mark.django_db
@@ -126,15 +127,12 @@ def test_anonymous_reaches_nothing(db):
     assert (access.user_id, access.visible_paths, access.is_admin) == (None, (), False)
 
 
-def test_several_memberships_are_loaded_in_one_query_and_cached(world, django_assert_num_queries):
+def test_several_memberships_are_loaded_in_one_query(world, django_assert_num_queries):
     user = world.person("yi_member")
     membership_create(user=user, unit=world.unit("芳山镇"), role=Role.HEAD)
     membership_create(user=user, unit=world.unit("市委督查室"), role=Role.SUPERVISOR)
-    user = world.person("yi_member")
     with django_assert_num_queries(1):
         access = access_for_user(user)
-    with django_assert_num_queries(0):
-        assert access_for_user(user) is access
     assert set(access.visible_paths) == {
         world.unit("义县").path,
         world.unit("芳山镇").path,
@@ -142,6 +140,41 @@ def test_several_memberships_are_loaded_in_one_query_and_cached(world, django_as
     }
     assert access.supervised_paths == (world.unit("锦州市").path,)
     assert access.is_head_of(world.unit("芳山镇").pk)
+
+
+def test_outside_a_scope_every_call_reads_the_memberships(world, django_assert_num_queries):
+    user = world.person("yi_member")
+    assert access_for_user(user).visible_paths == (world.unit("义县").path,)
+    Membership.objects.filter(user=user).delete()
+    with django_assert_num_queries(2):
+        assert access_for_user(user).visible_paths == ()
+        assert access_for_user(user).visible_paths == ()
+
+
+def test_a_scope_reads_each_users_memberships_once(world, django_assert_num_queries):
+    member, head = world.person("yi_member"), world.person("yi_head")
+    with access_scope():
+        with django_assert_num_queries(2):
+            first = access_for_user(member)
+            assert access_for_user(member) is first
+            assert access_for_user(head) is not first
+            with access_scope():
+                assert access_for_user(member) is first
+    with django_assert_num_queries(1):
+        assert access_for_user(member) is not first
+
+
+def test_a_scope_forgets_what_it_read_when_memberships_or_the_tree_change(world):
+    user = world.person("heishan_member")
+    with access_scope():
+        assert not access_for_user(user).is_member_of_any([world.unit("义县").pk])
+        membership_create(user=user, unit=world.unit("义县"), role=Role.MEMBER)
+        assert access_for_user(user).is_member_of_any([world.unit("义县").pk])
+        county = world.unit("义县")
+        old_path = county.path
+        unit_move(unit=county, parent=world.unit("黑山县"))
+        assert county.path != old_path
+        assert county.path in access_for_user(user).visible_paths
 
 
 # The people directory
