@@ -250,10 +250,10 @@ def test_changing_a_password_is_validated_against_the_person(api, world):
     yi_member = world.person("yi_member")
     weak = api.patch(f"/api/v1/people/{yi_member.pk}/", {"password": "yi_member1"}, format="json")
     assert_error(weak, 400, "invalid", fields={"password"})
-    assert world.person("yi_member").check_password(PASSWORD)
+    assert User.objects.get(pk=yi_member.pk).check_password(PASSWORD)
     good = api.patch(f"/api/v1/people/{yi_member.pk}/", {"password": "Qilihe-2018-new"}, format="json")
     assert good.status_code == 200
-    assert world.person("yi_member").check_password("Qilihe-2018-new")
+    assert User.objects.get(pk=yi_member.pk).check_password("Qilihe-2018-new")
 
 
 def test_a_taken_username_is_refused(api, world):
@@ -320,7 +320,7 @@ def test_administrators_set_is_staff_without_it_being_shown(api, world):
     response = api.patch(f"/api/v1/people/{yi_member.pk}/", {"is_staff": True}, format="json")
     assert response.status_code == 200, response.content
     assert "is_staff" not in response.json()
-    assert world.person("yi_member").is_staff
+    assert User.objects.get(pk=yi_member.pk).is_staff
     created = api.post(
         "/api/v1/people/",
         {"username": "liu_ganshi", "full_name": "刘干事", "email": "liu@jz.example.cn", "is_staff": True},
@@ -338,11 +338,11 @@ def test_a_directory_page_costs_the_same_queries_whatever_its_length(
     api, world, django_assert_num_queries, path, username
 ):
     api.as_user(username)
-    api.get(path)  # the caller's memberships are read once, then kept on the user
-    # The count and the page.
-    with django_assert_num_queries(2):
+    # The caller's memberships (an administrator's are not needed), the count and the page.
+    queries = 2 if username == "admin" else 3
+    with django_assert_num_queries(queries):
         one = api.get(path, {"page_size": 1})
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(queries):
         many = api.get(path, {"page_size": 100})
     assert len(one.json()["results"]) == 1
     assert len(many.json()["results"]) > 4
