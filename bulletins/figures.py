@@ -175,8 +175,8 @@ def escalated_items(scope: Scope, level: str, total: int) -> dict:
     escalations = _escalations(scope).filter(level=level)
     # A hand-listed item may repeat an automatic one (only automatic rows are unique), so
     # an item is a distinct (due date, task, unit, person). Found on those narrow columns,
-    # which sort in memory, with the names read for the page only: DISTINCT over every
-    # shown column spilled a province's 100,000 listed escalations to disk.
+    # which sort in memory, with the names read for the page only: a DISTINCT over every
+    # shown column sorts wide rows, which at a province's size no longer fit in memory.
     keys = list(
         escalations.order_by("due_date", "task_id", "lead_unit_id", "responsible_person_id")
         .values_list("due_date", "task_id", "lead_unit_id", "responsible_person_id")

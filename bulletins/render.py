@@ -18,8 +18,9 @@ from weasyprint.urls import URLFetcher
 logger = logging.getLogger(__name__)
 
 STATIC_ROOT = Path(__file__).resolve().parent / "static" / "bulletins"
-# WenQuanYi Micro Hei (TrueType, Debian's fonts-wqy-microhei): embedding a subset of it
-# costs a few seconds, against about twenty for Noto Serif CJK's CFF outlines.
+# WenQuanYi Micro Hei (TrueType, Debian's fonts-wqy-microhei): a bulletin embeds a subset
+# of thousands of glyphs, and WeasyPrint subsets TrueType outlines far faster than the CFF
+# outlines of Noto Serif CJK (bench/FIXES.md).
 FONT_FAMILY = "WenQuanYi Micro Hei"
 
 

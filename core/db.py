@@ -8,11 +8,11 @@ from django.db import connection, models
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> None:
     """INSERT plain rows, without a model instance per row.
 
-    For bulk writes where building the instances costs more than the INSERT itself: the
-    unit links and history rows of 10,000 imported tasks took longer to build than to
-    write (bench/import_table.py). Values must already be in the column's form: ids for
-    foreign keys, and JSON through the field's ``get_db_prep_save``. Nothing here runs
-    ``save()`` or signals, as with ``bulk_create``.
+    For bulk writes where building the instances costs more than the INSERT itself, such
+    as the unit links and history rows of a large imported table (bench/FIXES.md). Values
+    must already be in the column's form: ids for foreign keys, and JSON through the
+    field's ``get_db_prep_save``. Nothing here runs ``save()`` or signals, as with
+    ``bulk_create``.
     """
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
@@ -41,8 +41,8 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # The sequence's name first: looking it up inside the series would repeat the
-            # lookup for every id, which took ten times as long as drawing the ids.
+            # The sequence's name first, once: inside the series, pg_get_serial_sequence
+            # would run again for every id drawn.
             cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [quote(table), column])
             sequence = cursor.fetchone()[0]
             cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])

@@ -3,13 +3,19 @@ with the same key gets the first answer back while nothing is written twice.
 
 The record is inserted in the same transaction as the request's own writes, so either
 both exist or neither does; a concurrent retry waits on the unique key and then replays.
+Records are kept for ``DUBAN["IDEMPOTENCY_RETENTION_DAYS"]``; a retry after that runs as
+a new request.
 """
 
+import datetime
 import hashlib
 import json
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DATABASE_ERRORS, Conflict, InvalidInput, service_unavailable
@@ -17,6 +23,7 @@ from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+PURGE_BATCH_SIZE = 10_000
 
 
 class Replay(Exception):
@@ -87,6 +94,26 @@ def replay_response(record: IdempotencyRecord) -> HttpResponse:
     )
     response["Idempotent-Replayed"] = "true"
     return response
+
+
+def idempotency_records_purge(
+    *, now: datetime.datetime | None = None, batch_size: int = PURGE_BATCH_SIZE
+) -> int:
+    """Delete the records older than the retention; returns how many went.
+
+    A key whose record is gone is unknown again: a retry carrying it runs as a new request
+    and is recorded anew. The records go in DELETE statements of ``batch_size`` rows, each
+    committed on its own, so the first purge of a long backlog does not hold the locks of
+    one huge transaction while requests keep inserting records."""
+    retention = datetime.timedelta(days=settings.DUBAN["IDEMPOTENCY_RETENTION_DAYS"])
+    expired = IdempotencyRecord.objects.filter(created_at__lt=(now or timezone.now()) - retention)
+    purged = 0
+    while True:
+        batch = Subquery(expired.order_by().values("pk")[:batch_size])
+        deleted, _ = IdempotencyRecord.objects.filter(pk__in=batch).delete()
+        purged += deleted
+        if deleted < batch_size:
+            return purged
 
 
 class IdempotentMixin:

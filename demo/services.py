@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from responsibility.models import Unit, User
+from responsibility.selectors import access_scope
 from tasks.lateness import today
 from tasks.models import Campaign
 
@@ -20,13 +21,16 @@ def demo_data_exists() -> bool:
 def demo_load(*, password: str = DEMO_PASSWORD) -> Demo:
     """Build the whole demo in one transaction: either all of it is there or none.
 
-    Dates are counted from ``tasks.lateness.today()``, the day the services use too.
+    Dates are counted from ``tasks.lateness.today()``, the day the services use too. One
+    access scope for the whole load, as for a request: the people act on a tree that is
+    built before they do, and adding a membership clears the scope.
     """
-    builder = Builder(on=today(), password=password)
-    builder.build_tree()
-    builder.build_people()
-    builder.set_passwords()
-    builder.issue_tokens()
-    builder.build_campaign()
-    build_work(builder)
-    return Demo(campaign=builder.campaign, users=builder.user_rows(), password=password)
+    with access_scope():
+        builder = Builder(on=today(), password=password)
+        builder.build_tree()
+        builder.build_people()
+        builder.set_passwords()
+        builder.issue_tokens()
+        builder.build_campaign()
+        build_work(builder)
+        return Demo(campaign=builder.campaign, users=builder.user_rows(), password=password)

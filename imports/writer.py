@@ -149,8 +149,9 @@ def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_
     specs = sorted(specs, key=_depth)
     ids = reserve_ids(Task, len(specs))
     by_number.update({spec.number: task_id for spec, task_id in zip(specs, ids, strict=True)})
-    # COPY rather than bulk_create: building ten thousand model instances and Django's
-    # INSERT of them cost more than PostgreSQL's work (bench/import_table.py).
+    # COPY rather than bulk_create: for a large table, building a model instance per row
+    # and Django's preparing of their INSERT cost more than PostgreSQL's own work
+    # (bench/FIXES.md).
     template = new_row(Task, campaign_id=campaign.pk, issuing_unit_id=campaign.issuing_unit_id, imported=True)
     insert_rows(
         Task,

@@ -11,6 +11,9 @@ DEFAULT_SCHEDULE = [
     ("发件箱 outbox flush", "outbox.jobs.outbox_flush", ("every", 60)),
     # Renders published bulletins whose rendering job never ran (the broker was down).
     ("通报生成 bulletin rendering", "bulletins.jobs.bulletin_render_pending", ("every", 300)),
+    # Idempotency records past their retention (DUBAN["IDEMPOTENCY_RETENTION_DAYS"]); at
+    # night, when hardly any request is inserting records.
+    ("幂等记录清理 idempotency purge", "core.jobs.idempotency_purge", ("crontab", "15", "3")),
 ]
 
 

@@ -86,9 +86,6 @@ class Unit(models.Model):
     def ancestor_ids(self) -> list[int]:
         return [int(segment) for segment in self.path.split(PATH_SEPARATOR) if segment][:-1]
 
-    def is_within(self, other: "Unit") -> bool:
-        return self.path.startswith(other.path)
-
 
 class User(AbstractUser):
     """A person who carries responsibility; those without a login have no usable password."""

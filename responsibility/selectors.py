@@ -1,5 +1,8 @@
 """Reads of the responsibility tree, and what a user's memberships let them reach."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
@@ -37,17 +40,43 @@ class Access:
     def supervises(self, unit: Unit) -> bool:
         return any(unit.path.startswith(path) for path in self.supervised_paths)
 
-    @property
-    def head_unit_ids(self) -> list[int]:
-        return [unit_id for unit_id, roles in self.roles.items() if Role.HEAD in roles]
+
+# Each user's Access, loaded at most once within an ``access_scope`` (a request, a job);
+# None outside any scope, where every call reads the memberships afresh.
+_scope: ContextVar[dict[int, Access] | None] = ContextVar("access_scope", default=None)
+
+
+@contextmanager
+def access_scope() -> Iterator[None]:
+    """Reuse what each user's memberships reach until the block ends.
+
+    One request is the scope (``responsibility.middleware.AccessScopeMiddleware``): the
+    selector and the service it calls read the memberships once between them, and the
+    next request sees any change. Nothing outlives the block, so a revoked membership
+    stops acting with the request that follows. A scope inside a scope is the outer one."""
+    if _scope.get() is not None:
+        yield
+        return
+    token = _scope.set({})
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def access_forget() -> None:
+    """Drop what the current scope has loaded: memberships or the tree just changed."""
+    cache = _scope.get()
+    if cache is not None:
+        cache.clear()
 
 
 def access_for_user(user: User) -> Access:
     if not user.is_authenticated:
         return Access(user_id=None)
-    cached = getattr(user, "_duban_access", None)
-    if cached is not None:
-        return cached
+    cache = _scope.get()
+    if cache is not None and user.pk in cache:
+        return cache[user.pk]
     memberships = Membership.objects.filter(user=user).values_list(
         "unit_id", "unit__path", "unit__kind", "role"
     )
@@ -69,26 +98,14 @@ def access_for_user(user: User) -> Access:
         visible_paths=tuple(sorted(visible)),
         supervised_paths=tuple(sorted(supervised)),
     )
-    user._duban_access = access
+    if cache is not None:
+        cache[user.pk] = access
     return access
-
-
-def unit_list(*, within: Unit | None = None, kind: str | None = None) -> QuerySet[Unit]:
-    units = Unit.objects.all()
-    if within is not None:
-        units = units.filter(path__startswith=within.path)
-    if kind:
-        units = units.filter(kind=kind)
-    return units
 
 
 def unit_subtree_ids(paths: list[str] | tuple[str, ...]) -> QuerySet:
     """A subquery of the ids of every unit under the given roots."""
     return Unit.objects.filter(subtree_q(list(paths))).values("pk")
-
-
-def user_list() -> QuerySet[User]:
-    return User.objects.order_by("pk")
 
 
 def is_directory_admin(user: User) -> bool:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import InvalidInput
 
 from .models import ApiToken, Membership, Unit, User, path_segment
+from .selectors import access_forget
 
 
 @transaction.atomic
@@ -67,6 +68,7 @@ def unit_move(*, unit_id: int, parent: Unit | None) -> Unit:
         depth=F("depth") + depth_change,
     )
     Unit.objects.filter(pk=unit.pk).update(parent=parent)
+    access_forget()
     unit.refresh_from_db()
     return unit
 
@@ -103,7 +105,9 @@ def user_create(
 
 
 def membership_create(*, user: User, unit: Unit, role: str) -> Membership:
-    membership, _ = Membership.objects.get_or_create(user=user, unit=unit, role=role)
+    membership, created = Membership.objects.get_or_create(user=user, unit=unit, role=role)
+    if created:
+        access_forget()
     return membership
 
 

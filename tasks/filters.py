@@ -20,7 +20,8 @@ class CalendarDayFilter(filters.FilterSet):
 
 class TaskFilter(filters.FilterSet):
     # Not distinct: these filter on the task's own columns, so no row can repeat, and a
-    # DISTINCT over every column made the county list take seconds (bench/).
+    # DISTINCT over every column makes PostgreSQL sort whole rows for every page and wrap
+    # the count in it too (bench/FIXES.md).
     state = filters.MultipleChoiceFilter(choices=TaskState.choices, distinct=False)
     kind = filters.MultipleChoiceFilter(choices=TaskKind.choices, distinct=False)
     campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all())

@@ -16,7 +16,6 @@ from responsibility.selectors import Access, access_for_user, unit_subtree_ids
 # Re-exported: the services and the importer read the day here.
 from .models import (
     Attachment,
-    Campaign,
     EventAction,
     ExtensionRequest,
     Indicator,
@@ -32,8 +31,8 @@ def tasks_of_units_q(units: QuerySet) -> Q:
     """Tasks issued by, or linked to (lead, responsible, cooperating), any of ``units``.
 
     One UNION of two indexed lookups (every task links its lead unit too). An OR of the
-    same conditions made PostgreSQL filter every task row: 1.8 s against 0.3 s to count a
-    county's tasks among 1,000,000 (bench/)."""
+    same conditions makes PostgreSQL filter every task row instead of using either index
+    (bench/FIXES.md)."""
     linked = TaskUnit.objects.filter(unit__in=units).order_by().values("task_id")
     issued = Task.objects.filter(issuing_unit__in=units).order_by().values("pk")
     return Q(pk__in=linked.union(issued))
@@ -50,15 +49,16 @@ def task_visibility_q(user: User) -> Q:
     condition = Q(lead_leader_id=user.pk)
     if access.visible_paths:
         units = unit_subtree_ids(access.visible_paths)
-        # The UNION stays as measured; the draft test is on the outer row only.
+        # The UNION is kept whole (see tasks_of_units_q); the draft test is on the outer
+        # row only, where it cannot turn the UNION back into a filter over every task.
         condition |= tasks_of_units_q(units) & (~Q(state=TaskState.DRAFT) | Q(issuing_unit__in=units))
     return condition
 
 
 def task_row_visibility_q(user: User) -> Q:
     """The same visibility as ``task_visibility_q``, tested row by row: for a few tasks
-    known by id. The set form would build a county's whole UNION to answer for one task
-    (0.12 s at 100,000 tasks against under 1 ms)."""
+    known by id. The set form would build a county's whole UNION to answer for one task;
+    this one looks up that task's own links (bench/FIXES.md)."""
     access = access_for_user(user)
     if access.is_admin:
         return Q()
@@ -72,10 +72,10 @@ def task_row_visibility_q(user: User) -> Q:
 
 def task_visible_to(access: Access, task: Task) -> bool:
     """The same visibility, decided in Python on one task: for a service that has just
-    locked the row. Building and compiling the row form costs more than reading the row
-    (about 3 ms against 1 ms, bench/). Cheapest first: a member of the issuing or lead
-    unit sees the task without any unit being read; then the issuing unit's path; the
-    links (the lead unit is one of them) only when that does not decide."""
+    locked the row, and so read it already; building and compiling the row form as SQL
+    would cost more than that read (bench/FIXES.md). Cheapest first: a member of the
+    issuing or lead unit sees the task without any unit being read; then the issuing
+    unit's path; the links (the lead unit is one of them) only when that does not decide."""
     if access.is_admin or (access.user_id is not None and task.lead_leader_id == access.user_id):
         return True
     draft = task.state == TaskState.DRAFT
@@ -231,7 +231,3 @@ def attachment_get_for_user(user: User, pk) -> Attachment:
 
 def indicator_leaves(task: Task) -> QuerySet[Indicator]:
     return Indicator.objects.filter(task=task, children__isnull=True)
-
-
-def campaign_list() -> QuerySet[Campaign]:
-    return Campaign.objects.select_related("issuing_unit")

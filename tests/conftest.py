@@ -39,8 +39,7 @@ class World:
         return self.units[name]
 
     def person(self, username: str) -> User:
-        # A fresh instance each time: access is cached on the user object.
-        return User.objects.get(username=username)
+        return self.people[username]
 
 
 def _tree() -> dict[str, Unit]:
@@ -92,6 +91,8 @@ def build_world() -> World:
         world.people[username] = user
     admin = user_create(username="admin", full_name="系统管理员", password=PASSWORD, is_staff=True)
     User.objects.filter(pk=admin.pk).update(is_superuser=True)
+    admin.is_superuser = True
+    world.people["admin"] = admin
     world.campaign = Campaign.objects.create(
         name='精准脱贫"百日攻坚行动"',
         short_name="百日攻坚",

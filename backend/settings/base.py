@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "responsibility.middleware.AccessScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a sign-in refused for too many failures into its own answer (see AXES_ below).
@@ -295,6 +296,11 @@ DUBAN = {
     "TOKEN_IDLE_HOURS": float(os.environ.get("DUBAN_TOKEN_IDLE_HOURS", "8")),
     # A reported figure of a target to reach may be at most this many times its target.
     "FIGURE_MAX_MULTIPLE": int(os.environ.get("DUBAN_FIGURE_MAX_MULTIPLE", "10")),
+    # Idempotency records (each holds a whole answer) are purged after this many days. A
+    # client retries a dropped request within minutes, or when it next gets a connection;
+    # a week covers a village offline over a long weekend or a holiday, and a retry after
+    # that runs as a new request.
+    "IDEMPOTENCY_RETENTION_DAYS": int(os.environ.get("DUBAN_IDEMPOTENCY_RETENTION_DAYS", "7")),
 }
 # A request body other than files (JSON, a form's fields) is refused above this size with a
 # 413: the largest the API takes, a decomposition into a few hundred children, is far

@@ -71,8 +71,8 @@ def _xlsx_merges(archive: zipfile.ZipFile, path: str) -> dict[int, list[tuple[in
 
     Read-only worksheets do not expose merged ranges, so the sheet part is read once more
     for its ``<mergeCell>`` elements, which follow the sheet data. They are found by
-    scanning the bytes in chunks: parsing every cell's XML a second time took as long as
-    reading the rows (bench/import_table.py).
+    scanning the bytes in chunks: parsing every cell's XML again only to reach them would
+    repeat the most expensive part of reading the table (bench/FIXES.md).
     """
     merges: dict[int, list[tuple[int, int]]] = {}
     with archive.open(path.lstrip("/")) as source:

@@ -7,14 +7,16 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput, NotFound
 from responsibility.models import User
-from responsibility.selectors import access_for_user
+from responsibility.selectors import Access, access_for_user
 
 from ..models import Campaign, Task, TaskEvent
 from ..selectors import task_visible_to
 
 
-def locked_task(task_id: int, actor: User) -> Task:
-    """The task under a row lock, if the actor can see it; call inside a transaction.
+def locked_task(task_id: int, actor: User) -> tuple[Task, Access]:
+    """The task under a row lock, if the actor can see it, and what the actor's memberships
+    reach, for the service's own rules to decide on without reading them again; call inside
+    a transaction.
 
     Visibility is decided on the locked row (``task_visible_to``), so an API write reads
     the task once: a task the actor cannot see is missing (404), as on every read path.
@@ -24,9 +26,10 @@ def locked_task(task_id: int, actor: User) -> Task:
         task = Task.objects.select_for_update().get(pk=task_id)
     except Task.DoesNotExist:
         raise NotFound() from None
-    if not task_visible_to(access_for_user(actor), task):
+    access = access_for_user(actor)
+    if not task_visible_to(access, task):
         raise NotFound()
-    return task
+    return task, access
 
 
 def event_record(

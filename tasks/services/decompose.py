@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import InvalidInput, InvalidTransition
 from responsibility import jurisdiction
 from responsibility.models import Unit, User
-from responsibility.selectors import access_for_user
 
 from .. import rules
 from ..models import (
@@ -51,8 +50,7 @@ def task_decompose(*, task_id: int, actor: User, children: list[ChildSpec]) -> l
     if not children:
         raise InvalidInput(_("至少需要一个子任务。"), code="children_required")
     with transaction.atomic():
-        task = locked_task(task_id, actor)
-        access = access_for_user(actor)
+        task, access = locked_task(task_id, actor)
         rules.ensure_may(access, task, "decompose")
         if task.state not in (TaskState.ASSIGNED, TaskState.IN_PROGRESS):
             raise InvalidTransition(_("只有已下达或办理中的任务可以分解。"))

@@ -179,8 +179,8 @@ def task_update(*, task_id: int, actor: User, **changes) -> Task:
     """Edit a task as its issuer. Changing who is responsible is recorded as a reassignment;
     once issued, the due date moves only through an approved extension."""
     with transaction.atomic():
-        task = locked_task(task_id, actor)
-        rules.ensure_may(access_for_user(actor), task, "edit")
+        task, access = locked_task(task_id, actor)
+        rules.ensure_may(access, task, "edit")
         if task.state not in UNFINISHED_STATES:
             raise InvalidTransition(_("已办结或已撤销的任务不能修改。"))
         locked = set(changes) & EDITABLE_IN_DRAFT if task.state != TaskState.DRAFT else set()

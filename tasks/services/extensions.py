@@ -9,7 +9,6 @@ from django_fsm import can_proceed
 
 from core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from responsibility.models import User
-from responsibility.selectors import access_for_user
 
 from .. import lateness, rules
 from ..lateness import today
@@ -24,8 +23,8 @@ def extension_request_create(
     a time, and an item without an approved extension is judged against its current date."""
     reason = require_text(reason, "reason", _("请填写延期理由。"))
     with transaction.atomic():
-        task = locked_task(task_id, actor)
-        rules.ensure_may(access_for_user(actor), task, "request_extension")
+        task, access = locked_task(task_id, actor)
+        rules.ensure_may(access, task, "request_extension")
         if task.state not in (TaskState.ASSIGNED, TaskState.IN_PROGRESS):
             raise InvalidTransition(_("只有已下达或办理中的任务可以申请延期。"))
         if requested_due_date <= task.due_date:
@@ -64,8 +63,8 @@ def extension_decide(*, extension_id: int, actor: User, approve: bool, comment: 
     if task_id is None:
         raise NotFound()
     with transaction.atomic():
-        task = locked_task(task_id, actor)
-        rules.ensure_may(access_for_user(actor), task, "decide_extension")
+        task, access = locked_task(task_id, actor)
+        rules.ensure_may(access, task, "decide_extension")
         extension = ExtensionRequest.objects.select_for_update().get(pk=extension_id)
         method = extension.approve if approve else extension.reject
         if not can_proceed(method):

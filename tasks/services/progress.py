@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from responsibility.models import User
-from responsibility.selectors import access_for_user
 
 from .. import rules
 from ..attachments import store_attachments
@@ -69,8 +68,8 @@ def progress_report_create(
     text = require_text(text, "text", _("请填写进展情况。"))
     figures = figures or {}
     with transaction.atomic():
-        task = locked_task(task_id, actor)
-        rules.ensure_may(access_for_user(actor), task, "report")
+        task, access = locked_task(task_id, actor)
+        rules.ensure_may(access, task, "report")
         if task.state != TaskState.IN_PROGRESS:
             raise InvalidTransition(_("只有办理中的任务可以报送进展，请先签收。"))
         leaves = indicator_leaves(task).in_bulk() if figures else {}
@@ -145,8 +144,8 @@ def procedure_step_complete(*, task_id: int, step_id: int, actor: User) -> Proce
     The step is named with its task, which is locked first like every write to a task; a
     step that is not the task's is missing (404)."""
     with transaction.atomic():
-        task = locked_task(task_id, actor)
-        rules.ensure_may(access_for_user(actor), task, "complete_step")
+        task, access = locked_task(task_id, actor)
+        rules.ensure_may(access, task, "complete_step")
         if task.state != TaskState.IN_PROGRESS:
             raise InvalidTransition(_("只有办理中的任务可以完成步骤。"))
         try:

@@ -3,10 +3,17 @@
 import datetime
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.db import OperationalError
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_celery_beat.models import PeriodicTask
 
-from core.idempotency import MAX_KEY_LENGTH
+from core.idempotency import MAX_KEY_LENGTH, idempotency_records_purge
+from core.jobs import idempotency_purge
 from core.models import IdempotencyRecord
+from notifications.schedule import DEFAULT_SCHEDULE
 from responsibility.models import Unit
 from tasks.models import Task
 
@@ -139,3 +146,72 @@ def test_an_anonymous_post_with_a_key_records_nothing(api, world):
     response = api.post("/api/v1/tasks/", new_task(world), format="json", HTTP_IDEMPOTENCY_KEY="anon")
     assert response.status_code == 401
     assert not IdempotencyRecord.objects.exists()
+
+
+# Retention
+
+RETENTION = datetime.timedelta(days=settings.DUBAN["IDEMPOTENCY_RETENTION_DAYS"])
+
+
+def record_at(moment: datetime.datetime, key: str) -> None:
+    with time_machine.travel(moment, tick=False):
+        IdempotencyRecord.objects.create(
+            key=key,
+            principal="user:1",
+            method="POST",
+            path="/api/v1/tasks/",
+            request_hash="h",
+            status_code=201,
+        )
+
+
+def test_the_purge_job_deletes_records_past_the_retention_and_keeps_the_rest(db):
+    now = timezone.now()
+    record_at(now - RETENTION - datetime.timedelta(days=30), "a month late")
+    record_at(now - RETENTION - datetime.timedelta(minutes=1), "just past")
+    record_at(now - RETENTION + datetime.timedelta(minutes=1), "just within")
+    record_at(now - datetime.timedelta(hours=1), "an hour ago")
+    with time_machine.travel(now, tick=False):
+        assert idempotency_purge.apply().get() == 2
+    assert set(IdempotencyRecord.objects.values_list("key", flat=True)) == {"just within", "an hour ago"}
+
+
+def test_the_purge_deletes_in_batches_of_one_statement_each(db, django_assert_num_queries):
+    now = timezone.now()
+    for number in range(5):
+        record_at(now - RETENTION - datetime.timedelta(days=1), f"old-{number}")
+    record_at(now, "new")
+    # Two full batches, then one short batch that ends the purge.
+    with django_assert_num_queries(3):
+        assert idempotency_records_purge(now=now, batch_size=2) == 5
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_a_retry_after_the_purge_runs_as_a_new_request(api, world):
+    sent = timezone.now()
+    api.as_user("city_head")
+    with time_machine.travel(sent, tick=False):
+        first = api.post("/api/v1/tasks/", new_task(world), format="json", HTTP_IDEMPOTENCY_KEY="late")
+    with time_machine.travel(sent + RETENTION - datetime.timedelta(hours=1), tick=False):
+        idempotency_purge.apply().get()
+        replayed = api.post("/api/v1/tasks/", new_task(world), format="json", HTTP_IDEMPOTENCY_KEY="late")
+    assert replayed["Idempotent-Replayed"] == "true"
+    assert replayed.json() == first.json()
+    assert Task.objects.count() == 1
+
+    with time_machine.travel(sent + RETENTION + datetime.timedelta(hours=1), tick=False):
+        idempotency_purge.apply().get()
+        again = api.post("/api/v1/tasks/", new_task(world), format="json", HTTP_IDEMPOTENCY_KEY="late")
+    assert again.status_code == 201
+    assert not again.has_header("Idempotent-Replayed")
+    assert again.json()["id"] != first.json()["id"]
+    assert Task.objects.count() == 2
+    assert IdempotencyRecord.objects.get(key="late").created_at > sent + RETENTION
+
+
+def test_the_purge_is_scheduled_and_every_scheduled_job_exists(db):
+    entry = PeriodicTask.objects.get(task="core.jobs.idempotency_purge")
+    assert entry.enabled and (entry.crontab.hour, entry.crontab.minute) == ("3", "15")
+    for _name, job, _when in DEFAULT_SCHEDULE:
+        assert import_string(job).name == job
+        assert PeriodicTask.objects.filter(task=job).exists()
