@@ -172,7 +172,7 @@ def test_a_scope_forgets_what_it_read_when_memberships_or_the_tree_change(world)
         assert access_for_user(user).is_member_of_any([world.unit("义县").pk])
         county = world.unit("义县")
         old_path = county.path
-        unit_move(unit=county, parent=world.unit("黑山县"))
+        unit_move(unit_id=county.pk, parent=world.unit("黑山县"))
         assert county.path != old_path
         assert county.path in access_for_user(user).visible_paths
 
