@@ -170,9 +170,8 @@ def test_a_scope_forgets_what_it_read_when_memberships_or_the_tree_change(world)
         assert not access_for_user(user).is_member_of_any([world.unit("义县").pk])
         membership_create(user=user, unit=world.unit("义县"), role=Role.MEMBER)
         assert access_for_user(user).is_member_of_any([world.unit("义县").pk])
-        county = world.unit("义县")
-        old_path = county.path
-        unit_move(unit_id=county.pk, parent=world.unit("黑山县"))
+        old_path = world.unit("义县").path
+        county = unit_move(unit_id=world.unit("义县").pk, parent=world.unit("黑山县"))
         assert county.path != old_path
         assert county.path in access_for_user(user).visible_paths
 
