@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from outbox.models import MessageState, OutboundMessage
 from tasks import lateness
 from tasks.models import Campaign
-from tasks.workdays import calendar_for
+from tasks.workdays import WorkCalendar, calendar_for
 
 from ..ladder import AUDIENCE_FLAGS, Rung, ladders_for
 from ..models import Escalation, Level
@@ -93,7 +93,9 @@ def _address(recipient: Recipient, chain: Chain) -> tuple[str, str]:
     return (unit.email or "").strip().lower(), unit.name
 
 
-def _render(name: str, items: list[Item], today: datetime.date) -> tuple[str, str, str]:
+def _render(
+    name: str, items: list[Item], today: datetime.date, calendar: WorkCalendar
+) -> tuple[str, str, str]:
     """Subject, plain text and HTML of one digest: the items grouped by level, worst first.
 
     How late an item is is said in working days, as the ladder counts them (listed at 3
@@ -104,7 +106,6 @@ def _render(name: str, items: list[Item], today: datetime.date) -> tuple[str, st
     for item in items:
         if item.task_id not in best or item.rank > best[item.task_id].rank:
             best[item.task_id] = item
-    calendar = calendar_for(today, *(item.due_date for item in best.values()))
     groups = defaultdict(list)
     for item in sorted(best.values(), key=lambda i: (i.due_date, i.task_id)):
         groups[item.level].append(
@@ -134,7 +135,9 @@ def digest_compose(*, today: datetime.date | None = None) -> list[OutboundMessag
         if not items:
             return []
         chain, per_recipient = _recipients_of(items)
-        messages = _messages_for(per_recipient, chain, today)
+        # One holiday calendar for every digest of the run, read once.
+        calendar = calendar_for(today, *(item.due_date for item in items))
+        messages = _messages_for(per_recipient, chain, today, calendar)
         _store(messages)
         Escalation.objects.filter(pk__in=[item.id for item in items]).update(notified_at=timezone.now())
     return [message for message, _items in messages]
@@ -190,7 +193,10 @@ def _store(messages: list[tuple[OutboundMessage, list[Item]]]) -> None:
 
 
 def _messages_for(
-    per_recipient: dict[Recipient, list[Item]], chain: Chain, today: datetime.date
+    per_recipient: dict[Recipient, list[Item]],
+    chain: Chain,
+    today: datetime.date,
+    calendar: WorkCalendar,
 ) -> list[tuple[OutboundMessage, list[Item]]]:
     """One message per address; recipients without one, or opted out, are kept visibly."""
     by_address: dict[str, tuple[Recipient, list[Item]]] = {}
@@ -199,19 +205,26 @@ def _messages_for(
         items = _wanted(recipient, all_items, chain)
         if not items:
             messages.append(
-                (_message(recipient, "", chain, all_items, today, MessageState.SUPPRESSED), all_items)
+                (
+                    _message(recipient, "", chain, all_items, today, calendar, MessageState.SUPPRESSED),
+                    all_items,
+                )
             )
             continue
         address, _name = _address(recipient, chain)
         if not address:
-            messages.append((_message(recipient, "", chain, items, today, MessageState.NO_ADDRESS), items))
+            messages.append(
+                (_message(recipient, "", chain, items, today, calendar, MessageState.NO_ADDRESS), items)
+            )
             continue
         if address in by_address:
             by_address[address][1].extend(items)
         else:
             by_address[address] = (recipient, list(items))
     for address, (recipient, items) in by_address.items():
-        messages.append((_message(recipient, address, chain, items, today, MessageState.PENDING), items))
+        messages.append(
+            (_message(recipient, address, chain, items, today, calendar, MessageState.PENDING), items)
+        )
     return messages
 
 
@@ -224,10 +237,10 @@ def _wanted(recipient: Recipient, items: list[Item], chain: Chain) -> list[Item]
     return items
 
 
-def _message(recipient, address, chain, items, today, state) -> OutboundMessage:
+def _message(recipient, address, chain, items, today, calendar, state) -> OutboundMessage:
     kind, pk = recipient
     _address_, name = _address(recipient, chain)
-    subject, text, html = _render(name, items, today)
+    subject, text, html = _render(name, items, today, calendar)
     return OutboundMessage(
         recipient_user_id=pk if kind == USER else None,
         recipient_unit_id=pk if kind == UNIT else None,
