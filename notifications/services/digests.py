@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from core.links import task_page_url
 from outbox.models import MessageState, OutboundMessage
 from tasks import lateness
 from tasks.models import Campaign
@@ -113,7 +114,7 @@ def _render(
                 "item": item,
                 "past_due": item.due_date < today,
                 "working_days_overdue": lateness.working_days_past(item.due_date, today, calendar),
-                "url": f"{settings.DUBAN['SITE_URL']}/api/v1/tasks/{item.task_id}/",
+                "url": task_page_url(item.task_id),
             }
         )
     ordered = [(Level(level).label, groups[level]) for level in reversed(Level.values) if level in groups]
