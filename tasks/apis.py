@@ -20,12 +20,13 @@ from core.parsers import FormParser, JSONParser, MultiPartParser
 from core.preferences import minimal_response, prefers_minimal
 from core.schema import BAD_REQUEST, LIST_ERRORS, MINIMAL, PREFER, READ_ERRORS, WRITE_ERRORS, crud_schema
 
-from . import calendar, lateness, ledgers, selectors, services
+from . import calendar, dashboard, lateness, ledgers, selectors, services
 from .filters import CalendarDayFilter, TaskFilter
 from .models import TRANSITIONS, CalendarDay, Campaign, ProcedureStep, Responsibility
 from .serializers import (
     CalendarDaySerializer,
     CampaignSerializer,
+    DashboardSerializer,
     DecomposeInput,
     EventSerializer,
     ExtensionDecisionInput,
@@ -141,6 +142,15 @@ class TaskListApi(ListApi):
         fields["steps"] = [services.StepSpec(**item) for item in fields.get("steps", [])]
         task = services.task_create(actor=request.user, **fields)
         return task_detail_response(request, task, status.HTTP_201_CREATED)
+
+
+class UnitDashboardApi(ApiView):
+    """How the work of a unit and of each unit one level below it stands (督办看板)."""
+
+    @extend_schema(responses={200: DashboardSerializer, **READ_ERRORS})
+    def get(self, request, pk):
+        total, *children = dashboard.unit_dashboard(request.user, pk)
+        return Response(DashboardSerializer({"unit": total, "children": children}).data)
 
 
 class TaskDetailApi(ApiView):

@@ -333,3 +333,34 @@ class ExtensionSerializer(ModelSerializer):
             "decision_comment",
             "created_at",
         ]
+
+
+class DashboardUnitSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="unit_id")
+    name = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class DashboardRowSerializer(serializers.Serializer):
+    """One unit's figures (``tasks.dashboard.DashboardRow``): open tasks by light, closed,
+    closed on or before the due date, suspended, cancelled, every issued task, overdue, and
+    the on-time rate (closed on time over closed; null while nothing is closed)."""
+
+    unit = DashboardUnitSerializer(source="*")
+    red = serializers.IntegerField()
+    yellow = serializers.IntegerField()
+    green = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    closed_on_time = serializers.IntegerField()
+    suspended = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    total = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True)
+
+
+class DashboardSerializer(serializers.Serializer):
+    """The unit's own figures (its whole subtree, each task once) and each child's."""
+
+    unit = DashboardRowSerializer()
+    children = DashboardRowSerializer(many=True)
