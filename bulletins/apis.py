@@ -12,7 +12,8 @@ from core.apis import ApiView, ListApi
 from core.errors import Conflict
 from core.files import stored_file_open
 from core.filters import IntegerFilter
-from core.schema import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
+from core.negotiation import FileDownloadMixin
+from core.schema import LIST_ERRORS, NOT_ACCEPTABLE, READ_ERRORS, WRITE_ERRORS
 
 from . import selectors, services
 from .models import Bulletin
@@ -94,13 +95,16 @@ class BulletinWithdrawApi(ApiView):
         return _answer(request, bulletin)
 
 
-class BulletinPdfApi(ApiView):
+class BulletinPdfApi(FileDownloadMixin, ApiView):
+    file_media_types = ("application/pdf",)
+
     @extend_schema(
         responses={
             (200, "application/pdf"): OpenApiResponse(
                 response=OpenApiTypes.BINARY, description="The bulletin as PDF."
             ),
             **READ_ERRORS,
+            **NOT_ACCEPTABLE,
             409: WRITE_ERRORS[409],
         }
     )

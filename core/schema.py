@@ -24,6 +24,9 @@ NOT_FOUND = {404: _error("Not found, or not visible to this user.")}
 CONFLICT = {409: _error("Not allowed in the current state, or changed concurrently.")}
 THROTTLED = {429: _error("Too many requests.")}
 UNSUPPORTED_MEDIA_TYPE = {415: _error("The request body is in a media type the operation does not take.")}
+NOT_ACCEPTABLE = {
+    406: _error("The Accept header asks only for types this operation cannot give; the message names them.")
+}
 TOO_LARGE = {413: _error("The request body is larger than the server takes.")}
 
 ERRORS = {**BAD_REQUEST, **TOO_LARGE, **UNSUPPORTED_MEDIA_TYPE, **THROTTLED}

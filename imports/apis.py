@@ -8,8 +8,9 @@ from rest_framework.response import Response
 
 from core.apis import ApiView
 from core.errors import NotFound
+from core.negotiation import FileDownloadMixin
 from core.parsers import MultiPartParser
-from core.schema import READ_ERRORS, WRITE_ERRORS
+from core.schema import NOT_ACCEPTABLE, READ_ERRORS, WRITE_ERRORS
 from tasks.models import Campaign
 
 from .export import table_export
@@ -65,11 +66,14 @@ class CampaignImportApi(ApiView):
         return Response(vars(result))
 
 
-class CampaignExportApi(ApiView):
+class CampaignExportApi(FileDownloadMixin, ApiView):
+    file_media_types = (XLSX,)
+
     @extend_schema(
         responses={
             (200, XLSX): OpenApiResponse(response=OpenApiTypes.BINARY, description="The table as .xlsx."),
             **READ_ERRORS,
+            **NOT_ACCEPTABLE,
         }
     )
     def get(self, request, pk):

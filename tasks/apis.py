@@ -10,15 +10,24 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import filters as drf_filters
 from rest_framework import status
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from core.apis import ApiView, IsAdminOrReadOnly, ListApi, ModelViewSet
 from core.errors import NotFound
 from core.files import stored_file_open
+from core.negotiation import FileDownloadMixin, ensure_accepted
 from core.parsers import FormParser, JSONParser, MultiPartParser
 from core.preferences import minimal_response, prefers_minimal
-from core.schema import BAD_REQUEST, LIST_ERRORS, MINIMAL, PREFER, READ_ERRORS, WRITE_ERRORS, crud_schema
+from core.schema import (
+    BAD_REQUEST,
+    LIST_ERRORS,
+    MINIMAL,
+    NOT_ACCEPTABLE,
+    PREFER,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    crud_schema,
+)
 
 from . import calendar, lateness, ledgers, selectors, services
 from .filters import CalendarDayFilter, TaskFilter
@@ -292,18 +301,23 @@ class ExtensionDecisionApi(ApiView):
         return Response(ExtensionSerializer(extension).data)
 
 
-class AttachmentDownloadApi(ApiView):
+class AttachmentDownloadApi(FileDownloadMixin, ApiView):
     """Evidence is served only here, to users who may see the task; never as public media."""
+
+    # Its type is the one it was uploaded with, known once it is loaded.
+    file_media_types = ("*/*",)
 
     @extend_schema(
         responses={
             # The file is served in the type it was uploaded with.
             (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
             **READ_ERRORS,
+            **NOT_ACCEPTABLE,
         }
     )
     def get(self, request, pk):
         attachment = selectors.attachment_get_for_user(request.user, pk)
+        ensure_accepted(request, [attachment.content_type])
         response = FileResponse(
             stored_file_open(attachment.file),
             as_attachment=True,
@@ -312,14 +326,6 @@ class AttachmentDownloadApi(ApiView):
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response
-
-
-class FileOrJsonErrors(DefaultContentNegotiation):
-    """A download answers with its file whatever the client accepts, and with errors as JSON:
-    an Accept of the file's own type must not turn a good request into a 406."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 def ledger_response(ledger: ledgers.Ledger) -> FileResponse:
@@ -338,17 +344,18 @@ LEDGER_RESPONSES = {
     (200, ledgers.CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The .xlsx workbook."),
     **BAD_REQUEST,
     **READ_ERRORS,
+    **NOT_ACCEPTABLE,
 }
 
 
-class LedgerApi(ApiView):
+class LedgerApi(FileDownloadMixin, ApiView):
     """Base of the ledgers: the task list's filters and ordering, over the caller's tasks."""
 
     filterset_class = TaskFilter
     filter_backends = [DjangoFilterBackend, drf_filters.OrderingFilter]
     ordering_fields = TaskListApi.ordering_fields
     ordering = TaskListApi.ordering
-    content_negotiation_class = FileOrJsonErrors
+    file_media_types = (ledgers.CONTENT_TYPE,)
 
     def get_queryset(self):
         return selectors.task_list_for_user(self.request.user)

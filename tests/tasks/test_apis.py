@@ -836,6 +836,10 @@ def test_a_multipart_report_stores_evidence_served_only_to_those_who_see_the_tas
         assert download["Content-Type"] == "image/png"
         assert download["Content-Disposition"].startswith("attachment")
         assert download["X-Content-Type-Options"] == "nosniff"
+    stated = api.as_user("yi_member").get(attachments[0]["url"], HTTP_ACCEPT="image/png")
+    assert stated.status_code == 200
+    refused = api.as_user("yi_member").get(attachments[0]["url"], HTTP_ACCEPT="application/pdf")
+    assert "image/png" in assert_error(refused, 406, "not_acceptable")["message"]
     for username in ("heishan_head", "village_b_head", "leader"):
         assert_error(api.as_user(username).get(attachments[1]["url"]), 404, "not_found")
     assert_error(api.as_user("yi_member").get("/api/v1/attachments/987654/"), 404, "not_found")
