@@ -47,20 +47,25 @@ PREFER = OpenApiParameter(
 MINIMAL = {204: OpenApiResponse(description="Done, as asked by Prefer: return=minimal; no body.")}
 
 
-def crud_schema(serializer, *, filtered: bool = True) -> dict:
-    """extend_schema_view arguments for a model viewset: success and error responses.
-    ``filtered`` says whether its list takes filters, and so may answer 400."""
+def crud_schema(serializer, *, filtered: bool = True, **describe: str) -> dict:
+    """extend_schema_view arguments for a model viewset: success and error responses, and
+    what each action does for the caller (``list=``, ``retrieve=``, ``create=``, ``update=``,
+    ``partial_update=``, ``destroy=``; the docs show no docstring). ``filtered`` says
+    whether its list takes filters, and so may answer 400."""
     from drf_spectacular.utils import extend_schema
 
+    responses = {
+        "list": {200: serializer(many=True), **(LIST_ERRORS if filtered else READ_ERRORS)},
+        "retrieve": {200: serializer, **READ_ERRORS},
+        "create": {201: serializer, **WRITE_ERRORS},
+        "update": {200: serializer, **WRITE_ERRORS},
+        "partial_update": {200: serializer, **WRITE_ERRORS},
+        "destroy": {204: None, **WRITE_ERRORS},
+    }
     return {
-        "list": extend_schema(
-            responses={200: serializer(many=True), **(LIST_ERRORS if filtered else READ_ERRORS)}
-        ),
-        "retrieve": extend_schema(responses={200: serializer, **READ_ERRORS}),
-        "create": extend_schema(responses={201: serializer, **WRITE_ERRORS}),
-        "update": extend_schema(responses={200: serializer, **WRITE_ERRORS}),
-        "partial_update": extend_schema(responses={200: serializer, **WRITE_ERRORS}),
-        "destroy": extend_schema(responses={204: None, **WRITE_ERRORS}),
+        action: extend_schema(description=describe[action], responses=answers)
+        for action, answers in responses.items()
+        if action in describe
     }
 
 
