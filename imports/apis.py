@@ -8,8 +8,9 @@ from rest_framework.response import Response
 
 from core.apis import ApiView
 from core.errors import NotFound
+from core.negotiation import FileDownloadMixin
 from core.parsers import MultiPartParser
-from core.schema import READ_ERRORS, WRITE_ERRORS
+from core.schema import NOT_ACCEPTABLE, READ_ERRORS, WRITE_ERRORS
 from tasks.models import Campaign
 
 from .export import table_export
@@ -46,7 +47,14 @@ class CampaignImportApi(ApiView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
-        request={"multipart/form-data": ImportInput}, responses={200: ImportOutput, **WRITE_ERRORS}
+        description=(
+            "Upload a task-decomposition table (任务分解表: .xlsx, .csv, .docx or .txt) for the campaign. "
+            "A dry run (the default) answers row by row what would be created or changed and every error "
+            "by row and column; `dry_run=false` imports it, all or nothing. For the campaign's issuing "
+            "unit."
+        ),
+        request={"multipart/form-data": ImportInput},
+        responses={200: ImportOutput, **WRITE_ERRORS},
     )
     def post(self, request, pk):
         campaign = _campaign(pk)
@@ -65,12 +73,19 @@ class CampaignImportApi(ApiView):
         return Response(vars(result))
 
 
-class CampaignExportApi(ApiView):
+class CampaignExportApi(FileDownloadMixin, ApiView):
+    file_media_types = (XLSX,)
+
     @extend_schema(
+        description=(
+            "The campaign's imported tasks as a task-decomposition table (.xlsx) in the columns the import "
+            "reads, for the campaign's issuing unit."
+        ),
         responses={
             (200, XLSX): OpenApiResponse(response=OpenApiTypes.BINARY, description="The table as .xlsx."),
             **READ_ERRORS,
-        }
+            **NOT_ACCEPTABLE,
+        },
     )
     def get(self, request, pk):
         campaign = _campaign(pk)

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from core.serializers import ModelSerializer, PrimaryKeyRelatedField, TextField
+from core.serializers import DateField, ModelSerializer, PrimaryKeyRelatedField, TextField
 from outbox.models import OutboundMessage
 from responsibility.models import User
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
@@ -93,6 +93,6 @@ class PeriodSerializer(serializers.Serializer):
 class TraceSerializer(serializers.Serializer):
     task = serializers.IntegerField()
     periods = PeriodSerializer(many=True)
-    overdue_since = serializers.DateField(allow_null=True)
+    overdue_since = DateField(allow_null=True)
     responsible_when_overdue = PeriodSerializer(allow_null=True)
     escalations = EscalationSerializer(many=True)

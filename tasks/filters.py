@@ -1,7 +1,8 @@
+from django.db import models
 from django.db.models import Q
 from django_filters import rest_framework as filters
 
-from core.filters import BooleanFilter, IntegerFilter
+from core.filters import BooleanFilter, DateFilter, IntegerFilter
 from responsibility.models import Unit, User
 
 from .lateness import light_q, overdue_q, today
@@ -16,6 +17,7 @@ class CalendarDayFilter(filters.FilterSet):
     class Meta:
         model = CalendarDay
         fields = {"date": ["gte", "lte"]}
+        filter_overrides = {models.DateField: {"filter_class": DateFilter}}
 
 
 class TaskFilter(filters.FilterSet):
@@ -27,8 +29,8 @@ class TaskFilter(filters.FilterSet):
     campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all())
     responsible_person = filters.ModelChoiceFilter(queryset=User.objects.all())
     parent = IntegerFilter(field_name="parent_id")
-    due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
-    due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    due_after = DateFilter(field_name="due_date", lookup_expr="gte")
+    due_before = DateFilter(field_name="due_date", lookup_expr="lte")
     overdue = BooleanFilter(method="filter_overdue")
     light = filters.ChoiceFilter(
         choices=[("green", "green"), ("yellow", "yellow"), ("red", "red")], method="filter_light"

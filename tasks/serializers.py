@@ -3,10 +3,11 @@
 import json
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import ModelSerializer, PrimaryKeyRelatedField, TextField
+from core.serializers import DateField, ModelSerializer, PrimaryKeyRelatedField, TextField
 from responsibility.models import Unit, User
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
 from tasks.rungs import Level, level_of_rank
@@ -185,7 +186,7 @@ class IndicatorInput(serializers.Serializer):
 
 class StepInput(serializers.Serializer):
     name = TextField(max_length=100)
-    due_date = serializers.DateField()
+    due_date = DateField()
 
 
 class TaskCreateInput(serializers.Serializer):
@@ -203,7 +204,7 @@ class TaskCreateInput(serializers.Serializer):
     responsibility = PrimaryKeyRelatedField(
         queryset=Responsibility.objects.all(), required=False, allow_null=True
     )
-    due_date = serializers.DateField()
+    due_date = DateField()
     indicators = IndicatorInput(many=True, required=False)
     steps = StepInput(many=True, required=False)
     assign = serializers.BooleanField(default=False, help_text="Issue the task at once (下达).")
@@ -214,7 +215,7 @@ class TaskUpdateInput(serializers.Serializer):
     description = TextField(required=False, allow_blank=True, max_length=20000)
     number = TextField(required=False, allow_blank=True, max_length=40)
     kind = serializers.ChoiceField(choices=TaskKind.choices, required=False)
-    due_date = serializers.DateField(required=False)
+    due_date = DateField(required=False)
     lead_unit = PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False)
     responsible_units = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
     cooperating_units = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
@@ -242,7 +243,7 @@ class ChildInput(serializers.Serializer):
     lead_unit = PrimaryKeyRelatedField(queryset=Unit.objects.all())
     cooperating_units = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
     responsible_person = PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
-    due_date = serializers.DateField()
+    due_date = DateField()
     targets = TargetShareInput(many=True, required=False)
 
 
@@ -267,7 +268,7 @@ class JSONListField(serializers.ListField):
             try:
                 data = json.loads(data)
             except ValueError:
-                raise serializers.ValidationError("不是有效的 JSON。") from None
+                raise serializers.ValidationError(_("不是有效的 JSON。")) from None
         return super().to_internal_value(data)
 
 
@@ -306,7 +307,7 @@ class EventSerializer(ModelSerializer):
 
 
 class ExtensionInput(serializers.Serializer):
-    requested_due_date = serializers.DateField()
+    requested_due_date = DateField()
     reason = TextField(max_length=5000)
 
 

@@ -54,7 +54,11 @@ class WorkCalendar:
                 self._warned.add(day.year)
                 logger.warning(
                     "No holiday arrangement entered for %s: counting Monday to Friday as "
-                    "working days. Enter the State Council's notice for that year.",
+                    "working days. Enter the State Council's notice for that year as an "
+                    "administrator: one POST /api/v1/calendar-days/ per day it changes, "
+                    '{"date": "%s-MM-DD", "kind": "holiday" or "workday" (调休上班), "name": ...} '
+                    "(README, A task's life).",
+                    day.year,
                     day.year,
                 )
             return day.weekday() < 5

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput, InvalidTransition
+from core.numbers import plain_number
 from responsibility import jurisdiction
 from responsibility.models import Unit, User
 
@@ -131,8 +132,8 @@ def _targets_exceeded(allocated: dict[int, Decimal], parent_indicators: dict[int
             _("“%(name)s”分解后的目标合计 %(total)s 超过上级目标 %(target)s。")
             % {
                 "name": parent_indicators[indicator_id].name,
-                "total": total.normalize(),
-                "target": parent_indicators[indicator_id].target.normalize(),
+                "total": plain_number(total),
+                "target": plain_number(parent_indicators[indicator_id].target),
             }
         )
         for indicator_id, total in allocated.items()

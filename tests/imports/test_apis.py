@@ -250,6 +250,24 @@ def test_the_export_reads_back_as_the_same_rows(api, world):
     assert again.json()["counts"] == {"created": 0, "updated": 0, "unchanged": 5, "missing": 0}
 
 
+@pytest.mark.parametrize("accept", [XLSX, f"{XLSX}, application/json;q=0.1", "application/*"])
+def test_a_client_asking_for_the_workbook_gets_it(api, world, accept):
+    client = api.as_user("city_head")
+    response = client.get(f"/api/v1/campaigns/{world.campaign.pk}/export.xlsx", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX
+    load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "application/pdf", f"{XLSX};q=0"])
+def test_a_client_asking_for_what_the_export_cannot_give_gets_a_406(api, world, accept):
+    client = api.as_user("city_head")
+    response = client.get(f"/api/v1/campaigns/{world.campaign.pk}/export.xlsx", HTTP_ACCEPT=accept)
+
+    assert XLSX in assert_error(response, 406, "not_acceptable")["message"]
+
+
 def test_the_export_of_a_campaign_without_imports_is_the_header_only(api, world):
     response = api.as_user("city_head").get(f"/api/v1/campaigns/{world.campaign.pk}/export.xlsx")
 

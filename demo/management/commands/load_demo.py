@@ -1,4 +1,6 @@
+import shutil
 import unicodedata
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -18,6 +20,23 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
+def _file_folders() -> list[Path]:
+    folders = [Path(settings.MEDIA_ROOT)]
+    if getattr(settings, "EMAIL_FILE_PATH", None):
+        folders.append(Path(settings.EMAIL_FILE_PATH))
+    return folders
+
+
+def _empty(folder: Path) -> None:
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
 class Command(BaseCommand):
     help = (
         'Load the demo: Jinzhou\'s 精准脱贫"百日攻坚行动" with its units, people, tasks and '
@@ -26,7 +45,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--reset", action="store_true", help="Flush the whole database first (deletes ALL data)."
+            "--reset",
+            action="store_true",
+            help="Flush the whole database first (deletes ALL data), and the files of the last "
+            "run: evidence and bulletin PDFs (MEDIA_ROOT) and e-mail written to files.",
         )
         parser.add_argument(
             "--force",
@@ -42,6 +64,10 @@ class Command(BaseCommand):
             )
         if reset:
             call_command("flush", interactive=False, verbosity=0)
+            # The last run's files belong to the rows just flushed; kept, they would be
+            # mistaken for this run's (a PDF with the same name, last run's mail).
+            for folder in _file_folders():
+                _empty(folder)
         elif demo_data_exists():
             raise CommandError(
                 "The database already holds units, people or campaigns; the demo loads only into an "
@@ -87,5 +113,5 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             "Get a token with POST /api/v1/auth/token/ (username, password), or use one above: "
-            "curl -H 'Authorization: Token <token>' http://127.0.0.1:8000/api/v1/tasks/?light=red"
+            "curl -H 'Authorization: Token <token>' 'http://127.0.0.1:8000/api/v1/tasks/?light=red'"
         )
