@@ -35,14 +35,19 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(str(error)) from error
         except DomainError as error:
-            for key, messages in error.fields.items():
-                self.stderr.write(f"  第{key.replace(':', '行 ')}：{'；'.join(str(m) for m in messages)}")
+            write_field_errors(self.stderr, error)
             raise CommandError(str(error.message)) from error
         write_directory_report(self.stdout, result)
         if result.errors:
             for error in result.errors:
                 self.stderr.write(f"第{error['row']}行 {error['column_label']}：{error['message']}")
             raise CommandError(f"通讯录有 {len(result.errors)} 处错误，未导入任何内容。")
+
+
+def write_field_errors(out, error: DomainError) -> None:
+    """A refused import's errors, each as "第3行 类别：…"."""
+    for key, messages in error.fields.items():
+        out.write(f"  第{key.replace(':', '行 ')}：{'；'.join(str(m) for m in messages)}")
 
 
 def write_directory_report(out, result) -> None:
