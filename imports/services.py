@@ -30,7 +30,7 @@ class ImportInvalid(InvalidInput):
     code = "import_invalid"
 
 
-def _error_fields(errors: list[RowError]) -> dict[str, list[str]]:
+def error_fields(errors: list[RowError]) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for error in errors:
         fields.setdefault(f"{error.row}:{error.column}", []).append(error.message)
@@ -97,6 +97,6 @@ def table_import(
     if errors and not dry_run:
         raise ImportInvalid(
             f"表格有 {len(errors)} 处错误，未导入任何内容。请先试导入（dry run）查看逐行错误。",
-            fields=_error_fields(errors),
+            fields=error_fields(errors),
         )
     return result
