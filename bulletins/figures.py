@@ -183,7 +183,9 @@ def escalated_items(scope: Scope, level: str, total: int) -> dict:
         .values_list("due_date", "task_id", "lead_unit_id", "responsible_person_id")
         .distinct()[:LISTED_LIMIT]
     )
-    tasks = Task.objects.only("number", "title", "state", "closed_at").in_bulk({key[1] for key in keys})
+    tasks = Task.objects.only("number", "title", "state", "closed_at", "submitted_on").in_bulk(
+        {key[1] for key in keys}
+    )
     units = dict(Unit.objects.filter(pk__in={key[2] for key in keys}).values_list("pk", "name"))
     people = dict(User.objects.filter(pk__in={key[3] for key in keys}).values_list("pk", "full_name"))
     items = []

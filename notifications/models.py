@@ -91,10 +91,16 @@ class Escalation(models.Model):
 
     Automatic rows are unique per (task, level, due date they were measured against): a
     second sweep cannot add one again, and an approved extension, which moves the due
-    date, starts the ladder afresh.
+    date, starts the ladder afresh. A row for an obligation is unique per (obligation,
+    level, date) alike.
     """
 
     task = models.ForeignKey("tasks.Task", on_delete=models.PROTECT, related_name="escalations")
+    # The obligation chased (签收, a step, 验收), or empty for the task's own due date; its
+    # rows have their own rung history, measured against the obligation's date.
+    obligation = models.ForeignKey(
+        "tasks.Obligation", null=True, blank=True, on_delete=models.PROTECT, related_name="escalations"
+    )
     level = models.CharField(_("级别"), max_length=16, choices=Level.choices)
     rank = models.PositiveSmallIntegerField()
     due_date = models.DateField(_("完成时限"))
@@ -135,8 +141,13 @@ class Escalation(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["task", "level", "due_date"],
-                condition=Q(manual=False),
+                condition=Q(manual=False, obligation__isnull=True),
                 name="escalation_once_per_level",
+            ),
+            models.UniqueConstraint(
+                fields=["obligation", "level", "due_date"],
+                condition=Q(manual=False, obligation__isnull=False),
+                name="escalation_obligation_once_per_level",
             ),
         ]
         indexes = [

@@ -17,7 +17,7 @@ from core.errors import Forbidden, NotFound
 from responsibility.models import PATH_SEGMENT_WIDTH, PATH_SEPARATOR, Unit, User
 from responsibility.selectors import access_for_user
 
-from .lateness import closed_on, is_overdue, task_light, today, yellow_limit
+from .lateness import finished_on, is_overdue, task_light, today, yellow_limit
 from .models import Task, TaskState, TaskUnit
 from .selectors import tasks_of_units_q
 from .workdays import calendar_for
@@ -30,14 +30,15 @@ class DashboardRow:
     """One unit's figures.
 
     ``red``, ``yellow`` and ``green`` count open tasks (assigned, in progress, submitted)
-    by their light; ``overdue`` is the open tasks past their due date (the red light, by
-    the same rule); ``closed`` the tasks closed (销号), of which ``closed_on_time`` on or
-    before their due date (the office's day of closing); ``suspended`` and ``cancelled``
-    the rest; ``total`` every task issued, so ``red + yellow + green + closed + suspended +
-    cancelled == total``. ``on_time_rate`` is ``closed_on_time / closed``, the share of the
-    closed work that was closed on or before its due date; None while nothing is closed.
-    ``is_total`` marks the row of the unit asked about (its whole subtree, each task once),
-    which comes first; the children follow in the tree's order."""
+    by their light; ``overdue`` is the open tasks that owe anything past its date (the red
+    light, ``tasks.lateness``); ``closed`` the tasks closed (销号), of which
+    ``closed_on_time`` finished on or before their due date (``lateness.finished_on``);
+    ``suspended`` and ``cancelled`` the rest; ``total`` every task issued, so
+    ``red + yellow + green + closed + suspended + cancelled == total``. ``on_time_rate`` is
+    ``closed_on_time / closed``, the share of the closed work that was finished on or
+    before its due date; None while nothing is closed. ``is_total`` marks the row of the
+    unit asked about (its whole subtree, each task once), which comes first; the children
+    follow in the tree's order."""
 
     unit_id: int
     name: str
@@ -103,7 +104,7 @@ def _count(row: DashboardRow, task: Task, on, limit) -> None:
         row.overdue += is_overdue(task, on)
     elif task.state == TaskState.CLOSED:
         row.closed += 1
-        finished = closed_on(task)
+        finished = finished_on(task)
         row.closed_on_time += finished is not None and finished <= task.due_date
     elif task.state == TaskState.SUSPENDED:
         row.suspended += 1
@@ -134,7 +135,15 @@ def _tasks_by_child(unit: Unit):
         Task.objects.exclude(state=TaskState.DRAFT)
         .filter(tasks_of_units_q(Unit.objects.filter(path__startswith=unit.path).values("pk")))
         .select_related("campaign")
-        .only("state", "due_date", "closed_at", "campaign__yellow_working_days")
+        .only(
+            "state",
+            "due_date",
+            "closed_at",
+            "submitted_on",
+            "next_obligation_date",
+            "next_warned_date",
+            "campaign__yellow_working_days",
+        )
     )
     by_id = {task.pk: task for task in tasks}
     return [(path, by_id[task_id]) for path, task_id in pairs if task_id in by_id]

@@ -4,13 +4,19 @@ Days are the office's days. An instant becomes a date in ``settings.TIME_ZONE``
 (Asia/Shanghai), in Python and in SQL alike: work closed at 07:00 on 1 December in Beijing
 (23:00 on 30 November in UTC, as the database stores it) was closed on 1 December.
 
-As of a local day ``on``, a task is
+A task is open while assigned, in progress, or submitted and awaiting verification. What
+it owes by when is listed in ``tasks.obligations``: the work by its due date, and signing
+for it, its procedure steps and the issuer's verification each by their own date. The
+responsible unit owes the work by its due date until it submits it on or before that date
+(验收 is then the issuer's, a ``verify`` obligation); a submission after the date leaves
+the task late until it is closed. As of a local day ``on``, an open task is
 
-- **overdue** while it is still owed (assigned, in progress, or submitted and awaiting
-  acceptance, which may yet send it back) and its due date has passed: ``due_date < on``.
-  This is the red light, the API's ``overdue`` and the ladder's overdue rung;
-- **late** if it is overdue, or was closed on a local day after its due date (judged by
-  its closing day, whatever day asks);
+- **overdue** when anything it owes is past its date: the work (``due_date < on``, while
+  the unit still owes it) or an unmet obligation (``next_obligation_date < on``). This is
+  the red light, the API's ``overdue``, the dashboard's and the bulletin's overdue counts;
+- **late** if the work is overdue, or was finished on a local day after its due date
+  (judged by the day of the submission that was verified, whatever day asks; the
+  closing day for a task closed without one): what on-time rates and 逾期天数 count;
 - never late while a draft (not issued), suspended (the clock stands still; resuming moves
   the due date) or cancelled (owed by nobody).
 
@@ -23,7 +29,7 @@ under the holiday calendar of ``tasks.workdays``, the count the ladder's rungs u
 import datetime
 
 from django.db.models import F, Q
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
@@ -58,20 +64,52 @@ def closed_on(task: Task) -> datetime.date | None:
     return local_date(task.closed_at)
 
 
+def owes_work(task: Task) -> bool:
+    """Open and the work still owed by the unit: not submitted on or before its due date."""
+    submitted_in_time = task.submitted_on is not None and task.submitted_on <= task.due_date
+    return task.state in OPEN_STATES and not (task.state == TaskState.SUBMITTED and submitted_in_time)
+
+
+def work_overdue(task: Task, on: datetime.date) -> bool:
+    """The work itself is owed and past its due date on ``on``."""
+    return owes_work(task) and task.due_date < on
+
+
+def owed_date(task: Task, *, warned: bool = False) -> datetime.date | None:
+    """The earliest date an open task owes anything by (or, ``warned``, anything warned of
+    before its date: the work and its steps); None when it owes nothing."""
+    if task.state not in OPEN_STATES:
+        return None
+    dates = [task.due_date] if owes_work(task) else []
+    other = task.next_warned_date if warned else task.next_obligation_date
+    if other is not None:
+        dates.append(other)
+    return min(dates, default=None)
+
+
 def is_overdue(task: Task, on: datetime.date) -> bool:
-    """Still owed and past its due date on ``on``."""
-    return task.state in OPEN_STATES and task.due_date < on
+    """Owes anything past its date on ``on``: the red light."""
+    owed = owed_date(task)
+    return owed is not None and owed < on
+
+
+def finished_on(task: Task) -> datetime.date | None:
+    """The day a closed task's unit finished it: the day of the submission that was
+    verified (the issuer's time to verify is not the unit's delay), or the closing day for
+    a task closed without one on record."""
+    closed = closed_on(task)
+    return (task.submitted_on or closed) if closed else None
 
 
 def counted_until(task: Task, on: datetime.date) -> datetime.date:
-    """The last day a task's lateness counts to: the day it was closed, else ``on``."""
-    return closed_on(task) or on
+    """The last day a task's lateness counts to: the day it was finished, else ``on``."""
+    return finished_on(task) or on
 
 
 def is_late(task: Task, on: datetime.date) -> bool:
-    """Overdue on ``on``, or closed after its due date."""
-    finished = closed_on(task)
-    return finished > task.due_date if finished else is_overdue(task, on)
+    """The work overdue on ``on``, or finished after its due date."""
+    finished = finished_on(task)
+    return finished > task.due_date if finished else work_overdue(task, on)
 
 
 def late_since(task: Task, on: datetime.date) -> datetime.date | None:
@@ -117,24 +155,46 @@ def closed_day() -> TruncDate:
     return TruncDate("closed_at", tzinfo=_office_zone())
 
 
+def finished_day() -> Coalesce:
+    """``finished_on`` as an expression."""
+    return Coalesce(F("submitted_on"), closed_day())
+
+
+def owes_work_q() -> Q:
+    submitted_in_time = Q(state=TaskState.SUBMITTED, submitted_on__lte=F("due_date"))
+    return Q(state__in=OPEN_STATES) & ~submitted_in_time
+
+
+def work_overdue_q(on: datetime.date) -> Q:
+    return owes_work_q() & Q(due_date__lt=on)
+
+
+def owed_before_q(day: datetime.date, *, warned: bool = False) -> Q:
+    """Open and owing something (``warned``: warned of) by a date before ``day``."""
+    other = Q(next_warned_date__lt=day) if warned else Q(next_obligation_date__lt=day)
+    return work_overdue_q(day) | (Q(state__in=OPEN_STATES) & other)
+
+
 def overdue_q(on: datetime.date) -> Q:
-    return Q(state__in=OPEN_STATES, due_date__lt=on)
+    return owed_before_q(on)
 
 
 def closed_late_q() -> Q:
-    return Q(state=TaskState.CLOSED) & Q(GreaterThan(closed_day(), F("due_date")))
+    return Q(state=TaskState.CLOSED) & Q(GreaterThan(finished_day(), F("due_date")))
 
 
 def closed_on_time_q() -> Q:
-    return Q(state=TaskState.CLOSED) & Q(LessThanOrEqual(closed_day(), F("due_date")))
+    return Q(state=TaskState.CLOSED) & Q(LessThanOrEqual(finished_day(), F("due_date")))
 
 
 def late_q(on: datetime.date) -> Q:
-    return overdue_q(on) | closed_late_q()
+    return work_overdue_q(on) | closed_late_q()
 
 
-# Traffic lights (红黄绿灯), for open tasks only: red overdue, yellow due within the
-# campaign's ``yellow_working_days``, green on track.
+# Traffic lights (红黄绿灯), for open tasks only: red when it owes anything past its date
+# (overdue); yellow when the work or a step falls due within the campaign's
+# ``yellow_working_days`` (signing for and verifying, owed from the day the item arrives,
+# show only once missed, as the ladder warns of them only then); green otherwise.
 
 
 def yellow_limit(on: datetime.date, working_days: int, calendar: WorkCalendar | None = None) -> datetime.date:
@@ -144,11 +204,13 @@ def yellow_limit(on: datetime.date, working_days: int, calendar: WorkCalendar | 
 
 def light_q(light: str, on: datetime.date, working_days: int) -> Q:
     limit = yellow_limit(on, working_days)
+    red = overdue_q(on)
     if light == "red":
-        return overdue_q(on)
+        return red
+    yellow = owed_before_q(limit + datetime.timedelta(days=1), warned=True) & ~red
     if light == "yellow":
-        return Q(state__in=OPEN_STATES, due_date__gte=on, due_date__lte=limit)
-    return Q(state__in=OPEN_STATES, due_date__gt=limit)
+        return yellow
+    return Q(state__in=OPEN_STATES) & ~red & ~yellow
 
 
 def task_light(task: Task, on: datetime.date, limit: datetime.date) -> str | None:
@@ -156,4 +218,5 @@ def task_light(task: Task, on: datetime.date, limit: datetime.date) -> str | Non
         return None
     if is_overdue(task, on):
         return "red"
-    return "yellow" if task.due_date <= limit else "green"
+    warned = owed_date(task, warned=True)
+    return "yellow" if warned is not None and warned <= limit else "green"

@@ -26,6 +26,17 @@ class Campaign(models.Model):
         default=3,
         help_text=_("到期前多少个工作日亮黄灯。"),
     )
+    # Defaults and their sources: README, "What is owed by when".
+    sign_for_working_days = models.PositiveSmallIntegerField(
+        _("签收时限（工作日）"),
+        default=3,
+        help_text=_("任务下达后多少个工作日内须签收，逾期未签收即督办。"),
+    )
+    verify_working_days = models.PositiveSmallIntegerField(
+        _("验收时限（工作日）"),
+        default=5,
+        help_text=_("申请销号后下达单位须在多少个工作日内验收，逾期即向下达单位督办。"),
+    )
 
     class Meta:
         verbose_name = _("攻坚行动")
@@ -155,6 +166,14 @@ class Task(ConcurrentTransitionMixin, models.Model):
     escalation_rank = models.PositiveSmallIntegerField(_("督办级别"), null=True, blank=True)
     assigned_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # The office's day of the submission, kept beside the instant so that "submitted by its
+    # due date" is a comparison of two columns in SQL, as the sweep and the lights need it.
+    submitted_on = models.DateField(null=True, blank=True)
+    # The earliest date among the task's unmet obligations other than its own due date
+    # (``Obligation``), and among those warned of before their date (steps), kept by
+    # ``tasks.obligations``: the lights read these columns (``tasks.lateness``).
+    next_obligation_date = models.DateField(null=True, blank=True)
+    next_warned_date = models.DateField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -217,6 +236,7 @@ class Task(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=TaskState.IN_PROGRESS, target=TaskState.SUBMITTED)
     def submit(self) -> None:
         self.submitted_at = timezone.now()
+        self.submitted_on = timezone.localdate(self.submitted_at, timezone.get_default_timezone())
 
     @declared("close", side=Side.ISSUER, event="closed", label=_("验收销号"))
     @transition(field=state, source=TaskState.SUBMITTED, target=TaskState.CLOSED)
@@ -227,6 +247,7 @@ class Task(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=TaskState.SUBMITTED, target=TaskState.IN_PROGRESS)
     def send_back(self) -> None:
         self.submitted_at = None
+        self.submitted_on = None
 
     @declared("suspend", side=Side.ISSUER, event="suspended", label=_("暂缓"), needs_comment=True)
     @transition(field=state, source=SUSPENDABLE_STATES, target=TaskState.SUSPENDED)
@@ -268,6 +289,7 @@ class Task(ConcurrentTransitionMixin, models.Model):
         self.reopen_count += 1
         self.closed_at = None
         self.submitted_at = None
+        self.submitted_on = None
 
 
 class TaskUnitRole(models.TextChoices):
@@ -356,6 +378,63 @@ class ProgressReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} · {self.created_at:%Y-%m-%d}"
+
+
+class ObligationKind(models.TextChoices):
+    """What a task owes besides its own due date (the kind "task", kept on ``Task``)."""
+
+    SIGN_FOR = "sign_for", _("签收")
+    STEP = "step", _("步骤")
+    VERIFY = "verify", _("验收")
+    REPORT = "report", _("报送")
+
+
+class Obligation(models.Model):
+    """One thing a unit owes on a task by a date, besides the task's own due date.
+
+    Written by ``tasks.obligations`` when the work becomes owed (assigned: sign for it and
+    finish its steps; submitted: the issuer verifies it) and met when it is done. The
+    sweep chases unmet rows exactly as it chases overdue tasks (``notifications``); the
+    lights, counts and ledgers read ``Task.next_obligation_date``, the earliest unmet one.
+    """
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="obligations")
+    kind = models.CharField(_("类别"), max_length=16, choices=ObligationKind.choices)
+    # The step or period the row is for ("" for signing for and verifying): one unmet row
+    # per task, kind and key.
+    key = models.CharField(max_length=40, blank=True)
+    label = models.CharField(_("事项"), max_length=100, blank=True)
+    step = models.ForeignKey(
+        ProcedureStep, null=True, blank=True, on_delete=models.CASCADE, related_name="obligations"
+    )
+    # Who owes it: the lead unit, or the issuing unit for a verification.
+    owed_by = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("责任单位"))
+    due_date = models.DateField(_("应完成日期"))
+    met_at = models.DateTimeField(null=True, blank=True)
+    # The highest rung reached against this row's date, kept by the sweep.
+    escalation_rank = models.PositiveSmallIntegerField(_("督办级别"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("应办事项")
+        verbose_name_plural = _("应办事项")
+        ordering = ["due_date", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "kind", "key"],
+                condition=models.Q(met_at__isnull=True),
+                name="obligation_unmet_once",
+            ),
+        ]
+        indexes = [
+            # The sweep reads the unmet rows due before its latest bound.
+            models.Index(
+                fields=["due_date"], condition=models.Q(met_at__isnull=True), name="obligation_unmet_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} · {self.get_kind_display()} · {self.due_date}"
 
 
 def attachment_path(instance: "Attachment", filename: str) -> str:

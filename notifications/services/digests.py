@@ -9,11 +9,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from core.links import task_page_url
 from outbox.models import MessageState, OutboundMessage
 from tasks import lateness
-from tasks.models import Campaign
+from tasks.models import Campaign, ObligationKind
 from tasks.workdays import WorkCalendar, calendar_for
 
 from ..ladder import AUDIENCE_FLAGS, Rung, ladders_for
@@ -45,6 +46,35 @@ class Item:
     responsible_person_name: str | None
     lead_leader_id: int | None
     reason: str
+    issuing_unit_name: str
+    obligation_id: int | None = None
+    obligation_kind: str | None = None
+    obligation_label: str = ""
+    issuing_parent_id: int | None = None
+
+    def __post_init__(self):
+        # A verification is owed by the issuing unit: the rung's audience climbs from it
+        # (its head, the unit above it, the office nearest it) instead of the lead unit's.
+        if self.obligation_kind == ObligationKind.VERIFY:
+            self.lead_unit_id, self.lead_unit_path = self.issuing_unit_id, self.issuing_unit_path
+            self.lead_unit_name, self.responsible_person_id, self.responsible_person_name = (
+                self.issuing_unit_name,
+                None,
+                None,
+            )
+            self.issuing_unit_id = self.issuing_parent_id or self.issuing_unit_id
+
+    @property
+    def owed(self) -> str:
+        """What is owed, for an obligation's line: "民主评议（应于11月20日前完成）"."""
+        if self.obligation_kind is None:
+            return ""
+        day = f"{self.due_date.month}月{self.due_date.day}日"
+        if self.obligation_kind == ObligationKind.SIGN_FOR:
+            return _("未签收（应于%(day)s前签收）") % {"day": day}
+        if self.obligation_kind == ObligationKind.VERIFY:
+            return _("待验收（应于%(day)s前验收）") % {"day": day}
+        return _("%(label)s（应于%(day)s前完成）") % {"label": self.obligation_label, "day": day}
 
 
 ITEM_FIELDS = {
@@ -66,6 +96,11 @@ ITEM_FIELDS = {
     "responsible_person_name": "task__responsible_person__full_name",
     "lead_leader_id": "task__lead_leader_id",
     "reason": "reason",
+    "issuing_unit_name": "task__issuing_unit__name",
+    "obligation_id": "obligation_id",
+    "obligation_kind": "obligation__kind",
+    "obligation_label": "obligation__label",
+    "issuing_parent_id": "task__issuing_unit__parent_id",
 }
 
 # What a hand-recorded rung tells, beyond the campaign's rule for the same level.
@@ -103,12 +138,14 @@ def _render(
     working days overdue): "已逾期 3 个工作日", never calendar days that would disagree
     with the rung named above it. An item whose due date has passed with no working day
     since (a weekend, a holiday) says "已过完成时限"."""
-    best: dict[int, Item] = {}
+    # The highest rung of each thing owed: a task's own date and each of its obligations.
+    best: dict[tuple[int, int | None], Item] = {}
     for item in items:
-        if item.task_id not in best or item.rank > best[item.task_id].rank:
-            best[item.task_id] = item
+        key = (item.task_id, item.obligation_id)
+        if key not in best or item.rank > best[key].rank:
+            best[key] = item
     groups = defaultdict(list)
-    for item in sorted(best.values(), key=lambda i: (i.due_date, i.task_id)):
+    for item in sorted(best.values(), key=lambda i: (i.due_date, i.task_id, i.obligation_id or 0)):
         groups[item.level].append(
             {
                 "item": item,

@@ -16,9 +16,10 @@ from responsibility import jurisdiction
 from responsibility.models import Membership, Role, Unit, UnitKind, User, subtree_q
 from responsibility.selectors import access_for_user
 from tasks import rules
+from tasks import obligations
 from tasks.lateness import today as local_today
-from tasks.models import OPEN_STATES, Campaign, Task
-from tasks.rungs import LEVEL_RANK
+from tasks.models import OPEN_STATES, Campaign, Obligation, ObligationKind, Task, TaskState
+from tasks.rungs import LEVEL_RANK, Level
 from tasks.workdays import calendar_for
 
 from ..ladder import LadderProblem, rung_bounds
@@ -37,7 +38,9 @@ ESCALATION_COLUMNS = (
     "reason",
     "sweep_id",
     "created_at",
+    "obligation_id",
 )
+
 
 
 def sweep_start(*, day: datetime.date | None = None) -> Sweep:
@@ -55,69 +58,129 @@ def sweep_start(*, day: datetime.date | None = None) -> Sweep:
 
 
 def _part_units_sql(part: SweepPart) -> tuple[str, list]:
-    """The lead units whose tasks belong to the part, as a subquery."""
+    """The units whose tasks (as lead unit) and obligations (as the unit owing them) belong
+    to the part, as a subquery."""
     within = Q(pk=part.unit_id) if part.unit.depth == 0 else subtree_q([part.unit.path])
     return Unit.objects.filter(within).order_by().values("pk").query.sql_with_params()
 
 
-def _reached_sql(part: SweepPart, rungs: list[tuple[int, str, int, datetime.date]]) -> tuple[str, list]:
-    """Every open task of the part joined with every rung of its campaign's ladder that
-    its due date has reached, as ``FROM … WHERE …`` over ``t`` (the task) and ``rung``."""
-    units_sql, units_params = _part_units_sql(part)
-    open_states = ", ".join(["%s"] * len(OPEN_STATES))
+Rungs = list[tuple[int, str, int, datetime.date]]
+
+
+def _rung_rows(rungs: Rungs) -> tuple[str, list]:
     # The rungs as a small table; a plain SELECT … UNION ALL, since SQLite reports no row
     # count for an INSERT that starts with WITH.
-    rung_rows = " UNION ALL ".join(
-        ["SELECT %s AS campaign_id, %s AS level, %s AS rank, %s AS before"] * len(rungs)
-    )
+    sql = " UNION ALL ".join(["SELECT %s AS campaign_id, %s AS level, %s AS rank, %s AS before"] * len(rungs))
+    return sql, [value for row in rungs for value in row]
+
+
+def _reached_sql(part: SweepPart, rungs: Rungs) -> tuple[str, list]:
+    """Every task of the part whose work is owed, joined with every rung of its campaign's
+    ladder that its due date has reached, as ``FROM … WHERE …`` over ``t`` (the task) and
+    ``rung``. A task submitted on or before its due date is no longer owed by its unit
+    (``tasks.lateness.owes_work``): the issuer's verification is chased instead."""
+    units_sql, units_params = _part_units_sql(part)
+    rung_sql, rung_params = _rung_rows(rungs)
+    open_states = ", ".join(["%s"] * len(OPEN_STATES))
     sql = f"""
         FROM {connection.ops.quote_name(Task._meta.db_table)} t
-        JOIN ({rung_rows}) rung ON rung.campaign_id = t.campaign_id AND t.due_date < rung.before
+        JOIN ({rung_sql}) rung ON rung.campaign_id = t.campaign_id AND t.due_date < rung.before
         WHERE t.state IN ({open_states}) AND t.due_date < %s AND t.lead_unit_id IN ({units_sql})
+          AND (t.state <> %s OR t.submitted_on IS NULL OR t.submitted_on > t.due_date)
     """
-    params = [value for row in rungs for value in row]
     # The latest bound again on the task alone, so that an index on the due date serves.
-    params += [*OPEN_STATES, max(row[3] for row in rungs), *units_params]
+    params = [*rung_params, *OPEN_STATES, max(row[3] for row in rungs), *units_params, TaskState.SUBMITTED]
     return sql, params
 
 
-def _insert_reached(part: SweepPart, rungs: list[tuple[int, str, int, datetime.date]]) -> int:
-    """One INSERT … SELECT for the part: each (task, rung) reached; rows already recorded
-    are skipped."""
+def _obligations_reached_sql(part: SweepPart, rungs: Rungs, kind: str) -> tuple[str, list]:
+    """The same for the unmet obligations of one kind owed by the part's units (``o``), of
+    open tasks, against the obligation's date. Only the kinds warned of before their date
+    (``tasks.obligations.WARNED``) reach the reminder rung."""
+    units_sql, units_params = _part_units_sql(part)
+    rung_sql, rung_params = _rung_rows(rungs)
+    open_states = ", ".join(["%s"] * len(OPEN_STATES))
+    quote = connection.ops.quote_name
+    lowest = 0 if kind in obligations.WARNED else LEVEL_RANK[Level.REMINDER] + 1
+    sql = f"""
+        FROM {quote(Obligation._meta.db_table)} o
+        JOIN {quote(Task._meta.db_table)} t ON t.id = o.task_id
+        JOIN ({rung_sql}) rung ON rung.campaign_id = t.campaign_id AND o.due_date < rung.before
+        WHERE o.kind = %s AND o.met_at IS NULL AND o.due_date < %s AND rung.rank >= %s
+          AND t.state IN ({open_states}) AND o.owed_by_id IN ({units_sql})
+    """
+    params = [*rung_params, kind, max(row[3] for row in rungs), lowest, *OPEN_STATES, *units_params]
+    return sql, params
+
+
+def _insert_reached(part: SweepPart, rungs: Rungs) -> int:
+    """One INSERT … SELECT for the part's tasks, and one per kind of obligation: each
+    (task or obligation, rung) reached; rows already recorded are skipped."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(column) for column in ESCALATION_COLUMNS)
     reached_sql, reached_params = _reached_sql(part, rungs)
-    sql = f"""
+    statements = [
+        (
+            f"""
         INSERT INTO {quote(Escalation._meta.db_table)} ({columns})
         SELECT t.id, rung.level, rung.rank, t.due_date, t.lead_unit_id, t.responsible_person_id,
-               %s, '', %s, %s
+               %s, '', %s, %s, NULL
         {reached_sql}
         -- One order for every sweep: two sweeps inserting the same rows cannot deadlock.
         ORDER BY t.id, rung.rank
         ON CONFLICT DO NOTHING
-    """
+    """,
+            reached_params,
+        )
+    ]
+    for kind in ObligationKind.values:
+        owed_sql, owed_params = _obligations_reached_sql(part, rungs, kind)
+        statements.append(
+            (
+                f"""
+        INSERT INTO {quote(Escalation._meta.db_table)} ({columns})
+        SELECT t.id, rung.level, rung.rank, o.due_date, o.owed_by_id,
+               CASE WHEN o.owed_by_id = t.lead_unit_id THEN t.responsible_person_id END,
+               %s, '', %s, %s, o.id
+        {owed_sql}
+        ORDER BY o.id, rung.rank
+        ON CONFLICT DO NOTHING
+    """,
+                owed_params,
+            )
+        )
+    recorded = 0
     with connection.cursor() as cursor:
-        cursor.execute(sql, [False, part.sweep_id, timezone.now(), *reached_params])
-        return max(cursor.rowcount, 0)
+        for sql, params in statements:
+            cursor.execute(sql, [False, part.sweep_id, timezone.now(), *params])
+            recorded += max(cursor.rowcount, 0)
+    return recorded
 
 
-def _raise_ranks(part: SweepPart, rungs: list[tuple[int, str, int, datetime.date]]) -> None:
-    """Each task's ``escalation_rank`` up to the highest rung it has reached. Computed from
-    the ladder rather than from the rows just inserted, so a task whose due date came back
-    to one already chased shows its rung again."""
-    table = connection.ops.quote_name(Task._meta.db_table)
+def _raise_ranks(part: SweepPart, rungs: Rungs) -> None:
+    """Each task's ``escalation_rank``, and each obligation's, up to the highest rung it
+    has reached. Computed from the ladder rather than from the rows just inserted, so a
+    task whose due date came back to one already chased shows its rung again."""
+    quote = connection.ops.quote_name
     reached_sql, reached_params = _reached_sql(part, rungs)
-    sql = f"""
-        UPDATE {table} SET escalation_rank = reached.rank
-        FROM (SELECT t.id AS task_id, MAX(rung.rank) AS rank {reached_sql} GROUP BY t.id) reached
-        WHERE {table}.id = reached.task_id
-          AND ({table}.escalation_rank IS NULL OR {table}.escalation_rank < reached.rank)
-    """
+    statements = [(Task, "t.id", reached_sql, reached_params)]
+    for kind in ObligationKind.values:
+        statements.append((Obligation, "o.id", *_obligations_reached_sql(part, rungs, kind)))
     with connection.cursor() as cursor:
-        cursor.execute(sql, reached_params)
+        for model, key, sql, params in statements:
+            table = quote(model._meta.db_table)
+            cursor.execute(
+                f"""
+                UPDATE {table} SET escalation_rank = reached.rank
+                FROM (SELECT {key} AS row_id, MAX(rung.rank) AS rank {sql} GROUP BY {key}) reached
+                WHERE {table}.id = reached.row_id
+                  AND ({table}.escalation_rank IS NULL OR {table}.escalation_rank < reached.rank)
+                """,
+                params,
+            )
 
 
-def _record_reached(part: SweepPart, rungs: list[tuple[int, str, int, datetime.date]]) -> int:
+def _record_reached(part: SweepPart, rungs: Rungs) -> int:
     if not rungs:
         return 0
     recorded = _insert_reached(part, rungs)

@@ -14,6 +14,7 @@ from responsibility.selectors import access_for_user
 from .. import rules
 from ..lateness import today
 from ..models import TRANSITIONS, UNFINISHED_STATES, Task, TaskKind, TaskState
+from ..obligations import obligations_after
 from ..workdays import calendar_for
 from .common import event_record, locked_task, require_text
 
@@ -125,6 +126,7 @@ def task_transition(*, task_id: int, actor: User, name: str, comment: str = "") 
         before = _column_values(task)
         method(**(ARGUMENTS[name](task) if name in ARGUMENTS else {}))
         _save_changed(task, before)
+        obligations_after(task, name)
         data = {"due_date": [str(old_due), str(task.due_date)]} if task.due_date != old_due else {}
         event_record(
             task,

@@ -15,6 +15,7 @@ from responsibility.models import User
 from .. import rules
 from ..attachments import store_attachments
 from ..models import Comparison, EventAction, Indicator, ProcedureStep, ProgressReport, TaskState
+from ..obligations import obligation_step_met
 from ..selectors import indicator_leaves
 from .common import event_record, locked_task, require_text
 
@@ -159,6 +160,7 @@ def procedure_step_complete(*, task_id: int, step_id: int, actor: User) -> Proce
             raise Conflict(_("请先完成前面的步骤。"), code="step_out_of_order")
         step.done_at, step.done_by = timezone.now(), actor
         step.save(update_fields=["done_at", "done_by"])
+        obligation_step_met(task, step.pk)
         event_record(
             task,
             actor,

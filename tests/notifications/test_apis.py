@@ -29,6 +29,7 @@ def late_task(world):
             due_date=datetime.date(2025, 9, 29),
             assign=True,
         )
+        task_transition(task_id=task.pk, actor=world.person("village_a_head"), name="accept")
     with time_machine.travel(AUTUMN, tick=False):
         sweep_run(day=AUTUMN.date(), send=False)
     return task

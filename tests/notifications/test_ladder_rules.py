@@ -21,7 +21,7 @@ from notifications.services import (
 from outbox.models import OutboundMessage
 from tasks.models import CalendarDay, Campaign
 from tasks.rungs import Level
-from tasks.services import task_create
+from tasks.services import task_create, task_transition
 from tests.helpers import assert_error
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
@@ -292,6 +292,9 @@ def two_campaigns(world, county_campaign):
             due_date=DUE,
             assign=True,
         )
+        # Both signed for: these tests are about the tasks' own ladders.
+        task_transition(task_id=city_task.pk, actor=world.person("yi_head"), name="accept")
+        task_transition(task_id=county_task.pk, actor=world.person("qilihe_head"), name="accept")
     office = world.person("yi_supervisor")
     for level, offset in ((Level.OVERDUE, 0), (Level.LISTED, 3)):
         escalation_rule_create(

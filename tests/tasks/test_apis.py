@@ -600,9 +600,10 @@ def test_a_client_that_prefers_minimal_gets_204_and_the_change_is_made(
 ):
     task = make_task()
     api.as_user("yi_member")
-    # Savepoint; lock the task; memberships; update; history; release. The lead unit's
-    # member acts, so the unit links are not read; and there is no read-back.
-    with django_assert_num_queries(6):
+    # Savepoint; lock the task; memberships; update; the 签收 obligation met and the task's
+    # next obligation date; history; release. The lead unit's member acts, so the unit
+    # links are not read; and there is no read-back.
+    with django_assert_num_queries(8):
         response = api.post(
             f"/api/v1/tasks/{task.pk}/transitions/accept/", {}, format="json", HTTP_PREFER=prefer
         )

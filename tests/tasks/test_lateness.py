@@ -59,8 +59,15 @@ CASES = {
     # ran from 1 to 7 October.
     "closed after national day": Case(D(2018, 9, 28), TaskState.CLOSED, at(D(2018, 10, 8), 10), True, 10, 3),
     "closed during national day": Case(D(2018, 9, 30), TaskState.CLOSED, at(D(2018, 10, 7), 10), True, 7, 0),
-    # Awaiting acceptance is still owed: acceptance may send it back.
-    "submitted past the due date": Case(D(2018, 11, 29), TaskState.SUBMITTED, None, True, 4, 2),
+    # Submitted after its due date and awaiting verification: still late, as verification
+    # may send it back.
+    "submitted past the due date": Case(
+        D(2018, 11, 29), TaskState.SUBMITTED, at(D(2018, 11, 30), 10), True, 4, 2
+    ),
+    # Submitted in time: the unit owes nothing more; the issuer owes the verification.
+    "submitted in time, now past the due date": Case(
+        D(2018, 11, 29), TaskState.SUBMITTED, at(D(2018, 11, 29), 18), False, None, None
+    ),
     "submitted before the due date": Case(D(2018, 12, 5), TaskState.SUBMITTED, None, False, None, None),
     "open on its due date": Case(ON, TaskState.IN_PROGRESS, None, False, None, None),
     "open past a weekend": Case(D(2018, 11, 30), TaskState.IN_PROGRESS, None, True, 3, 1),

@@ -1,0 +1,104 @@
+"""What is owed by when: the obligations of a task, opened and met in one place.
+
+A task owes, each by its own date:
+
+- **task** — the work itself, by ``Task.due_date`` (kept on the task; see
+  ``tasks.lateness`` for when the unit stops owing it);
+- **sign_for** (签收) — the lead unit signs for an assigned task within the campaign's
+  ``sign_for_working_days``; met by ``accept``;
+- **step** — each procedure step by its date (入户核查 → 民主评议 → …); met when the step
+  is done;
+- **verify** (验收) — the issuing unit verifies a submission within the campaign's
+  ``verify_working_days``; met by ``close`` or ``return``.
+
+Each but the first is an ``Obligation`` row, opened and met by the services through
+``obligations_after`` and ``obligation_step_met``; ``Task.next_obligation_date`` keeps the
+earliest unmet date so that the lights read one column. The ladder chases an unmet row as
+it chases an overdue task: the same rungs and audiences, counted from the row's date, one
+set-based statement per sweep part (``notifications.services.escalations``); a
+verification is chased up the issuing unit's chain, the rest up the lead unit's.
+"""
+
+import datetime
+
+from django.db.models import Min, OuterRef, Subquery
+from django.utils import timezone
+
+from .models import Obligation, ObligationKind, Task
+from .workdays import calendar_for
+
+# Kinds warned of before their date (the reminder rung, the yellow light). Signing for and
+# verifying start when the work reaches the one who owes them, a few days before their
+# date: a warning would come with the work itself, so they show only once missed.
+WARNED = (ObligationKind.STEP, ObligationKind.REPORT)
+# The transitions that open or meet obligations, by name (``tasks.transitions``).
+OPENED_BY = {"assign": (ObligationKind.SIGN_FOR, ObligationKind.STEP), "submit": (ObligationKind.VERIFY,)}
+MET_BY = {
+    "accept": (ObligationKind.SIGN_FOR,),
+    "close": (ObligationKind.VERIFY,),
+    "return": (ObligationKind.VERIFY,),
+}
+
+
+def _local_day(moment: datetime.datetime) -> datetime.date:
+    return timezone.localdate(moment, timezone.get_default_timezone())
+
+
+def _opened(task: Task, kind: str) -> list[Obligation]:
+    campaign = task.campaign
+    if kind == ObligationKind.SIGN_FOR:
+        start = _local_day(task.assigned_at or timezone.now())
+        due = calendar_for(start).add_working_days(start, campaign.sign_for_working_days)
+        return [Obligation(task=task, kind=kind, owed_by_id=task.lead_unit_id, due_date=due)]
+    if kind == ObligationKind.VERIFY:
+        start = task.submitted_on or _local_day(timezone.now())
+        due = calendar_for(start).add_working_days(start, campaign.verify_working_days)
+        return [Obligation(task=task, kind=kind, owed_by_id=task.issuing_unit_id, due_date=due)]
+    return [
+        Obligation(
+            task=task,
+            kind=kind,
+            key=str(step.pk),
+            label=step.name,
+            step=step,
+            owed_by_id=task.lead_unit_id,
+            due_date=step.due_date,
+        )
+        for step in task.steps.filter(done_at__isnull=True)
+    ]
+
+
+def obligations_after(task: Task, transition: str) -> None:
+    """Open and meet what the transition ``transition`` of ``task`` starts and ends; called
+    by the service inside its transaction, on the locked row."""
+    met = MET_BY.get(transition, ())
+    if met:
+        task.obligations.filter(kind__in=met, met_at__isnull=True).update(met_at=timezone.now())
+    opened = [row for kind in OPENED_BY.get(transition, ()) for row in _opened(task, kind)]
+    if opened:
+        Obligation.objects.bulk_create(opened, ignore_conflicts=True)
+    if met or opened:
+        next_obligation_refresh([task.pk])
+
+
+def obligation_step_met(task: Task, step_id: int) -> None:
+    task.obligations.filter(step_id=step_id, met_at__isnull=True).update(met_at=timezone.now())
+    next_obligation_refresh([task.pk])
+
+
+def next_obligation_refresh(task_ids: list[int]) -> None:
+    """``Task.next_obligation_date`` and ``next_warned_date`` from the unmet rows, in one
+    statement."""
+
+    def earliest(kinds) -> Subquery:
+        return Subquery(
+            Obligation.objects.filter(task=OuterRef("pk"), met_at__isnull=True, kind__in=kinds)
+            .order_by()
+            .values("task")
+            .annotate(first=Min("due_date"))
+            .values("first")
+        )
+
+    Task.objects.filter(pk__in=task_ids).update(
+        next_obligation_date=earliest(ObligationKind.values), next_warned_date=earliest(WARNED)
+    )
