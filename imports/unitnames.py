@@ -243,10 +243,10 @@ def role_name_message(name: str) -> str:
     """What a role name is, and how the office says which units it means."""
     key = normalize_name(name)
     match = _ROLE_NAME.search(key)
-    subject = key[: match.start()].removeprefix("各") if match else ""
+    subject = key[: match.start()].strip("各") if match else ""
     role = match.group(0) if match else ""
     what = (
-        _("负责“%(subject)s”的%(role)s") % {"subject": subject, "role": role}
+        _("“%(subject)s”的%(role)s") % {"subject": subject, "role": role}
         if subject
         else _("承担该项工作的%(role)s") % {"role": role}
     )
