@@ -4,7 +4,7 @@ whitespace at all, line breaks inside a cell included."""
 import re
 import unicodedata
 
-from django.db.models import F, Func, Value
+from django.db.models import F, Value
 from django.db.models.functions import Replace
 
 # The whitespace typesetting puts inside names: spaces, the ideographic space, no-break
@@ -16,10 +16,10 @@ def compact(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
-def compact_expression(field: str) -> Func:
+def compact_expression(field: str) -> Replace:
     """A text column without the whitespace of ``_NAME_SPACES``, for comparing stored names
     with ``compact`` ones in SQL."""
-    expression: Func | F = F(field)
+    expression = F(field)
     for space in _NAME_SPACES:
         expression = Replace(expression, Value(space), Value(""))
     return expression

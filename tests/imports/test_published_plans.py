@@ -8,7 +8,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from core.errors import InvalidInput
 from imports.export import table_export
@@ -19,6 +19,9 @@ from responsibility.services import membership_create, unit_create, user_create
 from tasks.models import Campaign, EventAction, Task, TaskEvent, TaskUnit, TaskUnitRole
 from tasks.services import task_update
 from tests.helpers import assert_error
+
+from .test_flows import snapshot
+from .test_flows import xlsx as table_xlsx
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -63,15 +66,7 @@ def linghai(world):
 
 
 def xlsx(rows, header=HEADER) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.append(["凌海市2023年重点工作任务分解表"])
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return table_xlsx(rows, header=header, title="凌海市2023年重点工作任务分解表")
 
 
 def run(world, data, *, dry_run=False, actor="lh_head", **options):
@@ -382,15 +377,7 @@ def test_the_export_gives_back_the_offices_words(linghai):
 
 def test_the_published_table_round_trips_unchanged(linghai):
     first = import_published(linghai, accept_default_deadline=True)
-    before = {
-        t.number: (
-            t.lead_unit_id,
-            t.lead_leader_id,
-            t.due_date,
-            sorted(t.task_units.values_list("unit", "role")),
-        )
-        for t in Task.objects.all()
-    }
+    before = snapshot(linghai.campaign)
     exported = table_export(linghai.campaign).read()
 
     options = {"unit_map": {ROLE: "凌海市发改局、凌海市统计局"}, "accept_default_deadline": True}
@@ -400,16 +387,8 @@ def test_the_published_table_round_trips_unchanged(linghai):
     assert first.counts["created"] == 6
     assert dry.errors == [] and [r["action"] for r in dry.rows] == ["unchanged"] * 6
     assert again.counts == {"created": 0, "updated": 0, "unchanged": 6, "missing": 0}
-    after = {
-        t.number: (
-            t.lead_unit_id,
-            t.lead_leader_id,
-            t.due_date,
-            sorted(t.task_units.values_list("unit", "role")),
-        )
-        for t in Task.objects.all()
-    }
-    assert after == before
+    assert snapshot(linghai.campaign) == before
+    assert TaskWording.objects.count() == 4
     assert not TaskEvent.objects.exclude(action=EventAction.CREATED).exists()
 
 
