@@ -54,6 +54,8 @@ class EscalationRuleSerializer(ModelSerializer):
             "notify_supervision_office",
             "notify_lead_leader",
             "notify_unit_above",
+            "by_robot",
+            "by_sms",
         ]
         # One rule per level and ladder is the service's check, with its own error code.
         validators = []
@@ -68,6 +70,8 @@ class OutboundMessageSerializer(ModelSerializer):
         fields = [
             "id",
             "kind",
+            "channel",
+            "robot",
             "recipient_user",
             "recipient_unit",
             "to_address",
@@ -79,6 +83,7 @@ class OutboundMessageSerializer(ModelSerializer):
             "message_id",
             "created_at",
             "sent_at",
+            "parts_sent",
         ]
 
 
