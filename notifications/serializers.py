@@ -1,7 +1,8 @@
 from rest_framework import serializers
 
 from core.serializers import ModelSerializer, PrimaryKeyRelatedField, TextField
-from outbox.models import OutboundMessage
+from outbox.models import Channel, OutboundMessage
+from outbox.serializers import RobotRefSerializer
 from responsibility.models import User
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
 
@@ -62,8 +63,18 @@ class EscalationRuleSerializer(ModelSerializer):
 
 
 class OutboundMessageSerializer(ModelSerializer):
+    """A stored message and how its delivery went. An SMS's number is shown masked: the
+    outbox is read by offices that may not read a person's contact details."""
+
     recipient_user = PersonRefSerializer(allow_null=True)
     recipient_unit = UnitRefSerializer(allow_null=True)
+    robot = RobotRefSerializer(allow_null=True)
+    to_address = serializers.SerializerMethodField()
+
+    def get_to_address(self, message: OutboundMessage) -> str:
+        if message.channel == Channel.SMS and len(message.to_address) > 7:
+            return f"{message.to_address[:3]}****{message.to_address[-4:]}"
+        return message.to_address
 
     class Meta:
         model = OutboundMessage

@@ -17,6 +17,7 @@ class Channel(models.TextChoices):
 
 
 ROBOT_CHANNELS = (Channel.WECOM, Channel.DINGTALK)
+ROBOT_KIND_CHOICES = [(channel.value, channel.label) for channel in ROBOT_CHANNELS]
 
 
 class MessageState(models.TextChoices):
@@ -99,7 +100,7 @@ class Robot(models.Model):
     unit = models.ForeignKey(
         "responsibility.Unit", on_delete=models.CASCADE, related_name="robots", verbose_name=_("单位")
     )
-    kind = models.CharField(_("类别"), max_length=16, choices=[(c.value, c.label) for c in ROBOT_CHANNELS])
+    kind = models.CharField(_("类别"), max_length=16, choices=ROBOT_KIND_CHOICES)
     name = models.CharField(_("名称"), max_length=100)
     webhook_encrypted = models.TextField()
     secret_encrypted = models.TextField(blank=True)

@@ -200,3 +200,17 @@ def people_outside(access, people: Iterable[User], chain: Iterable[Unit]) -> lis
         .values_list("user_id", flat=True)
     )
     return [person for person in people if person.pk not in named]
+
+
+def channel_units_q(access, field: str = "path") -> Q:
+    """Units whose group robots a person sets up: the units within the reach of a unit they
+    head (its own subtree for a department; the whole level for a level's head or an
+    office's), and the levels their supervision office supervises. The reach's root is
+    included: a county's head sets up the county's own group."""
+    if access.is_admin:
+        return Q()
+    headed = Unit.objects.filter(
+        pk__in=[unit_id for unit_id, roles in access.roles.items() if Role.HEAD in roles]
+    )
+    roots = {reach_path(unit) for unit in headed} | set(access.supervised_paths)
+    return subtree_q(sorted(roots), field) if roots else Q(**{f"{field}__in": []})

@@ -215,6 +215,8 @@ SPECTACULAR_SETTINGS = {
         "TaskStateEnum": "tasks.models.TaskState",
         "ExtensionStateEnum": "tasks.models.ExtensionState",
         "CalendarDayKindEnum": "tasks.models.CalendarDayKind",
+        "RobotKindEnum": "outbox.models.ROBOT_KIND_CHOICES",
+        "ChannelEnum": "outbox.models.Channel",
     },
 }
 

@@ -9,9 +9,9 @@ from outbox.models import Robot
 SMS_KEY_ID, SMS_KEY_SECRET = "LTAI-test", "test-secret-of-the-gateway"
 
 
-@pytest.fixture
-def channels(settings):
-    """A fresh fake server; ``channels.fake`` holds what it received and refused."""
+def serve(settings):
+    """A fresh fake server with the settings pointing at it; ``server.fake`` holds what it
+    received and refused. A generator for fixtures here and in other test packages."""
     fake = FakeChannels(sms_keys={SMS_KEY_ID: SMS_KEY_SECRET})
     server = FakeChannelServer(fake).start()
     settings.DUBAN = {
@@ -24,6 +24,11 @@ def channels(settings):
     }
     yield server
     server.stop()
+
+
+@pytest.fixture
+def channels(settings):
+    yield from serve(settings)
 
 
 def wecom_robot(server: FakeChannelServer, unit, key: str, *, known: bool = True, name: str = "") -> Robot:
