@@ -66,6 +66,9 @@ class FakeChannels:
     received: list[Received] = field(default_factory=list)
     refused: list[tuple[str, str, str]] = field(default_factory=list)  # (channel, key, why)
     echo: bool = False
+    # The demo's server knows no keys in advance: it takes any 企业微信 key, and any 钉钉
+    # token signed with this secret.
+    any_key_secret: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     release: threading.Event = field(default_factory=threading.Event)
     _sends: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
@@ -92,7 +95,10 @@ class FakeChannels:
         with self.lock:
             self.received.append(item)
         if self.echo:
-            shown = item.text or json.dumps(item.body, ensure_ascii=False)
+            shown = item.text or (
+                f"短信 {item.body['SignName']} 模板 {item.body['TemplateCode']} "
+                f"{item.body['TemplateParam']}（OutId {item.body.get('OutId', '')}）"
+            )
             print(f"\n===== {item.channel} → {item.key} =====\n{shown}", flush=True)
 
     def _hang(self, key: str) -> bool:
@@ -103,7 +109,7 @@ class FakeChannels:
 
     def wecom(self, query: dict, body: dict) -> dict:
         key = query.get("key", "")
-        if key not in self.wecom_keys:
+        if key not in self.wecom_keys and self.any_key_secret is None:
             self._refuse("wecom", key, "invalid key")
             return {"errcode": 93000, "errmsg": "invalid webhook url, hint: [fake]"}
         if body.get("msgtype") != "markdown" or not isinstance(body.get("markdown", {}).get("content"), str):
@@ -121,10 +127,10 @@ class FakeChannels:
 
     def dingtalk(self, query: dict, body: dict) -> dict:
         token = query.get("access_token", "")
-        if token not in self.dingtalk_secrets:
+        secret = self.dingtalk_secrets.get(token, self.any_key_secret)
+        if secret is None:
             self._refuse("dingtalk", token, "invalid token")
             return {"errcode": 300001, "errmsg": "token is not exist"}
-        secret = self.dingtalk_secrets[token]
         timestamp = query.get("timestamp", "")
         if secret:
             expected = base64.b64encode(
