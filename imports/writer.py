@@ -15,6 +15,7 @@ from responsibility.models import Unit, User
 from responsibility.selectors import access_for_user
 from tasks import rules
 from tasks.models import Campaign, EventAction, Task, TaskEvent, TaskState, TaskUnit, TaskUnitRole
+from tasks.scope import scope_rebuild
 from tasks.services import ensure_within_campaign
 
 from .models import TaskWording
@@ -239,6 +240,7 @@ def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_
     units = [_spec_units(spec) for spec in specs]
     _link_units(zip(ids, units, strict=True))
     _word_tasks(zip(ids, specs, units, strict=True))
+    scope_rebuild(ids)
     data = TaskEvent._meta.get_field("data")
     insert_rows(
         TaskEvent,
@@ -284,6 +286,7 @@ def _update_imported(actor: User, updated: list, by_number: dict) -> None:
     _link_units((task.pk, _spec_units(spec)) for task, spec, *_ in updated)
     TaskWording.objects.filter(task__in=[task for task, *_ in updated]).delete()
     _word_tasks((task.pk, spec, _spec_units(spec)) for task, spec, *_ in updated)
+    scope_rebuild(task.pk for task, *_ in updated)
     TaskEvent.objects.bulk_create(
         [
             TaskEvent(
