@@ -242,3 +242,17 @@ class DirectoryScope:
 
 def outside_directory_error(name: str) -> str:
     return _("%(unit)s不在您管辖的范围内，不能在其中新建单位、任职或修改人员信息。") % {"unit": name}
+
+
+def channel_units_q(access, field: str = "path") -> Q:
+    """Units whose group robots a person sets up: the units within the reach of a unit they
+    head (its own subtree for a department; the whole level for a level's head or an
+    office's), and the levels their supervision office supervises. The reach's root is
+    included: a county's head sets up the county's own group."""
+    if access.is_admin:
+        return Q()
+    headed = Unit.objects.filter(
+        pk__in=[unit_id for unit_id, roles in access.roles.items() if Role.HEAD in roles]
+    )
+    roots = {reach_path(unit) for unit in headed} | set(access.supervised_paths)
+    return subtree_q(sorted(roots), field) if roots else Q(**{f"{field}__in": []})

@@ -37,7 +37,7 @@ from core.schema import (
 
 from . import calendar, dashboard, lateness, ledgers, selectors, services
 from .filters import CalendarDayFilter, TaskFilter
-from .models import TRANSITIONS, CalendarDay, Campaign, ProcedureStep, Responsibility
+from .models import TRANSITIONS, CalendarDay, Campaign, ProcedureStep, Responsibility, TaskScope
 from .serializers import (
     CalendarDaySerializer,
     CampaignSerializer,
@@ -191,7 +191,15 @@ class TaskListApi(ListApi):
         responses={200: TaskSerializer(many=True), **LIST_ERRORS},
     )
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        # The filters select scope rows (their columns are the task's); the page is read
+        # from them, then the page's tasks (tasks.selectors.TaskPages, bench/FIXES.md).
+        filterset = TaskFilter(request.query_params, queryset=TaskScope.objects.all(), request=request)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        ordering = drf_filters.OrderingFilter().get_ordering(request, filterset.qs, self)
+        pages = selectors.task_pages_for_user(request.user, filterset.qs, ordering)
+        page = self.paginate_queryset(pages)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         description=(

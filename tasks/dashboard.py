@@ -2,27 +2,24 @@
 
 Whose work a row counts is visibility's own rule (``tasks.selectors``): the tasks a unit's
 subtree issued, leads, answers for or cooperates on, drafts left out (nobody has been
-given them yet). A task shared by two children counts in both rows; the unit's own row
-counts it once. Lights and lateness are ``tasks.lateness``'s rules, the same the list and
-the ladder show.
+given them yet); these are the unit's rows of ``TaskScope``, so a row of the dashboard is
+one range of its index whatever the province holds. A task shared by two children counts
+in both rows; the unit's own row counts it once. Lights and lateness are
+``tasks.lateness``'s rules, the same the list and the ladder show.
 """
 
 from dataclasses import dataclass
 
-from django.db.models import F, Func, IntegerField, Value
-from django.db.models.functions import Substr
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Forbidden, NotFound
-from responsibility.models import PATH_SEGMENT_WIDTH, PATH_SEPARATOR, Unit, User
+from responsibility.models import Unit, User
 from responsibility.selectors import access_for_user
 
-from .lateness import finished_on, is_overdue, task_light, today, yellow_limit
-from .models import Task, TaskState, TaskUnit
-from .selectors import tasks_of_units_q
+from .lateness import campaigns_light_q, closed_on_time_q, overdue_q, today
+from .models import Campaign, TaskScope, TaskState
 from .workdays import calendar_for
-
-SEGMENT = PATH_SEGMENT_WIDTH + len(PATH_SEPARATOR)
 
 
 @dataclass
@@ -59,91 +56,51 @@ class DashboardRow:
         return self.closed_on_time / self.closed if self.closed else None
 
 
-def dashboard_unit(user: User, unit_id) -> Unit:
-    """The unit, if the user's work reaches it: a unit that does not exist is a 404; one
-    outside every subtree whose tasks the user sees is a 403 (the tree itself is public)."""
+def dashboard_units(user: User, unit_id) -> list[Unit]:
+    """The unit and the units one level below it, if the user's work reaches the unit: one
+    that does not exist is a 404; one outside every subtree whose tasks the user sees is a
+    403 (the tree itself is public)."""
     try:
-        unit = Unit.objects.get(pk=unit_id)
-    except (Unit.DoesNotExist, ValueError, TypeError):
+        units = list(Unit.objects.filter(Q(pk=unit_id) | Q(parent_id=unit_id)).order_by("path"))
+    except (ValueError, TypeError):
         raise NotFound() from None
+    # The unit's path is a prefix of its children's: it sorts first.
+    if not units or units[0].pk != int(unit_id):
+        raise NotFound()
     access = access_for_user(user)
-    if not access.is_admin and not any(unit.path.startswith(root) for root in access.visible_paths):
+    if not access.is_admin and not any(units[0].path.startswith(root) for root in access.visible_paths):
         raise Forbidden(_("该单位不在您的管辖范围内。"), code="outside_jurisdiction")
-    return unit
+    return units
 
 
 def unit_dashboard(user: User, unit_id) -> list[DashboardRow]:
     """The unit's own row, then one row per unit one level below it (departments and
-    offices attached to it included), in a fixed number of queries."""
-    unit = dashboard_unit(user, unit_id)
-    children = list(Unit.objects.filter(parent=unit).order_by("path"))
-    rows = {unit.path: DashboardRow(unit.pk, unit.name, unit.kind, is_total=True)}
-    rows.update((child.path, DashboardRow(child.pk, child.name, child.kind)) for child in children)
+    offices attached to it included): five queries, whatever the units hold."""
+    units = dashboard_units(user, unit_id)
     on = today()
     calendar = calendar_for(on)
-    limits: dict[int, object] = {}
-    seen: set[int] = set()
-    for child_path, task in _tasks_by_child(unit):
-        counted = [rows[child_path]] if child_path != unit.path else []
-        if task.pk not in seen:
-            seen.add(task.pk)
-            counted.append(rows[unit.path])
-        days = task.campaign.yellow_working_days
-        if days not in limits:
-            limits[days] = yellow_limit(on, days, calendar)
-        for row in counted:
-            _count(row, task, on, limits[days])
-    return list(rows.values())
-
-
-def _count(row: DashboardRow, task: Task, on, limit) -> None:
-    row.total += 1
-    light = task_light(task, on, limit)
-    if light:
-        setattr(row, light, getattr(row, light) + 1)
-        row.overdue += is_overdue(task, on)
-    elif task.state == TaskState.CLOSED:
-        row.closed += 1
-        finished = finished_on(task)
-        row.closed_on_time += finished is not None and finished <= task.due_date
-    elif task.state == TaskState.SUSPENDED:
-        row.suspended += 1
-    elif task.state == TaskState.CANCELLED:
-        row.cancelled += 1
-
-
-def _tasks_by_child(unit: Unit):
-    """(the path of the child whose subtree holds a unit of the task, or the unit's own
-    path, the task) for every issued task of the unit's subtree, each pair once."""
-    length = len(unit.path) + SEGMENT
-
-    def child(path_field: str) -> Func:
-        return Substr(F(path_field), 1, Value(length, IntegerField()))
-
-    linked = (
-        TaskUnit.objects.filter(unit__path__startswith=unit.path)
-        .annotate(child=child("unit__path"))
-        .values_list("child", "task_id")
-    )
-    issued = (
-        Task.objects.filter(issuing_unit__path__startswith=unit.path)
-        .annotate(child=child("issuing_unit__path"))
-        .values_list("child", "pk")
-    )
-    pairs = list(linked.union(issued).order_by())
-    tasks = (
-        Task.objects.exclude(state=TaskState.DRAFT)
-        .filter(tasks_of_units_q(Unit.objects.filter(path__startswith=unit.path).values("pk")))
-        .select_related("campaign")
-        .only(
-            "state",
-            "due_date",
-            "closed_at",
-            "submitted_on",
-            "next_obligation_date",
-            "next_warned_date",
-            "campaign__yellow_working_days",
+    days = list(Campaign.objects.values_list("yellow_working_days", flat=True).distinct())
+    figures = {
+        light: Count("pk", filter=campaigns_light_q(light, on, days, calendar))
+        for light in ("red", "yellow", "green")
+    }
+    counted = (
+        TaskScope.objects.filter(unit_id__in=[unit.pk for unit in units])
+        .exclude(state=TaskState.DRAFT)
+        .values("unit_id")
+        .order_by()
+        .annotate(
+            **figures,
+            closed=Count("pk", filter=Q(state=TaskState.CLOSED)),
+            closed_on_time=Count("pk", filter=closed_on_time_q()),
+            suspended=Count("pk", filter=Q(state=TaskState.SUSPENDED)),
+            cancelled=Count("pk", filter=Q(state=TaskState.CANCELLED)),
+            total=Count("pk"),
+            overdue=Count("pk", filter=overdue_q(on)),
         )
     )
-    by_id = {task.pk: task for task in tasks}
-    return [(path, by_id[task_id]) for path, task_id in pairs if task_id in by_id]
+    by_unit = {row.pop("unit_id"): row for row in counted}
+    return [
+        DashboardRow(unit.pk, unit.name, unit.kind, is_total=index == 0, **by_unit.get(unit.pk, {}))
+        for index, unit in enumerate(units)
+    ]

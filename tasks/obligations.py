@@ -21,10 +21,10 @@ verification is chased up the issuing unit's chain, the rest up the lead unit's.
 
 import datetime
 
-from django.db.models import Min, OuterRef, Subquery
+from django.db.models import Min, Q
 from django.utils import timezone
 
-from .models import Obligation, ObligationKind, Task
+from .models import Obligation, ObligationKind, Task, TaskScope
 from .workdays import calendar_for
 
 # Kinds warned of before their date (the reminder rung, the yellow light). Signing for and
@@ -78,27 +78,22 @@ def obligations_after(task: Task, transition: str) -> None:
     if opened:
         Obligation.objects.bulk_create(opened, ignore_conflicts=True)
     if met or opened:
-        next_obligation_refresh([task.pk])
+        next_obligation_refresh(task)
 
 
 def obligation_step_met(task: Task, step_id: int) -> None:
     task.obligations.filter(step_id=step_id, met_at__isnull=True).update(met_at=timezone.now())
-    next_obligation_refresh([task.pk])
+    next_obligation_refresh(task)
 
 
-def next_obligation_refresh(task_ids: list[int]) -> None:
-    """``Task.next_obligation_date`` and ``next_warned_date`` from the unmet rows, in one
-    statement."""
-
-    def earliest(kinds) -> Subquery:
-        return Subquery(
-            Obligation.objects.filter(task=OuterRef("pk"), met_at__isnull=True, kind__in=kinds)
-            .order_by()
-            .values("task")
-            .annotate(first=Min("due_date"))
-            .values("first")
-        )
-
-    Task.objects.filter(pk__in=task_ids).update(
-        next_obligation_date=earliest(ObligationKind.values), next_warned_date=earliest(WARNED)
+def next_obligation_refresh(task: Task) -> None:
+    """``Task.next_obligation_date`` and ``next_warned_date`` from the unmet rows, on the
+    task, its row and its scope rows (``tasks.scope``), which the lights read."""
+    unmet = task.obligations.filter(met_at__isnull=True)
+    dates = unmet.aggregate(
+        next_obligation_date=Min("due_date"), next_warned_date=Min("due_date", filter=Q(kind__in=WARNED))
     )
+    for name, value in dates.items():
+        setattr(task, name, value)
+    Task.objects.filter(pk=task.pk).update(**dates)
+    TaskScope.objects.filter(task_id=task.pk).update(**dates)

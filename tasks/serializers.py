@@ -145,7 +145,13 @@ class TaskSerializer(ModelSerializer):
         ]
 
     def _units(self, task: Task, role: str) -> list[dict]:
-        return [UnitRefSerializer(link.unit).data for link in task.task_units.all() if link.role == role]
+        # UnitRefSerializer's fields, without a serializer per link: building one was most
+        # of a page's time in Python (bench/FIXES.md). A test holds the two to one shape.
+        return [
+            {"id": link.unit.pk, "name": link.unit.name, "kind": link.unit.kind}
+            for link in task.task_units.all()
+            if link.role == role
+        ]
 
     @extend_schema_field(UnitRefSerializer(many=True))
     def get_responsible_units(self, task: Task) -> list[dict]:

@@ -15,8 +15,7 @@ from outbox.services import outbox_store
 from responsibility import jurisdiction
 from responsibility.models import Membership, Role, Unit, UnitKind, User, subtree_q
 from responsibility.selectors import access_for_user
-from tasks import rules
-from tasks import obligations
+from tasks import obligations, rules
 from tasks.lateness import today as local_today
 from tasks.models import OPEN_STATES, Campaign, Obligation, ObligationKind, Task, TaskState
 from tasks.rungs import LEVEL_RANK, Level
@@ -40,7 +39,6 @@ ESCALATION_COLUMNS = (
     "created_at",
     "obligation_id",
 )
-
 
 
 def sweep_start(*, day: datetime.date | None = None) -> Sweep:

@@ -7,10 +7,10 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0009_idempotency_purge_schedule"),
+        ("notifications", "0010_rung_channels"),
         ("outbox", "0001_initial"),
         ("responsibility", "0004_responsibility_catalogue_moved"),
-        ("tasks", "0009_obligations"),
+        ("tasks", "0010_obligations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
