@@ -47,6 +47,8 @@ from .serializers import (
     ExtensionDecisionInput,
     ExtensionInput,
     ExtensionSerializer,
+    PlanInput,
+    PlanSerializer,
     ReportInput,
     ReportSerializer,
     ResponsibilitySerializer,
@@ -218,6 +220,27 @@ class TaskListApi(ListApi):
         fields["steps"] = [services.StepSpec(**item) for item in fields.get("steps", [])]
         task = services.task_create(actor=request.user, **fields)
         return task_detail_response(request, task, status.HTTP_201_CREATED)
+
+
+class StepPlanApi(ApiView):
+    """倒排工期: the step dates of a procedure, planned back from its final date."""
+
+    @extend_schema(
+        description=(
+            "Plan a procedure's steps backwards from its final date (倒排工期): the last step is due on "
+            "the final date (or the working day before it, if it is not worked), each earlier step when "
+            "the next must start, by the working days each step needs under the holiday calendar. "
+            "Nothing is saved: the dates are shown for the issuer to create the task with."
+        ),
+        request=PlanInput,
+        responses={200: PlanSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request):
+        data = PlanInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        steps = [(step["name"], step["working_days"]) for step in data.validated_data["steps"]]
+        planned = services.steps_plan_backwards(due_date=data.validated_data["due_date"], steps=steps)
+        return Response(PlanSerializer({"due_date": data.validated_data["due_date"], "steps": planned}).data)
 
 
 class UnitDashboardApi(ApiView):

@@ -21,10 +21,10 @@ verification is chased up the issuing unit's chain, the rest up the lead unit's.
 
 import datetime
 
-from django.db.models import Min, Q
+from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from .models import Obligation, ObligationKind, Task, TaskScope
+from .models import Campaign, Obligation, ObligationKind, ProcedureStep, Task, TaskScope
 from .workdays import calendar_for
 
 # Kinds warned of before their date (the reminder rung, the yellow light). Signing for and
@@ -79,6 +79,52 @@ def obligations_after(task: Task, transition: str) -> None:
         Obligation.objects.bulk_create(opened, ignore_conflicts=True)
     if met or opened:
         next_obligation_refresh(task)
+
+
+def obligations_issued(tasks: list[Task], campaign: Campaign) -> None:
+    """What tasks of ``campaign`` written assigned in bulk owe from their issue (a
+    decomposition's children): their steps read in one query, their dates set in two
+    statements."""
+    if not tasks:
+        return
+    calendar = calendar_for(*(_local_day(task.assigned_at or timezone.now()) for task in tasks))
+    owner = {task.pk: task.lead_unit_id for task in tasks}
+    steps = ProcedureStep.objects.filter(task_id__in=owner, done_at__isnull=True)
+    rows = [
+        Obligation(
+            task_id=step.task_id,
+            kind=ObligationKind.STEP,
+            key=str(step.pk),
+            label=step.name,
+            step=step,
+            owed_by_id=owner[step.task_id],
+            due_date=step.due_date,
+        )
+        for step in steps
+    ]
+    for task in tasks:
+        start = _local_day(task.assigned_at or timezone.now())
+        due = calendar.add_working_days(start, campaign.sign_for_working_days)
+        rows.append(
+            Obligation(task=task, kind=ObligationKind.SIGN_FOR, owed_by_id=task.lead_unit_id, due_date=due)
+        )
+    Obligation.objects.bulk_create(rows, ignore_conflicts=True)
+    ids = [task.pk for task in tasks]
+
+    def earliest(kinds, task_column: str) -> Subquery:
+        return Subquery(
+            Obligation.objects.filter(task=OuterRef(task_column), met_at__isnull=True, kind__in=kinds)
+            .order_by()
+            .values("task")
+            .annotate(first=Min("due_date"))
+            .values("first")
+        )
+
+    for model, column, field in ((Task, "pk", "pk"), (TaskScope, "task_id", "task_id")):
+        model.objects.filter(**{f"{field}__in": ids}).update(
+            next_obligation_date=earliest(ObligationKind.values, column),
+            next_warned_date=earliest(WARNED, column),
+        )
 
 
 def obligation_step_met(task: Task, step_id: int) -> None:

@@ -195,6 +195,27 @@ class StepInput(serializers.Serializer):
     due_date = DateField()
 
 
+class PlanStepInput(serializers.Serializer):
+    name = TextField(max_length=100)
+    working_days = serializers.IntegerField(min_value=1, max_value=250)
+
+
+class PlanInput(serializers.Serializer):
+    due_date = DateField()
+    steps = PlanStepInput(many=True, allow_empty=False, max_length=20)
+
+
+class PlannedStepSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    working_days = serializers.IntegerField()
+    due_date = serializers.DateField()
+
+
+class PlanSerializer(serializers.Serializer):
+    due_date = serializers.DateField()
+    steps = PlannedStepSerializer(many=True)
+
+
 class TaskCreateInput(serializers.Serializer):
     campaign = PrimaryKeyRelatedField(queryset=Campaign.objects.all())
     title = TextField(max_length=500)

@@ -10,7 +10,7 @@ written in bulk by ``imports.writer`` under the same rules (``ensure_within_camp
 
 from .common import due_date_bounds, ensure_within_campaign
 from .decompose import ChildSpec, task_decompose
-from .editing import IndicatorSpec, StepSpec, task_create, task_update
+from .editing import IndicatorSpec, StepSpec, steps_plan_backwards, task_create, task_update
 from .extensions import extension_decide, extension_request_create
 from .lifecycle import task_available_transitions, task_transition
 from .progress import indicator_record_values, procedure_step_complete, progress_report_create
@@ -26,6 +26,7 @@ __all__ = [
     "indicator_record_values",
     "procedure_step_complete",
     "progress_report_create",
+    "steps_plan_backwards",
     "task_available_transitions",
     "task_create",
     "task_decompose",

@@ -26,6 +26,7 @@ from ..models import (
     TaskUnit,
     TaskUnitRole,
 )
+from ..obligations import obligations_issued
 from ..scope import scope_rebuild
 from .common import event_record, locked_task
 
@@ -67,6 +68,7 @@ def task_decompose(*, task_id: int, actor: User, children: list[ChildSpec]) -> l
         if task.kind == TaskKind.PROCEDURE:
             _children_copy_steps(task, created)
         _children_record_issue(task, created, actor)
+        obligations_issued(created, task.campaign)
         event_record(
             task,
             actor,

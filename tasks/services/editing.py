@@ -26,6 +26,7 @@ from ..models import (
     TaskUnitRole,
 )
 from ..scope import scope_rebuild, scope_sync
+from ..workdays import plan_backwards
 from .common import ensure_within_campaign, ensure_within_parent, event_record, locked_task
 from .lifecycle import task_transition
 
@@ -43,6 +44,21 @@ class IndicatorSpec:
 class StepSpec:
     name: str
     due_date: datetime.date
+
+
+def steps_plan_backwards(*, due_date: datetime.date, steps: list[tuple[str, int]]) -> list[dict]:
+    """倒排工期: each step's date planned back from the final ``due_date`` and the working
+    days each step needs (``tasks.workdays.plan_backwards``), for the issuer to see before
+    the task is saved with them. Nothing is written."""
+    try:
+        dates = plan_backwards(due_date, [days for _name, days in steps])
+    except (ValueError, OverflowError) as error:
+        message = _("无法按节假日安排倒排这些步骤的日期（%(error)s）。") % {"error": error}
+        raise InvalidInput(message, code="plan_out_of_calendar", fields={"steps": [message]}) from None
+    return [
+        {"name": name, "working_days": days, "due_date": day}
+        for (name, days), day in zip(steps, dates, strict=True)
+    ]
 
 
 def _set_units(task: Task, responsible: list[Unit], cooperating: list[Unit]) -> None:

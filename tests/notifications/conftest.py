@@ -122,3 +122,17 @@ def overdue_tasks(world) -> dict[str, Task]:
         "roads": make("新立屯村通村公路", "heishan_head", "黑山县", "新立屯村"),
         "permits": make("农房建设审批清单", "city_head", "锦州市", "市住建委"),
     }
+
+
+def at_nine(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(1, 0), tzinfo=datetime.UTC)  # 09:00 in Shanghai
+
+
+@pytest.fixture
+def addressed(world):
+    """Everyone and every unit of the world has an e-mail address."""
+    for user in User.objects.all():
+        User.objects.filter(pk=user.pk).update(email=f"{user.username}@jz.example.cn")
+    for unit in Unit.objects.all():
+        Unit.objects.filter(pk=unit.pk).update(email=f"unit{unit.pk}@jz.example.cn")
+    return world

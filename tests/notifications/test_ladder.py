@@ -14,28 +14,14 @@ import time_machine
 from notifications.models import Escalation
 from notifications.services import escalation_record_manual, sweep_run
 from outbox.models import MessageState, OutboundMessage
-from responsibility.models import Unit, User
+from responsibility.models import User
 from tasks.models import Task
 from tasks.rungs import Level, level_of_rank
 from tasks.services import task_create, task_transition
 
-from .conftest import text_of
+from .conftest import at_nine, text_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
-
-
-def at_nine(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time(1, 0), tzinfo=datetime.UTC)  # 09:00 in Shanghai
-
-
-@pytest.fixture
-def addressed(world):
-    """Everyone and every unit of the world has an e-mail address."""
-    for user in User.objects.all():
-        User.objects.filter(pk=user.pk).update(email=f"{user.username}@jz.example.cn")
-    for unit in Unit.objects.all():
-        Unit.objects.filter(pk=unit.pk).update(email=f"unit{unit.pk}@jz.example.cn")
-    return world
 
 
 @pytest.fixture

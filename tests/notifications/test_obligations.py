@@ -12,23 +12,26 @@ import time_machine
 
 from notifications.models import Escalation
 from notifications.services import sweep_run
-from responsibility.models import Unit, User
 from tasks import lateness
 from tasks.models import Obligation, ObligationKind, Task
 from tasks.rungs import LEVEL_RANK, Level
-from tasks.services import StepSpec, procedure_step_complete, task_create, task_transition
+from tasks.services import (
+    ChildSpec,
+    StepSpec,
+    procedure_step_complete,
+    task_create,
+    task_decompose,
+    task_transition,
+)
 
-from .conftest import text_of
+from ..helpers import assert_error
+from .conftest import at_nine, text_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 D = datetime.date
 VILLAGE_HEAD = "village_a_head@jz.example.cn"
 TOWNSHIP_HEAD = "qilihe_head@jz.example.cn"
-
-
-def at_nine(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time(1, 0), tzinfo=datetime.UTC)  # 09:00 in Shanghai
 
 
 def sweep_on(day: datetime.date) -> dict:
@@ -39,15 +42,6 @@ def sweep_on(day: datetime.date) -> dict:
 def act(day: datetime.date, username: str, name: str, world, task: Task, comment: str = "") -> Task:
     with time_machine.travel(at_nine(day), tick=False):
         return task_transition(task_id=task.pk, actor=world.person(username), name=name, comment=comment)
-
-
-@pytest.fixture
-def addressed(world):
-    for user in User.objects.all():
-        User.objects.filter(pk=user.pk).update(email=f"{user.username}@jz.example.cn")
-    for unit in Unit.objects.all():
-        Unit.objects.filter(pk=unit.pk).update(email=f"unit{unit.pk}@jz.example.cn")
-    return world
 
 
 def issue(world, day: datetime.date, due: datetime.date, **extra) -> Task:
@@ -205,3 +199,59 @@ def test_the_lights_in_sql_agree_with_python_for_every_kind(addressed):
     for light in ("red", "yellow", "green"):
         titles = set(tasks.filter(lateness.light_q(light, on, 3)).values_list("title", flat=True))
         assert titles == {title for title, seen in python.items() if seen == light}
+
+
+def test_a_decomposed_procedure_owes_its_signing_and_steps_from_its_issue(addressed):
+    world = addressed
+    steps = [StepSpec("入户核查", D(2018, 11, 9)), StepSpec("民主评议", D(2018, 11, 20))]
+    with time_machine.travel(at_nine(D(2018, 11, 1)), tick=False):
+        parent = task_create(
+            actor=world.person("yi_head"),
+            campaign=world.campaign,
+            title="义县贫困村退出",
+            issuing_unit=world.unit("义县"),
+            lead_unit=world.unit("七里河镇"),
+            due_date=D(2018, 11, 30),
+            kind="procedure",
+            steps=steps,
+            assign=True,
+        )
+        [child] = task_decompose(
+            task_id=parent.pk,
+            actor=world.person("qilihe_head"),
+            children=[ChildSpec("大榆树堡村退出", world.unit("大榆树堡村"), D(2018, 11, 30))],
+        )
+    owed = dict(Obligation.objects.filter(task=child).values_list("kind", "due_date").order_by("due_date"))
+    assert owed == {ObligationKind.SIGN_FOR: D(2018, 11, 6), ObligationKind.STEP: D(2018, 11, 20)}
+    assert set(Obligation.objects.filter(task=child).values_list("owed_by", flat=True)) == {
+        world.unit("大榆树堡村").pk
+    }
+    child.refresh_from_db()
+    assert (child.next_obligation_date, child.next_warned_date) == (D(2018, 11, 6), D(2018, 11, 9))
+
+
+def test_backward_planning_shows_the_step_dates_and_saves_nothing(api, world):
+    client = api.as_user("yi_head")
+    steps = [
+        {"name": "入户核查", "working_days": 5},
+        {"name": "民主评议", "working_days": 3},
+        {"name": "两公示一公告", "working_days": 5},
+        {"name": "销号", "working_days": 2},
+    ]
+    before = Task.objects.count()
+    response = client.post("/api/v1/step-plans/", {"due_date": "2018-11-30", "steps": steps}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json() == {
+        "due_date": "2018-11-30",
+        "steps": [
+            {"name": "入户核查", "working_days": 5, "due_date": "2018-11-16"},
+            {"name": "民主评议", "working_days": 3, "due_date": "2018-11-21"},
+            {"name": "两公示一公告", "working_days": 5, "due_date": "2018-11-28"},
+            {"name": "销号", "working_days": 2, "due_date": "2018-11-30"},
+        ],
+    }
+    assert Task.objects.count() == before
+    zero = {"due_date": "2018-11-30", "steps": [{"name": "入户核查", "working_days": 0}]}
+    bad = client.post("/api/v1/step-plans/", zero, format="json")
+    assert_error(bad, 400, "invalid", fields={"steps"})
+    assert api.as_user(None).post("/api/v1/step-plans/", {}, format="json").status_code == 401
