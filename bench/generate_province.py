@@ -245,7 +245,8 @@ def generate(scale: float, seed: int = 2018) -> dict:
         ends_on = today + datetime.timedelta(days=240)
         cursor.execute(
             "INSERT INTO tasks_campaign (id, name, short_name, starts_on, ends_on, description, "
-            "yellow_working_days, issuing_unit_id) VALUES (1, %s, %s, %s, %s, '', 3, %s)",
+            "yellow_working_days, sign_for_working_days, verify_working_days, issuing_unit_id) "
+            "VALUES (1, %s, %s, %s, %s, '', 3, 3, 5, %s)",
             ["全省百日攻坚行动", "百日攻坚", starts_on, ends_on, province.province],
         )
 
@@ -265,6 +266,7 @@ def generate(scale: float, seed: int = 2018) -> dict:
                 "reopen_count",
                 "assigned_at",
                 "submitted_at",
+                "submitted_on",
                 "closed_at",
                 "created_at",
                 "updated_at",
@@ -300,7 +302,40 @@ def generate(scale: float, seed: int = 2018) -> dict:
             "tasks_procedurestep",
             ("id", "order", "name", "due_date", "done_at", "done_by_id", "task_id"),
         )
-        state = {"task": 0, "indicator": 0, "step": 0, "task_unit": 0, "late": 0}
+        # What tasks owe besides their due date (tasks.obligations): an assigned task's
+        # signing for, an open procedure's steps not done, a submission's verification.
+        obligations = Copier(
+            raw,
+            "tasks_obligation",
+            (
+                "id",
+                "kind",
+                "key",
+                "label",
+                "due_date",
+                "met_at",
+                "created_at",
+                "owed_by_id",
+                "step_id",
+                "task_id",
+            ),
+        )
+        state = {"task": 0, "indicator": 0, "step": 0, "task_unit": 0, "late": 0, "obligation": 0}
+
+        def owe(kind, key, label, due_date, owed_by, step, task):
+            state["obligation"] += 1
+            obligations.add(
+                state["obligation"],
+                kind,
+                key,
+                label,
+                due_date,
+                None,
+                now.isoformat(),
+                owed_by,
+                null(step),
+                task,
+            )
 
         def add_task(level, issuing, lead, parent, leader, cooperating, target_value, late_rate):
             """One task; returns (id, due date, indicator id, open for decomposition)."""
@@ -334,9 +369,10 @@ def generate(scale: float, seed: int = 2018) -> dict:
                 state["late"] += 1
             created = now - datetime.timedelta(days=rnd.randint(60, 119))
             assigned = None if task_state == "draft" else (created + datetime.timedelta(hours=2)).isoformat()
-            submitted = closed = None
+            submitted = closed = submitted_on = None
             if task_state in ("submitted", "closed"):
-                submitted = (now - datetime.timedelta(days=rnd.randint(1, 30))).isoformat()
+                submitted_on = today - datetime.timedelta(days=rnd.randint(1, 30))
+                submitted = datetime.datetime.combine(submitted_on, datetime.time(10), now.tzinfo).isoformat()
             if task_state == "closed":
                 closed_day = due + datetime.timedelta(days=rnd.randint(-10, 3))
                 closed = datetime.datetime.combine(closed_day, datetime.time(10), now.tzinfo).isoformat()
@@ -354,6 +390,7 @@ def generate(scale: float, seed: int = 2018) -> dict:
                 reopen,
                 assigned,
                 submitted,
+                null(submitted_on),
                 closed,
                 created.isoformat(),
                 created.isoformat(),
@@ -367,6 +404,18 @@ def generate(scale: float, seed: int = 2018) -> dict:
                 "f",
                 "",
             )
+            if task_state == "assigned":
+                owe(
+                    "sign_for",
+                    "",
+                    "",
+                    late_dates[rnd.randint(1, 20)] if rnd.random() < 0.3 else today,
+                    lead,
+                    None,
+                    pk,
+                )
+            if task_state == "submitted":
+                owe("verify", "", "", submitted_on + datetime.timedelta(days=7), issuing, None, pk)
             state["task_unit"] += 1
             task_units.add(state["task_unit"], "responsible", pk, lead)
             if cooperating and rnd.random() < 0.1:
@@ -401,6 +450,8 @@ def generate(scale: float, seed: int = 2018) -> dict:
                         lead if done else None,
                         pk,
                     )
+                    if is_open and not done:
+                        owe("step", str(state["step"]), f"第{order}步", step_due, lead, state["step"], pk)
             decomposable = task_state == "in_progress"
             return (pk, due, indicator) if decomposable else None
 
@@ -464,10 +515,21 @@ def generate(scale: float, seed: int = 2018) -> dict:
                 candidates = township_parents[township] or county_parents
                 parent = rnd.choice(candidates) if candidates else None
                 add_task("村", township, village, parent, None, (), 10, 0.08)
-        for copier in (tasks, task_units, indicators, steps):
+        for copier in (tasks, task_units, indicators, steps, obligations):
             copier.flush()
         counts.update(
-            tasks=tasks.count, task_units=task_units.count, indicators=indicators.count, steps=steps.count
+            tasks=tasks.count,
+            task_units=task_units.count,
+            indicators=indicators.count,
+            steps=steps.count,
+            obligations=obligations.count,
+        )
+        # The tasks' next obligation dates (tasks.obligations.next_obligation_refresh), at once.
+        cursor.execute(
+            "UPDATE tasks_task t SET next_obligation_date = o.first, next_warned_date = o.warned "
+            "FROM (SELECT task_id, MIN(due_date) AS first, "
+            "MIN(due_date) FILTER (WHERE kind IN ('step', 'report')) AS warned "
+            "FROM tasks_obligation WHERE met_at IS NULL GROUP BY task_id) o WHERE t.id = o.task_id"
         )
         counts["late"] = state["late"]
         raw.execute("SET LOCAL session_replication_role = origin")
@@ -480,6 +542,7 @@ def generate(scale: float, seed: int = 2018) -> dict:
             "tasks_taskunit",
             "tasks_indicator",
             "tasks_procedurestep",
+            "tasks_obligation",
         ):
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

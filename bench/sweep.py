@@ -1,5 +1,6 @@
-"""Figure 1: the escalation sweep's record step against one hand-written INSERT … SELECT
-and one UPDATE that raises each task's rung.
+"""Figure 1: the escalation sweep's record step against hand-written INSERT … SELECTs and
+UPDATEs that raise each task's and each obligation's rung (one pair for the tasks, one for
+the obligations of every kind: the sweep runs one statement per kind and part).
 
 Both run on the same data for the same day, each in a transaction that is rolled back, so
 every run starts from no escalations. The floor selects the same (task, rung) pairs with
@@ -30,7 +31,37 @@ SELECT t.id, r.level, r.rank, t.due_date, t.lead_unit_id, t.responsible_person_i
 FROM tasks_task t
 JOIN (VALUES {rungs}) AS r(level, rank, before) ON t.due_date < r.before
 WHERE t.state IN ('assigned', 'in_progress', 'submitted')
+  AND (t.state <> 'submitted' OR t.submitted_on IS NULL OR t.submitted_on > t.due_date)
 ON CONFLICT DO NOTHING
+"""
+# The obligations (签收, steps, 验收) in one statement for all kinds; signing for and
+# verifying start at the overdue rung (rank 2).
+FLOOR_OBLIGATIONS_SQL = """
+INSERT INTO notifications_escalation
+    (task_id, level, rank, due_date, lead_unit_id, responsible_person_id, manual, reason, sweep_id,
+     created_at, obligation_id)
+SELECT t.id, r.level, r.rank, o.due_date, o.owed_by_id,
+       CASE WHEN o.owed_by_id = t.lead_unit_id THEN t.responsible_person_id END, false, '', NULL, now(), o.id
+FROM tasks_obligation o
+JOIN tasks_task t ON t.id = o.task_id
+JOIN (VALUES {rungs}) AS r(level, rank, before) ON o.due_date < r.before
+WHERE o.met_at IS NULL AND t.state IN ('assigned', 'in_progress', 'submitted')
+  AND (r.rank > 1 OR o.kind IN ('step', 'report'))
+ON CONFLICT DO NOTHING
+"""
+FLOOR_OBLIGATION_RANK_SQL = """
+UPDATE tasks_obligation SET escalation_rank = reached.rank
+FROM (
+    SELECT o.id, MAX(r.rank) AS rank
+    FROM tasks_obligation o
+    JOIN tasks_task t ON t.id = o.task_id
+    JOIN (VALUES {rungs}) AS r(level, rank, before) ON o.due_date < r.before
+    WHERE o.met_at IS NULL AND t.state IN ('assigned', 'in_progress', 'submitted')
+      AND (r.rank > 1 OR o.kind IN ('step', 'report'))
+    GROUP BY o.id
+) reached
+WHERE tasks_obligation.id = reached.id
+  AND (tasks_obligation.escalation_rank IS NULL OR tasks_obligation.escalation_rank < reached.rank)
 """
 FLOOR_RANK_SQL = """
 UPDATE tasks_task SET escalation_rank = reached.rank
@@ -39,6 +70,7 @@ FROM (
     FROM tasks_task t
     JOIN (VALUES {rungs}) AS r(level, rank, before) ON t.due_date < r.before
     WHERE t.state IN ('assigned', 'in_progress', 'submitted')
+      AND (t.state <> 'submitted' OR t.submitted_on IS NULL OR t.submitted_on > t.due_date)
     GROUP BY t.id
 ) reached
 WHERE tasks_task.id = reached.id
@@ -69,7 +101,10 @@ def floor_once(day: datetime.date) -> int:
         with connection.cursor() as cursor:
             cursor.execute(FLOOR_SQL.format(rungs=rungs), params)
             inserted = cursor.rowcount
+            cursor.execute(FLOOR_OBLIGATIONS_SQL.format(rungs=rungs), params)
+            inserted += cursor.rowcount
             cursor.execute(FLOOR_RANK_SQL.format(rungs=rungs), params)
+            cursor.execute(FLOOR_OBLIGATION_RANK_SQL.format(rungs=rungs), params)
         transaction.set_rollback(True)
     return inserted
 
@@ -94,7 +129,8 @@ def vacuum() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "VACUUM notifications_escalation, notifications_sweep, notifications_sweeppart, tasks_task"
+            "VACUUM notifications_escalation, notifications_sweep, notifications_sweeppart, tasks_task, "
+            "tasks_obligation"
         )
 
 
