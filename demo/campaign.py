@@ -13,7 +13,9 @@ today and the campaign's end, otherwise from twenty working days ahead.
 import datetime
 from decimal import Decimal
 
-from tasks.models import Task, TaskKind
+from tasks.lateness import start_of_day
+from tasks.models import Obligation, ObligationKind, Task, TaskKind, TaskScope
+from tasks.obligations import next_obligation_refresh
 from tasks.services import (
     ChildSpec,
     IndicatorSpec,
@@ -101,7 +103,10 @@ def build_housing(builder: Builder) -> None:
     builder.act(baichangmen, "baichangmen_head", "accept")
     builder.leaf_value(baichangmen, "baichangmen_head", "320户全部完工，入住率100%。", 320)
     builder.act(baichangmen, "baichangmen_head", "submit", comment="全部完工，申请验收销号。")
-    # 八道壕镇 has not yet signed for its share.
+    # 八道壕镇 has not yet signed for its share, handed down a week ago; 白厂门镇 submitted
+    # its share in time, and 黑山县 has not verified it within its limit.
+    owed_since(badaohao, ObligationKind.SIGN_FOR, handed=builder.workday(-5), due=builder.workday(-2))
+    owed_since(baichangmen, ObligationKind.VERIFY, handed=builder.workday(-7), due=builder.workday(-2))
 
 
 def build_exit_indicators(builder: Builder) -> None:
@@ -358,6 +363,23 @@ def build_rectifications(builder: Builder) -> None:
 
     # Issued, not yet signed for.
     item("Z5", "危房改造以次充好、偷工减料", "yi", 9, "抽查暗访")
+
+
+def owed_since(task: Task, kind: str, *, handed: datetime.date, due: datetime.date) -> None:
+    """Date an obligation the demo's services opened today as if the item had reached its
+    owner on ``handed``: the demo is built in one moment, the office's work took weeks."""
+    moment = start_of_day(handed) + datetime.timedelta(hours=9)
+    moved = (
+        {"assigned_at": moment}
+        if kind == ObligationKind.SIGN_FOR
+        else {"submitted_at": moment, "submitted_on": handed}
+    )
+    Task.objects.filter(pk=task.pk).update(**moved)
+    TaskScope.objects.filter(task_id=task.pk).update(
+        **{k: v for k, v in moved.items() if k == "submitted_on"}
+    )
+    Obligation.objects.filter(task=task, kind=kind, met_at__isnull=True).update(due_date=due)
+    next_obligation_refresh(Task.objects.get(pk=task.pk))
 
 
 def build_work(builder: Builder) -> None:
