@@ -17,7 +17,7 @@ from outbox.models import MessageState, OutboundMessage
 from responsibility.models import Unit, User
 from tasks.models import Task
 from tasks.rungs import Level, level_of_rank
-from tasks.services import task_create
+from tasks.services import ChildSpec, task_create, task_decompose
 
 from .conftest import text_of
 
@@ -269,3 +269,81 @@ def test_an_approved_extension_restarts_the_ladder_against_the_new_date(village_
         )
     ) == {"reminder"}
     assert Escalation.objects.filter(task=village_task, due_date=datetime.date(2025, 9, 29)).count() == 2
+
+
+@pytest.fixture
+def department_split(addressed):
+    """The city gives 市住建委 a housing task due at the year's end; the department splits
+    out 义县's part, due Monday 29 September 2025 like the village task above."""
+    world = addressed
+    with time_machine.travel(at_nine(datetime.date(2025, 9, 15)), tick=False):
+        parent = task_create(
+            actor=world.person("city_head"),
+            campaign=world.campaign,
+            title="全市危房改造",
+            issuing_unit=world.unit("锦州市"),
+            lead_unit=world.unit("市住建委"),
+            due_date=datetime.date(2025, 12, 31),
+            assign=True,
+        )
+        (child,) = task_decompose(
+            task_id=parent.pk,
+            actor=world.person("housing_head"),
+            children=[ChildSpec("义县危房改造", world.unit("义县"), datetime.date(2025, 9, 29))],
+        )
+    return child
+
+
+def test_a_county_task_a_city_department_split_out_is_told_up_to_the_city(department_split, smtp, world):
+    assert department_split.issuing_unit == world.unit("市住建委")
+    sweep_on(datetime.date(2025, 10, 10))  # overdue and listed
+    mailbox = smtp.mailbox
+    listed = {
+        address: len(mailbox.to(address))
+        for address in (
+            "city_supervisor@jz.example.cn",
+            unit_address(world, "市委督查室"),
+            "yi_supervisor@jz.example.cn",
+            "housing_head@jz.example.cn",
+            "city_head@jz.example.cn",
+        )
+    }
+    # The county's office, and the city's: the department issued it for the city.
+    assert listed == {
+        "city_supervisor@jz.example.cn": 1,
+        unit_address(world, "市委督查室"): 1,
+        "yi_supervisor@jz.example.cn": 1,
+        "housing_head@jz.example.cn": 1,  # the issuing department's head, from overdue on
+        "city_head@jz.example.cn": 0,
+    }
+    assert "【挂牌督办】" in text_of(mailbox.to("city_supervisor@jz.example.cn")[0])
+
+    sweep_on(datetime.date(2025, 10, 15))  # 通报
+
+    (criticism,) = mailbox.to("city_head@jz.example.cn")
+    assert "【通报】" in text_of(criticism)
+    assert "义县危房改造" in text_of(criticism)
+    assert len(mailbox.to("city_supervisor@jz.example.cn")) == 2
+    assert mailbox.to("heishan_head@jz.example.cn") == []
+
+
+def test_a_county_task_the_city_issued_is_told_to_both_offices_and_the_head_above(addressed, smtp, world):
+    with time_machine.travel(at_nine(datetime.date(2025, 9, 15)), tick=False):
+        task_create(
+            actor=world.person("city_head"),
+            campaign=world.campaign,
+            title="义县饮水安全工程",
+            issuing_unit=world.unit("锦州市"),
+            lead_unit=world.unit("七里河镇"),
+            due_date=datetime.date(2025, 9, 29),
+            assign=True,
+        )
+    sweep_on(datetime.date(2025, 10, 15))
+    mailbox = smtp.mailbox
+
+    # From the township's work up to the city that issued it: the county's office and the city's.
+    assert len(mailbox.to("yi_supervisor@jz.example.cn")) == 1
+    assert len(mailbox.to("city_supervisor@jz.example.cn")) == 1
+    # The city issued it: its head hears as the issuer; nobody above the city is in this tree.
+    assert len(mailbox.to("city_head@jz.example.cn")) == 1
+    assert mailbox.to("heishan_head@jz.example.cn") == []
