@@ -38,22 +38,34 @@ def addressed(world):
     return world
 
 
-@pytest.fixture
-def village_task(addressed):
-    world = addressed
+def issue(world, by: str, title: str, issuing_unit: str, lead_unit: str, due_date: datetime.date, **extra):
+    """A task issued and assigned on 15 September 2025."""
     with time_machine.travel(at_nine(datetime.date(2025, 9, 15)), tick=False):
         return task_create(
-            actor=world.person("qilihe_head"),
+            actor=world.person(by),
             campaign=world.campaign,
-            title="大榆树堡村危房改造入户核查",
-            number="3",
-            issuing_unit=world.unit("七里河镇"),
-            lead_unit=world.unit("大榆树堡村"),
-            lead_leader=world.person("leader"),
-            responsible_person=world.person("village_a_head"),
-            due_date=datetime.date(2025, 9, 29),
+            title=title,
+            issuing_unit=world.unit(issuing_unit),
+            lead_unit=world.unit(lead_unit),
+            due_date=due_date,
             assign=True,
+            **extra,
         )
+
+
+@pytest.fixture
+def village_task(addressed):
+    return issue(
+        addressed,
+        "qilihe_head",
+        "大榆树堡村危房改造入户核查",
+        "七里河镇",
+        "大榆树堡村",
+        datetime.date(2025, 9, 29),
+        number="3",
+        lead_leader=addressed.person("leader"),
+        responsible_person=addressed.person("village_a_head"),
+    )
 
 
 def sweep_on(day: datetime.date) -> dict:
@@ -195,16 +207,7 @@ def test_a_repeated_sweep_sends_nothing_new(village_task, smtp):
 
 def test_one_digest_per_recipient_lists_all_their_items(addressed, village_task, smtp):
     world = addressed
-    with time_machine.travel(at_nine(datetime.date(2025, 9, 15)), tick=False):
-        task_create(
-            actor=world.person("qilihe_head"),
-            campaign=world.campaign,
-            title="王家屯村饮水安全",
-            issuing_unit=world.unit("七里河镇"),
-            lead_unit=world.unit("王家屯村"),
-            due_date=datetime.date(2025, 9, 26),
-            assign=True,
-        )
+    issue(world, "qilihe_head", "王家屯村饮水安全", "七里河镇", "王家屯村", datetime.date(2025, 9, 26))
     sweep_on(datetime.date(2025, 9, 30))
 
     (digest,) = smtp.mailbox.to("qilihe_head@jz.example.cn")
@@ -276,16 +279,8 @@ def department_split(addressed):
     """The city gives 市住建委 a housing task due at the year's end; the department splits
     out 义县's part, due Monday 29 September 2025 like the village task above."""
     world = addressed
+    parent = issue(world, "city_head", "全市危房改造", "锦州市", "市住建委", datetime.date(2025, 12, 31))
     with time_machine.travel(at_nine(datetime.date(2025, 9, 15)), tick=False):
-        parent = task_create(
-            actor=world.person("city_head"),
-            campaign=world.campaign,
-            title="全市危房改造",
-            issuing_unit=world.unit("锦州市"),
-            lead_unit=world.unit("市住建委"),
-            due_date=datetime.date(2025, 12, 31),
-            assign=True,
-        )
         (child,) = task_decompose(
             task_id=parent.pk,
             actor=world.person("housing_head"),
@@ -328,16 +323,7 @@ def test_a_county_task_a_city_department_split_out_is_told_up_to_the_city(depart
 
 
 def test_a_county_task_the_city_issued_is_told_to_both_offices_and_the_head_above(addressed, smtp, world):
-    with time_machine.travel(at_nine(datetime.date(2025, 9, 15)), tick=False):
-        task_create(
-            actor=world.person("city_head"),
-            campaign=world.campaign,
-            title="义县饮水安全工程",
-            issuing_unit=world.unit("锦州市"),
-            lead_unit=world.unit("七里河镇"),
-            due_date=datetime.date(2025, 9, 29),
-            assign=True,
-        )
+    issue(world, "city_head", "义县饮水安全工程", "锦州市", "七里河镇", datetime.date(2025, 9, 29))
     sweep_on(datetime.date(2025, 10, 15))
     mailbox = smtp.mailbox
 
