@@ -4,6 +4,8 @@ import datetime
 import hashlib
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from bulletins import figures as content
 from bulletins.models import Bulletin, BulletinCounter, BulletinState
@@ -458,3 +460,25 @@ def test_a_city_department_is_ranked_apart_from_the_counties(world, make_task, n
     assert [row["unit"] for row in figures["ranking"]] == ["义县", "黑山县"]
     assert [row["unit"] for row in figures["departments"]["ranking"]] == ["市住建委"]
     assert figures["departments"]["best"] == figures["departments"]["worst"] == []
+
+
+def test_the_figures_cost_the_same_queries_however_many_chains_are_listed(
+    world, make_task, split_target, draft
+):
+    with CaptureQueriesContext(connection) as one_chain:
+        bulletin_figures(draft)
+    with on(datetime.date(2018, 10, 15)):
+        more = [
+            make_task(f"黑山县任务{n}", lead_unit=unit, due_date=datetime.date(2018, 11, 20))
+            for n, unit in enumerate(["黑山县", "芳山镇", "新立屯村"])
+        ]
+    with on(datetime.date(2018, 11, 28)):
+        for task in more:
+            escalation_record_manual(
+                task_id=task.pk, actor=world.person("city_supervisor"), level=Level.LISTED, reason="逾期"
+            )
+    with CaptureQueriesContext(connection) as four_chains:
+        figures = bulletin_figures(draft)
+
+    assert figures["listed"]["total"] == 4
+    assert len(four_chains) == len(one_chain)
