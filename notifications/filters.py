@@ -1,7 +1,7 @@
 from django_filters import rest_framework as filters
 
 from core.filters import BooleanFilter, DateFilter, IntegerFilter
-from outbox.models import MessageState, OutboundMessage
+from outbox.models import Channel, MessageState, OutboundMessage
 from responsibility.models import Unit
 from tasks.rungs import Level
 
@@ -30,6 +30,7 @@ class EscalationFilter(filters.FilterSet):
 
 class OutboxFilter(filters.FilterSet):
     state = filters.MultipleChoiceFilter(choices=MessageState.choices, distinct=False)
+    channel = filters.MultipleChoiceFilter(choices=Channel.choices, distinct=False)
 
     class Meta:
         model = OutboundMessage

@@ -123,6 +123,7 @@ class UnitViewSet(ModelViewSet):
 
 class PersonFilter(filters.FilterSet):
     is_active = BooleanFilter()
+    username = filters.CharFilter(label="Exactly this username")
 
     class Meta:
         model = User

@@ -35,12 +35,13 @@ from core.schema import (
     crud_schema,
 )
 
-from . import calendar, lateness, ledgers, selectors, services
+from . import calendar, dashboard, lateness, ledgers, selectors, services
 from .filters import CalendarDayFilter, TaskFilter
-from .models import TRANSITIONS, CalendarDay, Campaign, ProcedureStep, Responsibility
+from .models import TRANSITIONS, CalendarDay, Campaign, ProcedureStep, Responsibility, TaskScope
 from .serializers import (
     CalendarDaySerializer,
     CampaignSerializer,
+    DashboardSerializer,
     DecomposeInput,
     EventSerializer,
     ExtensionDecisionInput,
@@ -190,7 +191,15 @@ class TaskListApi(ListApi):
         responses={200: TaskSerializer(many=True), **LIST_ERRORS},
     )
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        # The filters select scope rows (their columns are the task's); the page is read
+        # from them, then the page's tasks (tasks.selectors.TaskPages, bench/FIXES.md).
+        filterset = TaskFilter(request.query_params, queryset=TaskScope.objects.all(), request=request)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        ordering = drf_filters.OrderingFilter().get_ordering(request, filterset.qs, self)
+        pages = selectors.task_pages_for_user(request.user, filterset.qs, ordering)
+        page = self.paginate_queryset(pages)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         description=(
@@ -209,6 +218,15 @@ class TaskListApi(ListApi):
         fields["steps"] = [services.StepSpec(**item) for item in fields.get("steps", [])]
         task = services.task_create(actor=request.user, **fields)
         return task_detail_response(request, task, status.HTTP_201_CREATED)
+
+
+class UnitDashboardApi(ApiView):
+    """How the work of a unit and of each unit one level below it stands (督办看板)."""
+
+    @extend_schema(responses={200: DashboardSerializer, **READ_ERRORS})
+    def get(self, request, pk):
+        total, *children = dashboard.unit_dashboard(request.user, pk)
+        return Response(DashboardSerializer({"unit": total, "children": children}).data)
 
 
 class TaskDetailApi(ApiView):

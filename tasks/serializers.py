@@ -145,7 +145,13 @@ class TaskSerializer(ModelSerializer):
         ]
 
     def _units(self, task: Task, role: str) -> list[dict]:
-        return [UnitRefSerializer(link.unit).data for link in task.task_units.all() if link.role == role]
+        # UnitRefSerializer's fields, without a serializer per link: building one was most
+        # of a page's time in Python (bench/FIXES.md). A test holds the two to one shape.
+        return [
+            {"id": link.unit.pk, "name": link.unit.name, "kind": link.unit.kind}
+            for link in task.task_units.all()
+            if link.role == role
+        ]
 
     @extend_schema_field(UnitRefSerializer(many=True))
     def get_responsible_units(self, task: Task) -> list[dict]:
@@ -334,3 +340,34 @@ class ExtensionSerializer(ModelSerializer):
             "decision_comment",
             "created_at",
         ]
+
+
+class DashboardUnitSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="unit_id")
+    name = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class DashboardRowSerializer(serializers.Serializer):
+    """One unit's figures (``tasks.dashboard.DashboardRow``): open tasks by light, closed,
+    closed on or before the due date, suspended, cancelled, every issued task, overdue, and
+    the on-time rate (closed on time over closed; null while nothing is closed)."""
+
+    unit = DashboardUnitSerializer(source="*")
+    red = serializers.IntegerField()
+    yellow = serializers.IntegerField()
+    green = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    closed_on_time = serializers.IntegerField()
+    suspended = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    total = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True)
+
+
+class DashboardSerializer(serializers.Serializer):
+    """The unit's own figures (its whole subtree, each task once) and each child's."""
+
+    unit = DashboardRowSerializer()
+    children = DashboardRowSerializer(many=True)

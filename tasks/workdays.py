@@ -118,3 +118,15 @@ def plan_backwards(deadline: datetime.date, durations: list[int]) -> list[dateti
         dates.append(due)
         due = calendar.add_working_days(due, -duration)
     return list(reversed(dates))
+
+
+def holiday_arrangement_known(year: int) -> bool:
+    """Whether working days of ``year`` follow a holiday notice: entered by the office, or
+    known to the ``chinesecalendar`` package; otherwise they are a Monday-to-Friday guess."""
+    if CalendarDay.objects.filter(date__year=year).exists():
+        return True
+    try:
+        chinese_calendar.is_workday(datetime.date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True

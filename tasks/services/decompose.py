@@ -26,6 +26,7 @@ from ..models import (
     TaskUnit,
     TaskUnitRole,
 )
+from ..scope import scope_rebuild
 from .common import event_record, locked_task
 
 
@@ -61,6 +62,7 @@ def task_decompose(*, task_id: int, actor: User, children: list[ChildSpec]) -> l
         _ensure_plan_valid(task, children, parent_indicators)
         created = _children_create(task, issuing_unit, children)
         _children_link_units(created, children)
+        scope_rebuild(c.pk for c in created)
         _children_split_indicators(created, children, parent_indicators)
         if task.kind == TaskKind.PROCEDURE:
             _children_copy_steps(task, created)

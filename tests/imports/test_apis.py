@@ -23,7 +23,7 @@ ROWS = [
     ["二、", "问题整改", "", "", "", "", "", ""],
     ["1", "贫困户信息“三上墙”", "", "市住建委", "各县(市)区", "", "长期坚持", "每月报送"],
 ]
-ROW_KEYS = {"row", "number", "title", "heading", "action", "changed"}
+ROW_KEYS = {"row", "number", "title", "heading", "action", "changed", "deadline_defaulted"}
 ERROR_KEYS = {"row", "column", "column_label", "code", "message"}
 
 
@@ -59,7 +59,8 @@ def test_a_dry_run_answers_row_by_row_and_writes_nothing(api, world):
 
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"dry_run", "notes", "rows", "errors", "counts", "missing"}
+    assert set(body) == {"dry_run", "notes", "rows", "errors", "counts", "missing", "default_deadline"}
+    assert body["default_deadline"] is None
     assert body["dry_run"] is True
     assert body["errors"] == []
     assert body["counts"] == {"created": 5, "updated": 0, "unchanged": 0, "missing": 0}
@@ -240,10 +241,10 @@ def test_the_export_reads_back_as_the_same_rows(api, world):
     assert values[1] == ["序号", "任务", *HEADER[2:]]
     assert values[2:] == [
         ["一、", "住房安全保障", "", "", "", "", "", ""],
-        ["1", "完成D级危房改造950户", "蒋副市长", "义县", "", "市住建委", "2018年10月31日", ""],
-        ["2", "完成D级危房改造938户", "蒋副市长", "黑山县", "", "市住建委", "2018年11月30日", ""],
+        ["1", "完成D级危房改造950户", "蒋副市长", "义县", "", "市住建委", "10月底前", ""],
+        ["2", "完成D级危房改造938户", "蒋副市长", "黑山县", "", "市住建委", "11月30日前", ""],
         ["二、", "问题整改", "", "", "", "", "", ""],
-        ["1", "贫困户信息“三上墙”", "", "市住建委", "义县、黑山县", "", "长期坚持", "每月报送"],
+        ["1", "贫困户信息“三上墙”", "", "市住建委", "各县(市)区", "", "长期坚持", "每月报送"],
     ]
 
     again = post(client, world, data, dry_run=False, name="导出.xlsx")

@@ -340,10 +340,10 @@ def test_the_list_costs_the_same_queries_for_one_task_or_fifty(
     api, world, make_task, django_assert_num_queries
 ):
     _busy_tasks(world, make_task, 12)
-    # Memberships, count, page, units of the page, indicators of the page, holiday calendar.
+    # Memberships, count, the page's ids, its tasks, their units, their indicators, holiday calendar.
     for page_size in (1, 50):
         api.as_user("yi_head")
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(7):
             response = api.get("/api/v1/tasks/", {"page_size": page_size})
         assert response.status_code == 200
         assert len(response.json()["results"]) == min(page_size, 12)
@@ -600,9 +600,9 @@ def test_a_client_that_prefers_minimal_gets_204_and_the_change_is_made(
 ):
     task = make_task()
     api.as_user("yi_member")
-    # Savepoint; lock the task; memberships; update; history; release. The lead unit's
-    # member acts, so the unit links are not read; and there is no read-back.
-    with django_assert_num_queries(6):
+    # Savepoint; lock the task; memberships; update; its scope rows; history; release. The
+    # lead unit's member acts, so the unit links are not read; and there is no read-back.
+    with django_assert_num_queries(7):
         response = api.post(
             f"/api/v1/tasks/{task.pk}/transitions/accept/", {}, format="json", HTTP_PREFER=prefer
         )

@@ -1,3 +1,4 @@
+import os
 import shutil
 import unicodedata
 from pathlib import Path
@@ -51,12 +52,18 @@ class Command(BaseCommand):
             "run: evidence and bulletin PDFs (MEDIA_ROOT) and e-mail written to files.",
         )
         parser.add_argument(
+            "--channels",
+            default=os.environ.get("DUBAN_DEMO_CHANNELS", ""),
+            help="Address of the robots' and SMS gateway's stand-in (manage.py fake_channels): give "
+            "the counties and townships group robots and some heads mobiles that post and text there.",
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="Load even though DEBUG is off (the demo password is public).",
         )
 
-    def handle(self, *args, reset: bool, force: bool, **options):
+    def handle(self, *args, reset: bool, force: bool, channels: str, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "Refusing to load the demo with DEBUG off: every demo user shares a public password. "
@@ -73,7 +80,7 @@ class Command(BaseCommand):
                 "The database already holds units, people or campaigns; the demo loads only into an "
                 "empty database. Pass --reset to flush ALL data first."
             )
-        demo = demo_load()
+        demo = demo_load(channels_url=channels.rstrip("/"))
         self.print_users(demo)
         # Today's sweep, so the demo shows escalations and the outbox (e-mail goes to the
         # folder of the embedded default unless EMAIL_HOST is set).
@@ -82,6 +89,11 @@ class Command(BaseCommand):
             f"Escalation sweep: {swept['recorded']} escalations recorded, "
             f"{swept['messages']} digests composed."
         )
+        if channels:
+            self.stdout.write(
+                f"Group robots and SMS went to the stand-in at {channels} (its output shows them); "
+                "each message and its state: GET /api/v1/outbox/?channel=wecom (or dingtalk, sms)."
+            )
         bulletin = Bulletin.objects.get(pk=demo_bulletin(demo.campaign).pk)
         where = bulletin.pdf.path if bulletin.pdf else "(rendered by the Celery worker)"
         self.stdout.write(f"Bulletin {bulletin}: {where}")
