@@ -268,6 +268,32 @@ UNDATED = [
 ]
 
 
+PASTED_WITHOUT_DEADLINES = """凌海市2023年重点工作任务分解
+一、稳增长
+1. 确保地区生产总值增长6%
+牵头领导：王 某
+牵头单位：凌海市发改局
+责任单位：各有关部门，各开发区、镇（街道）
+2. 提升统计数据质量
+牵头单位：凌海市统计局
+"""
+
+
+def test_a_pasted_plan_without_deadline_lines_is_offered_the_default(linghai):
+    data = PASTED_WITHOUT_DEADLINES.encode()
+    options = {"actor": linghai.person("lh_head"), "campaign": linghai.campaign, "data": data}
+
+    dry = table_import(**options, filename="方案.txt", dry_run=True)
+    table_import(**options, filename="方案.txt", dry_run=False, accept_default_deadline=True)
+
+    assert dry.errors == []
+    assert [r["deadline_defaulted"] for r in dry.rows] == [False, True, True]
+    assert set(Task.objects.filter(number__startswith="一.").values_list("due_date", flat=True)) == {
+        datetime.date(2023, 11, 30)
+    }
+    assert units_of("一.1") == DEPARTMENTS | {"凌海经济开发区", "石山镇", "金城街道"}
+
+
 def test_a_dry_run_offers_the_campaigns_end_and_marks_the_rows(linghai):
     result = run(linghai, xlsx(UNDATED, NO_DEADLINES), dry_run=True)
 
