@@ -592,3 +592,16 @@ def test_the_command_refuses_malformed_options_in_words(linghai, tmp_path, optio
 
     assert expected in str(refused.value)
     assert not Task.objects.exists()
+
+
+def test_an_outsiders_options_are_refused_for_who_they_are_first(api, linghai):
+    client = api.as_user("yi_head")
+    body = {
+        "file": SimpleUploadedFile("分解表.xlsx", xlsx([row()]), content_type=XLSX),
+        "default_deadline": "2030-01-01",
+    }
+
+    response = client.post(f"/api/v1/campaigns/{linghai.campaign.pk}/import/", body, format="multipart")
+
+    assert response.status_code == 403 and "default_deadline" not in response.json()["fields"]
+    assert not Task.objects.exists()
