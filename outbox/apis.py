@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from core.apis import ApiView, ListApi
 from core.errors import NotFound
-from core.schema import READ_ERRORS, WRITE_ERRORS
+from core.schema import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 from responsibility.selectors import person_list_for_user
 
 from . import channels
@@ -22,7 +22,7 @@ class RobotListApi(ListApi):
     def get_queryset(self):
         return channels.robot_list_for_user(self.request.user)
 
-    @extend_schema(responses={200: RobotSerializer(many=True), **READ_ERRORS})
+    @extend_schema(responses={200: RobotSerializer(many=True), **LIST_ERRORS})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
