@@ -13,9 +13,10 @@ as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Debian packages: venv, WeasyPrint's Pango, a CJK font, poppler's pdftotext, gettext.
+# Debian packages: venv, WeasyPrint's Pango, a CJK font, poppler's pdftotext, gettext, and
+# the chromium that the browser tests drive through Playwright.
 SYSTEM_PACKAGES=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
-                 fonts-wqy-microhei poppler-utils gettext)
+                 fonts-wqy-microhei poppler-utils gettext chromium)
 
 ensure_system_packages() {
   local missing=()
