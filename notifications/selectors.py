@@ -49,7 +49,9 @@ def outbox_list_for_user(user: User) -> QuerySet[OutboundMessage]:
         condition = Q(recipient_user=user) | (Q(Exists(covered)) & ~Q(Exists(hidden)))
     else:
         condition = Q(recipient_user=user)
-    return OutboundMessage.objects.filter(condition).select_related("recipient_user", "recipient_unit")
+    return OutboundMessage.objects.filter(condition).select_related(
+        "recipient_user", "recipient_unit", "robot"
+    )
 
 
 def task_trace(task: Task, on: datetime.date) -> dict:
