@@ -106,10 +106,15 @@ def story(world):
 
 
 def test_the_story_from_the_village_phone_to_the_county_office(browser, live_server, story, shoot):
-    # The county's supervision office looks at its red items before the village acts.
-    office = open_as(browser, live_server, "yi_supervisor", "/tasks/?light=red")
-    expect(office.get_by_text("共 1 项")).to_be_visible()
-    expect(office.get_by_role("row", name=re.compile("危房改造入户核查"))).to_contain_text("红灯·逾期")
+    # The county's supervision office looks at its dashboard before the village acts.
+    office = open_as(browser, live_server, "yi_supervisor", "/dashboard/")
+    expect(office.get_by_role("heading", level=1)).to_have_text("督办看板 · 义县")
+    township = office.get_by_role("row", name=re.compile("七里河镇"))
+    cells = township.locator("td")
+    red, closed, rate = cells.nth(0), cells.nth(3), cells.nth(4)
+    expect(red).to_have_text("1")
+    expect(closed).to_have_text("0")
+    expect(rate).to_have_text("—")
 
     # A village member on a phone signs in and finds the red task on the workbench.
     phone = open_as(browser, live_server, "dayushubao_member", **PHONE)
@@ -156,10 +161,12 @@ def test_the_story_from_the_village_phone_to_the_county_office(browser, live_ser
     expect(township.locator(".meta .state")).to_have_text("已销号")
     shoot(township, "task-desk")
 
-    # The county office's count of red items changes.
+    # The county office's counts change: no red left, one closed, though late.
     office.reload()
-    expect(office.get_by_text("共 0 项")).to_be_visible()
-    expect(office.get_by_role("row", name=re.compile("危房改造入户核查"))).to_have_count(0)
+    expect(red).to_have_text("0")
+    expect(closed).to_have_text("1")
+    expect(rate).to_have_text("0%")
+    shoot(office, "dashboard-desk")
 
 
 def test_a_digest_link_opens_the_task_after_sign_in_and_another_county_gets_404(browser, live_server, story):
