@@ -118,3 +118,24 @@ LIGHT_CHOICES = [
     ("green", _("绿灯（正常）")),
 ]
 STATE_CHOICES = [("", _("全部")), *TaskState.choices]
+
+
+class BulletinTextForm(forms.Form):
+    """A draft's words: what an editor changes before publishing (``bulletins.services``)."""
+
+    title = forms.CharField(label=_("标题"), max_length=200)
+    intro = forms.CharField(label=_("导语"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    closing = forms.CharField(label=_("结语"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    distribution_scope = forms.CharField(label=_("发送范围"), max_length=100, required=False)
+
+    def __init__(self, *args, instance=None, **kwargs):
+        if instance is not None and not args:
+            kwargs.setdefault("initial", {name: getattr(instance, name) for name in self.base_fields})
+        super().__init__(*args, **kwargs)
+
+    def changes(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("撤回理由"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
