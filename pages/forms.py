@@ -139,3 +139,27 @@ class BulletinTextForm(forms.Form):
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("撤回理由"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ImportUploadForm(forms.Form):
+    campaign = forms.ModelChoiceField(label=_("攻坚行动"), queryset=None)
+    file = forms.FileField(
+        label=_("任务分解表（.xlsx、.csv、.docx 或 .txt）"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv,.docx,.txt"}),
+    )
+    accept_default_deadline = forms.BooleanField(label=_("没有完成时限的任务按默认时限导入"), required=False)
+
+    def __init__(self, *args, campaigns, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = campaigns
+
+
+class ImportConfirmForm(forms.Form):
+    campaign = forms.ModelChoiceField(queryset=None, widget=forms.HiddenInput)
+    digest = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    filename = forms.CharField(max_length=255, widget=forms.HiddenInput)
+    accept_default_deadline = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, campaigns, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = campaigns

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from .views import auth, bulletins, dashboard, tasks
+from .views import auth, bulletins, dashboard, imports, tasks
 
 app_name = "pages"
 
@@ -26,5 +26,7 @@ urlpatterns = [
     path("bulletins/<int:pk>/edit/", bulletins.bulletin_edit, name="bulletin_edit"),
     path("bulletins/<int:pk>/publish/", bulletins.bulletin_publish, name="bulletin_publish"),
     path("bulletins/<int:pk>/withdraw/", bulletins.bulletin_withdraw, name="bulletin_withdraw"),
+    path("import/", imports.table_upload, name="import"),
+    path("import/confirm/", imports.table_confirm, name="import_confirm"),
     path("extensions/<int:pk>/decision/", tasks.extension_decision, name="extension_decision"),
 ]
