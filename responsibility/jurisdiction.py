@@ -19,7 +19,7 @@ task or at a level above it (never a sibling's or one below). Each ``ensure_*`` 
 
 from collections.abc import Iterable
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Forbidden
@@ -200,6 +200,14 @@ def people_outside(access, people: Iterable[User], chain: Iterable[Unit]) -> lis
         .values_list("user_id", flat=True)
     )
     return [person for person in people if person.pk not in named]
+
+
+def units_one_level_down(unit: Unit, *, through_task: bool = False) -> QuerySet[Unit]:
+    """The units directly under what ``unit`` reaches (the townships of a county, the
+    departments and offices attached to its level, the villages of a township): whom a
+    form offers for handing work down. Each is within ``reaches``."""
+    root = reach_path(unit, through_task=through_task)
+    return Unit.objects.filter(parent__path=root).exclude(pk=unit.pk).order_by("kind", "name")
 
 
 class DirectoryScope:
