@@ -11,7 +11,8 @@ from responsibility import jurisdiction
 from responsibility.models import Unit
 from tasks.models import Campaign
 
-DATE = {"widget": forms.DateInput(attrs={"type": "date"})}
+# An <input type="date"> takes ISO dates only, whatever the language shows elsewhere.
+DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
 
 def main_recipient_choices(issuer: Unit):

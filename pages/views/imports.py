@@ -107,7 +107,9 @@ def import_upload(request):
         "-starts_on", "pk"
     )
     if request.method != "POST":
-        return _form_page(request, ImportForm(campaigns=queryset) if campaigns else None)
+        # "Upload the corrected table" comes back with the campaign chosen.
+        initial = {"campaign": request.GET.get("campaign")}
+        return _form_page(request, ImportForm(campaigns=queryset, initial=initial) if campaigns else None)
     form = ImportForm(request.POST, request.FILES, campaigns=queryset)
     if not form.is_valid():
         return _form_page(request, form, status=400)
