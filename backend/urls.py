@@ -6,6 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("responsibility.urls")),
     path("api/v1/", include("tasks.urls")),
+    path("api/v1/", include("outbox.urls")),
     path("api/v1/", include("notifications.urls")),
     path("api/v1/", include("bulletins.urls")),
     path("api/v1/", include("imports.urls")),

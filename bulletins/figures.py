@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import Substr
 
+from core.numbers import plain_number
 from notifications.models import Escalation
 from responsibility.models import PATH_SEGMENT_WIDTH, Unit, UnitKind, User
 from tasks import lateness
@@ -242,8 +243,8 @@ def indicators_not_met(scope: Scope, *, veto: bool) -> dict:
                 "name": row["name"],
                 "task": row["task__title"],
                 "unit": row["task__lead_unit__name"],
-                "target": f"{Comparison(row['comparison']).label} {row['target'].normalize():f}",
-                "current": f"{row['current_value'].normalize():f}",
+                "target": f"{Comparison(row['comparison']).label} {plain_number(row['target'])}",
+                "current": plain_number(row["current_value"]),
                 "unit_of_measure": row["unit_of_measure"],
                 "due_date": row["task__due_date"].isoformat(),
             }

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from core.serializers import ModelSerializer, PrimaryKeyRelatedField, TextField
+from core.serializers import DateField, ModelSerializer, PrimaryKeyRelatedField, TextField
 from responsibility.models import Unit
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
 from tasks.models import Campaign
@@ -55,13 +55,13 @@ class BulletinInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=BulletinKind.choices, required=False)
     title = TextField(max_length=200)
     campaign = PrimaryKeyRelatedField(queryset=Campaign.objects.all(), required=False, allow_null=True)
-    period_start = serializers.DateField()
-    period_end = serializers.DateField()
-    issued_on = serializers.DateField(required=False)
+    period_start = DateField()
+    period_end = DateField()
+    issued_on = DateField(required=False)
     distribution_scope = TextField(max_length=100, required=False, allow_blank=True)
     main_recipients = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
     copy_to = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
-    printed_on = serializers.DateField(required=False, allow_null=True)
+    printed_on = DateField(required=False, allow_null=True)
     intro = TextField(max_length=20000, required=False, allow_blank=True)
     closing = TextField(max_length=20000, required=False, allow_blank=True)
 

@@ -8,6 +8,8 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from .dates import no_such_day
+
 BIGINT_MAX = 2**63 - 1
 
 
@@ -40,3 +42,17 @@ class StrictBooleanField(forms.NullBooleanField):
 @extend_schema_field(OpenApiTypes.BOOL)
 class BooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class ExistingDayField(forms.DateField):
+    """A date whose day does not exist ("2026-02-30") is refused as such, not as a format error."""
+
+    def to_python(self, value):
+        message = no_such_day(value)
+        if message:
+            raise ValidationError(message, code="no_such_day")
+        return super().to_python(value)
+
+
+class DateFilter(django_filters.DateFilter):
+    field_class = ExistingDayField

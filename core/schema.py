@@ -24,6 +24,9 @@ NOT_FOUND = {404: _error("Not found, or not visible to this user.")}
 CONFLICT = {409: _error("Not allowed in the current state, or changed concurrently.")}
 THROTTLED = {429: _error("Too many requests.")}
 UNSUPPORTED_MEDIA_TYPE = {415: _error("The request body is in a media type the operation does not take.")}
+NOT_ACCEPTABLE = {
+    406: _error("The Accept header asks only for types this operation cannot give; the message names them.")
+}
 TOO_LARGE = {413: _error("The request body is larger than the server takes.")}
 
 ERRORS = {**BAD_REQUEST, **TOO_LARGE, **UNSUPPORTED_MEDIA_TYPE, **THROTTLED}
@@ -44,20 +47,25 @@ PREFER = OpenApiParameter(
 MINIMAL = {204: OpenApiResponse(description="Done, as asked by Prefer: return=minimal; no body.")}
 
 
-def crud_schema(serializer, *, filtered: bool = True) -> dict:
-    """extend_schema_view arguments for a model viewset: success and error responses.
-    ``filtered`` says whether its list takes filters, and so may answer 400."""
+def crud_schema(serializer, *, filtered: bool = True, **describe: str) -> dict:
+    """extend_schema_view arguments for a model viewset: success and error responses, and
+    what each action does for the caller (``list=``, ``retrieve=``, ``create=``, ``update=``,
+    ``partial_update=``, ``destroy=``; the docs show no docstring). ``filtered`` says
+    whether its list takes filters, and so may answer 400."""
     from drf_spectacular.utils import extend_schema
 
+    responses = {
+        "list": {200: serializer(many=True), **(LIST_ERRORS if filtered else READ_ERRORS)},
+        "retrieve": {200: serializer, **READ_ERRORS},
+        "create": {201: serializer, **WRITE_ERRORS},
+        "update": {200: serializer, **WRITE_ERRORS},
+        "partial_update": {200: serializer, **WRITE_ERRORS},
+        "destroy": {204: None, **WRITE_ERRORS},
+    }
     return {
-        "list": extend_schema(
-            responses={200: serializer(many=True), **(LIST_ERRORS if filtered else READ_ERRORS)}
-        ),
-        "retrieve": extend_schema(responses={200: serializer, **READ_ERRORS}),
-        "create": extend_schema(responses={201: serializer, **WRITE_ERRORS}),
-        "update": extend_schema(responses={200: serializer, **WRITE_ERRORS}),
-        "partial_update": extend_schema(responses={200: serializer, **WRITE_ERRORS}),
-        "destroy": extend_schema(responses={204: None, **WRITE_ERRORS}),
+        action: extend_schema(description=describe[action], responses=answers)
+        for action, answers in responses.items()
+        if action in describe
     }
 
 

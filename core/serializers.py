@@ -13,6 +13,8 @@ from django.db import models
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
+from .dates import no_such_day
+
 
 class StrictTextMixin:
     def to_internal_value(self, data):
@@ -27,6 +29,17 @@ class TextField(StrictTextMixin, serializers.CharField):
 
 class EmailField(StrictTextMixin, serializers.EmailField):
     pass
+
+
+class DateField(serializers.DateField):
+    """A date in the YYYY-MM-DD form; "2026-02-30" is refused as a day that does not exist,
+    not as a format error, since its form is right."""
+
+    def to_internal_value(self, value):
+        message = no_such_day(value)
+        if message:
+            raise serializers.ValidationError(message, code="no_such_day")
+        return super().to_internal_value(value)
 
 
 class ManyRelatedField(serializers.ManyRelatedField):
@@ -52,4 +65,5 @@ class ModelSerializer(serializers.ModelSerializer):
         models.CharField: TextField,
         models.TextField: TextField,
         models.EmailField: EmailField,
+        models.DateField: DateField,
     }

@@ -9,6 +9,7 @@ from tasks.models import Campaign
 
 from .builder import Builder, Demo
 from .campaign import build_work
+from .channels import demo_channels
 from .data import DEMO_PASSWORD
 
 
@@ -18,7 +19,7 @@ def demo_data_exists() -> bool:
 
 
 @transaction.atomic
-def demo_load(*, password: str = DEMO_PASSWORD) -> Demo:
+def demo_load(*, password: str = DEMO_PASSWORD, channels_url: str = "") -> Demo:
     """Build the whole demo in one transaction: either all of it is there or none.
 
     Dates are counted from ``tasks.lateness.today()``, the day the services use too. One
@@ -33,4 +34,6 @@ def demo_load(*, password: str = DEMO_PASSWORD) -> Demo:
         builder.issue_tokens()
         builder.build_campaign()
         build_work(builder)
+        if channels_url:
+            demo_channels(builder, channels_url)
         return Demo(campaign=builder.campaign, users=builder.user_rows(), password=password)

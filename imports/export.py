@@ -6,6 +6,7 @@ from openpyxl import Workbook
 
 from tasks.models import Campaign, Task, TaskUnitRole
 
+from .models import TaskWording
 from .plan import mark_for_export
 from .table import COLUMN_LABELS, COLUMNS
 
@@ -25,23 +26,43 @@ def _row(task: Task, heading: bool) -> list[str]:
         )
         for role in (TaskUnitRole.RESPONSIBLE, TaskUnitRole.COOPERATING)
     }
-    return [
-        segment,
-        task.title,
-        task.lead_leader.full_name if task.lead_leader else "",
-        task.lead_unit.name,
-        names[TaskUnitRole.RESPONSIBLE],
-        names[TaskUnitRole.COOPERATING],
-        _deadline(task),
-        task.notes,
-    ]
+    cells = {
+        "lead_leader": task.lead_leader.full_name if task.lead_leader else "",
+        "lead_unit": task.lead_unit.name,
+        "responsible_units": names[TaskUnitRole.RESPONSIBLE],
+        "cooperating_units": names[TaskUnitRole.COOPERATING],
+        "deadline": _deadline(task),
+    }
+    cells.update(_office_words(task, links))
+    return [segment, task.title, *cells.values(), task.notes]
+
+
+def _office_words(task: Task, links) -> dict[str, str]:
+    """The cells whose words still say what the task has: the office's own, as it wrote them."""
+    wording: TaskWording | None = getattr(task, "wording", None)
+    if wording is None:
+        return {}
+    resolved = wording.resolved
+    words = {}
+    if resolved.get("lead_leader") == task.lead_leader_id:
+        words["lead_leader"] = wording.lead_leader
+    units = sorted([link.unit_id, link.role] for link in links)
+    if resolved.get("lead_unit") == task.lead_unit_id and resolved.get("units") == units:
+        words.update(
+            lead_unit=wording.lead_unit,
+            responsible_units=wording.responsible_units,
+            cooperating_units=wording.cooperating_units,
+        )
+    if resolved.get("due_date") == task.due_date.isoformat():
+        words["deadline"] = wording.deadline
+    return words
 
 
 def table_export(campaign: Campaign) -> tempfile.SpooledTemporaryFile:
     """The imported tasks in table order, headings as their own rows, as .xlsx."""
     tasks = list(
         Task.objects.filter(campaign=campaign, imported=True)
-        .select_related("lead_unit", "lead_leader")
+        .select_related("lead_unit", "lead_leader", "wording")
         .prefetch_related("task_units__unit")
         .order_by("pk")
     )

@@ -10,6 +10,8 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from responsibility.jurisdiction import level_leaders_q, outside_reach
 from responsibility.models import Membership, Unit, User
 from tasks.models import Campaign, Task
@@ -17,8 +19,17 @@ from tasks.services import due_date_bounds
 
 from .deadlines import Deadline, DeadlineError, parse_deadline
 from .table import NumberMark, RowError, SourceRow, parse_number
-from .unitnames import UnitMatcher, UnitNameError, split_units
-from .writer import TaskSpec
+from .text import compact, compact_expression
+from .unitnames import (
+    AmbiguousName,
+    UnitMatcher,
+    UnknownName,
+    is_role_name,
+    normalize_name,
+    role_name_message,
+    split_units,
+)
+from .writer import TaskSpec, TaskWords
 
 ASSIGNMENT_COLUMNS = ("lead_leader", "lead_unit", "responsible_units", "cooperating_units", "deadline")
 LEAD_FROM_RESPONSIBLE = "表中没有牵头单位列：按惯例，以责任单位中所列第一个单位为牵头单位。"
@@ -35,6 +46,8 @@ class PlannedRow:
     number: str
     title: str
     heading: bool
+    # The table gives no 完成时限 for this task: it takes the default the import offers.
+    deadline_defaulted: bool = False
 
 
 @dataclass
@@ -43,6 +56,9 @@ class Plan:
     rows: list[PlannedRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The date tasks without a 完成时限 take, and how many do.
+    default_deadline: datetime.date | None = None
+    defaulted: int = 0
 
 
 def clean_mark(mark: str) -> str:
@@ -62,11 +78,18 @@ class _Context:
     campaign: Campaign
     level: Unit
     matcher: UnitMatcher
+    # Leaders of the level by their name without whitespace ("王 某" is 王某).
     leaders: dict[str, list[User]]
-    # Names the table gives that belong to people who are not leaders of the level.
+    # Names the table gives (without whitespace) that belong to people who are not leaders
+    # of the level.
     not_leaders: set[str]
     has_lead_column: bool
     due_bounds: tuple[datetime.date, datetime.date]
+    default_deadline: datetime.date
+    # Names the office mapped to units for this import ("各主要经济指标牵头单位" → units), by
+    # their compared form; the ones a cell used.
+    unit_map: dict[str, str] = field(default_factory=dict)
+    mapped: set[str] = field(default_factory=set)
     # Tables name the same few units, leaders and deadlines row after row: each distinct
     # cell is resolved once, with its problems as (code, message) (bench/import_table.py).
     units_named: dict[str, tuple[list[Unit], list[tuple[str, str]]]] = field(default_factory=dict)
@@ -74,18 +97,29 @@ class _Context:
     deadlines: dict[tuple[str, int], Deadline | DeadlineError] = field(default_factory=dict)
 
 
-def _context(campaign: Campaign, rows: list[SourceRow]) -> _Context:
+def _context(
+    campaign: Campaign,
+    rows: list[SourceRow],
+    unit_map: dict[str, str],
+    default_deadline: datetime.date | None,
+) -> _Context:
     issuer = campaign.issuing_unit
     level = issuer if issuer.jurisdiction_id == issuer.pk else Unit.objects.get(pk=issuer.jurisdiction_id)
     leaders: dict[str, list[User]] = {}
     names = {row.values["lead_leader"] for row in rows if row.values["lead_leader"]}
-    wanted = {name for text in names for name in split_units(text)}
+    # Typesetting puts spaces inside two-character names ("王 某"): a name is compared
+    # without whitespace, in the table and in the directory alike.
+    wanted = {compact(name) for text in names for name in split_units(text)}
     # A lead leader leads at the issuing level (responsibility.jurisdiction): a namesake
     # elsewhere in the province is neither matched nor makes the name ambiguous.
     level_leaders = Membership.objects.filter(level_leaders_q(issuer)).values("user_id")
     for user in User.objects.filter(pk__in=level_leaders):
-        leaders.setdefault(user.full_name, []).append(user)
-    elsewhere = User.objects.filter(full_name__in=wanted - set(leaders)).values_list("full_name", flat=True)
+        leaders.setdefault(compact(user.full_name), []).append(user)
+    elsewhere = (
+        User.objects.annotate(compact_name=compact_expression("full_name"))
+        .filter(compact_name__in=wanted - set(leaders))
+        .values_list("compact_name", flat=True)
+    )
     return _Context(
         campaign=campaign,
         level=level,
@@ -94,6 +128,8 @@ def _context(campaign: Campaign, rows: list[SourceRow]) -> _Context:
         not_leaders=set(elsewhere),
         has_lead_column=any(row.values["lead_unit"] for row in rows),
         due_bounds=due_date_bounds(campaign),
+        default_deadline=default_deadline or campaign.ends_on,
+        unit_map={normalize_name(name): units for name, units in unit_map.items()},
     )
 
 
@@ -108,18 +144,25 @@ def _units(text: str, row: int, column: str, context: _Context, errors: list[Row
 def _named_units(text: str, context: _Context) -> tuple[list[Unit], list[tuple[str, str]]]:
     units: list[Unit] = []
     problems: list[tuple[str, str]] = []
+    after_set = False
     for name in split_units(text):
-        expanded = context.matcher.expand(name, context.level)
-        if expanded is not None:
-            units.extend(unit for unit in expanded if unit not in units)
+        key = normalize_name(name)
+        if key in context.unit_map:
+            # The office said which units this name means, for this import.
+            context.mapped.add(key)
+            mapped, mapped_problems = _resolved_names(context.unit_map[key], context)
+            units.extend(unit for unit in mapped if unit not in units)
+            mapping = f"{name}={context.unit_map[key]}"
+            problems.extend(
+                (code, _("按“%(mapping)s”：%(message)s") % {"mapping": mapping, "message": message})
+                for code, message in mapped_problems
+            )
+            after_set = False
             continue
-        try:
-            unit = context.matcher.match(name)
-        except UnitNameError as error:
-            problems.append((getattr(error, "code", "unknown_unit"), error.message))
-            continue
-        if unit not in units:
-            units.append(unit)
+        found, problem, after_set = _resolved_name(name, after_set, context)
+        units.extend(unit for unit in found if unit not in units)
+        if problem:
+            problems.append(problem)
     # The matcher knows the level's subtree; the level itself (or the issuer) is the one
     # handing the work out, never handed it (responsibility.jurisdiction).
     issuer = context.campaign.issuing_unit
@@ -127,6 +170,46 @@ def _named_units(text: str, context: _Context) -> tuple[list[Unit], list[tuple[s
         message = f"“{unit.name}”不在{issuer.name}的管辖范围内，不能承担本表任务。"
         problems.append(("outside_jurisdiction", message))
     return units, problems
+
+
+def _resolved_names(text: str, context: _Context) -> tuple[list[Unit], list[tuple[str, str]]]:
+    """The units of a list of names, with the problems of those that name none; no mapping."""
+    units: list[Unit] = []
+    problems: list[tuple[str, str]] = []
+    after_set = False
+    for name in split_units(text):
+        found, problem, after_set = _resolved_name(name, after_set, context)
+        units.extend(unit for unit in found if unit not in units)
+        if problem:
+            problems.append(problem)
+    return units, problems
+
+
+def _resolved_name(
+    name: str, after_set: bool, context: _Context
+) -> tuple[list[Unit], tuple[str, str] | None, bool]:
+    """The units one name of a cell stands for, its problem, and whether it was a set phrase.
+
+    A list of sets shares its "各": in "各开发区、镇（街道）" the second part is "各镇（街道）".
+    """
+    matcher, level = context.matcher, context.level
+    expanded = matcher.expand(name, level)
+    if expanded is None:
+        try:
+            return [matcher.match(name)], None, False
+        except AmbiguousName as error:
+            return [], (error.code, error.message), False
+        except UnknownName as error:
+            if after_set and not normalize_name(name).startswith("各"):
+                expanded = matcher.expand(f"各{name}", level)
+            if expanded is None:
+                if is_role_name(name):
+                    return [], ("role_unit", role_name_message(name)), False
+                return [], (error.code, error.message), False
+    if not expanded:
+        message = _("“%(name)s”在%(level)s之下没有对应的单位。") % {"name": name, "level": level.name}
+        return [], ("empty_set", message), True
+    return expanded, None, True
 
 
 def _leader(text: str, row: int, context: _Context, errors: list[RowError]) -> User | None:
@@ -141,16 +224,17 @@ def _named_leader(text: str, context: _Context) -> tuple[User | None, list[tuple
     names = split_units(text)
     if not names:
         return None, []
-    found = context.leaders.get(names[0], [])
+    key = compact(names[0])
+    found = context.leaders.get(key, [])
     if len(found) == 1:
         return found[0], []
     if found:
         return None, [("ambiguous_leader", f"有多位人员名为“{names[0]}”。")]
-    if names[0] in context.not_leaders:
+    if key in context.not_leaders:
         message = f"“{names[0]}”不是{context.level.name}或其上级的领导，不能担任牵头领导。"
         return None, [("leader_not_of_level", message)]
-    close = difflib.get_close_matches(names[0], list(context.leaders), n=3, cutoff=0.4)
-    hint = f"相近的有：{'、'.join(close)}。" if close else ""
+    close = difflib.get_close_matches(key, list(context.leaders), n=3, cutoff=0.4)
+    hint = f"相近的有：{'、'.join(context.leaders[name][0].full_name for name in close)}。" if close else ""
     return None, [("unknown_leader", f"找不到领导“{names[0]}”。{hint}")]
 
 
@@ -168,9 +252,18 @@ def _is_heading(row: SourceRow) -> bool:
     return not any(row.values[column] for column in ASSIGNMENT_COLUMNS)
 
 
-def build_plan(rows: list[SourceRow], campaign: Campaign) -> Plan:
+def build_plan(
+    rows: list[SourceRow],
+    campaign: Campaign,
+    *,
+    unit_map: dict[str, str] | None = None,
+    default_deadline: datetime.date | None = None,
+) -> Plan:
+    """The tasks ``rows`` describe, with every error. ``unit_map`` says which units a name
+    the directory does not know stands for ("各主要经济指标牵头单位" → "市发改委、市统计局");
+    tasks without a 完成时限 take ``default_deadline``, else the campaign's end."""
     plan = Plan()
-    context = _context(campaign, rows)
+    context = _context(campaign, rows, unit_map or {}, default_deadline)
     numbering = _Numbering()
     heading_specs: dict[str, TaskSpec] = {}
     if not context.has_lead_column and any(row.values["responsible_units"] for row in rows):
@@ -184,19 +277,33 @@ def build_plan(rows: list[SourceRow], campaign: Campaign) -> Plan:
         if _refused(row, number, title, numbering, plan.errors):
             continue
         _check_lengths(row, title, plan.errors)
-        plan.rows.append(PlannedRow(row.row, number, title, heading))
+        planned = PlannedRow(row.row, number, title, heading)
+        plan.rows.append(planned)
         if heading:
             spec = _heading_spec(row, mark, number, parent, title, context, plan.errors)
             if spec is not None:
                 numbering.open(mark, number)
                 heading_specs[number] = spec
         else:
+            planned.deadline_defaulted = not compact(row.values["deadline"])
             spec = _task_spec(row, number, parent, title, context, plan.errors)
         if spec is not None:
             plan.specs.append(spec)
 
     if numbering.by_position:
         plan.notes.append(NUMBERED_BY_POSITION)
+    plan.defaulted = sum(1 for planned in plan.rows if planned.deadline_defaulted)
+    if plan.defaulted:
+        plan.default_deadline = context.default_deadline
+        plan.notes.append(
+            _("有 %(count)d 项任务表中没有完成时限，将以 %(date)s 为完成时限，确认后导入。")
+            % {"count": plan.defaulted, "date": context.default_deadline}
+        )
+    plan.notes.extend(
+        _("“%(name)s”在表中没有出现，其对应关系未使用。") % {"name": name}
+        for name in (unit_map or {})
+        if normalize_name(name) not in context.mapped
+    )
     _date_headings(plan.specs, heading_specs)
     plan.errors = _unmasked(plan.errors, rows)
     return plan
@@ -303,7 +410,11 @@ def _task_spec(row, number, parent, title, context, errors) -> TaskSpec | None:
         errors.append(RowError(row.row, "lead_unit", "unit_missing", "没有牵头单位或责任单位。"))
     deadline_text = ""
     due_date: datetime.date | None = None
-    deadline = _deadline(values["deadline"], context.campaign.starts_on.year, context)
+    deadline = (
+        _deadline(values["deadline"], context.campaign.starts_on.year, context)
+        if compact(values["deadline"])
+        else Deadline(context.default_deadline)
+    )
     if isinstance(deadline, DeadlineError):
         errors.append(RowError(row.row, "deadline", deadline.code, deadline.message))
     else:
@@ -328,6 +439,7 @@ def _task_spec(row, number, parent, title, context, errors) -> TaskSpec | None:
         lead_leader=leader,
         deadline_text=deadline_text,
         notes=values["remarks"],
+        words=TaskWords(**{column: values[column].strip() for column in ASSIGNMENT_COLUMNS}),
     )
 
 

@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.utils.translation import gettext_lazy as _
 
@@ -40,8 +41,40 @@ HEADER_VARIANTS = {
     "deadline": ("完成时限", "时间节点", "完成时间", "完成期限", "时限"),
     "remarks": ("备注",),
 }
-_HEADER_LOOKUP = {variant: column for column, variants in HEADER_VARIANTS.items() for variant in variants}
 _TRAILING_NOTE = re.compile(r"\([^()]*\)$")
+
+
+@dataclass(frozen=True)
+class TableShape:
+    """What a kind of table is made of: its columns in order, the label each is shown under
+    in messages, every heading it is recognised by, and the column a header must have.
+
+    The task table is one shape and the directory (通讯录) another; the readers find either
+    one's header the same way, so both get the same notes and the same row and column errors."""
+
+    columns: tuple[str, ...]
+    labels: dict[str, str]
+    variants: dict[str, tuple[str, ...]]
+    key: str
+
+    def header_column(self, text: str) -> str | None:
+        """The canonical column a header cell names, or None.
+
+        Whitespace (including line breaks inside a cell), a required-field star, a trailing
+        colon and a trailing note in parentheses such as "完成时限（截止日期）" are ignored.
+        """
+        lookup = self._lookup
+        key = compact(text).strip("*:")
+        if key in lookup:
+            return lookup[key]
+        return lookup.get(_TRAILING_NOTE.sub("", key))
+
+    @cached_property
+    def _lookup(self) -> dict[str, str]:
+        return {variant: column for column, variants in self.variants.items() for variant in variants}
+
+
+TASK_TABLE = TableShape(columns=COLUMNS, labels=COLUMN_LABELS, variants=HEADER_VARIANTS, key="task")
 
 
 @dataclass
@@ -74,15 +107,8 @@ class TableError(InvalidInput):
 
 
 def header_column(text: str) -> str | None:
-    """The canonical column a header cell names, or None.
-
-    Whitespace (including line breaks inside a cell), a required-field star, a trailing
-    colon and a trailing note in parentheses such as "完成时限（截止日期）" are ignored.
-    """
-    key = compact(text).strip("*:")
-    if key in _HEADER_LOOKUP:
-        return _HEADER_LOOKUP[key]
-    return _HEADER_LOOKUP.get(_TRAILING_NOTE.sub("", key))
+    """The task table's column a header cell names, or None (``TableShape.header_column``)."""
+    return TASK_TABLE.header_column(text)
 
 
 @dataclass(frozen=True)

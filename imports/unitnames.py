@@ -21,13 +21,38 @@ _OPENING = "（("
 _CLOSING = "）)"
 # "市住建委、市财政局等相关部门": the trailing words add no unit that could be named.
 _TRAILING_ETC = re.compile(r"等(?:有关|相关)?(?:单位|部门)?$")
+_QUALIFIED = ("各部门", "有关部门", "各有关部门")
 
-_COUNTY_PHRASES = frozenset({"各县(市)区", "各县市区", "各县(市、区)", "各县(区)", "各县区"})
+# Set phrases, in the form names are compared in (``normalize_name``), by what they select
+# among the units directly under the level: each kind, and for townships the kind of
+# township its name says (乡, 镇, 街道).
+_COUNTY_PHRASES = frozenset({"各县(市)区", "各县市区", "各县(市、区)", "各县(区)", "各县区", "各县(市)"})
 _DEPARTMENT_PHRASES = frozenset(
-    {"各有关部门", "各相关部门", "各部门", "市直各部门", "市直有关部门", "市直各有关部门"}
-    | {"县直各部门", "县直有关部门", "县直各有关部门"}
+    {"各有关部门", "各相关部门", "各部门"}
+    | {f"{qualifier}{rest}" for qualifier in ("省直", "市直", "县直", "区直") for rest in _QUALIFIED}
 )
-_TOWNSHIP_PHRASES = frozenset({"各乡镇", "各乡(镇)", "各乡镇(街道)"})
+_TOWNSHIP_PHRASES = {
+    # "各乡镇" is every township, streets included, as offices use it.
+    "各乡镇": ("乡", "镇", "街道", ""),
+    "各乡(镇)": ("乡", "镇", "街道", ""),
+    "各乡镇(街道)": ("乡", "镇", "街道", ""),
+    "各乡镇街道": ("乡", "镇", "街道", ""),
+    "各乡镇(街道办事处)": ("乡", "镇", "街道", ""),
+    "各镇(街道)": ("镇", "街道"),
+    "各镇街": ("镇", "街道"),
+    "各镇街道": ("镇", "街道"),
+    "各镇": ("镇",),
+    "各街道": ("街道",),
+    "各街道办事处": ("街道",),
+    "各乡": ("乡",),
+}
+_ZONE_PHRASES = frozenset({"各开发区", "各园区", "各开发区(园区)", "各园区(开发区)", "各功能区"})
+# What makes a unit a development zone (开发区, 工业园区, 高新区, 滨海新区): zones are named by
+# "各开发区" and left out of the sets of counties, townships and departments.
+_ZONE_NAME = re.compile(r"开发区|园区|新区")
+# A unit named by the part it plays in some other division of work ("各主要经济指标牵头单位",
+# "各行业主管部门"): which units those are, the table does not say.
+_ROLE_NAME = re.compile(r"(牵头|责任|主管|主责|成员|配合|协办|承办|主办|职能|归口)(单位|部门)$")
 
 
 class UnitLike(Protocol):
@@ -141,20 +166,92 @@ class UnitMatcher:
         """The units a set phrase stands for at ``level``, or None if ``name`` is not one.
 
         "各县(市)区" is every county under ``level``, "各有关部门" / "市直各部门" every
-        department under it, "各乡镇" every township. "市直…" applies only at a city and
-        "县直…" only at a county; elsewhere they are not set phrases.
+        department under it, "各乡镇" every township, "各镇（街道）" the towns and streets
+        among them, "各开发区" the development zones (whatever their level). A qualifier
+        must fit the level: "市直…" a city or a county-level city (县级市, a county named
+        …市), "县直…" a county, "区直…" a district, "省直…" a province; elsewhere they are
+        not set phrases.
         """
         key = normalize_name(name)
         if key in _COUNTY_PHRASES:
-            kind = UnitKind.COUNTY
-        elif key in _DEPARTMENT_PHRASES:
-            if key.startswith("市直") and level.kind != UnitKind.CITY:
+            return self._children(level, lambda unit: unit.kind == UnitKind.COUNTY)
+        if key in _DEPARTMENT_PHRASES:
+            if not _qualifier_fits(key[:2], level):
                 return None
-            if key.startswith("县直") and level.kind != UnitKind.COUNTY:
-                return None
-            kind = UnitKind.DEPARTMENT
-        elif key in _TOWNSHIP_PHRASES:
-            kind = UnitKind.TOWNSHIP
-        else:
-            return None
-        return [unit for unit in self._units if unit.parent_id == level.pk and unit.kind == kind]
+            return self._children(level, lambda unit: unit.kind == UnitKind.DEPARTMENT)
+        if key in _TOWNSHIP_PHRASES:
+            kinds = _TOWNSHIP_PHRASES[key]
+            return self._children(
+                level, lambda unit: unit.kind == UnitKind.TOWNSHIP and township_kind(unit.name) in kinds
+            )
+        if key in _ZONE_PHRASES:
+            return [
+                unit
+                for unit in self._units
+                if unit.parent_id == level.pk and unit.kind in _ZONE_KINDS and is_zone(unit)
+            ]
+        return None
+
+    def _children(self, level: UnitLike, wanted) -> list[UnitLike]:
+        """The units directly under ``level`` that ``wanted`` selects, development zones aside."""
+        return [
+            unit for unit in self._units if unit.parent_id == level.pk and wanted(unit) and not is_zone(unit)
+        ]
+
+
+# Zones are geographic units (a county-level zone under a city, a township-level one under a
+# county) or, where an office keeps its management committee as one, a department.
+_ZONE_KINDS = frozenset({UnitKind.COUNTY, UnitKind.TOWNSHIP, UnitKind.DEPARTMENT})
+
+
+def is_zone(unit: UnitLike) -> bool:
+    return bool(_ZONE_NAME.search(normalize_name(unit.name)))
+
+
+def township_kind(name: str) -> str:
+    """ "乡", "镇" or "街道", as a township's name says; "" when it says none of them."""
+    key = normalize_name(name)
+    if "街道" in key:
+        return "街道"
+    return key[-1] if key[-1:] in ("乡", "镇") else ""
+
+
+def is_county_level_city(unit: UnitLike) -> bool:
+    """A 县级市 (凌海市, 北镇市): a county-level unit named as a city, which its own plans
+    address as a city ("市直各部门")."""
+    return unit.kind == UnitKind.COUNTY and normalize_name(unit.name).endswith("市")
+
+
+def _qualifier_fits(qualifier: str, level: UnitLike) -> bool:
+    if qualifier == "省直":
+        return level.kind == UnitKind.PROVINCE
+    if qualifier == "市直":
+        return level.kind == UnitKind.CITY or is_county_level_city(level)
+    if qualifier == "县直":
+        return level.kind == UnitKind.COUNTY
+    if qualifier == "区直":
+        return level.kind == UnitKind.COUNTY and normalize_name(level.name).endswith("区")
+    return True
+
+
+def is_role_name(name: str) -> bool:
+    """Whether ``name`` names units by their part in another division of work, not by name."""
+    return bool(_ROLE_NAME.search(normalize_name(name)))
+
+
+def role_name_message(name: str) -> str:
+    """What a role name is, and how the office says which units it means."""
+    key = normalize_name(name)
+    match = _ROLE_NAME.search(key)
+    subject = key[: match.start()].strip("各") if match else ""
+    role = match.group(0) if match else ""
+    what = (
+        _("“%(subject)s”的%(role)s") % {"subject": subject, "role": role}
+        if subject
+        else _("承担该项工作的%(role)s") % {"role": role}
+    )
+    return _(
+        "“%(name)s”不是单位名称，而是按职责指称的单位：%(what)s，由另行确定的分工决定，"
+        "本表没有写明是哪些单位。请在导入时给出它对应的单位（写作“%(name)s=单位名称、单位名称”），"
+        "或在表中改写为单位名称。"
+    ) % {"name": name.strip(), "what": what}

@@ -15,7 +15,24 @@ from responsibility.models import Unit, User
 from responsibility.selectors import access_for_user
 from tasks import rules
 from tasks.models import Campaign, EventAction, Task, TaskEvent, TaskState, TaskUnit, TaskUnitRole
+from tasks.scope import scope_rebuild
 from tasks.services import ensure_within_campaign
+
+from .models import TaskWording
+
+
+@dataclass(frozen=True)
+class TaskWords:
+    """A task row's assignment cells as the office wrote them."""
+
+    lead_leader: str = ""
+    lead_unit: str = ""
+    responsible_units: str = ""
+    cooperating_units: str = ""
+    deadline: str = ""
+
+
+WORD_FIELDS = tuple(TaskWords.__dataclass_fields__)
 
 
 @dataclass
@@ -32,6 +49,8 @@ class TaskSpec:
     lead_leader: User | None = None
     deadline_text: str = ""
     notes: str = ""
+    # None for a heading, which has no assignment cells.
+    words: TaskWords | None = None
 
 
 @dataclass
@@ -53,6 +72,26 @@ def _spec_units(spec: TaskSpec) -> list[list]:
     return sorted([unit_id, role] for unit_id, role in links.items())
 
 
+def _resolved(spec: TaskSpec, units: list[list]) -> dict:
+    """What the spec's words resolved to, in the form ``TaskWording.resolved`` keeps."""
+    return {
+        "lead_leader": spec.lead_leader.pk if spec.lead_leader else None,
+        "lead_unit": spec.lead_unit.pk,
+        "units": units,
+        "due_date": spec.due_date.isoformat(),
+    }
+
+
+def _wording_differs(task: Task, spec: TaskSpec) -> bool:
+    wording = getattr(task, "wording", None)
+    if spec.words is None:
+        return wording is not None
+    if wording is None:
+        return True
+    words = TaskWords(**{name: getattr(wording, name) for name in WORD_FIELDS})
+    return words != spec.words or wording.resolved != _resolved(spec, _spec_units(spec))
+
+
 def tasks_sync_imported(
     *, actor: User, campaign: Campaign, specs: list[TaskSpec], apply: bool
 ) -> list[SpecChange]:
@@ -70,6 +109,7 @@ def tasks_sync_imported(
             task.number: task
             for task in Task.objects.filter(campaign=campaign, imported=True)
             .select_for_update(of=("self",))
+            .select_related("wording")
             .prefetch_related("task_units")
         }
         changes, created, updated = [], [], []
@@ -93,6 +133,10 @@ def tasks_sync_imported(
             differing = [name for name, value in wanted.items() if getattr(task, name) != value]
             if sorted([link.unit_id, link.role] for link in task.task_units.all()) != _spec_units(spec):
                 differing.append("units")
+            # Words that change what the task has changed with it; words alone ("王 某" for
+            # 王某, "各县(市)区" for the counties by name) are a change of their own.
+            if not differing and _wording_differs(task, spec):
+                differing.append("wording")
             if not differing:
                 changes.append(SpecChange(spec.number, "unchanged"))
             elif "due_date" in differing and task.state != TaskState.DRAFT:
@@ -143,6 +187,24 @@ def _link_units(links) -> None:
     )
 
 
+def _word_tasks(rows) -> None:
+    """Each (task id, spec, its ``_spec_units``) triple's words, in bulk; headings have none."""
+    resolved = TaskWording._meta.get_field("resolved")
+    insert_rows(
+        TaskWording,
+        ("task", *WORD_FIELDS, "resolved"),
+        (
+            (
+                task_id,
+                *(getattr(spec.words, name) for name in WORD_FIELDS),
+                resolved.get_db_prep_save(_resolved(spec, units), connection),
+            )
+            for task_id, spec, units in rows
+            if spec.words is not None
+        ),
+    )
+
+
 def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_number: dict) -> None:
     # Parents first: ids ascend level by level, then in table order, which lists ordered by
     # due date keep among tasks due the same day.
@@ -177,6 +239,8 @@ def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_
     )
     units = [_spec_units(spec) for spec in specs]
     _link_units(zip(ids, units, strict=True))
+    _word_tasks(zip(ids, specs, units, strict=True))
+    scope_rebuild(ids)
     data = TaskEvent._meta.get_field("data")
     insert_rows(
         TaskEvent,
@@ -220,6 +284,9 @@ def _update_imported(actor: User, updated: list, by_number: dict) -> None:
     )
     TaskUnit.objects.filter(task__in=[task for task, *_ in updated]).delete()
     _link_units((task.pk, _spec_units(spec)) for task, spec, *_ in updated)
+    TaskWording.objects.filter(task__in=[task for task, *_ in updated]).delete()
+    _word_tasks((task.pk, spec, _spec_units(spec)) for task, spec, *_ in updated)
+    scope_rebuild(task.pk for task, *_ in updated)
     TaskEvent.objects.bulk_create(
         [
             TaskEvent(

@@ -30,7 +30,13 @@ class EscalationListApi(ListApi):
     def get_queryset(self):
         return selectors.escalation_list_for_user(self.request.user)
 
-    @extend_schema(responses={200: EscalationSerializer(many=True), **LIST_ERRORS})
+    @extend_schema(
+        description=(
+            "Escalations (督办) of the tasks the caller may see, newest first: the rung, when it was "
+            "recorded and whether its people were told."
+        ),
+        responses={200: EscalationSerializer(many=True), **LIST_ERRORS},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -45,11 +51,21 @@ class TaskEscalationsApi(ListApi):
     def get_queryset(self):
         return selectors.task_escalations(task_get_for_user(self.request.user, self.kwargs["pk"]))
 
-    @extend_schema(responses={200: EscalationSerializer(many=True), **READ_ERRORS})
+    @extend_schema(
+        description="A task's escalations, newest first.",
+        responses={200: EscalationSerializer(many=True), **READ_ERRORS},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=ManualEscalationInput, responses={201: EscalationSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        description=(
+            "Record an escalation by hand (催办, 挂牌督办, 约谈, 问责) with a reason; for the supervision "
+            "office over the task. A 约谈 names the people talked to."
+        ),
+        request=ManualEscalationInput,
+        responses={201: EscalationSerializer, **WRITE_ERRORS},
+    )
     def post(self, request, pk):
         task = task_get_for_user(request.user, pk)
         data = ManualEscalationInput(data=request.data)
@@ -64,7 +80,10 @@ class TaskEscalationsApi(ListApi):
 class TaskTraceApi(ApiView):
     """Who was responsible for the task at each moment, and when it went overdue (责任倒查)."""
 
-    @extend_schema(responses={200: TraceSerializer, **READ_ERRORS})
+    @extend_schema(
+        description="Who was responsible for the task at each moment and when it went overdue (责任倒查).",
+        responses={200: TraceSerializer, **READ_ERRORS},
+    )
     def get(self, request, pk):
         task = task_get_for_user(request.user, pk)
         return Response(TraceSerializer(selectors.task_trace(task, today())).data)
@@ -80,12 +99,33 @@ class OutboxListApi(ListApi):
     def get_queryset(self):
         return selectors.outbox_list_for_user(self.request.user)
 
-    @extend_schema(responses={200: OutboundMessageSerializer(many=True), **LIST_ERRORS})
+    @extend_schema(
+        description=(
+            "Stored e-mails and their delivery state: the caller's own, and for supervision offices those "
+            "about the tasks they see."
+        ),
+        responses={200: OutboundMessageSerializer(many=True), **LIST_ERRORS},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
 
-@extend_schema_view(**crud_schema(EscalationRuleSerializer))
+@extend_schema_view(
+    **crud_schema(
+        EscalationRuleSerializer,
+        list=(
+            "The escalation ladder as rules: the default rules (no campaign) and campaigns' own, each rung "
+            "with the working days after the due date when it applies. Everyone signed in reads them."
+        ),
+        retrieve="One rule of the ladder.",
+        create=(
+            "Add a rung to a campaign's ladder (its issuing side's supervision office or an administrator)."
+        ),
+        update="Replace a rule of the ladder (as for adding one).",
+        partial_update="Change a rule of the ladder (as for adding one).",
+        destroy="Remove a rule from a campaign's ladder (as for adding one).",
+    )
+)
 class EscalationRuleViewSet(ModelViewSet):
     """The ladder as data: the default rules (no campaign) and campaigns' own. Everyone
     signed in reads them; who changes which ladder is the service's rule."""

@@ -1,7 +1,7 @@
 from django_filters import rest_framework as filters
 
-from core.filters import BooleanFilter, IntegerFilter
-from outbox.models import MessageState, OutboundMessage
+from core.filters import BooleanFilter, DateFilter, IntegerFilter
+from outbox.models import Channel, MessageState, OutboundMessage
 from responsibility.models import Unit
 from tasks.rungs import Level
 
@@ -13,8 +13,8 @@ class EscalationFilter(filters.FilterSet):
     campaign = IntegerFilter(field_name="task__campaign_id")
     task = IntegerFilter(field_name="task_id")
     manual = BooleanFilter()
-    created_after = filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
-    created_before = filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+    created_after = DateFilter(field_name="created_at", lookup_expr="date__gte")
+    created_before = DateFilter(field_name="created_at", lookup_expr="date__lte")
     unit = IntegerFilter(method="filter_unit", label="Escalations of work led inside this unit's subtree")
 
     class Meta:
@@ -30,6 +30,7 @@ class EscalationFilter(filters.FilterSet):
 
 class OutboxFilter(filters.FilterSet):
     state = filters.MultipleChoiceFilter(choices=MessageState.choices, distinct=False)
+    channel = filters.MultipleChoiceFilter(choices=Channel.choices, distinct=False)
 
     class Meta:
         model = OutboundMessage

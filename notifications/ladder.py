@@ -53,6 +53,14 @@ DEFAULT_LADDER = [
     ),
 ]
 
+# The rungs the default ladder also tells by SMS: a listing and public criticism are
+# what a head must not miss; a reminder and an overdue notice go to the group.
+DEFAULT_SMS_LEVELS = (Level.LISTED, Level.CRITICISM)
+
+CHANNEL_FLAGS = ("by_robot", "by_sms")
+ROBOT = "robot"
+SMS = "sms"
+
 AUDIENCE_FLAGS = (
     "notify_responsible",
     "notify_unit_head",
@@ -68,6 +76,7 @@ class Rung:
     level: str
     offset: int
     audience: frozenset[str]
+    channels: frozenset[str] = frozenset({ROBOT})
 
     @property
     def rank(self) -> int:
@@ -78,7 +87,12 @@ def rung_from_rule(rule: EscalationRule, yellow_working_days: int) -> Rung:
     offset = rule.offset_working_days
     if offset is None:
         offset = -yellow_working_days
-    return Rung(rule.level, offset, frozenset(flag for flag in AUDIENCE_FLAGS if getattr(rule, flag)))
+    return Rung(
+        rule.level,
+        offset,
+        frozenset(flag for flag in AUDIENCE_FLAGS if getattr(rule, flag)),
+        frozenset(channel for channel, flag in ((ROBOT, rule.by_robot), (SMS, rule.by_sms)) if flag),
+    )
 
 
 def rules_for(campaigns) -> dict[int, list[EscalationRule]]:

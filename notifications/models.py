@@ -50,6 +50,10 @@ class EscalationRule(models.Model):
     notify_supervision_office = models.BooleanField(_("通知督查室"), default=False)
     notify_lead_leader = models.BooleanField(_("通知牵头领导"), default=False)
     notify_unit_above = models.BooleanField(_("通知上一级负责人"), default=False)
+    # The channels beyond e-mail (which always carries the digest): the group robots of
+    # the units told, and SMS to the people told who have a mobile.
+    by_robot = models.BooleanField(_("发到被通知单位的工作群"), default=True)
+    by_sms = models.BooleanField(_("短信通知被通知人员"), default=False)
 
     class Meta:
         verbose_name = _("督办规则")

@@ -1,7 +1,8 @@
 from rest_framework import serializers
 
-from core.serializers import ModelSerializer, PrimaryKeyRelatedField, TextField
-from outbox.models import OutboundMessage
+from core.serializers import DateField, ModelSerializer, PrimaryKeyRelatedField, TextField
+from outbox.models import Channel, OutboundMessage
+from outbox.serializers import RobotRefSerializer
 from responsibility.models import User
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
 
@@ -54,20 +55,34 @@ class EscalationRuleSerializer(ModelSerializer):
             "notify_supervision_office",
             "notify_lead_leader",
             "notify_unit_above",
+            "by_robot",
+            "by_sms",
         ]
         # One rule per level and ladder is the service's check, with its own error code.
         validators = []
 
 
 class OutboundMessageSerializer(ModelSerializer):
+    """A stored message and how its delivery went. An SMS's number is shown masked: the
+    outbox is read by offices that may not read a person's contact details."""
+
     recipient_user = PersonRefSerializer(allow_null=True)
     recipient_unit = UnitRefSerializer(allow_null=True)
+    robot = RobotRefSerializer(allow_null=True)
+    to_address = serializers.SerializerMethodField()
+
+    def get_to_address(self, message: OutboundMessage) -> str:
+        if message.channel == Channel.SMS and len(message.to_address) > 7:
+            return f"{message.to_address[:3]}****{message.to_address[-4:]}"
+        return message.to_address
 
     class Meta:
         model = OutboundMessage
         fields = [
             "id",
             "kind",
+            "channel",
+            "robot",
             "recipient_user",
             "recipient_unit",
             "to_address",
@@ -79,6 +94,7 @@ class OutboundMessageSerializer(ModelSerializer):
             "message_id",
             "created_at",
             "sent_at",
+            "parts_sent",
         ]
 
 
@@ -93,6 +109,6 @@ class PeriodSerializer(serializers.Serializer):
 class TraceSerializer(serializers.Serializer):
     task = serializers.IntegerField()
     periods = PeriodSerializer(many=True)
-    overdue_since = serializers.DateField(allow_null=True)
+    overdue_since = DateField(allow_null=True)
     responsible_when_overdue = PeriodSerializer(allow_null=True)
     escalations = EscalationSerializer(many=True)

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from .views import auth, bulletins, imports, tasks
+from .views import auth, bulletins, dashboard, imports, tasks
 
 app_name = "pages"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("logout/", auth.SignOutView.as_view(), name="logout"),
     path("password/", auth.PasswordChangeView.as_view(), name="password_change"),
     path("workbench/", tasks.workbench, name="workbench"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/<int:unit_id>/", dashboard.dashboard, name="dashboard_unit"),
     path("tasks/", tasks.task_list, name="task_list"),
     path("tasks/<int:pk>/", tasks.task_detail, name="task_detail"),
     path("tasks/<int:pk>/transitions/<str:name>/", tasks.task_transition, name="task_transition"),

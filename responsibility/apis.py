@@ -33,6 +33,11 @@ class TokenApi(ObtainAuthToken):
     throttle_scope = "auth"
 
     @extend_schema(
+        description=(
+            "Sign in with a username and password (JSON or a form) for an API token to send as "
+            "`Authorization: Token <token>`. Failed attempts are counted per address and per username; "
+            "past the limit even the right password is refused for a while (429)."
+        ),
         responses={
             200: {"type": "object", "properties": {"token": {"type": "string"}}},
             **ERRORS,
@@ -41,7 +46,7 @@ class TokenApi(ObtainAuthToken):
                 description="Too many requests (throttled), or too many failed sign-ins for this "
                 "username or address (too_many_failed_logins); Retry-After says when to try again.",
             ),
-        }
+        },
     )
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -62,7 +67,11 @@ class LogoutApi(APIView):
     """Revoke the caller's API token; signing in again gives a new one."""
 
     # 403 is a session caller's missing CSRF token.
-    @extend_schema(request=None, responses={204: None, **UNAUTHENTICATED, **FORBIDDEN})
+    @extend_schema(
+        description="Sign out: revoke the caller's API token. Signing in again gives a new one.",
+        request=None,
+        responses={204: None, **UNAUTHENTICATED, **FORBIDDEN},
+    )
     def post(self, request, *args, **kwargs):
         services.token_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -81,7 +90,19 @@ class UnitFilter(filters.FilterSet):
         return queryset.filter(path__startswith=path) if path else queryset.none()
 
 
-@extend_schema_view(**crud_schema(UnitSerializer))
+@extend_schema_view(
+    **crud_schema(
+        UnitSerializer,
+        list=(
+            "The responsibility tree: province, city, county, township and village, with the departments, "
+            "leading groups and supervision offices of each level. Filter by `kind`, `parent`, `within` (a "
+            "subtree) or `name`."
+        ),
+        retrieve="One unit of the tree.",
+        create="Add a unit under its parent (administrators).",
+        partial_update="Rename or move a unit (administrators). Units are never deleted: they carry history.",
+    )
+)
 class UnitViewSet(ModelViewSet):
     """The responsibility tree. Units are never deleted: they carry history."""
 
@@ -102,13 +123,28 @@ class UnitViewSet(ModelViewSet):
 
 class PersonFilter(filters.FilterSet):
     is_active = BooleanFilter()
+    username = filters.CharFilter(label="Exactly this username")
 
     class Meta:
         model = User
         fields = []
 
 
-@extend_schema_view(**crud_schema(PersonSerializer))
+@extend_schema_view(
+    **crud_schema(
+        PersonSerializer,
+        list=(
+            "The people within the caller's reach: themselves and those with a membership in a unit they "
+            "see or in a unit above those. E-mail and phone are shown only to colleagues, the supervision "
+            "office over them and administrators."
+        ),
+        retrieve="One person within the caller's reach.",
+        create="Add a person with a username and password (administrators).",
+        partial_update=(
+            "Change a person's name, contacts, password or whether they are active (administrators)."
+        ),
+    )
+)
 class PersonViewSet(ModelViewSet):
     queryset = User.objects.order_by("pk")
     serializer_class = PersonSerializer
@@ -148,7 +184,20 @@ class PersonViewSet(ModelViewSet):
             user.save(update_fields=["password"])
 
 
-@extend_schema_view(**crud_schema(MembershipSerializer))
+@extend_schema_view(
+    **crud_schema(
+        MembershipSerializer,
+        list=(
+            "Memberships within the caller's reach: who belongs to which unit and with which role (member, "
+            "head, supervisor, leader). Filter by `user`, `unit` or `role`."
+        ),
+        retrieve="One membership.",
+        create="Put a person in a unit with a role (administrators).",
+        update="Replace a membership (administrators).",
+        partial_update="Change a membership's role (administrators).",
+        destroy="Take a person out of a unit (administrators).",
+    )
+)
 class MembershipViewSet(ModelViewSet):
     queryset = Membership.objects.select_related("user", "unit").order_by("pk")
     serializer_class = MembershipSerializer

@@ -208,3 +208,59 @@ def units_one_level_down(unit: Unit, *, through_task: bool = False) -> QuerySet[
     form offers for handing work down. Each is within ``reaches``."""
     root = reach_path(unit, through_task=through_task)
     return Unit.objects.filter(parent__path=root).exclude(pk=unit.pk).order_by("kind", "name")
+
+
+class DirectoryScope:
+    """Where a person keeps the directory (通讯录): the subtrees they reach as head of one of
+    their units (``reach_path``), or all of it for an administrator.
+
+    Within a subtree its root itself may be listed and its people's details read, but new
+    units, new memberships and changed details are only for what lies below the root, as
+    work is only handed down: a county's head keeps the county's townships, villages and
+    offices, and nobody appoints themselves or their own level's head."""
+
+    def __init__(self, roots: tuple[str, ...] | None, user_id: int | None = None):
+        self.roots = roots
+        self.user_id = user_id
+
+    @classmethod
+    def for_user(cls, user: User, *, is_admin: bool) -> "DirectoryScope":
+        if is_admin:
+            return cls(None, user.pk)
+        headed = Unit.objects.filter(memberships__user=user, memberships__role=Role.HEAD).distinct()
+        return cls(tuple(sorted({reach_path(unit) for unit in headed})), user.pk)
+
+    @property
+    def is_everything(self) -> bool:
+        return self.roots is None
+
+    @property
+    def is_empty(self) -> bool:
+        return self.roots == ()
+
+    def holds(self, path: str, *, below_root: bool = False) -> bool:
+        """Whether the unit at ``path`` is kept: inside a subtree, or strictly below its root."""
+        if self.roots is None:
+            return True
+        return any(path.startswith(root) and not (below_root and path == root) for root in self.roots)
+
+    def q(self, field: str = "path") -> Q:
+        return Q() if self.roots is None else subtree_q(list(self.roots), field)
+
+
+def outside_directory_error(name: str) -> str:
+    return _("%(unit)s不在您管辖的范围内，不能在其中新建单位、任职或修改人员信息。") % {"unit": name}
+
+
+def channel_units_q(access, field: str = "path") -> Q:
+    """Units whose group robots a person sets up: the units within the reach of a unit they
+    head (its own subtree for a department; the whole level for a level's head or an
+    office's), and the levels their supervision office supervises. The reach's root is
+    included: a county's head sets up the county's own group."""
+    if access.is_admin:
+        return Q()
+    headed = Unit.objects.filter(
+        pk__in=[unit_id for unit_id, roles in access.roles.items() if Role.HEAD in roles]
+    )
+    roots = {reach_path(unit) for unit in headed} | set(access.supervised_paths)
+    return subtree_q(sorted(roots), field) if roots else Q(**{f"{field}__in": []})

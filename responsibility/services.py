@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -50,6 +51,11 @@ def unit_update(*, unit_id: int, **fields) -> Unit:
     return unit
 
 
+# Sent inside the move's transaction with the subtree's new root path: apps above keep
+# copies of where things hang (tasks.scope) and rewrite them then.
+unit_moved = Signal()
+
+
 @transaction.atomic
 def unit_move(*, unit_id: int, parent: Unit | None) -> Unit:
     """Re-hang a unit and its whole subtree with one UPDATE of the paths. The unit's row
@@ -68,6 +74,7 @@ def unit_move(*, unit_id: int, parent: Unit | None) -> Unit:
         depth=F("depth") + depth_change,
     )
     Unit.objects.filter(pk=unit.pk).update(parent=parent)
+    unit_moved.send(sender=Unit, path=new_path)
     access_forget()
     unit.refresh_from_db()
     return unit

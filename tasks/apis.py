@@ -7,25 +7,41 @@ from django.http import FileResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiRequest,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import filters as drf_filters
 from rest_framework import status
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from core.apis import ApiView, IsAdminOrReadOnly, ListApi, ModelViewSet
 from core.errors import NotFound
 from core.files import stored_file_open
+from core.negotiation import FileDownloadMixin, ensure_accepted
 from core.parsers import FormParser, JSONParser, MultiPartParser
 from core.preferences import minimal_response, prefers_minimal
-from core.schema import BAD_REQUEST, LIST_ERRORS, MINIMAL, PREFER, READ_ERRORS, WRITE_ERRORS, crud_schema
+from core.schema import (
+    BAD_REQUEST,
+    LIST_ERRORS,
+    MINIMAL,
+    NOT_ACCEPTABLE,
+    PREFER,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    crud_schema,
+)
 
-from . import calendar, lateness, ledgers, selectors, services
+from . import calendar, dashboard, lateness, ledgers, selectors, services
 from .filters import CalendarDayFilter, TaskFilter
-from .models import TRANSITIONS, CalendarDay, Campaign, ProcedureStep, Responsibility
+from .models import TRANSITIONS, CalendarDay, Campaign, ProcedureStep, Responsibility, TaskScope
 from .serializers import (
     CalendarDaySerializer,
     CampaignSerializer,
+    DashboardSerializer,
     DecomposeInput,
     EventSerializer,
     ExtensionDecisionInput,
@@ -72,7 +88,16 @@ def task_changed_response(request, task) -> Response:
     return task_detail_response(request, task)
 
 
-@extend_schema_view(**crud_schema(CampaignSerializer, filtered=False))
+@extend_schema_view(
+    **crud_schema(
+        CampaignSerializer,
+        filtered=False,
+        list="The campaigns (专项行动), newest first: name, issuing unit, dates and the ladder's thresholds.",
+        retrieve="One campaign.",
+        create="Set up a campaign with its issuing unit and dates (administrators).",
+        partial_update="Change a campaign's name, dates or thresholds (administrators).",
+    )
+)
 class CampaignViewSet(ModelViewSet):
     queryset = Campaign.objects.order_by("-starts_on", "pk")
     serializer_class = CampaignSerializer
@@ -80,7 +105,20 @@ class CampaignViewSet(ModelViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
 
-@extend_schema_view(**crud_schema(ResponsibilitySerializer))
+@extend_schema_view(
+    **crud_schema(
+        ResponsibilitySerializer,
+        list=(
+            "A campaign's catalogue of responsibilities, such as the eight responsibilities (八个责任); "
+            "filter by `campaign`."
+        ),
+        retrieve="One responsibility of a campaign's catalogue.",
+        create="Add a responsibility to a campaign's catalogue (administrators).",
+        update="Replace a responsibility of a catalogue (administrators).",
+        partial_update="Change a responsibility of a catalogue (administrators).",
+        destroy="Remove a responsibility from a catalogue (administrators).",
+    )
+)
 class ResponsibilityViewSet(ModelViewSet):
     """A campaign's catalogue of responsibilities, such as the "eight responsibilities"."""
 
@@ -90,7 +128,23 @@ class ResponsibilityViewSet(ModelViewSet):
     filterset_fields = ["campaign"]
 
 
-@extend_schema_view(**crud_schema(CalendarDaySerializer))
+@extend_schema_view(
+    **crud_schema(
+        CalendarDaySerializer,
+        list=(
+            "Holidays and moved working days (调休) entered for years the built-in calendar lacks or where "
+            "it differs; everyone signed in reads them."
+        ),
+        retrieve="One entered calendar day.",
+        create=(
+            "Enter a holiday or a moved working day from the State Council's notice (administrators); due "
+            "dates and the ladder count working days by it."
+        ),
+        update="Replace an entered calendar day (administrators).",
+        partial_update="Change an entered calendar day (administrators).",
+        destroy="Remove an entered calendar day (administrators); the built-in calendar applies again.",
+    )
+)
 class CalendarDayViewSet(ModelViewSet):
     """Holidays and moved working days (调休) for years the package lacks, or that differ
     from it: read by everyone signed in, changed by administrators (tasks.calendar)."""
@@ -128,11 +182,34 @@ class TaskListApi(ListApi):
     def get_serializer_context(self):
         return light_context(self.request)
 
-    @extend_schema(responses={200: TaskSerializer(many=True), **LIST_ERRORS})
+    @extend_schema(
+        description=(
+            "The tasks the caller may see: of their units and the units below, those their supervision "
+            "office supervises, and those they lead as 牵头领导. Filters narrow the list; `ordering` sorts "
+            "it; paginated."
+        ),
+        responses={200: TaskSerializer(many=True), **LIST_ERRORS},
+    )
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        # The filters select scope rows (their columns are the task's); the page is read
+        # from them, then the page's tasks (tasks.selectors.TaskPages, bench/FIXES.md).
+        filterset = TaskFilter(request.query_params, queryset=TaskScope.objects.all(), request=request)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        ordering = drf_filters.OrderingFilter().get_ordering(request, filterset.qs, self)
+        pages = selectors.task_pages_for_user(request.user, filterset.qs, ordering)
+        page = self.paginate_queryset(pages)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(request=TaskCreateInput, responses={201: TaskDetailSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        description=(
+            "Issue a task (as a draft of the issuing unit): its lead, responsible and cooperating units, "
+            "lead leader, responsible person, due date, indicators and procedure steps. Only a head of the "
+            "issuing unit may; every unit and person must be within its jurisdiction."
+        ),
+        request=TaskCreateInput,
+        responses={201: TaskDetailSerializer, **WRITE_ERRORS},
+    )
     def post(self, request):
         data = TaskCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -143,13 +220,32 @@ class TaskListApi(ListApi):
         return task_detail_response(request, task, status.HTTP_201_CREATED)
 
 
+class UnitDashboardApi(ApiView):
+    """How the work of a unit and of each unit one level below it stands (督办看板)."""
+
+    @extend_schema(responses={200: DashboardSerializer, **READ_ERRORS})
+    def get(self, request, pk):
+        total, *children = dashboard.unit_dashboard(request.user, pk)
+        return Response(DashboardSerializer({"unit": total, "children": children}).data)
+
+
 class TaskDetailApi(ApiView):
-    @extend_schema(responses={200: TaskDetailSerializer, **READ_ERRORS})
+    @extend_schema(
+        description=(
+            "One task with its units, people, indicators, procedure steps, traffic light and the rung of "
+            "the 督办 ladder it has reached."
+        ),
+        responses={200: TaskDetailSerializer, **READ_ERRORS},
+    )
     def get(self, request, pk):
         task = selectors.task_get_for_user(request.user, pk)
         return Response(TaskDetailSerializer(task, context=light_context(request)).data)
 
     @extend_schema(
+        description=(
+            "Edit a task's text, units, people or due date. Only the issuing side may, within its "
+            "jurisdiction; send `Prefer: return=minimal` for a 204 without the task."
+        ),
         request=TaskUpdateInput,
         parameters=[PREFER],
         responses={200: TaskDetailSerializer, **MINIMAL, **WRITE_ERRORS},
@@ -170,13 +266,22 @@ class TaskHistoryApi(ListApi):
     def get_queryset(self):
         return selectors.task_history(selectors.task_visible_get(self.request.user, self.kwargs["pk"]))
 
-    @extend_schema(responses={200: EventSerializer(many=True), **READ_ERRORS})
+    @extend_schema(
+        description=(
+            "The task's permanent history, oldest first: every transition, edit, report, extension and "
+            "escalation with who did it and when."
+        ),
+        responses={200: EventSerializer(many=True), **READ_ERRORS},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
 
 class TaskTransitionsApi(ApiView):
-    @extend_schema(responses={200: TransitionsOutput, **READ_ERRORS})
+    @extend_schema(
+        description="The task's state and the transitions the caller may perform on it now.",
+        responses={200: TransitionsOutput, **READ_ERRORS},
+    )
     def get(self, request, pk):
         task = selectors.task_get_for_user(request.user, pk)
         names = services.task_available_transitions(task=task, actor=request.user)
@@ -185,6 +290,11 @@ class TaskTransitionsApi(ApiView):
 
 class TaskTransitionApi(ApiView):
     @extend_schema(
+        description=(
+            "Perform a transition (`assign`, `accept`, `submit`, `close`, `return`, `suspend`, `resume`, "
+            "`cancel`, `reopen`) with an optional comment. Refused with 403 for a side that may not, 409 "
+            "for a state that does not allow it."
+        ),
         request=TransitionInput,
         parameters=[
             OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(TRANSITIONS)),
@@ -200,7 +310,15 @@ class TaskTransitionApi(ApiView):
 
 
 class TaskDecomposeApi(ApiView):
-    @extend_schema(request=DecomposeInput, responses={201: TaskSerializer(many=True), **WRITE_ERRORS})
+    @extend_schema(
+        description=(
+            "Split the task into child tasks for units below: each child's lead unit, due date (not after "
+            "the parent's) and its share of each indicator's target (the shares may not add up to more "
+            "than the target). Answers the children created."
+        ),
+        request=DecomposeInput,
+        responses={201: TaskSerializer(many=True), **WRITE_ERRORS},
+    )
     def post(self, request, pk):
         data = DecomposeInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -219,6 +337,9 @@ class TaskDecomposeApi(ApiView):
         )
 
 
+FIGURES_AS_JSON = {"figures": {"contentType": "application/json"}}
+
+
 class TaskReportsApi(ListApi):
     """Progress reports with figures and evidence files (multipart, or JSON without files)."""
 
@@ -229,11 +350,29 @@ class TaskReportsApi(ListApi):
     def get_queryset(self):
         return selectors.task_reports(selectors.task_visible_get(self.request.user, self.kwargs["pk"]))
 
-    @extend_schema(responses={200: ReportSerializer(many=True), **READ_ERRORS})
+    @extend_schema(
+        description="The task's progress reports, newest first, with their figures and evidence files.",
+        responses={200: ReportSerializer(many=True), **READ_ERRORS},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=ReportInput, responses={201: ReportSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        description=(
+            "Report progress: a text, figures per indicator and evidence files. As JSON, `figures` is a "
+            'list of `{"indicator": id, "value": "decimal"}`; as multipart/form-data (with files), '
+            '`figures` is one part holding that same list as JSON text, e.g. `[{"indicator": 12, "value": '
+            '"300"}]`, and `files` is repeated once per file.'
+        ),
+        request={
+            "application/json": ReportInput,
+            # In a form, the figures are one part holding the list as JSON (OpenAPI's
+            # encoding object says so), beside the files.
+            "multipart/form-data": OpenApiRequest(ReportInput, encoding=FIGURES_AS_JSON),
+            "application/x-www-form-urlencoded": OpenApiRequest(ReportInput, encoding=FIGURES_AS_JSON),
+        },
+        responses={201: ReportSerializer, **WRITE_ERRORS},
+    )
     def post(self, request, pk):
         data = ReportInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -249,7 +388,13 @@ class TaskReportsApi(ListApi):
 
 class TaskStepCompleteApi(ApiView):
     @extend_schema(
-        request=None, parameters=[PREFER], responses={200: TaskDetailSerializer, **MINIMAL, **WRITE_ERRORS}
+        description=(
+            "Complete one step of a procedure task (入户核查 → 民主评议 → 两公示一公告 → 销号), in order. "
+            "Send `Prefer: return=minimal` for a 204 without the task."
+        ),
+        request=None,
+        parameters=[PREFER],
+        responses={200: TaskDetailSerializer, **MINIMAL, **WRITE_ERRORS},
     )
     def post(self, request, pk, step_pk):
         task = selectors.task_visible_get(request.user, pk)
@@ -268,11 +413,21 @@ class TaskExtensionsApi(ListApi):
     def get_queryset(self):
         return selectors.task_extensions(selectors.task_visible_get(self.request.user, self.kwargs["pk"]))
 
-    @extend_schema(responses={200: ExtensionSerializer(many=True), **READ_ERRORS})
+    @extend_schema(
+        description="The extension requests of a task, with their decisions.",
+        responses={200: ExtensionSerializer(many=True), **READ_ERRORS},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=ExtensionInput, responses={201: ExtensionSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        description=(
+            "Ask for a later due date, with a reason, before the task is due. The date must lie within the "
+            "campaign and not after the parent task's date."
+        ),
+        request=ExtensionInput,
+        responses={201: ExtensionSerializer, **WRITE_ERRORS},
+    )
     def post(self, request, pk):
         data = ExtensionInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -281,7 +436,14 @@ class TaskExtensionsApi(ListApi):
 
 
 class ExtensionDecisionApi(ApiView):
-    @extend_schema(request=ExtensionDecisionInput, responses={200: ExtensionSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        description=(
+            "Approve or refuse an extension request (the issuing side). An approved extension moves the "
+            "task's due date and starts the ladder again."
+        ),
+        request=ExtensionDecisionInput,
+        responses={200: ExtensionSerializer, **WRITE_ERRORS},
+    )
     def post(self, request, pk):
         extension = selectors.extension_get_for_user(request.user, pk)
         data = ExtensionDecisionInput(data=request.data)
@@ -292,18 +454,27 @@ class ExtensionDecisionApi(ApiView):
         return Response(ExtensionSerializer(extension).data)
 
 
-class AttachmentDownloadApi(ApiView):
+class AttachmentDownloadApi(FileDownloadMixin, ApiView):
     """Evidence is served only here, to users who may see the task; never as public media."""
 
+    # Its type is the one it was uploaded with, known once it is loaded.
+    file_media_types = ("*/*",)
+
     @extend_schema(
+        description=(
+            "Download an evidence file of a progress report, in the type it was uploaded with; only for "
+            "callers who may see its task."
+        ),
         responses={
             # The file is served in the type it was uploaded with.
             (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
             **READ_ERRORS,
-        }
+            **NOT_ACCEPTABLE,
+        },
     )
     def get(self, request, pk):
         attachment = selectors.attachment_get_for_user(request.user, pk)
+        ensure_accepted(request, [attachment.content_type])
         response = FileResponse(
             stored_file_open(attachment.file),
             as_attachment=True,
@@ -312,14 +483,6 @@ class AttachmentDownloadApi(ApiView):
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response
-
-
-class FileOrJsonErrors(DefaultContentNegotiation):
-    """A download answers with its file whatever the client accepts, and with errors as JSON:
-    an Accept of the file's own type must not turn a good request into a 406."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 def ledger_response(ledger: ledgers.Ledger) -> FileResponse:
@@ -338,17 +501,18 @@ LEDGER_RESPONSES = {
     (200, ledgers.CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The .xlsx workbook."),
     **BAD_REQUEST,
     **READ_ERRORS,
+    **NOT_ACCEPTABLE,
 }
 
 
-class LedgerApi(ApiView):
+class LedgerApi(FileDownloadMixin, ApiView):
     """Base of the ledgers: the task list's filters and ordering, over the caller's tasks."""
 
     filterset_class = TaskFilter
     filter_backends = [DjangoFilterBackend, drf_filters.OrderingFilter]
     ordering_fields = TaskListApi.ordering_fields
     ordering = TaskListApi.ordering
-    content_negotiation_class = FileOrJsonErrors
+    file_media_types = (ledgers.CONTENT_TYPE,)
 
     def get_queryset(self):
         return selectors.task_list_for_user(self.request.user)
@@ -365,7 +529,15 @@ class LedgerApi(ApiView):
 class TaskLedgerApi(LedgerApi):
     """The task ledger (任务台账) as .xlsx, for the same filters as the task list."""
 
-    @extend_schema(operation_id="v1_ledgers_tasks_retrieve", filters=True, responses=LEDGER_RESPONSES)
+    @extend_schema(
+        description=(
+            "The task ledger (任务台账) as an .xlsx workbook, for the same filters and ordering as the "
+            "task list."
+        ),
+        operation_id="v1_ledgers_tasks_retrieve",
+        filters=True,
+        responses=LEDGER_RESPONSES,
+    )
     def get(self, request):
         tasks, campaign = self.filtered_tasks()
         return ledger_response(ledgers.task_ledger(tasks, campaign=campaign))
@@ -376,7 +548,14 @@ class RectificationLedgerApi(LedgerApi):
     task list shows for the same filters."""
 
     @extend_schema(
-        operation_id="v1_ledgers_rectifications_retrieve", filters=True, responses=LEDGER_RESPONSES
+        description=(
+            "The rectification ledger (整改台账) as an .xlsx workbook: the rectification items among the "
+            "tasks the task list shows for the same filters, with how often each was reopened and when it "
+            "was closed."
+        ),
+        operation_id="v1_ledgers_rectifications_retrieve",
+        filters=True,
+        responses=LEDGER_RESPONSES,
     )
     def get(self, request):
         tasks, campaign = self.filtered_tasks()

@@ -1,12 +1,11 @@
-from django.db.models import Q
+from django.db import models
 from django_filters import rest_framework as filters
 
-from core.filters import BooleanFilter, IntegerFilter
-from responsibility.models import Unit, User
+from core.filters import BooleanFilter, DateFilter, IntegerFilter
+from responsibility.models import User
 
-from .lateness import light_q, overdue_q, today
-from .models import CalendarDay, Campaign, Task, TaskKind, TaskState
-from .selectors import tasks_of_units_q
+from .lateness import campaigns_light_q, overdue_q, today
+from .models import CalendarDay, Campaign, Task, TaskKind, TaskScope, TaskState
 
 
 class CalendarDayFilter(filters.FilterSet):
@@ -16,6 +15,7 @@ class CalendarDayFilter(filters.FilterSet):
     class Meta:
         model = CalendarDay
         fields = {"date": ["gte", "lte"]}
+        filter_overrides = {models.DateField: {"filter_class": DateFilter}}
 
 
 class TaskFilter(filters.FilterSet):
@@ -27,8 +27,8 @@ class TaskFilter(filters.FilterSet):
     campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all())
     responsible_person = filters.ModelChoiceFilter(queryset=User.objects.all())
     parent = IntegerFilter(field_name="parent_id")
-    due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
-    due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    due_after = DateFilter(field_name="due_date", lookup_expr="gte")
+    due_before = DateFilter(field_name="due_date", lookup_expr="lte")
     overdue = BooleanFilter(method="filter_overdue")
     light = filters.ChoiceFilter(
         choices=[("green", "green"), ("yellow", "yellow"), ("red", "red")], method="filter_light"
@@ -48,14 +48,11 @@ class TaskFilter(filters.FilterSet):
 
     def filter_light(self, queryset, name, value):
         # Each campaign sets how many working days before the deadline turn yellow.
-        on = today()
-        condition = Q(pk__in=[])
-        for days in Campaign.objects.values_list("yellow_working_days", flat=True).distinct():
-            condition |= Q(campaign__yellow_working_days=days) & light_q(value, on, days)
-        return queryset.filter(condition)
+        days = Campaign.objects.values_list("yellow_working_days", flat=True).distinct()
+        return queryset.filter(campaigns_light_q(value, today(), days))
 
     def filter_unit(self, queryset, name, value):
-        path = Unit.objects.filter(pk=value).values_list("path", flat=True).first()
-        if path is None:
-            return queryset.none()
-        return queryset.filter(tasks_of_units_q(Unit.objects.filter(path__startswith=path).values("pk")))
+        # The unit's scope rows are the tasks of its subtree (tasks.scope); this filter
+        # narrows tasks for the ledgers and scope rows for the list.
+        held = TaskScope.objects.filter(unit_id=value).values("task_id")
+        return queryset.filter(**{"task_id__in" if queryset.model is TaskScope else "pk__in": held})

@@ -21,6 +21,7 @@ under the holiday calendar of ``tasks.workdays``, the count the ladder's rungs u
 """
 
 import datetime
+from collections.abc import Iterable
 
 from django.db.models import F, Q
 from django.db.models.functions import TruncDate
@@ -142,13 +143,24 @@ def yellow_limit(on: datetime.date, working_days: int, calendar: WorkCalendar | 
     return (calendar or calendar_for(on)).add_working_days(on, working_days)
 
 
-def light_q(light: str, on: datetime.date, working_days: int) -> Q:
-    limit = yellow_limit(on, working_days)
+def light_q(light: str, on: datetime.date, working_days: int, calendar: WorkCalendar | None = None) -> Q:
+    limit = yellow_limit(on, working_days, calendar)
     if light == "red":
         return overdue_q(on)
     if light == "yellow":
         return Q(state__in=OPEN_STATES, due_date__gte=on, due_date__lte=limit)
     return Q(state__in=OPEN_STATES, due_date__gt=limit)
+
+
+def campaigns_light_q(
+    light: str, on: datetime.date, working_days: Iterable[int], calendar: WorkCalendar | None = None
+) -> Q:
+    """``light_q`` over tasks of campaigns that warn at different distances: each campaign
+    sets its ``yellow_working_days``, and ``working_days`` are the values they set."""
+    condition = Q(pk__in=[])
+    for days in working_days:
+        condition |= Q(campaign__yellow_working_days=days) & light_q(light, on, days, calendar)
+    return condition
 
 
 def task_light(task: Task, on: datetime.date, limit: datetime.date) -> str | None:

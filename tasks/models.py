@@ -511,3 +511,60 @@ class CalendarChange(ChangeRecord):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_action_display()}"
+
+
+class TaskScope(models.Model):
+    """Each task under every unit whose subtree holds one of its units: the issuing unit
+    and its ancestors (``issuing``), the lead, responsible and cooperating units and theirs.
+
+    Visibility's answer kept ready: a person who sees a unit's subtree sees the tasks under
+    that unit issued by it or no longer drafts (``tasks.selectors``), and a list of them
+    in due-date order is one range of ``task_scope_list_idx``, filtered on the columns the
+    list filters on, copied here from the task. ``tasks.scope`` keeps the rows right; every
+    service that creates a task, changes its units or one of these columns calls it."""
+
+    # Their indexes are the two below.
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, db_index=False, related_name="scopes")
+    # No database constraint on these: the rows are a copy, written in bulk, and the
+    # task's own columns hold the constraints.
+    unit = models.ForeignKey(
+        Unit, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    issuing = models.BooleanField()
+    state = models.CharField(max_length=16, choices=TaskState.choices)
+    kind = models.CharField(max_length=16, choices=TaskKind.choices)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    parent = models.ForeignKey(
+        Task, null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    responsible_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    due_date = models.DateField()
+    closed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [
+            # Lists and counts of a unit's tasks read this index alone (an index-only scan
+            # while the table is vacuumed): the unit, the list's order, the columns its
+            # filters and the dashboard test.
+            models.Index(
+                fields=["unit", "due_date", "task"],
+                include=["state", "kind", "issuing", "campaign", "parent", "closed_at"],
+                name="task_scope_list_idx",
+            ),
+        ]
+        constraints = [
+            # Also the index by which a task's rows are found and rewritten.
+            models.UniqueConstraint(fields=["task", "unit"], name="task_scope_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} · {self.unit_id}"

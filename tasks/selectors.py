@@ -7,13 +7,15 @@ import datetime
 from dataclasses import dataclass
 from itertools import chain
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from core.errors import NotFound
 from responsibility.models import Unit, User
 from responsibility.selectors import Access, access_for_user, unit_subtree_ids
 
 # Re-exported: the services and the importer read the day here.
+from .lateness import overdue_q
 from .models import (
     Attachment,
     EventAction,
@@ -22,6 +24,7 @@ from .models import (
     ProgressReport,
     Task,
     TaskEvent,
+    TaskScope,
     TaskState,
     TaskUnit,
 )
@@ -84,6 +87,121 @@ def task_visible_to(access: Access, task: Task) -> bool:
         return True
     paths = chain([task.issuing_unit], () if draft else (link.unit for link in task.links()))
     return any(unit.path.startswith(root) for unit in paths for root in access.visible_paths)
+
+
+# A scope row shows its task to whoever sees the row's unit's subtree: a draft only to the
+# issuing side (the first rule of ``task_visibility_q``, kept ready by ``tasks.scope``).
+SCOPE_VISIBLE = Q(issuing=True) | ~Q(state=TaskState.DRAFT)
+
+
+def visibility_roots(access: Access) -> list[int]:
+    """The units at the roots of the subtrees the user sees, none inside another."""
+    paths = access.visible_paths
+    roots = [path for path in paths if not any(path != other and path.startswith(other) for other in paths)]
+    return [int(path.rstrip("/").rsplit("/", 1)[-1]) for path in roots]
+
+
+def scope_branches(user: User, scopes: QuerySet[TaskScope]) -> list[QuerySet[TaskScope]]:
+    """The scope rows of the tasks the user sees, among ``scopes``, as disjoint sets with one
+    row per task: one set per root of the user's subtrees, each one range of the scope's
+    index, then the tasks the user leads and sees no other way (under their issuing unit).
+
+    The same visibility as ``task_visibility_q``, in the shape that costs what the user's
+    units hold: an OR of the conditions, or one IN over several units, would make
+    PostgreSQL read every row of those units and sort them for every page
+    (bench/FIXES.md). A test holds the two forms to the same tasks."""
+    access = access_for_user(user)
+    if access.is_admin:
+        return [scopes.filter(unit_id=F("task__issuing_unit_id"))]
+    roots = visibility_roots(access)
+    branches = []
+    for index, root in enumerate(roots):
+        branch = scopes.filter(SCOPE_VISIBLE, unit_id=root)
+        if index:
+            branch = branch.exclude(_seen_under(roots[:index]))
+        branches.append(branch)
+    if user.pk is not None:
+        led = scopes.filter(task__lead_leader_id=user.pk, unit_id=F("task__issuing_unit_id"))
+        branches.append(led.exclude(_seen_under(roots)) if roots else led)
+    return branches
+
+
+def _seen_under(roots: list[int]) -> Exists:
+    return Exists(TaskScope.objects.filter(SCOPE_VISIBLE, unit_id__in=roots, task_id=OuterRef("task_id")))
+
+
+# The list's orderings, on the scope row or through to its task.
+SCOPE_ORDERING = {
+    "due_date": "due_date",
+    "state": "state",
+    "number": "task__number",
+    "created_at": "task__created_at",
+    "updated_at": "task__updated_at",
+    "pk": "task_id",
+    "id": "task_id",
+}
+
+
+class TaskPages:
+    """The tasks of disjoint scope branches in a given order, for Django's ``Paginator``:
+    ``count()`` is one query summing each branch's count; a slice is one query for the
+    page's ids (each branch ordered and cut at the slice's end, then merged) and the reads
+    of those tasks with their details."""
+
+    def __init__(self, branches: list[QuerySet[TaskScope]], ordering: list[str]):
+        self.branches = branches
+        terms = [(term.removeprefix("-"), term.startswith("-")) for term in ordering]
+        if not any(name in ("pk", "id") for name, _descending in terms):
+            terms.append(("pk", False))
+        self.terms = [(SCOPE_ORDERING[name], descending) for name, descending in terms]
+
+    def count(self) -> int:
+        parts, params = [], []
+        for index, branch in enumerate(self.branches):
+            sql, branch_params = _sql(branch.order_by().values("task_id"))
+            parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{index})")
+            params.extend(branch_params)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {' + '.join(parts)}", params)
+            return cursor.fetchone()[0]
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list[Task]:
+        start, stop = page.start or 0, page.stop
+        if stop <= start:
+            return []
+        ids = self._ids(start, stop)
+        tasks = {task.pk: task for task in _with_details(Task.objects.filter(pk__in=ids))}
+        return [tasks[task_id] for task_id in ids]
+
+    def _ids(self, start: int, stop: int) -> list[int]:
+        keys = {f"key_{n}": F(field) for n, (field, _descending) in enumerate(self.terms)}
+        order = [f"{'-' if descending else ''}key_{n}" for n, (_field, descending) in enumerate(self.terms)]
+        outer = ", ".join(
+            f"{connection.ops.quote_name(f'key_{n}')} {'DESC' if descending else 'ASC'}"
+            for n, (_field, descending) in enumerate(self.terms)
+        )
+        parts, params = [], []
+        for index, branch in enumerate(self.branches):
+            rows = branch.annotate(**keys).order_by(*order).values_list("task_id", *keys)
+            sql, branch_params = _sql(rows[:stop])
+            parts.append(f"SELECT * FROM ({sql}) AS page_{index}")
+            params.extend(branch_params)
+        with connection.cursor() as cursor:
+            merged = f"{' UNION ALL '.join(parts)} ORDER BY {outer} LIMIT %s OFFSET %s"
+            cursor.execute(merged, [*params, stop - start, start])
+            return [row[0] for row in cursor.fetchall()]
+
+
+def _sql(queryset: QuerySet) -> tuple[str, tuple]:
+    return queryset.query.get_compiler(using=queryset.db).as_sql()
+
+
+def task_pages_for_user(user: User, scopes: QuerySet[TaskScope], ordering: list[str]) -> TaskPages:
+    """The tasks the user sees among the filtered ``scopes``, in ``ordering``, for paging."""
+    return TaskPages(scope_branches(user, scopes), ordering)
 
 
 def _with_details(tasks: QuerySet[Task]) -> QuerySet[Task]:
@@ -231,3 +349,25 @@ def attachment_get_for_user(user: User, pk) -> Attachment:
 
 def indicator_leaves(task: Task) -> QuerySet[Indicator]:
     return Indicator.objects.filter(task=task, children__isnull=True)
+
+
+def overdue_in_unit(unit_id: int, on: datetime.date, *, limit: int = 100) -> tuple[dict, list[Task]]:
+    """The open tasks past their due date under a unit (its ``TaskScope`` rows): how many
+    have reached each rung (None: none yet), and the first ``limit`` of them, highest rung
+    and oldest due date first. For a caller already allowed the unit's dashboard
+    (``tasks.dashboard.dashboard_units``): an overdue task is no draft, so every one of
+    them is a task that caller sees."""
+    in_unit = Q(pk__in=TaskScope.objects.filter(unit_id=unit_id).values("task_id")) & overdue_q(on)
+    counts = dict(
+        Task.objects.filter(in_unit)
+        .values("escalation_rank")
+        .order_by()
+        .annotate(n=Count("pk"))
+        .values_list("escalation_rank", "n")
+    )
+    first = list(
+        Task.objects.filter(in_unit)
+        .select_related("lead_unit")
+        .order_by(F("escalation_rank").desc(nulls_last=True), "due_date", "pk")[:limit]
+    )
+    return counts, first

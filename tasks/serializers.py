@@ -3,10 +3,11 @@
 import json
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import ModelSerializer, PrimaryKeyRelatedField, TextField
+from core.serializers import DateField, ModelSerializer, PrimaryKeyRelatedField, TextField
 from responsibility.models import Unit, User
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
 from tasks.rungs import Level, level_of_rank
@@ -144,7 +145,13 @@ class TaskSerializer(ModelSerializer):
         ]
 
     def _units(self, task: Task, role: str) -> list[dict]:
-        return [UnitRefSerializer(link.unit).data for link in task.task_units.all() if link.role == role]
+        # UnitRefSerializer's fields, without a serializer per link: building one was most
+        # of a page's time in Python (bench/FIXES.md). A test holds the two to one shape.
+        return [
+            {"id": link.unit.pk, "name": link.unit.name, "kind": link.unit.kind}
+            for link in task.task_units.all()
+            if link.role == role
+        ]
 
     @extend_schema_field(UnitRefSerializer(many=True))
     def get_responsible_units(self, task: Task) -> list[dict]:
@@ -185,7 +192,7 @@ class IndicatorInput(serializers.Serializer):
 
 class StepInput(serializers.Serializer):
     name = TextField(max_length=100)
-    due_date = serializers.DateField()
+    due_date = DateField()
 
 
 class TaskCreateInput(serializers.Serializer):
@@ -203,7 +210,7 @@ class TaskCreateInput(serializers.Serializer):
     responsibility = PrimaryKeyRelatedField(
         queryset=Responsibility.objects.all(), required=False, allow_null=True
     )
-    due_date = serializers.DateField()
+    due_date = DateField()
     indicators = IndicatorInput(many=True, required=False)
     steps = StepInput(many=True, required=False)
     assign = serializers.BooleanField(default=False, help_text="Issue the task at once (下达).")
@@ -214,7 +221,7 @@ class TaskUpdateInput(serializers.Serializer):
     description = TextField(required=False, allow_blank=True, max_length=20000)
     number = TextField(required=False, allow_blank=True, max_length=40)
     kind = serializers.ChoiceField(choices=TaskKind.choices, required=False)
-    due_date = serializers.DateField(required=False)
+    due_date = DateField(required=False)
     lead_unit = PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False)
     responsible_units = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
     cooperating_units = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
@@ -242,7 +249,7 @@ class ChildInput(serializers.Serializer):
     lead_unit = PrimaryKeyRelatedField(queryset=Unit.objects.all())
     cooperating_units = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
     responsible_person = PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
-    due_date = serializers.DateField()
+    due_date = DateField()
     targets = TargetShareInput(many=True, required=False)
 
 
@@ -267,7 +274,7 @@ class JSONListField(serializers.ListField):
             try:
                 data = json.loads(data)
             except ValueError:
-                raise serializers.ValidationError("不是有效的 JSON。") from None
+                raise serializers.ValidationError(_("不是有效的 JSON。")) from None
         return super().to_internal_value(data)
 
 
@@ -306,7 +313,7 @@ class EventSerializer(ModelSerializer):
 
 
 class ExtensionInput(serializers.Serializer):
-    requested_due_date = serializers.DateField()
+    requested_due_date = DateField()
     reason = TextField(max_length=5000)
 
 
@@ -333,3 +340,34 @@ class ExtensionSerializer(ModelSerializer):
             "decision_comment",
             "created_at",
         ]
+
+
+class DashboardUnitSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="unit_id")
+    name = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class DashboardRowSerializer(serializers.Serializer):
+    """One unit's figures (``tasks.dashboard.DashboardRow``): open tasks by light, closed,
+    closed on or before the due date, suspended, cancelled, every issued task, overdue, and
+    the on-time rate (closed on time over closed; null while nothing is closed)."""
+
+    unit = DashboardUnitSerializer(source="*")
+    red = serializers.IntegerField()
+    yellow = serializers.IntegerField()
+    green = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    closed_on_time = serializers.IntegerField()
+    suspended = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    total = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True)
+
+
+class DashboardSerializer(serializers.Serializer):
+    """The unit's own figures (its whole subtree, each task once) and each child's."""
+
+    unit = DashboardRowSerializer()
+    children = DashboardRowSerializer(many=True)

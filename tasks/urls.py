@@ -24,6 +24,7 @@ urlpatterns = [
     path("tasks/<int:pk>/extensions/", apis.TaskExtensionsApi.as_view(), name="task-extensions"),
     path("extensions/<int:pk>/decision/", apis.ExtensionDecisionApi.as_view(), name="extension-decision"),
     path("attachments/<int:pk>/", apis.AttachmentDownloadApi.as_view(), name="attachment-download"),
+    path("units/<int:pk>/dashboard/", apis.UnitDashboardApi.as_view(), name="unit-dashboard"),
     path("ledgers/tasks.xlsx", apis.TaskLedgerApi.as_view(), name="ledger-tasks"),
     path("ledgers/rectifications.xlsx", apis.RectificationLedgerApi.as_view(), name="ledger-rectifications"),
     *router.urls,

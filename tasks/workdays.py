@@ -54,7 +54,11 @@ class WorkCalendar:
                 self._warned.add(day.year)
                 logger.warning(
                     "No holiday arrangement entered for %s: counting Monday to Friday as "
-                    "working days. Enter the State Council's notice for that year.",
+                    "working days. Enter the State Council's notice for that year as an "
+                    "administrator: one POST /api/v1/calendar-days/ per day it changes, "
+                    '{"date": "%s-MM-DD", "kind": "holiday" or "workday" (调休上班), "name": ...} '
+                    "(README, A task's life).",
+                    day.year,
                     day.year,
                 )
             return day.weekday() < 5
@@ -114,3 +118,15 @@ def plan_backwards(deadline: datetime.date, durations: list[int]) -> list[dateti
         dates.append(due)
         due = calendar.add_working_days(due, -duration)
     return list(reversed(dates))
+
+
+def holiday_arrangement_known(year: int) -> bool:
+    """Whether working days of ``year`` follow a holiday notice: entered by the office, or
+    known to the ``chinesecalendar`` package; otherwise they are a Monday-to-Friday guess."""
+    if CalendarDay.objects.filter(date__year=year).exists():
+        return True
+    try:
+        chinese_calendar.is_workday(datetime.date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True

@@ -1,6 +1,8 @@
 """The OpenAPI schema renders, validates, and tells the truth about errors."""
 
+import inspect
 import re
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -171,3 +173,78 @@ def test_every_query_parameter_takes_an_empty_value_exactly_when_the_schema_says
             assert (status == 200) == _accepts_empty(parameter["schema"]), (path, parameter["name"], status)
             checked += 1
     assert checked > 40
+
+
+# Words of the code, not of the caller: a description holding one was written for developers.
+INTERNAL_WORDS = ("DRF", "``", "docstring", "serializer", "queryset", "selector", "Base of", "For DRF views")
+
+
+def _internal_docs() -> set[str]:
+    """The docstrings of the views' shared bases, which an operation would inherit."""
+    from rest_framework import generics, views, viewsets
+
+    from core import apis, idempotency, negotiation
+
+    bases = [
+        apis.ApiView,
+        apis.ListApi,
+        apis.ModelViewSet,
+        idempotency.IdempotentMixin,
+        negotiation.FileDownloadMixin,
+        views.APIView,
+        generics.ListAPIView,
+        viewsets.ModelViewSet,
+    ]
+    return {inspect.getdoc(base) for base in bases if inspect.getdoc(base)}
+
+
+def test_every_operation_tells_its_caller_what_it_does(schema):
+    internal = _internal_docs()
+    assert "Base of every Duban API view: keyed POSTs are idempotent." in internal
+    problems = []
+    for path, method, operation in operations(schema):
+        description = operation.get("description", "")
+        if len(description) < 10:
+            problems.append((method.upper(), path, "no description"))
+        elif description in internal or any(word in description for word in INTERNAL_WORDS):
+            problems.append((method.upper(), path, description))
+    assert problems == []
+
+
+def test_the_operations_of_one_path_are_described_each_for_itself(schema):
+    for path, methods in schema["paths"].items():
+        descriptions = [operation["description"] for operation in methods.values()]
+        assert len(set(descriptions)) == len(descriptions), path
+
+
+def test_a_report_in_a_form_says_its_figures_are_json(schema):
+    body = schema["paths"]["/api/v1/tasks/{id}/reports/"]["post"]["requestBody"]["content"]
+    for media_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        assert body[media_type]["encoding"] == {"figures": {"contentType": "application/json"}}
+    figures = schema["components"]["schemas"]["ReportInputRequest"]["properties"]["figures"]
+    item = schema["components"]["schemas"][figures["items"]["$ref"].rsplit("/", 1)[1]]
+    assert set(item["properties"]) == {"indicator", "value"}
+
+
+def _readme_operations() -> list[tuple[str, str]]:
+    """Every ``METHOD /api/...`` the README's endpoint table names, as (method, path)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    found = []
+    for methods, path in re.findall(r"`((?:[A-Z]+/)*[A-Z]+) (/api/[^`\s]+)`", readme):
+        for method in methods.split("/"):
+            found.append((method.lower(), path))
+    return found
+
+
+def _shape(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path.split("?")[0])
+
+
+def test_every_operation_the_readme_names_is_in_the_schema(schema):
+    """The README's table is read by callers: each path and method it names must exist
+    (the extension decision is /api/v1/extensions/{id}/decision/, not under the task)."""
+    known = {(method, _shape(path)) for path, method, _ in operations(schema)}
+    named = _readme_operations()
+    assert ("post", "/api/v1/extensions/{id}/decision/") in named
+    assert len(named) > 15
+    assert [(method, path) for method, path in named if (method, _shape(path)) not in known] == []

@@ -7,6 +7,7 @@ the demo and a newcomer's first run use.
 """
 
 import datetime
+import json
 import os
 from pathlib import Path
 
@@ -222,6 +223,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Docstrings are written for the project's developers; what an operation does for its
+    # caller is each view's extend_schema(description=...), and tests/test_schema.py fails on
+    # an operation without one.
+    "DISABLE_DOCSTRING_DESCRIPTIONS": True,
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -240,6 +245,8 @@ SPECTACULAR_SETTINGS = {
         "TaskStateEnum": "tasks.models.TaskState",
         "ExtensionStateEnum": "tasks.models.ExtensionState",
         "CalendarDayKindEnum": "tasks.models.CalendarDayKind",
+        "RobotKindEnum": "outbox.models.ROBOT_KIND_CHOICES",
+        "ChannelEnum": "outbox.models.Channel",
     },
 }
 
@@ -327,6 +334,37 @@ DUBAN = {
     # a week covers a village offline over a long weekend or a holiday, and a retry after
     # that runs as a new request.
     "IDEMPOTENCY_RETENTION_DAYS": int(os.environ.get("DUBAN_IDEMPOTENCY_RETENTION_DAYS", "7")),
+    # Robots' webhooks and signing secrets are encrypted with this key (Fernet, 32 bytes in
+    # url-safe base64); without it, with a key derived from SECRET_KEY. Either way the key
+    # is not in the database, so a copy of the database alone does not post to any group.
+    "CHANNEL_SECRETS_KEY": os.environ.get("DUBAN_CHANNEL_SECRETS_KEY", ""),
+    # Where robots may post: the two services' hosts, plus any given (a local fake server).
+    "ROBOT_HOSTS": [
+        "qyapi.weixin.qq.com",
+        "oapi.dingtalk.com",
+        *env_list("DUBAN_ROBOT_EXTRA_HOSTS"),
+    ],
+    # Seconds a robot or the SMS gateway may take to answer before the attempt counts as failed.
+    "CHANNEL_TIMEOUT_SECONDS": float(os.environ.get("DUBAN_CHANNEL_TIMEOUT_SECONDS", "10")),
+    # Both robots' documented limit: 20 messages a minute per robot (see outbox/senders.py).
+    "ROBOT_RATE": (20, 60),
+    # Local time (Asia/Shanghai) in which no SMS is sent; held until its end.
+    "SMS_QUIET_HOURS": os.environ.get("DUBAN_SMS_QUIET_HOURS", "21:00-08:00"),
+    # The SMS gateway (Aliyun's SendSms shape); without an endpoint SMS messages stay pending.
+    "SMS_ENDPOINT": os.environ.get("DUBAN_SMS_ENDPOINT", ""),
+    "SMS_ACCESS_KEY_ID": os.environ.get("DUBAN_SMS_ACCESS_KEY_ID", ""),
+    "SMS_ACCESS_KEY_SECRET": os.environ.get("DUBAN_SMS_ACCESS_KEY_SECRET", ""),
+    "SMS_SIGN_NAME": os.environ.get("DUBAN_SMS_SIGN_NAME", "督查室"),
+    # The template the gateway approved for each rung, by level.
+    "SMS_TEMPLATES": json.loads(os.environ.get("DUBAN_SMS_TEMPLATES", "{}"))
+    or {
+        "reminder": "SMS_DUBAN_REMINDER",
+        "overdue": "SMS_DUBAN_OVERDUE",
+        "listed": "SMS_DUBAN_LISTED",
+        "criticism": "SMS_DUBAN_CRITICISM",
+        "admonishment": "SMS_DUBAN_ADMONISHMENT",
+        "accountability": "SMS_DUBAN_ACCOUNTABILITY",
+    },
 }
 # A request body other than files (JSON, a form's fields) is refused above this size with a
 # 413: the largest the API takes, a decomposition into a few hundred children, is far

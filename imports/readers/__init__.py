@@ -19,7 +19,7 @@ from pathlib import PurePath
 
 from django.utils.translation import gettext as _
 
-from imports.table import SourceRow, TableError
+from imports.table import TASK_TABLE, SourceRow, TableError, TableShape
 
 from .docx import read_docx
 from .plaintext import read_csv, read_txt
@@ -28,8 +28,12 @@ from .xlsx import read_xlsx
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
-def read_rows(data: bytes, filename: str) -> tuple[list[SourceRow], list[str]]:
-    """Read a task table; returns its rows and notes (in Chinese) about what was done.
+def read_rows(
+    data: bytes, filename: str, shape: TableShape = TASK_TABLE
+) -> tuple[list[SourceRow], list[str]]:
+    """Read a table of ``shape`` (a task table unless told); returns its rows and notes (in
+    Chinese) about what was done. Only a task table comes as text or Word as well: the other
+    shapes are kept as spreadsheets.
 
     Raises ``TableError`` when the file as a whole cannot be used.
     """
@@ -42,9 +46,11 @@ def read_rows(data: bytes, filename: str) -> tuple[list[SourceRow], list[str]]:
         )
     suffix = PurePath(filename).suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx(data)
+        return read_xlsx(data, shape)
     if suffix == ".csv":
-        return read_csv(data)
+        return read_csv(data, shape)
+    if shape is not TASK_TABLE:
+        raise TableError(_("不支持的文件类型，请上传 .xlsx 或 .csv 文件。"), code="unsupported_format")
     if suffix == ".txt":
         return read_txt(data)
     if suffix == ".docx":

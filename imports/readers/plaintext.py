@@ -6,7 +6,7 @@ import io
 
 from django.utils.translation import gettext as _
 
-from imports.table import SourceRow, TableError
+from imports.table import TASK_TABLE, SourceRow, TableError, TableShape
 
 from .archive import OLE_SIGNATURE, ZIP_SIGNATURE
 from .grid import Cell, table_rows
@@ -36,14 +36,15 @@ def _decode(data: bytes) -> tuple[str, list[str]]:
     return text, notes
 
 
-def read_csv(data: bytes) -> tuple[list[SourceRow], list[str]]:
+def read_csv(data: bytes, shape: TableShape = TASK_TABLE) -> tuple[list[SourceRow], list[str]]:
     text, notes = _decode(data)
     sample = text[:10_000]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         rows, table_notes = table_rows(
-            (number, [Cell(value.strip()) for value in record]) for number, record in enumerate(reader, 1)
+            ((number, [Cell(value.strip()) for value in record]) for number, record in enumerate(reader, 1)),
+            shape,
         )
     except csv.Error as exc:
         raise TableError(_("CSV 文件格式有误：%(error)s") % {"error": exc}, code="not_text") from exc

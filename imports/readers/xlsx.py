@@ -10,7 +10,7 @@ import openpyxl
 from django.utils.translation import gettext as _
 from openpyxl.utils.cell import range_boundaries
 
-from imports.table import SourceRow, TableError
+from imports.table import TASK_TABLE, SourceRow, TableError, TableShape
 
 from .archive import open_zip
 from .grid import EMPTY, MAX_COLUMNS, Cell, table_rows
@@ -18,7 +18,7 @@ from .grid import EMPTY, MAX_COLUMNS, Cell, table_rows
 EXCEL_MAX_ROWS = 1_048_576
 
 
-def read_xlsx(data: bytes) -> tuple[list[SourceRow], list[str]]:
+def read_xlsx(data: bytes, shape: TableShape = TASK_TABLE) -> tuple[list[SourceRow], list[str]]:
     not_spreadsheet = _("文件不是有效的 Excel（.xlsx）文件。")
     archive = open_zip(data, code="not_spreadsheet", message=not_spreadsheet)
     try:
@@ -39,7 +39,7 @@ def read_xlsx(data: bytes) -> tuple[list[SourceRow], list[str]]:
             worksheet.reset_dimensions()
             merges = _xlsx_merges(archive, worksheet._worksheet_path)
             try:
-                rows, notes = table_rows(_xlsx_grid(worksheet, merges))
+                rows, notes = table_rows(_xlsx_grid(worksheet, merges), shape)
             except TableError as error:
                 if error.code != "no_header":
                     raise

@@ -11,12 +11,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from core.links import task_page_url
-from outbox.models import MessageState, OutboundMessage
+from outbox.models import Contact, MessageState, OutboundMessage, PersonChannel, Robot
+from outbox.services import first_attempt_at
+from responsibility.models import Membership
 from tasks import lateness
 from tasks.models import Campaign
 from tasks.workdays import WorkCalendar, calendar_for
 
-from ..ladder import AUDIENCE_FLAGS, Rung, ladders_for
+from ..ladder import AUDIENCE_FLAGS, ROBOT, SMS, Rung, ladders_for
 from ..models import Escalation, Level
 from ..recipients import UNIT, USER, Chain, Recipient, audience_recipients
 
@@ -76,13 +78,33 @@ MANUAL_AUDIENCE = {
 }
 
 
+# The channels of a hand-recorded rung with no rule of its level: a reminder goes to the
+# group; a talk or accountability also by SMS to the people it concerns.
+MANUAL_CHANNELS = {
+    Level.REMINDER: frozenset({ROBOT}),
+    Level.ADMONISHMENT: frozenset({ROBOT, SMS}),
+    Level.ACCOUNTABILITY: frozenset({ROBOT, SMS}),
+}
+# A person who never said otherwise is told by their unit's group before SMS: 减负.
+DEFAULT_CHANNEL_ORDER = (PersonChannel.ROBOT, PersonChannel.SMS)
+
+
+def _rung(item: Item, ladders: dict[int, list[Rung]]) -> Rung | None:
+    return next((rung for rung in ladders.get(item.campaign_id, []) if rung.level == item.level), None)
+
+
 def _audience(item: Item, ladders: dict[int, list[Rung]]) -> frozenset[str]:
     if item.manual and item.level in MANUAL_AUDIENCE:
         return MANUAL_AUDIENCE[item.level]
-    for rung in ladders.get(item.campaign_id, []):
-        if rung.level == item.level:
-            return rung.audience
-    return frozenset({"notify_responsible"})
+    rung = _rung(item, ladders)
+    return rung.audience if rung else frozenset({"notify_responsible"})
+
+
+def _channels(item: Item, ladders: dict[int, list[Rung]]) -> frozenset[str]:
+    rung = _rung(item, ladders)
+    if rung is not None:
+        return rung.channels
+    return MANUAL_CHANNELS.get(item.level, frozenset({ROBOT}))
 
 
 def _address(recipient: Recipient, chain: Chain) -> tuple[str, str]:
@@ -94,10 +116,9 @@ def _address(recipient: Recipient, chain: Chain) -> tuple[str, str]:
     return (unit.email or "").strip().lower(), unit.name
 
 
-def _render(
-    name: str, items: list[Item], today: datetime.date, calendar: WorkCalendar
-) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of one digest: the items grouped by level, worst first.
+def _context(name: str, items: list[Item], today: datetime.date, calendar: WorkCalendar) -> dict:
+    """What every channel's digest says: the items grouped by level, worst first, each
+    task once at its highest rung.
 
     How late an item is is said in working days, as the ladder counts them (listed at 3
     working days overdue): "已逾期 3 个工作日", never calendar days that would disagree
@@ -115,10 +136,19 @@ def _render(
                 "past_due": item.due_date < today,
                 "working_days_overdue": lateness.working_days_past(item.due_date, today, calendar),
                 "url": task_page_url(item.task_id),
+                # A robot's digest keeps each item on one line, so parts are cut between items.
+                "reason_line": " ".join(item.reason.split())[:100],
             }
         )
     ordered = [(Level(level).label, groups[level]) for level in reversed(Level.values) if level in groups]
-    context = {"name": name, "groups": ordered, "today": today, "count": len(best)}
+    return {"name": name, "groups": ordered, "today": today, "count": len(best)}
+
+
+def _render(
+    name: str, items: list[Item], today: datetime.date, calendar: WorkCalendar
+) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of one e-mail digest."""
+    context = _context(name, items, today, calendar)
     # E-mail goes out in the office's language, whoever's request or job composes it.
     with translation.override(settings.LANGUAGE_CODE):
         return (
@@ -128,6 +158,34 @@ def _render(
         )
 
 
+def _render_robot(
+    name: str, items: list[Item], today: datetime.date, calendar: WorkCalendar
+) -> tuple[str, str]:
+    """Title and markdown of one group's digest."""
+    context = _context(name, items, today, calendar)
+    with translation.override(settings.LANGUAGE_CODE):
+        return (
+            render_to_string("notifications/digest_subject.txt", context).strip(),
+            render_to_string("notifications/digest_robot.md", context).strip(),
+        )
+
+
+def _sms(name: str, items: list[Item]) -> tuple[str, dict[str, str]]:
+    """The template of the worst rung among the items, and its values: short, plain
+    strings (gateways refuse long variables), with the link to the worst item's task."""
+    worst = max(items, key=lambda item: (item.rank, -item.due_date.toordinal(), -item.task_id))
+    count = len({item.task_id for item in items})
+    with translation.override(settings.LANGUAGE_CODE):
+        level = str(Level(worst.level).label)
+    return settings.DUBAN["SMS_TEMPLATES"].get(worst.level, ""), {
+        "name": name[:20],
+        "level": level,
+        "count": str(count),
+        "task": worst.title[:20],
+        "link": task_page_url(worst.task_id),
+    }
+
+
 def digest_compose(*, today: datetime.date | None = None) -> list[OutboundMessage]:
     """Turn every escalation nobody was told about into one digest per recipient."""
     today = today or lateness.today()
@@ -135,10 +193,14 @@ def digest_compose(*, today: datetime.date | None = None) -> list[OutboundMessag
         items = _pending_items()
         if not items:
             return []
-        chain, per_recipient = _recipients_of(items)
+        chain, ladders, per_recipient = _recipients_of(items)
         # One holiday calendar for every digest of the run, read once.
         calendar = calendar_for(today, *(item.due_date for item in items))
         messages = _messages_for(per_recipient, chain, today, calendar)
+        channels = {item.id: _channels(item, ladders) for item in items}
+        robot_messages, covered = _robot_messages(per_recipient, chain, channels, today, calendar)
+        messages += robot_messages
+        messages += _sms_messages(per_recipient, chain, channels, covered)
         _store(messages)
         Escalation.objects.filter(pk__in=[item.id for item in items]).update(notified_at=timezone.now())
     return [message for message, _items in messages]
@@ -165,7 +227,7 @@ def _people_named(items: list[Item]) -> dict[int, set[int]]:
     return people
 
 
-def _recipients_of(items: list[Item]) -> tuple[Chain, dict[Recipient, list[Item]]]:
+def _recipients_of(items: list[Item]) -> tuple[Chain, dict[int, list[Rung]], dict[Recipient, list[Item]]]:
     """Everyone each item's rung tells, read in a fixed number of queries for all items."""
     people = _people_named(items)
     ladders = ladders_for(Campaign.objects.filter(pk__in={item.campaign_id for item in items}))
@@ -179,7 +241,7 @@ def _recipients_of(items: list[Item]) -> tuple[Chain, dict[Recipient, list[Item]
         recipients |= {(USER, user_id) for user_id in people.get(item.id, ())}
         for recipient in recipients:
             per_recipient[recipient].append(item)
-    return chain, per_recipient
+    return chain, ladders, per_recipient
 
 
 def _store(messages: list[tuple[OutboundMessage, list[Item]]]) -> None:
@@ -252,3 +314,88 @@ def _message(recipient, address, chain, items, today, calendar, state) -> Outbou
         state=state,
         next_attempt_at=timezone.now() if state == MessageState.PENDING else None,
     )
+
+
+def _robot_messages(
+    per_recipient: dict[Recipient, list[Item]],
+    chain: Chain,
+    channels: dict[int, frozenset[str]],
+    today: datetime.date,
+    calendar: WorkCalendar,
+) -> tuple[list[tuple[OutboundMessage, list[Item]]], dict[int, set[int]]]:
+    """One message per robot of each unit told, of the items whose rung goes to the group;
+    and, per unit, the escalations its group was told of."""
+    unit_ids = [pk for kind, pk in per_recipient if kind == UNIT]
+    robots: dict[int, list[Robot]] = defaultdict(list)
+    for robot in Robot.objects.filter(unit_id__in=unit_ids, active=True).order_by("pk"):
+        robots[robot.unit_id].append(robot)
+    messages, covered = [], {}
+    now = timezone.now()
+    for (kind, pk), items in sorted(per_recipient.items()):
+        told = [item for item in items if ROBOT in channels[item.id]]
+        if kind != UNIT or not told or not robots.get(pk):
+            continue
+        covered[pk] = {item.id for item in told}
+        title, markdown = _render_robot(chain.units[pk].name, told, today, calendar)
+        for robot in robots[pk]:
+            message = OutboundMessage(
+                channel=robot.kind,
+                robot=robot,
+                recipient_unit_id=pk,
+                to_address=robot.name,
+                subject=title,
+                body_text=markdown,
+                next_attempt_at=first_attempt_at(robot.kind, now),
+            )
+            messages.append((message, told))
+    return messages, covered
+
+
+def _sms_messages(
+    per_recipient: dict[Recipient, list[Item]],
+    chain: Chain,
+    channels: dict[int, frozenset[str]],
+    covered: dict[int, set[int]],
+) -> list[tuple[OutboundMessage, list[Item]]]:
+    """At most one SMS per person per sweep, of the items whose rung goes by SMS. A
+    person who puts their unit's group before SMS is not texted about an item a group of
+    a unit they belong to was told of."""
+    user_ids = [pk for kind, pk in per_recipient if kind == USER]
+    contacts = {
+        contact.user_id: contact
+        for contact in Contact.objects.filter(user_id__in=user_ids).exclude(mobile="")
+    }
+    groups: dict[int, set[int]] = defaultdict(set)
+    if covered and contacts:
+        for user_id, unit_id in Membership.objects.filter(
+            user_id__in=list(contacts), unit_id__in=list(covered)
+        ).values_list("user_id", "unit_id"):
+            groups[user_id] |= covered[unit_id]
+    messages = []
+    now = timezone.now()
+    for (kind, pk), all_items in sorted(per_recipient.items()):
+        contact = contacts.get(pk) if kind == USER else None
+        if contact is None:
+            continue
+        order = list(contact.channel_order or DEFAULT_CHANNEL_ORDER)
+        if PersonChannel.SMS not in order:
+            continue
+        items = [item for item in _wanted((kind, pk), all_items, chain) if SMS in channels[item.id]]
+        if PersonChannel.ROBOT in order and order.index(PersonChannel.ROBOT) < order.index(PersonChannel.SMS):
+            items = [item for item in items if item.id not in groups[pk]]
+        if not items:
+            continue
+        _address_, name = _address((kind, pk), chain)
+        template, params = _sms(name, items)
+        message = OutboundMessage(
+            channel=SMS,
+            recipient_user_id=pk,
+            to_address=contact.mobile,
+            subject=f"{params['level']} · {params['task']}",
+            body_text="",
+            sms_template=template,
+            sms_params=params,
+            next_attempt_at=first_attempt_at(SMS, now),
+        )
+        messages.append((message, items))
+    return messages

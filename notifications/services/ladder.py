@@ -18,10 +18,10 @@ from responsibility.models import User
 from responsibility.selectors import access_for_user
 from tasks.models import Campaign
 
-from ..ladder import AUDIENCE_FLAGS, ladder_errors
+from ..ladder import AUDIENCE_FLAGS, CHANNEL_FLAGS, ladder_errors
 from ..models import EscalationRule, LadderChange
 
-RULE_FIELDS = ("campaign", "level", "offset_working_days", *AUDIENCE_FLAGS)
+RULE_FIELDS = ("campaign", "level", "offset_working_days", *AUDIENCE_FLAGS, *CHANNEL_FLAGS)
 
 
 def ladder_editable_by(user: User, campaign: Campaign | None) -> bool:

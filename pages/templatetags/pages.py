@@ -59,3 +59,20 @@ def light_of(clock, task) -> str | None:
 @register.filter
 def working_days_of(clock, task) -> int:
     return clock.working_days(task)
+
+
+@register.filter
+def plain_number(value) -> str:
+    """A stored decimal as people write it: 12, 2.5, 30 (never 3E+1 nor 12.0000)."""
+    return f"{value.normalize():f}" if value is not None else ""
+
+
+@register.filter
+def percent(rate: float) -> str:
+    return f"{rate:.0%}"
+
+
+@register.filter
+def mul4(width: float) -> int:
+    """A bar's length in the chart: 100 % is 400 units wide."""
+    return round(width * 4)

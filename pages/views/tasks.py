@@ -24,7 +24,7 @@ from responsibility.models import Unit
 from responsibility.selectors import access_for_user
 from tasks import rules, selectors, services
 from tasks.filters import TaskFilter
-from tasks.models import TRANSITIONS, Campaign
+from tasks.models import TRANSITIONS, Campaign, TaskUnitRole
 from tasks.worklist import TaskClock, work_items_for_user
 
 from ..forms import (
@@ -115,6 +115,12 @@ def _task_page(request, task, *, forms: dict | None = None, error: DomainError |
     leaves = [indicator for indicator in task.indicators.all() if not _has_children(task, indicator)]
     context = {
         "task": task,
+        "responsible_units": [
+            link.unit.name for link in task.task_units.all() if link.role == TaskUnitRole.RESPONSIBLE
+        ],
+        "cooperating_units": [
+            link.unit.name for link in task.task_units.all() if link.role == TaskUnitRole.COOPERATING
+        ],
         "clock": TaskClock(),
         "transitions": [
             (TRANSITIONS[name], forms.get(name) or TransitionForm(transition=TRANSITIONS[name]))
@@ -138,6 +144,10 @@ def _task_page(request, task, *, forms: dict | None = None, error: DomainError |
         "error": error,
     }
     return render(request, "pages/task_detail.html", context, status=status)
+
+
+def _unit_names(task, role) -> list[str]:
+    return [link.unit.name for link in task.task_units.all() if link.role == role]
 
 
 def _has_children(task, indicator) -> bool:

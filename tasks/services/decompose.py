@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
+from core.numbers import plain_number
 from responsibility import jurisdiction
 from responsibility.models import Unit, User
 
@@ -25,6 +26,7 @@ from ..models import (
     TaskUnit,
     TaskUnitRole,
 )
+from ..scope import scope_rebuild
 from .common import event_record, locked_task
 
 
@@ -59,6 +61,7 @@ def task_decompose(*, task_id: int, actor: User, children: list[ChildSpec]) -> l
         _ensure_plan_valid(task, children, parent_indicators)
         created = _children_create(task, issuing_unit, children)
         _children_link_units(created, children)
+        scope_rebuild(c.pk for c in created)
         _children_split_indicators(created, children, parent_indicators)
         if task.kind == TaskKind.PROCEDURE:
             _children_copy_steps(task, created)
@@ -130,8 +133,8 @@ def _targets_exceeded(allocated: dict[int, Decimal], parent_indicators: dict[int
             _("“%(name)s”分解后的目标合计 %(total)s 超过上级目标 %(target)s。")
             % {
                 "name": parent_indicators[indicator_id].name,
-                "total": total.normalize(),
-                "target": parent_indicators[indicator_id].target.normalize(),
+                "total": plain_number(total),
+                "target": plain_number(parent_indicators[indicator_id].target),
             }
         )
         for indicator_id, total in allocated.items()

@@ -24,6 +24,7 @@ from ..models import (
     TaskUnit,
     TaskUnitRole,
 )
+from ..scope import scope_rebuild, scope_sync
 from .common import ensure_within_campaign, ensure_within_parent, event_record, locked_task
 from .lifecycle import task_transition
 
@@ -149,6 +150,7 @@ def task_create(
         responsibility=responsibility,
     )
     _set_units(task, [lead_unit, *[u for u in responsible_units if u != lead_unit]], list(cooperating_units))
+    scope_rebuild([task.pk])
     Indicator.objects.bulk_create(
         Indicator(
             task=task,
@@ -232,6 +234,10 @@ def task_update(*, task_id: int, actor: User, **changes) -> Task:
         if units:
             _set_units(task, [task.lead_unit, *[u for u in responsible if u != task.lead_unit]], cooperating)
         task.save()
+        if units:
+            scope_rebuild([task.pk])
+        else:
+            scope_sync(task)
         after = _responsibility_snapshot(Task.objects.prefetch_related("task_units").get(pk=task.pk))
         reassigned = before != after and task.state != TaskState.DRAFT
         event_record(

@@ -13,6 +13,7 @@ from responsibility.models import User
 from .. import lateness, rules
 from ..lateness import today
 from ..models import UNFINISHED_STATES, EventAction, ExtensionRequest
+from ..scope import scope_sync
 from .common import ensure_within_campaign, ensure_within_parent, event_record, locked_task, require_text
 
 
@@ -80,6 +81,7 @@ def extension_decide(*, extension_id: int, actor: User, approve: bool, comment: 
             data["was_overdue"] = lateness.is_overdue(task, today())
             task.move_due_date(extension.requested_due_date)
             task.save(update_fields=["due_date", "escalation_rank", "updated_at"])
+            scope_sync(task)
         event_record(
             task,
             actor,

@@ -14,6 +14,7 @@ from responsibility.selectors import access_for_user
 from .. import rules
 from ..lateness import today
 from ..models import TRANSITIONS, UNFINISHED_STATES, Task, TaskKind, TaskState
+from ..scope import COPIED, scope_sync
 from ..workdays import calendar_for
 from .common import event_record, locked_task, require_text
 
@@ -90,6 +91,8 @@ def _save_changed(task: Task, before: dict[str, object]) -> None:
     the other columns back is a part of a write request's time worth saving (bench/FIXES.md)."""
     changed = [name for name, value in _column_values(task).items() if value != before[name]]
     task.save(update_fields=[*changed, "updated_at"])
+    if set(changed) & set(COPIED):
+        scope_sync(task)
 
 
 def task_available_transitions(*, task: Task, actor: User) -> list[str]:

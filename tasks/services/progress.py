@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, InvalidInput, NotFound
+from core.numbers import plain_number
 from responsibility.models import User
 
 from .. import rules
@@ -47,9 +48,9 @@ def _ensure_figures_in_range(figures: dict[int, Decimal], indicators: dict[int, 
                 % {
                     "name": indicator.name,
                     "id": pk,
-                    "value": f"{value:f}",
-                    "low": f"{low.normalize():f}",
-                    "high": f"{high.normalize():f}",
+                    "value": plain_number(value),
+                    "low": plain_number(low),
+                    "high": plain_number(high),
                 }
             )
     if messages:

@@ -110,6 +110,29 @@ def test_publishing_renders_a_pdf_to_download(office, created, django_capture_on
     assert_error(edited, 409, "bulletin_published")
 
 
+def test_a_client_asking_for_the_pdf_gets_it_and_one_asking_for_another_type_a_406(office, created):
+    with on(ISSUED_ON):
+        office.post(f"{URL}{created['id']}/publish/")
+    bulletin_render(bulletin_id=created["id"])
+    url = f"{URL}{created['id']}/pdf/"
+
+    for accept in ("application/pdf", "application/pdf, application/json;q=0.5", "*/*"):
+        response = office.get(url, HTTP_ACCEPT=accept)
+        assert response.status_code == 200, accept
+        assert b"".join(response.streaming_content).startswith(b"%PDF-")
+
+    refused = assert_error(office.get(url, HTTP_ACCEPT="text/csv"), 406, "not_acceptable")
+    assert "application/pdf" in refused["message"]
+    assert "请求头" in refused["message"]
+
+
+def test_an_error_of_a_download_is_json_whatever_the_client_asked_for(office, created):
+    response = office.get(f"{URL}{created['id']}/pdf/", HTTP_ACCEPT="application/pdf")
+
+    assert_error(response, 409, "pdf_not_ready")
+    assert response["Content-Type"] == "application/json"
+
+
 def test_a_published_bulletin_is_withdrawn_with_a_reason(office, created):
     with on(ISSUED_ON):
         office.post(f"{URL}{created['id']}/publish/")

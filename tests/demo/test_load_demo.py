@@ -2,6 +2,7 @@
 
 from collections import Counter
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -153,11 +154,36 @@ def test_a_second_load_is_refused_without_reset(demo):
 # Serialized like the other transactional tests: a flush without it recreates the content
 # types under new ids, which the next serialized restore would then collide with.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_reset_starts_over():
+def test_reset_starts_over_with_no_files_of_the_last_run(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
     load("--force")
+    stale = [
+        settings.MEDIA_ROOT / "bulletins" / "2018" / "last-run.pdf",
+        settings.EMAIL_FILE_PATH / "last-run.eml",
+    ]
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"last run")
+
     load("--force", "--reset")
+
     assert Campaign.objects.count() == 1
     assert Task.objects.count() == 31
+    assert not any(path.exists() for path in stale)
+    assert not (settings.MEDIA_ROOT / "bulletins" / "2018").exists()
+    # This run's bulletin PDF is there.
+    assert list(settings.MEDIA_ROOT.rglob("*.pdf"))
+
+
+def test_bin_demo_starts_each_run_from_a_clean_var_folder():
+    script = (Path(__file__).resolve().parents[2] / "bin" / "demo").read_text()
+    assert "manage.py load_demo --reset" in script
+
+
+def test_the_printed_curl_quotes_its_query(demo):
+    assert "'http://127.0.0.1:8000/api/v1/tasks/?light=red'" in demo
+    assert " http://127.0.0.1:8000/api/v1/tasks/?light=red" not in demo
 
 
 def test_it_refuses_without_debug_unless_forced(settings):

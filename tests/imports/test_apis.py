@@ -23,7 +23,7 @@ ROWS = [
     ["二、", "问题整改", "", "", "", "", "", ""],
     ["1", "贫困户信息“三上墙”", "", "市住建委", "各县(市)区", "", "长期坚持", "每月报送"],
 ]
-ROW_KEYS = {"row", "number", "title", "heading", "action", "changed"}
+ROW_KEYS = {"row", "number", "title", "heading", "action", "changed", "deadline_defaulted"}
 ERROR_KEYS = {"row", "column", "column_label", "code", "message"}
 
 
@@ -59,7 +59,8 @@ def test_a_dry_run_answers_row_by_row_and_writes_nothing(api, world):
 
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"dry_run", "notes", "rows", "errors", "counts", "missing"}
+    assert set(body) == {"dry_run", "notes", "rows", "errors", "counts", "missing", "default_deadline"}
+    assert body["default_deadline"] is None
     assert body["dry_run"] is True
     assert body["errors"] == []
     assert body["counts"] == {"created": 5, "updated": 0, "unchanged": 0, "missing": 0}
@@ -240,14 +241,32 @@ def test_the_export_reads_back_as_the_same_rows(api, world):
     assert values[1] == ["序号", "任务", *HEADER[2:]]
     assert values[2:] == [
         ["一、", "住房安全保障", "", "", "", "", "", ""],
-        ["1", "完成D级危房改造950户", "蒋副市长", "义县", "", "市住建委", "2018年10月31日", ""],
-        ["2", "完成D级危房改造938户", "蒋副市长", "黑山县", "", "市住建委", "2018年11月30日", ""],
+        ["1", "完成D级危房改造950户", "蒋副市长", "义县", "", "市住建委", "10月底前", ""],
+        ["2", "完成D级危房改造938户", "蒋副市长", "黑山县", "", "市住建委", "11月30日前", ""],
         ["二、", "问题整改", "", "", "", "", "", ""],
-        ["1", "贫困户信息“三上墙”", "", "市住建委", "义县、黑山县", "", "长期坚持", "每月报送"],
+        ["1", "贫困户信息“三上墙”", "", "市住建委", "各县(市)区", "", "长期坚持", "每月报送"],
     ]
 
     again = post(client, world, data, dry_run=False, name="导出.xlsx")
     assert again.json()["counts"] == {"created": 0, "updated": 0, "unchanged": 5, "missing": 0}
+
+
+@pytest.mark.parametrize("accept", [XLSX, f"{XLSX}, application/json;q=0.1", "application/*"])
+def test_a_client_asking_for_the_workbook_gets_it(api, world, accept):
+    client = api.as_user("city_head")
+    response = client.get(f"/api/v1/campaigns/{world.campaign.pk}/export.xlsx", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX
+    load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "application/pdf", f"{XLSX};q=0"])
+def test_a_client_asking_for_what_the_export_cannot_give_gets_a_406(api, world, accept):
+    client = api.as_user("city_head")
+    response = client.get(f"/api/v1/campaigns/{world.campaign.pk}/export.xlsx", HTTP_ACCEPT=accept)
+
+    assert XLSX in assert_error(response, 406, "not_acceptable")["message"]
 
 
 def test_the_export_of_a_campaign_without_imports_is_the_header_only(api, world):

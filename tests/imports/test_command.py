@@ -53,18 +53,18 @@ def test_a_dry_run_prints_each_row_and_writes_nothing(world, table):
     out, _err = import_table(world, table(), dry_run=True)
 
     lines = out.splitlines()
-    assert "第3行 一 住房安全保障：created" in lines
-    assert "第4行 一.1 完成D级危房改造950户：created" in lines
-    assert "第5行 一.2 完成D级危房改造938户：created" in lines
-    assert lines[-1].startswith("试导入")
-    assert "'created': 3" in lines[-1]
+    assert "第3行 一 住房安全保障：新建" in lines
+    assert "第4行 一.1 完成D级危房改造950户：新建" in lines
+    assert "第5行 一.2 完成D级危房改造938户：新建" in lines
+    assert lines[-1] == "试导入：新建 3 项，更新 0 项，不变 0 项。"
+    assert "{" not in out and "created" not in out
     assert not Task.objects.exists()
 
 
 def test_an_import_writes_the_tasks(world, table):
     out, _err = import_table(world, table())
 
-    assert out.splitlines()[-1].startswith("已导入")
+    assert out.splitlines()[-1] == "已导入：新建 3 项，更新 0 项，不变 0 项。"
     assert Task.objects.filter(campaign=world.campaign, imported=True).count() == 3
     assert Task.objects.get(number="一.2").parent.number == "一"
     assert TaskEvent.objects.filter(actor=world.person("city_head")).count() == 3
@@ -75,14 +75,26 @@ def test_importing_again_prints_what_is_unchanged(world, table):
 
     out, _err = import_table(world, table(), dry_run=True)
 
-    assert "第4行 一.1 完成D级危房改造950户：unchanged" in out.splitlines()
+    assert "第4行 一.1 完成D级危房改造950户：不变" in out.splitlines()
     assert Task.objects.count() == 3
 
 
-def test_a_dry_run_prints_every_row_error(world, table):
-    out, _err = import_table(world, table([*ROWS, UNKNOWN_UNIT]), dry_run=True)
+def test_a_dry_run_prints_every_row_error_and_fails(world, table):
+    out = io.StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "import_table",
+            table([*ROWS, UNKNOWN_UNIT]),
+            campaign=world.campaign.pk,
+            username="city_head",
+            dry_run=True,
+            stdout=out,
+        )
 
-    assert any(line.startswith("第6行 牵头单位：") and "市金融办" in line for line in out.splitlines())
+    lines = out.getvalue().splitlines()
+    assert any(line.startswith("第6行 牵头单位：") and "市金融办" in line for line in lines)
+    assert lines[-1] == "试导入：有 1 处错误，未导入。"
+    assert "1 处错误" in str(refused.value)
     assert not Task.objects.exists()
 
 
@@ -105,7 +117,7 @@ def test_the_cells_in_error_go_to_stderr(world, table):
             stderr=err,
         )
 
-    assert "6:lead_unit" in err.getvalue() and "市金融办" in err.getvalue()
+    assert "第6行 牵头单位：" in err.getvalue() and "市金融办" in err.getvalue()
 
 
 def test_a_malformed_file_is_a_command_error(world, tmp_path):
@@ -122,8 +134,8 @@ def test_a_malformed_file_is_a_command_error(world, tmp_path):
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
-        ({"username": "nobody"}, "User"),
-        ({"campaign": 999_999}, "Campaign"),
+        ({"username": "nobody"}, "没有用户名为“nobody”的人员"),
+        ({"campaign": 999_999}, "没有编号为 999999 的攻坚行动"),
         ({"username": "yi_head"}, "权"),
     ],
     ids=["unknown-user", "unknown-campaign", "not-the-issuer"],

@@ -413,12 +413,14 @@ def test_a_deadline_not_understood_is_a_row_error(world, text, code):
     assert not Task.objects.exists()
 
 
-def test_an_empty_deadline_is_a_row_error(world):
+def test_an_empty_deadline_takes_the_default_offered(world):
     row = ["1", "完成D级危房改造", "", "义县", "", "", ""]
 
     result = run(world, xlsx([row]), dry_run=True)
 
-    assert errors_of(result) == {(3, "deadline", "empty_deadline")}
+    assert result.errors == []
+    assert result.rows[0]["deadline_defaulted"] is True
+    assert result.default_deadline == {"date": "2018-12-10", "rows": 1, "accepted": False}
 
 
 # Other formats ----------------------------------------------------------------------------

@@ -2,7 +2,15 @@ from types import SimpleNamespace
 
 import pytest
 
-from imports.unitnames import AmbiguousName, UnitMatcher, UnknownName, split_units
+from imports.text import compact
+from imports.unitnames import (
+    AmbiguousName,
+    UnitMatcher,
+    UnknownName,
+    is_role_name,
+    role_name_message,
+    split_units,
+)
 
 
 def unit(pk, name, kind, parent_id, short_name="", aliases=()):
@@ -162,3 +170,95 @@ def test_city_and_county_qualifiers_must_fit_the_level(matcher):
 @pytest.mark.parametrize("name", ["市住建委", "义县", "各单位", "有关部门", ""])
 def test_other_names_are_not_set_phrases(matcher, name):
     assert matcher.expand(name, CITY) is None
+
+
+# A county-level city (县级市) with its own departments, zones, towns, streets and a 乡, and a
+# county-level zone under the city.
+LINGHAI = unit(30, "凌海市", "county", 1)
+LINGHAI_UNITS = [
+    CITY,
+    LINGHAI,
+    unit(31, "凌海市发改局", "department", 30),
+    unit(32, "凌海市统计局", "department", 30),
+    unit(33, "凌海经济开发区", "township", 30),
+    unit(34, "大有工业园区", "township", 30),
+    unit(35, "石山镇", "township", 30),
+    unit(36, "金城街道", "township", 30),
+    unit(37, "安屯乡", "township", 30),
+    unit(38, "市委督查室", "supervision_office", 30),
+    unit(39, "锦州经济技术开发区", "county", 1),
+    unit(40, "义县", "county", 1),
+]
+LH = {u.name: u for u in LINGHAI_UNITS}
+
+
+@pytest.fixture
+def linghai():
+    return UnitMatcher(LINGHAI_UNITS)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("市直各部门", ["凌海市发改局", "凌海市统计局"]),
+        ("市直有关部门", ["凌海市发改局", "凌海市统计局"]),
+        ("各有关部门", ["凌海市发改局", "凌海市统计局"]),
+        ("各开发区", ["凌海经济开发区", "大有工业园区"]),
+        ("各园区", ["凌海经济开发区", "大有工业园区"]),
+        ("各镇（街道）", ["石山镇", "金城街道"]),
+        ("各镇街", ["石山镇", "金城街道"]),
+        ("各乡镇（街道）", ["石山镇", "金城街道", "安屯乡"]),
+        ("各乡镇", ["石山镇", "金城街道", "安屯乡"]),
+        ("各 镇（ 街道 ）", ["石山镇", "金城街道"]),
+        ("各街道", ["金城街道"]),
+        ("各乡", ["安屯乡"]),
+    ],
+)
+def test_a_county_level_city_resolves_the_sets_a_city_uses(linghai, phrase, expected):
+    assert [u.name for u in linghai.expand(phrase, LINGHAI)] == expected
+
+
+def test_zones_are_their_own_set_at_a_city_too(linghai):
+    assert [u.name for u in linghai.expand("各开发区", CITY)] == ["锦州经济技术开发区"]
+    assert [u.name for u in linghai.expand("各县（市）区", CITY)] == ["凌海市", "义县"]
+
+
+@pytest.mark.parametrize(
+    ("qualified", "level", "is_set"),
+    [
+        ("市直各部门", "凌海市", True),
+        ("市直各部门", "义县", False),
+        ("县直各部门", "义县", True),
+        ("县直各部门", "锦州市", False),
+        ("省直各部门", "锦州市", False),
+    ],
+)
+def test_a_qualifier_fits_a_level_by_its_kind_and_name(linghai, qualified, level, is_set):
+    level_unit = LH.get(level, CITY)
+    assert (linghai.expand(qualified, level_unit) is not None) is is_set
+
+
+@pytest.mark.parametrize(
+    ("name", "subject"),
+    [
+        ("各主要经济指标牵头单位", "主要经济指标"),
+        ("各行业主管部门", "行业"),
+        ("领导小组各成员单位", "领导小组"),
+        ("各 主要经济指标 牵头单位", "主要经济指标"),
+    ],
+)
+def test_a_unit_named_by_its_role_is_recognised_and_explained(name, subject):
+    assert is_role_name(name)
+    message = role_name_message(name)
+    assert f"“{subject}”" in message
+    assert "不是单位名称" in message and "=单位名称" in message
+
+
+@pytest.mark.parametrize("name", ["市住建委", "各有关部门", "牵头单位办公室", "市统计局"])
+def test_unit_names_are_not_role_names(name):
+    assert not is_role_name(name)
+
+
+@pytest.mark.parametrize("text", ["王 某", "王　某", "王\u00a0某", " 王某 ", "王\t某"])
+def test_whitespace_inside_a_name_is_not_compared(text):
+    assert compact(text) == "王某"

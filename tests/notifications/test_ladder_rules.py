@@ -7,7 +7,7 @@ import logging
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from core.models import AppendOnlyError
@@ -385,8 +385,10 @@ def test_the_command_prints_the_campaigns_left_out(world, two_campaigns):
         offset_working_days=32767
     )
     out, err = io.StringIO(), io.StringIO()
-    with time_machine.travel(at_nine(SWEEP_DAY), tick=False):
+    with time_machine.travel(at_nine(SWEEP_DAY), tick=False), pytest.raises(CommandError) as failed:
         call_command("escalation_sweep", "--date", SWEEP_DAY.isoformat(), "--no-send", stdout=out, stderr=err)
+    assert failed.value.returncode == 1
+    assert "1 campaign left out" in str(failed.value)
     assert "2 escalations recorded" in out.getvalue()  # the city's task: reminder and overdue
     assert f"campaign {county_task.campaign.pk} (义县人居环境整治) left out" in err.getvalue()
     assert "offset_out_of_range" in err.getvalue()

@@ -287,6 +287,29 @@ def test_list_refuses_bad_filter_values(api, spread, query, field):
     assert_error(response, 400, "invalid", fields={field})
 
 
+@pytest.mark.parametrize("field", ["due_after", "due_before"])
+def test_a_filter_date_that_does_not_exist_is_named_as_such(api, spread, field):
+    response = api.as_user("city_head").get("/api/v1/tasks/", {field: "2026-02-30"})
+
+    body = assert_error(response, 400, "invalid", fields={field})
+    assert body["fields"][field] == ["“2026-02-30”这一天不存在：2026年2月只有 28 天。"]
+
+
+def test_a_body_date_that_does_not_exist_is_named_as_such_and_a_bad_form_as_a_format_error(
+    api, world, housing
+):
+    client = api.as_user("yi_head")
+    url = f"/api/v1/tasks/{housing.pk}/extensions/"
+
+    missing = client.post(url, {"requested_due_date": "2018-11-31", "reason": "雨季"}, format="json")
+    body = assert_error(missing, 400, "invalid", fields={"requested_due_date"})
+    assert body["fields"]["requested_due_date"] == ["“2018-11-31”这一天不存在：2018年11月只有 30 天。"]
+    malformed = client.post(url, {"requested_due_date": "11月31日", "reason": "雨季"}, format="json")
+    body = assert_error(malformed, 400, "invalid", fields={"requested_due_date"})
+    assert "格式" in body["fields"]["requested_due_date"][0]
+    assert not housing.extension_requests.exists()
+
+
 def _busy_tasks(world, make_task, count: int) -> None:
     fast = Campaign.objects.create(
         name="厕所革命",
@@ -317,10 +340,10 @@ def test_the_list_costs_the_same_queries_for_one_task_or_fifty(
     api, world, make_task, django_assert_num_queries
 ):
     _busy_tasks(world, make_task, 12)
-    # Memberships, count, page, units of the page, indicators of the page, holiday calendar.
+    # Memberships, count, the page's ids, its tasks, their units, their indicators, holiday calendar.
     for page_size in (1, 50):
         api.as_user("yi_head")
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(7):
             response = api.get("/api/v1/tasks/", {"page_size": page_size})
         assert response.status_code == 200
         assert len(response.json()["results"]) == min(page_size, 12)
@@ -577,9 +600,9 @@ def test_a_client_that_prefers_minimal_gets_204_and_the_change_is_made(
 ):
     task = make_task()
     api.as_user("yi_member")
-    # Savepoint; lock the task; memberships; update; history; release. The lead unit's
-    # member acts, so the unit links are not read; and there is no read-back.
-    with django_assert_num_queries(6):
+    # Savepoint; lock the task; memberships; update; its scope rows; history; release. The
+    # lead unit's member acts, so the unit links are not read; and there is no read-back.
+    with django_assert_num_queries(7):
         response = api.post(
             f"/api/v1/tasks/{task.pk}/transitions/accept/", {}, format="json", HTTP_PREFER=prefer
         )
@@ -783,6 +806,20 @@ def test_a_split_may_not_exceed_the_parent_target(api, world, target_task):
     assert Indicator.objects.count() == 1
 
 
+def test_the_refusal_of_a_split_writes_its_numbers_as_people_do(api, world, target_task):
+    indicator = target_task.indicators.get()
+    Indicator.objects.filter(pk=indicator.pk).update(target=Decimal("60"))
+    payload = _split(
+        world, ("七里河镇", "2018-11-20", {"targets": [{"indicator": indicator.pk, "target": "70.5"}]})
+    )
+    response = api.as_user("yi_head").post(
+        f"/api/v1/tasks/{target_task.pk}/decompose/", payload, format="json"
+    )
+    body = assert_error(response, 400, "invalid_decomposition", fields={"children"})
+    assert "70.5 超过上级目标 60。" in str(body["fields"]["children"])
+    assert "E+" not in str(body)
+
+
 # Reports and evidence
 
 
@@ -836,6 +873,10 @@ def test_a_multipart_report_stores_evidence_served_only_to_those_who_see_the_tas
         assert download["Content-Type"] == "image/png"
         assert download["Content-Disposition"].startswith("attachment")
         assert download["X-Content-Type-Options"] == "nosniff"
+    stated = api.as_user("yi_member").get(attachments[0]["url"], HTTP_ACCEPT="image/png")
+    assert stated.status_code == 200
+    refused = api.as_user("yi_member").get(attachments[0]["url"], HTTP_ACCEPT="application/pdf")
+    assert "image/png" in assert_error(refused, 406, "not_acceptable")["message"]
     for username in ("heishan_head", "village_b_head", "leader"):
         assert_error(api.as_user(username).get(attachments[1]["url"]), 404, "not_found")
     assert_error(api.as_user("yi_member").get("/api/v1/attachments/987654/"), 404, "not_found")

@@ -233,6 +233,16 @@ def test_the_file_is_an_attachment_with_a_chinese_name(api, world, ledger_tasks)
     assert quote("整改台账20181008.xlsx") in response["Content-Disposition"]
 
 
+@pytest.mark.parametrize("url", [TASKS_URL, RECTIFICATIONS_URL])
+def test_a_client_stating_the_workbook_type_gets_it_and_another_type_a_406(api, ledger_tasks, url):
+    client = api.as_user("city_head")
+
+    response = client.get(url, HTTP_ACCEPT=XLSX)
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX
+    assert_error(client.get(url, HTTP_ACCEPT="text/html"), 406, "not_acceptable")
+
+
 def test_a_county_ledger_holds_only_what_the_county_may_see(api, ledger_tasks):
     assert set(by_number(read(download(api, "heishan_head")))) == {"2"}
     assert set(by_number(read(download(api, "heishan_head", RECTIFICATIONS_URL)))) == set()

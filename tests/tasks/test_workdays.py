@@ -92,6 +92,9 @@ def test_a_year_beyond_the_built_in_calendar_falls_back_to_monday_to_friday(capl
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "2099" in r.getMessage()]
     # One warning per year and calendar, not one per day looked at.
     assert len(warnings) == 1
+    # It says where the notice is entered.
+    assert "POST /api/v1/calendar-days/" in warnings[0].getMessage()
+    assert '"date": "2099-MM-DD"' in warnings[0].getMessage()
 
 
 def test_a_year_the_office_entered_is_used_without_a_warning(caplog):

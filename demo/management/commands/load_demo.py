@@ -1,4 +1,7 @@
+import os
+import shutil
 import unicodedata
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -18,6 +21,23 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
+def _file_folders() -> list[Path]:
+    folders = [Path(settings.MEDIA_ROOT)]
+    if getattr(settings, "EMAIL_FILE_PATH", None):
+        folders.append(Path(settings.EMAIL_FILE_PATH))
+    return folders
+
+
+def _empty(folder: Path) -> None:
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
 class Command(BaseCommand):
     help = (
         'Load the demo: Jinzhou\'s 精准脱贫"百日攻坚行动" with its units, people, tasks and '
@@ -26,7 +46,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--reset", action="store_true", help="Flush the whole database first (deletes ALL data)."
+            "--reset",
+            action="store_true",
+            help="Flush the whole database first (deletes ALL data), and the files of the last "
+            "run: evidence and bulletin PDFs (MEDIA_ROOT) and e-mail written to files.",
+        )
+        parser.add_argument(
+            "--channels",
+            default=os.environ.get("DUBAN_DEMO_CHANNELS", ""),
+            help="Address of the robots' and SMS gateway's stand-in (manage.py fake_channels): give "
+            "the counties and townships group robots and some heads mobiles that post and text there.",
         )
         parser.add_argument(
             "--force",
@@ -34,7 +63,7 @@ class Command(BaseCommand):
             help="Load even though DEBUG is off (the demo password is public).",
         )
 
-    def handle(self, *args, reset: bool, force: bool, **options):
+    def handle(self, *args, reset: bool, force: bool, channels: str, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "Refusing to load the demo with DEBUG off: every demo user shares a public password. "
@@ -42,12 +71,16 @@ class Command(BaseCommand):
             )
         if reset:
             call_command("flush", interactive=False, verbosity=0)
+            # The last run's files belong to the rows just flushed; kept, they would be
+            # mistaken for this run's (a PDF with the same name, last run's mail).
+            for folder in _file_folders():
+                _empty(folder)
         elif demo_data_exists():
             raise CommandError(
                 "The database already holds units, people or campaigns; the demo loads only into an "
                 "empty database. Pass --reset to flush ALL data first."
             )
-        demo = demo_load()
+        demo = demo_load(channels_url=channels.rstrip("/"))
         self.print_users(demo)
         # Today's sweep, so the demo shows escalations and the outbox (e-mail goes to the
         # folder of the embedded default unless EMAIL_HOST is set).
@@ -56,6 +89,11 @@ class Command(BaseCommand):
             f"Escalation sweep: {swept['recorded']} escalations recorded, "
             f"{swept['messages']} digests composed."
         )
+        if channels:
+            self.stdout.write(
+                f"Group robots and SMS went to the stand-in at {channels} (its output shows them); "
+                "each message and its state: GET /api/v1/outbox/?channel=wecom (or dingtalk, sms)."
+            )
         bulletin = Bulletin.objects.get(pk=demo_bulletin(demo.campaign).pk)
         where = bulletin.pdf.path if bulletin.pdf else "(rendered by the Celery worker)"
         self.stdout.write(f"Bulletin {bulletin}: {where}")
@@ -87,5 +125,5 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             "Get a token with POST /api/v1/auth/token/ (username, password), or use one above: "
-            "curl -H 'Authorization: Token <token>' http://127.0.0.1:8000/api/v1/tasks/?light=red"
+            "curl -H 'Authorization: Token <token>' 'http://127.0.0.1:8000/api/v1/tasks/?light=red'"
         )
