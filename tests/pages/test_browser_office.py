@@ -1,18 +1,13 @@
 """The office's pages in a real browser (Playwright driving Debian's chromium against the live
 server on PostgreSQL): a county office drafts, edits, publishes and downloads a bulletin; a
 city head imports a table with an error, then the corrected one. Each step asserts what the
-person reads.
-
-Set DUBAN_SCREENSHOTS=1 to write the screenshots the README shows into docs/screenshots/."""
+person reads. The browser, the sign-in and the screenshots are test_browser.py's."""
 
 import datetime
-import os
 import subprocess
-from pathlib import Path
 
 import pytest
-from django.db import connections
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from bulletins.models import Bulletin, BulletinState
 from tasks import lateness
@@ -20,66 +15,29 @@ from tasks.models import Task
 from tests.imports.test_apis import ROWS, xlsx
 
 from .conftest import PASSWORD, current_campaign, village_tasks
+from .test_browser import PHONE, browser, open_as, shoot  # noqa: F401 (the fixtures are used by name)
 from .test_import_pages import WITH_ERROR
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
-DESK = {"viewport": {"width": 1280, "height": 900}}
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
-def office_data(world):
-    """A campaign running now with a village's red, yellow and green tasks, for the figures."""
-    campaign = current_campaign(world)
-    return village_tasks(world, campaign)
-
-
-@pytest.fixture
-def chromium(office_data, settings, tmp_path):
-    """Chromium, started after the data is written and stopped before the test's database
-    is flushed and restored (Playwright's sync API runs an event loop in this thread, under
-    which Django hands out connections of its own, closed here)."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: bin/test installs Debian's chromium package.")
+def story(world, settings, tmp_path):
+    """A campaign running now with a village's red, yellow and green tasks, for the figures,
+    and the rendered PDFs in the test's own folder; ``browser`` starts after it."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
-        connections.close_all()
-    if previous is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-
-
-def shoot(page, name: str, tmp_path: Path) -> None:
-    folder = SCREENSHOTS if os.environ.get("DUBAN_SCREENSHOTS") else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-
-def signed_in(browser, live_server, username: str, path: str, **device):
-    page = browser.new_context(locale="zh-CN", accept_downloads=True, **(device or DESK)).new_page()
-    page.goto(live_server.url + path)
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="登录督办工作台")).to_have_count(0)
-    return page
+    return village_tasks(world, current_campaign(world))
 
 
 def fits_the_screen(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_an_office_drafts_publishes_and_downloads_a_bulletin(chromium, live_server, tmp_path):
+def test_an_office_drafts_publishes_and_downloads_a_bulletin(browser, live_server, shoot, tmp_path):  # noqa: F811
     today = lateness.today()
-    page = signed_in(chromium, live_server, "yi_supervisor", "/bulletins/", **PHONE)
+    page = open_as(browser, live_server, "yi_supervisor", "/bulletins/", **PHONE)
     expect(page.get_by_role("heading", name="督查通报")).to_be_visible()
     assert fits_the_screen(page)
     page.get_by_role("link", name="起草新一期通报").click()
@@ -102,7 +60,7 @@ def test_an_office_drafts_publishes_and_downloads_a_bulletin(chromium, live_serv
     expect(preview.get_by_text("义县应完成任务 1 项", exact=False)).to_be_visible()
     expect(preview.get_by_role("row", name="1 七里河镇")).to_contain_text("1")
     expect(preview.get_by_text("现将本月任务推进情况通报如下。")).to_be_visible()
-    shoot(page, "bulletin-draft-phone", tmp_path)
+    shoot(page, "bulletin-draft-phone")
 
     page.get_by_role("link", name="修改文字和统计期").click()
     page.get_by_label("结语").fill("各乡镇要对照问题清单逐项整改。")
@@ -132,15 +90,13 @@ def test_an_office_drafts_publishes_and_downloads_a_bulletin(chromium, live_serv
     expect(page.locator(".digest")).to_have_text(bulletin.pdf_sha256)
 
     # Another county's head gets the 404 page for it.
-    stranger = signed_in(chromium, live_server, "heishan_head", f"/bulletins/{bulletin.pk}/")
+    stranger = open_as(browser, live_server, "heishan_head", f"/bulletins/{bulletin.pk}/")
     expect(stranger.get_by_role("heading", name="页面不存在")).to_be_visible()
     expect(stranger.get_by_text("关于本月脱贫攻坚任务推进情况的通报")).to_have_count(0)
 
 
-def test_a_city_head_imports_a_table_with_an_error_then_the_corrected_one(
-    chromium, live_server, world, tmp_path
-):
-    page = signed_in(chromium, live_server, "city_head", "/workbench/", **PHONE)
+def test_a_table_with_an_error_then_the_corrected_one(browser, live_server, world, shoot):  # noqa: F811
+    page = open_as(browser, live_server, "city_head", "/workbench/", **PHONE)
     page.get_by_role("link", name="导入分解表").click()
     expect(page.get_by_role("heading", name="导入任务分解表")).to_be_visible()
     page.get_by_label("导入到攻坚行动").select_option(value=str(world.campaign.pk))
@@ -156,7 +112,7 @@ def test_a_city_head_imports_a_table_with_an_error_then_the_corrected_one(
     expect(cell).to_contain_text("错误：")
     expect(page.get_by_role("row", name="5 2 完成D级危房改造938户")).to_contain_text("黑山县")
     expect(page.get_by_role("button", name="确认导入")).to_have_count(0)
-    shoot(page, "import-errors-phone", tmp_path)
+    shoot(page, "import-errors-phone")
     assert not Task.objects.filter(campaign=world.campaign).exists()
 
     page.get_by_role("link", name="上传改正后的表格").click()
@@ -172,3 +128,32 @@ def test_a_city_head_imports_a_table_with_an_error_then_the_corrected_one(
     expect(page.get_by_role("status")).to_contain_text("已导入：新建 5 项，更新 0 项，未变 0 项")
     expect(page.get_by_role("row", name="完成D级危房改造950户")).to_contain_text("草稿")
     assert Task.objects.filter(campaign=world.campaign).count() == 5
+
+
+def test_the_office_forms_work_with_javascript_off(browser, live_server, world):  # noqa: F811
+    context = browser.new_context(java_script_enabled=False, locale="zh-CN", **PHONE)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/imports/")
+    page.get_by_label("用户名").fill("city_head")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_label("导入到攻坚行动").select_option(value=str(world.campaign.pk))
+    page.get_by_label("任务分解表").set_input_files(
+        files=[{"name": "分解表.xlsx", "mimeType": XLSX, "buffer": xlsx(ROWS)}]
+    )
+    page.get_by_role("button", name="试导入").click()
+    page.get_by_role("button", name="确认导入").click()
+    expect(page.get_by_role("status")).to_contain_text("已导入：新建 5 项")
+
+    page.goto(f"{live_server.url}/bulletins/new/")
+    page.get_by_label("标题").fill("关于导入任务的情况通报")
+    page.get_by_label("统计起始日").fill(world.campaign.starts_on.isoformat())
+    page.get_by_label("统计截止日").fill(world.campaign.ends_on.isoformat())
+    page.get_by_role("button", name="保存草稿并预览").click()
+    expect(page.get_by_role("status")).to_contain_text("已起草第 1 期")
+    page.get_by_role("button", name="印发本期通报").click()
+    expect(page.locator(".meta .state")).to_have_text("已印发")
+    page.get_by_label("撤回理由").fill("统计期有误")
+    page.get_by_role("button", name="撤回本期通报").click()
+    expect(page.locator(".meta .state")).to_have_text("已撤回")
+    expect(page.locator(".facts")).to_contain_text("统计期有误")
