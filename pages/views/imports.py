@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError, Forbidden, InvalidInput
 from core.idempotency import Replay, idempotency_begin, idempotency_finish
 from imports.readers import read_rows
-from imports.services import ImportInvalid, ensure_may_handle_table, table_import
+from imports.services import ImportInvalid, ensure_may_handle_table, parse_unit_map, table_import
 from imports.table import COLUMN_LABELS, COLUMNS
 from tasks.models import Campaign
 
@@ -62,6 +62,8 @@ class GridRow:
     action: str
     heading: bool
     cells: list[Cell]
+    # Given no 完成时限 by the table: the default the importer offers applies.
+    defaulted: bool = False
 
     @property
     def has_errors(self) -> bool:
@@ -90,7 +92,13 @@ def table_grid(source_rows, result) -> tuple[list[tuple[str, str]], list[GridRow
             placed.add((source.row, column))
         plan = planned.get(source.row, {})
         grid.append(
-            GridRow(source.row, ACTION_WORDS.get(plan.get("action"), ""), bool(plan.get("heading")), cells)
+            GridRow(
+                source.row,
+                ACTION_WORDS.get(plan.get("action"), ""),
+                bool(plan.get("heading")),
+                cells,
+                bool(plan.get("deadline_defaulted")),
+            )
         )
     loose = [error for error in result.errors if (error["row"], error["column"]) not in placed]
     return [(column, COLUMN_LABELS[column]) for column in columns], grid, loose
@@ -114,43 +122,51 @@ def import_upload(request):
     if not form.is_valid():
         return _form_page(request, form, status=400)
     campaign, upload = form.cleaned_data["campaign"], form.cleaned_data["file"]
-    data = upload.read()
+    stored = {
+        "campaign": campaign.pk,
+        "name": upload.name,
+        "data": upload.read(),
+        "unit_map": form.unit_map_entries(),
+        "default_deadline": form.cleaned_data["default_deadline"],
+    }
     try:
-        result = table_import(
-            actor=request.user, campaign=campaign, data=data, filename=upload.name, dry_run=True
-        )
+        result = _import(request, campaign, stored, dry_run=True)
     except DomainError as exc:
         return _form_page(request, form, error=exc, status=exc.status_code)
     token = uuid.uuid4().hex
-    cache.set(
-        _upload_key(request.user, token),
-        {"campaign": campaign.pk, "name": upload.name, "data": data},
-        UPLOAD_SECONDS,
+    cache.set(_upload_key(request.user, token), stored, UPLOAD_SECONDS)
+    return _dry_run_page(request, campaign, stored, result, token=token)
+
+
+def _import(request, campaign, stored: dict, *, dry_run: bool, accept_default_deadline: bool = False):
+    return table_import(
+        actor=request.user,
+        campaign=campaign,
+        data=stored["data"],
+        filename=stored["name"],
+        dry_run=dry_run,
+        unit_map=parse_unit_map(stored["unit_map"]),
+        default_deadline=stored["default_deadline"],
+        accept_default_deadline=accept_default_deadline,
     )
-    return _dry_run_page(request, campaign, upload.name, data, result, token=token)
 
 
-def _dry_run_page(request, campaign, name, data, result, *, token=None, status=200):
+def _dry_run_page(request, campaign, stored, result, *, token=None, error=None, status=200):
     # The importer's result names rows and columns; the cells are read again for the page,
     # which shows the table as the office wrote it.
-    source_rows, _notes = read_rows(data, name)
+    source_rows, _notes = read_rows(stored["data"], stored["name"])
     columns, grid, loose = table_grid(source_rows, result)
     context = {
         "campaign": campaign,
-        "name": name,
+        "name": stored["name"],
         "result": result,
         "columns": columns,
         "grid": grid,
         "loose_errors": loose,
         "confirm": ConfirmForm(initial={"upload": token}) if token and not result.errors else None,
+        "error": error,
     }
     return render(request, "pages/imports/dry_run.html", context, status=status)
-
-
-def _import(request, campaign, stored: dict, *, dry_run: bool):
-    return table_import(
-        actor=request.user, campaign=campaign, data=stored["data"], filename=stored["name"], dry_run=dry_run
-    )
 
 
 @login_required
@@ -166,12 +182,12 @@ def import_confirm(request):
     try:
         with transaction.atomic():
             record = idempotency_begin(request, key=form.cleaned_data["upload"], data=request.POST)
-            result = table_import(
-                actor=request.user,
-                campaign=campaign,
-                data=stored["data"],
-                filename=stored["name"],
+            result = _import(
+                request,
+                campaign,
+                stored,
                 dry_run=False,
+                accept_default_deadline=form.cleaned_data["accept_default_deadline"],
             )
             messages.success(
                 request,
@@ -183,10 +199,12 @@ def import_confirm(request):
     except Replay:
         messages.info(request, _("这份表格已经导入过，没有重复导入。"))
         return redirect(tasks_url)
-    except ImportInvalid:
-        # The directory or the tasks changed since the dry run: show what is wrong now.
+    except ImportInvalid as exc:
+        # A default 完成时限 not accepted, or the directory or the tasks changed since the
+        # dry run: the service's message, and the table as it stands now.
         result = _import(request, campaign, stored, dry_run=True)
-        return _dry_run_page(request, campaign, stored["name"], stored["data"], result, status=400)
+        token = form.cleaned_data["upload"]
+        return _dry_run_page(request, campaign, stored, result, token=token, error=exc, status=400)
     except DomainError as exc:
         return _form_page(request, None, error=exc, status=exc.status_code)
     return response

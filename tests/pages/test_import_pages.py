@@ -109,3 +109,37 @@ def test_the_dry_run_costs_the_same_queries_for_a_longer_table(browser_client, w
     client = browser_client.as_user("city_head")
     longer = [*ROWS, *[[str(n), f"第{n}项任务", "", "义县", "", "", "11月30日前", ""] for n in range(2, 30)]]
     assert _queries(client, world, ROWS) == _queries(client, world, longer)
+
+
+def test_a_default_deadline_is_imported_only_once_accepted_and_role_names_are_mapped(browser_client, world):
+    rows = [
+        ["1", "完成D级危房改造950户", "蒋副市长", "义县", "", "各行业主管部门", "", ""],
+        ["2", "完成D级危房改造938户", "蒋副市长", "黑山县", "", "市住建委", "11月30日前", ""],
+    ]
+    client = browser_client.as_user("city_head")
+    unmapped = dry_run(client, world, rows)
+    assert "第 3 行“配合单位”" in text(unmapped) and 'name="upload"' not in unmapped.content.decode()
+    page = client.post(
+        "/imports/",
+        {
+            "campaign": world.campaign.pk,
+            "file": upload(xlsx(rows)),
+            "unit_map": "各行业主管部门=市住建委\n",
+            "default_deadline": "2018-11-20",
+        },
+    )
+    shown = text(page)
+    assert "没有错误：将新建 2 项" in shown and "表中 1 项任务没有完成时限，按 2018-11-20 导入" in shown
+    assert "（未填，默认 2018-11-20）" in shown
+    token = token_of(page)
+    refused = client.post("/imports/confirm/", {"upload": token})
+    assert refused.status_code == 400 and "未导入任何内容" in text(refused)
+    assert not Task.objects.filter(campaign=world.campaign).exists()
+    accepted = client.post("/imports/confirm/", {"upload": token, "accept_default_deadline": "on"})
+    assert accepted.status_code == 302
+    task = Task.objects.get(campaign=world.campaign, title="完成D级危房改造950户")
+    assert task.due_date.isoformat() == "2018-11-20"
+    # 各行业主管部门 stood for 市住建委, as the office said.
+    assert list(task.task_units.filter(role="cooperating").values_list("unit__name", flat=True)) == [
+        "市住建委"
+    ]
