@@ -24,7 +24,7 @@ from responsibility.models import Unit
 from responsibility.selectors import access_for_user
 from tasks import rules, selectors, services
 from tasks.filters import TaskFilter
-from tasks.models import TRANSITIONS, Campaign, TaskUnitRole
+from tasks.models import TRANSITIONS, Campaign, TaskScope, TaskUnitRole
 from tasks.worklist import TaskClock, work_items_for_user
 
 from ..forms import (
@@ -70,16 +70,19 @@ def _unit_choices(user) -> list[Unit]:
 def task_list(request):
     params = request.GET.copy()
     descending = params.get("sort") == "-due_date"
+    # The API's path: the filters select scope rows, and the page is read from them
+    # (tasks.selectors.TaskPages), so a county's list costs what the API's does.
     filterset = TaskFilter(
         {
             key: params.getlist(key) if key == "state" else params.get(key)
             for key in LIST_FILTERS
             if params.get(key)
         },
-        queryset=selectors.task_list_for_user(request.user),
+        queryset=TaskScope.objects.all(),
     )
     valid = filterset.is_valid()
-    tasks = filterset.qs.order_by("-due_date" if descending else "due_date", "pk") if valid else []
+    ordering = ["-due_date" if descending else "due_date", "pk"]
+    tasks = selectors.task_pages_for_user(request.user, filterset.qs, ordering) if valid else []
     page = Paginator(tasks, PAGE_SIZE).get_page(params.get("page"))
     clock = TaskClock()
     rows = [(task, clock.light(task), clock.working_days(task)) for task in page.object_list]
