@@ -14,7 +14,7 @@ from tasks import lateness
 from tasks.models import Task
 from tests.imports.test_apis import ROWS, xlsx
 
-from .conftest import PASSWORD, current_campaign, village_tasks
+from .conftest import current_campaign, village_tasks
 from .test_browser import PHONE, browser, open_as, shoot  # noqa: F401 (the fixtures are used by name)
 from .test_import_pages import WITH_ERROR
 
@@ -131,12 +131,7 @@ def test_a_table_with_an_error_then_the_corrected_one(browser, live_server, worl
 
 
 def test_the_office_forms_work_with_javascript_off(browser, live_server, world):  # noqa: F811
-    context = browser.new_context(java_script_enabled=False, locale="zh-CN", **PHONE)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/imports/")
-    page.get_by_label("用户名").fill("city_head")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    page = open_as(browser, live_server, "city_head", "/imports/", java_script_enabled=False, **PHONE)
     page.get_by_label("导入到攻坚行动").select_option(value=str(world.campaign.pk))
     page.get_by_label("任务分解表").set_input_files(
         files=[{"name": "分解表.xlsx", "mimeType": XLSX, "buffer": xlsx(ROWS)}]

@@ -255,3 +255,13 @@ def test_the_bulletin_pages_cost_a_fixed_number_of_queries(browser_client, world
     assert few["/bulletins/"] == 8
     # Session, user, memberships, the bulletin with its recipients.
     assert few[f"/bulletins/{first.pk}/"] == 6
+
+
+def test_the_list_pages_twenty_at_a_time_newest_first(browser_client, world):
+    for number in range(1, 22):
+        draft(world, title=f"第{number}期通报")
+    client = browser_client.as_user("yi_supervisor")
+    first = client.get("/bulletins/")
+    assert "第 1 / 2 页" in text(first) and 'href="?page=2"' in first.content.decode()
+    assert "第21期通报" in text(first) and "第1期通报" not in text(first)
+    assert "第1期通报" in text(client.get("/bulletins/?page=2"))
