@@ -85,9 +85,15 @@ def bulletin_new(request):
         bulletin = services.bulletin_create(actor=request.user, issuer=issuer, **form.changes())
     except DomainError as exc:
         return _form_page(request, form, issuer=issuer, error=exc, status=exc.status_code)
-    messages.success(
-        request, _("已起草第 %(number)d 期。请检查下面的预览，再修改或印发。") % {"number": bulletin.number}
+    return _done(
+        request,
+        bulletin,
+        _("已起草第 %(number)d 期。请检查下面的预览，再修改或印发。") % {"number": bulletin.number},
     )
+
+
+def _done(request, bulletin, message):
+    messages.success(request, message)
     return redirect("pages:bulletin_detail", pk=bulletin.pk)
 
 
@@ -150,8 +156,7 @@ def bulletin_edit(request, pk):
         return _form_page(
             request, form, issuer=bulletin.issuer, bulletin=bulletin, error=exc, status=exc.status_code
         )
-    messages.success(request, _("通报已保存。"))
-    return redirect("pages:bulletin_detail", pk=bulletin.pk)
+    return _done(request, bulletin, _("通报已保存。"))
 
 
 @login_required
@@ -162,8 +167,7 @@ def bulletin_publish(request, pk):
         services.bulletin_publish(bulletin_id=bulletin.pk, actor=request.user)
     except DomainError as exc:
         return _detail_page(request, bulletin, error=exc, status=exc.status_code)
-    messages.success(request, _("已印发。PDF 生成后即可下载，并通过发件箱发给主送、抄送单位。"))
-    return redirect("pages:bulletin_detail", pk=bulletin.pk)
+    return _done(request, bulletin, _("已印发。PDF 生成后即可下载，并通过发件箱发给主送、抄送单位。"))
 
 
 @login_required
@@ -177,5 +181,4 @@ def bulletin_withdraw(request, pk):
         services.bulletin_withdraw(bulletin_id=bulletin.pk, actor=request.user, **form.cleaned_data)
     except DomainError as exc:
         return _detail_page(request, bulletin, withdraw_form=form, error=exc, status=exc.status_code)
-    messages.success(request, _("通报已撤回，仍留档可查。"))
-    return redirect("pages:bulletin_detail", pk=bulletin.pk)
+    return _done(request, bulletin, _("通报已撤回，仍留档可查。"))
