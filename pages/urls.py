@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from .views import auth, dashboard, tasks
+from .views import auth, bulletins, dashboard, imports, tasks
 
 app_name = "pages"
 
@@ -21,4 +21,13 @@ urlpatterns = [
     path("tasks/<int:pk>/extensions/", tasks.task_extension_request, name="task_extension"),
     path("tasks/<int:pk>/decompose/", tasks.task_decompose, name="task_decompose"),
     path("extensions/<int:pk>/decision/", tasks.extension_decision, name="extension_decision"),
+    path("bulletins/", bulletins.bulletin_list, name="bulletin_list"),
+    path("bulletins/new/", bulletins.bulletin_new, name="bulletin_new"),
+    path("bulletins/<int:pk>/", bulletins.bulletin_detail, name="bulletin_detail"),
+    path("bulletins/<int:pk>/preview/", bulletins.bulletin_preview, name="bulletin_preview"),
+    path("bulletins/<int:pk>/edit/", bulletins.bulletin_edit, name="bulletin_edit"),
+    path("bulletins/<int:pk>/publish/", bulletins.bulletin_publish, name="bulletin_publish"),
+    path("bulletins/<int:pk>/withdraw/", bulletins.bulletin_withdraw, name="bulletin_withdraw"),
+    path("imports/", imports.import_upload, name="import_upload"),
+    path("imports/confirm/", imports.import_confirm, name="import_confirm"),
 ]
