@@ -9,7 +9,8 @@ the bulletin when it is published.
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet, Window
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import Substr
 
 from core.numbers import plain_number
@@ -117,18 +118,24 @@ def headline(counts_by_child: dict[str, dict]) -> dict:
     return {**row, "on_time_rate": _rate(row["closed_on_time"], row["due"])}
 
 
-def ranking(scope: Scope, counts_by_child: dict[str, dict]) -> list[dict]:
-    """The units one level down, best first: on-time rate, then fewest overdue."""
+def ranking(scope: Scope, counts_by_child: dict[str, dict]) -> dict[str, list[dict]]:
+    """The units one level down, best first (on-time rate, then fewest overdue), like with
+    like: the places (counties under a city, townships under a county) in one ranking and
+    the departments in another, since a department's few sector tasks do not compare with
+    a county's whole load."""
     children = {
         unit.path: unit
         for unit in Unit.objects.filter(parent=scope.level).exclude(
             kind__in=[UnitKind.SUPERVISION_OFFICE, UnitKind.LEADING_GROUP]
         )
     }
-    ranked = []
+    ranked = {"places": [], "departments": []}
     for path, unit in children.items():
         row = counts_by_child.get(path, dict.fromkeys(COUNTED, 0))
-        ranked.append(
+        if not (row["due"] or row["overdue"]):
+            continue
+        group = "departments" if unit.kind == UnitKind.DEPARTMENT else "places"
+        ranked[group].append(
             {
                 "unit": unit.name,
                 "kind": unit.kind,
@@ -139,9 +146,25 @@ def ranking(scope: Scope, counts_by_child: dict[str, dict]) -> list[dict]:
                 "on_time_rate": _rate(row["closed_on_time"], row["due"]),
             }
         )
-    ranked = [r for r in ranked if r["due"] or r["overdue"]]
-    ranked.sort(key=lambda r: (-(r["on_time_rate"] or 0), r["overdue"], r["unit"]))
+    for rows in ranked.values():
+        rows.sort(key=lambda r: (-(r["on_time_rate"] or 0), r["overdue"], r["unit"]))
     return ranked
+
+
+def honour_roll(ranked: list[dict]) -> tuple[list[dict], list[dict]]:
+    """红黑榜: the best and the worst few, never the same unit on both lists. A unit is
+    named only if it did better or worse than the other end of the ranking, and praised
+    only if it finished something on time: when every unit is at 0 %, nobody is best."""
+    named = min(RANKED_NAMED, len(ranked) // 2)
+    if not named:
+        return [], []
+
+    def standing(row: dict) -> tuple:
+        return (row["on_time_rate"] or 0, -row["overdue"])
+
+    best = [row for row in ranked[:named] if row["on_time_rate"] and standing(row) > standing(ranked[-1])]
+    worst = [row for row in reversed(ranked[-named:]) if standing(row) < standing(ranked[0])]
+    return best, worst
 
 
 def _escalations(scope: Scope) -> QuerySet[Escalation]:
@@ -157,11 +180,18 @@ def _escalations(scope: Scope) -> QuerySet[Escalation]:
     return escalations
 
 
+def _chain_tops(escalations: QuerySet[Escalation], scope: Scope) -> QuerySet[Escalation]:
+    """The escalations whose task's parent did not reach the same rung in the scope: the
+    top of each chain. A late target split city → county → townships → villages reaches
+    the rung at every level; the bulletin names it once, at its top."""
+    parent_reached = _escalations(scope).filter(level=OuterRef("level"), task_id=OuterRef("task__parent_id"))
+    return escalations.filter(~Exists(parent_reached))
+
+
 def escalated_totals(scope: Scope, levels: list[str]) -> dict[str, int]:
-    """How many tasks reached each rung in the period: one pass for all the rungs."""
+    """How many items (chains) reached each rung in the period: one pass for all the rungs."""
     rows = (
-        _escalations(scope)
-        .filter(level__in=levels)
+        _chain_tops(_escalations(scope).filter(level__in=levels), scope)
         .values("level")
         .annotate(tasks=Count("task_id", distinct=True))
         .order_by()
@@ -170,10 +200,53 @@ def escalated_totals(scope: Scope, levels: list[str]) -> dict[str, int]:
     return {level: totals.get(level, 0) for level in levels}
 
 
+def _units_behind(scope: Scope, level: str, top_ids: set[int]) -> dict[int, list[str]]:
+    """For each top, the units below it that are behind: the lowest tasks of its chain that
+    reached the rung (no child of theirs did), named by the unit that carried each when it
+    was reached. Two queries whatever the depth: the chain is followed by a recursive query
+    through the tasks that reached the rung."""
+    if not top_ids:
+        return {}
+    reached_sql, reached_params = (
+        _escalations(scope).filter(level=level).values("task_id").query.sql_with_params()
+    )
+    table = connection.ops.quote_name(Task._meta.db_table)
+    tops = ", ".join(["%s"] * len(top_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH RECURSIVE chain(top_id, task_id, parent_id) AS (
+                SELECT id, id, parent_id FROM {table} WHERE id IN ({tops})
+                UNION
+                SELECT chain.top_id, child.id, child.parent_id
+                FROM {table} child JOIN chain ON child.parent_id = chain.task_id
+                WHERE child.id IN ({reached_sql})
+            )
+            SELECT top_id, task_id, parent_id FROM chain
+            """,
+            [*sorted(top_ids), *reached_params],
+        )
+        chain = cursor.fetchall()
+    parents = {parent_id for _top, _task, parent_id in chain if parent_id is not None}
+    lowest = {task_id: top_id for top_id, task_id, _parent in chain if task_id != top_id}
+    lowest = {task_id: top_id for task_id, top_id in lowest.items() if task_id not in parents}
+    names = (
+        _escalations(scope)
+        .filter(level=level, task_id__in=lowest)
+        .values_list("task_id", "lead_unit__name", "lead_unit__path")
+        .distinct()
+    )
+    behind: dict[int, set[tuple[str, str]]] = {}
+    for task_id, name, path in names:
+        behind.setdefault(lowest[task_id], set()).add((path, name))
+    return {top: [name for _path, name in sorted(units)] for top, units in behind.items()}
+
+
 def escalated_items(scope: Scope, level: str, total: int) -> dict:
-    """The first ``LISTED_LIMIT`` escalations at the rung, by due date, with how many tasks
-    reached it (``total``, from ``escalated_totals``)."""
-    escalations = _escalations(scope).filter(level=level)
+    """The first ``LISTED_LIMIT`` items at the rung, by due date, each the top of its chain
+    with the units behind it, and how many items reached it (``total``, from
+    ``escalated_totals``)."""
+    escalations = _chain_tops(_escalations(scope).filter(level=level), scope)
     # A hand-listed item may repeat an automatic one (only automatic rows are unique), so
     # an item is a distinct (due date, task, unit, person). Found on those narrow columns,
     # which sort in memory, with the names read for the page only: a DISTINCT over every
@@ -188,6 +261,7 @@ def escalated_items(scope: Scope, level: str, total: int) -> dict:
     )
     units = dict(Unit.objects.filter(pk__in={key[2] for key in keys}).values_list("pk", "name"))
     people = dict(User.objects.filter(pk__in={key[3] for key in keys}).values_list("pk", "full_name"))
+    behind = _units_behind(scope, level, {key[1] for key in keys})
     items = []
     for due_date, task_id, unit_id, person_id in keys:
         task = tasks[task_id]
@@ -205,6 +279,7 @@ def escalated_items(scope: Scope, level: str, total: int) -> dict:
                     due_date, lateness.counted_until(task, scope.as_of)
                 ),
                 "state": str(TaskState(task.state).label),
+                "behind": behind.get(task_id, []),
             }
         )
     return {"total": total, "items": items}
@@ -219,13 +294,14 @@ def _not_met_q() -> Q:
 def indicators_not_met(scope: Scope, *, veto: bool) -> dict:
     indicators = Indicator.objects.filter(_not_met_q(), _in_scope_q(scope, "task__"), veto=veto)
     if not veto:
-        # Behind schedule: a top-level target whose deadline has come.
-        indicators = indicators.filter(parent__isnull=True, task__due_date__lte=scope.end)
+        # Behind schedule: a target whose deadline has come, at whatever level it was split
+        # to (a county at 600 of its 938 is behind even when the city's total is not yet due).
+        indicators = indicators.filter(task__due_date__lte=scope.end)
     # The total rides along on every row (COUNT(*) OVER ()): one pass instead of a count
     # and a page.
     rows = list(
         indicators.annotate(total=Window(Count("pk")))
-        .order_by("task__due_date", "pk")
+        .order_by("task__due_date", "task__lead_unit__path", "pk")
         .values(
             "name",
             "target",
@@ -283,23 +359,21 @@ def bulletin_figures(scope: Scope) -> dict:
     counts_by_child = _counts_by_child(scope)
     escalated = escalated_totals(scope, [Level.LISTED, Level.CRITICISM])
     ranked = ranking(scope, counts_by_child)
-    # 红黑榜: the best and the worst few, never the same unit on both lists, and a unit is
-    # praised or named only if it did better or worse than the other end of the ranking.
-    named = min(RANKED_NAMED, len(ranked) // 2)
-
-    def standing(row: dict) -> tuple:
-        return (row["on_time_rate"] or 0, -row["overdue"])
-
-    best = [row for row in ranked[:named] if standing(row) > standing(ranked[-1])]
-    worst = [row for row in reversed(ranked[-named:]) if standing(row) < standing(ranked[0])] if named else []
+    best, worst = honour_roll(ranked["places"])
+    department_best, department_worst = honour_roll(ranked["departments"])
     return {
         "level": scope.level.name,
         "period": [scope.start.isoformat(), scope.end.isoformat()],
         "as_of": scope.as_of.isoformat(),
         "headline": headline(counts_by_child),
-        "ranking": ranked,
+        "ranking": ranked["places"],
         "best": best,
         "worst": worst,
+        "departments": {
+            "ranking": ranked["departments"],
+            "best": department_best,
+            "worst": department_worst,
+        },
         "listed": escalated_items(scope, Level.LISTED, escalated[Level.LISTED]),
         "criticised": escalated_items(scope, Level.CRITICISM, escalated[Level.CRITICISM]),
         "veto_not_met": indicators_not_met(scope, veto=True),

@@ -18,10 +18,14 @@ from weasyprint.urls import URLFetcher
 logger = logging.getLogger(__name__)
 
 STATIC_ROOT = Path(__file__).resolve().parent / "static" / "bulletins"
-# WenQuanYi Micro Hei (TrueType, Debian's fonts-wqy-microhei): a bulletin embeds a subset
-# of thousands of glyphs, and WeasyPrint subsets TrueType outlines far faster than the CFF
-# outlines of Noto Serif CJK (bench/FIXES.md).
-FONT_FAMILY = "WenQuanYi Micro Hei"
+# A red-header document (红头文件) sets its masthead and titles in a Song (Ming) face and its
+# body in FangSong or Kai. Debian's AR PL UMing (Ming) and AR PL UKai (Kai) are TrueType,
+# which WeasyPrint subsets far faster than the CFF outlines of Noto Serif CJK, and a
+# bulletin embeds a subset of thousands of glyphs (bench/FIXES.md); Debian has no
+# FangSong. WenQuanYi Micro Hei stands behind both for any glyph they lack.
+TITLE_FONT = "AR PL UMing CN"
+BODY_FONT = "AR PL UKai CN"
+FALLBACK_FONT = "WenQuanYi Micro Hei"
 
 
 class ProjectStaticFetcher(URLFetcher):
@@ -40,14 +44,19 @@ class ProjectStaticFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
-def bulletin_html(bulletin, figures: dict) -> str:
+def bulletin_html(bulletin, figures: dict, *, base_href: str | None = None) -> str:
+    """The bulletin as the PDF prints it. ``base_href`` is where a browser finds the
+    stylesheet when the pages preview a draft (the renderer reads it from this app)."""
     context = {
+        "base_href": base_href,
         "bulletin": bulletin,
         "figures": figures,
-        "font_family": FONT_FAMILY,
+        "title_font": TITLE_FONT,
+        "body_font": BODY_FONT,
+        "fallback_font": FALLBACK_FONT,
         "main_recipients": list(bulletin.main_recipients.all()),
         "copy_to": list(bulletin.copy_to.all()),
-        "chart": bar_chart(figures.get("ranking", [])),
+        "rankings": rankings(figures),
         "indicator_blocks": [
             ("一票否决指标未达标", figures["veto_not_met"]),
             ("指标进度滞后", figures["targets_behind"]),
@@ -68,18 +77,53 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+GROUP_NUMBERS = "一二三四五"
+GROUP_LABELS = {"department": "部门", "county": "县(市)区", "township": "乡镇", "village": "村"}
+
+
+def rankings(figures: dict) -> list[dict]:
+    """The ranking tables to print, like with like: the places one level down, then the
+    departments (figures frozen before departments were ranked apart have the first only).
+    A group with no row is left out unless it is the only one."""
+    groups = [(figures.get("ranking", []), figures.get("best", []), figures.get("worst", []))]
+    departments = figures.get("departments")
+    if departments and departments["ranking"]:
+        groups.append((departments["ranking"], departments["best"], departments["worst"]))
+    if len(groups) > 1 and not groups[0][0]:
+        groups.pop(0)
+    printed = []
+    for number, (rows, best, worst) in zip(GROUP_NUMBERS, groups, strict=False):
+        kind = rows[0]["kind"] if rows else ""
+        label = GROUP_LABELS.get(kind, "地区")
+        printed.append(
+            {
+                "heading": f"（{number}）{label}",
+                "rows": rows,
+                "best": best,
+                "worst": worst,
+                "chart": bar_chart(rows),
+            }
+        )
+    return printed
+
+
 def bar_chart(ranking: list[dict], width: int = 600, bar_height: int = 16) -> dict:
-    """Geometry of a horizontal bar chart of on-time rates, drawn as inline SVG."""
+    """Geometry of a horizontal bar chart of on-time rates, drawn as inline SVG.
+
+    Only units with a rate above 0 get a bar: a row of 0 % would be a label with nothing
+    beside it. Those units are named in one line under the chart instead (``zero``), and
+    when no unit has a rate above 0 there is no chart, only that line."""
     label_width = 130
     scale = (width - label_width - 50) / 100
+    drawn = [row for row in ranking if row["on_time_rate"]]
     bars = [
         {
             "y": index * (bar_height + 6),
             "label": row["unit"],
             "rate": row["on_time_rate"],
-            "length": round((row["on_time_rate"] or 0) * scale, 1),
+            "length": round(row["on_time_rate"] * scale, 1),
         }
-        for index, row in enumerate(ranking)
+        for index, row in enumerate(drawn)
     ]
     return {
         "width": width,
@@ -87,4 +131,5 @@ def bar_chart(ranking: list[dict], width: int = 600, bar_height: int = 16) -> di
         "label_width": label_width,
         "bar_height": bar_height,
         "bars": bars,
+        "zero": [row["unit"] for row in ranking if not row["on_time_rate"]],
     }

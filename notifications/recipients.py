@@ -1,8 +1,9 @@
 """Who is told about an escalation: the responsibility chain, resolved for a whole batch.
 
 The audience of a rung climbs the tree: the responsible person and unit, the unit's
-head, the issuing unit, the supervision office nearest the work and the lead leader, and
-at the top the head of the level above the issuer. Everything is loaded with a fixed
+head, the issuing unit, the supervision offices from the work up to the issuing level and
+the lead leader, and at the top the head the issuer answers to (the level above a
+geographic issuer; a department's own level). Everything is loaded with a fixed
 number of queries for the batch, never per item.
 """
 
@@ -55,17 +56,45 @@ class Chain:
                 return self.office_of_level[unit_id]
         return None
 
+    def level_of(self, unit_id: int | None) -> int | None:
+        """The geographic level a unit is or acts for: a department, a leading group or an
+        office acts for the nearest geographic unit above it."""
+        unit = self.units.get(unit_id)
+        while unit is not None and unit.kind not in GEOGRAPHIC_KINDS:
+            unit = self.units.get(unit.parent_id)
+        return unit.pk if unit is not None else None
+
     def level_above(self, unit_id: int) -> int | None:
-        """The geographic level above the one a unit acts for."""
+        """The level whose head the issuer answers to: the level above a geographic unit;
+        for a department (or a leading group, an office), the level it acts for, whose head
+        it answers to. A task a city department split out to a county is the city's work,
+        and the city's head hears of its public criticism."""
         unit = self.units.get(unit_id)
         if unit is None:
             return None
-        level = (
-            unit
-            if unit.kind in GEOGRAPHIC_KINDS or unit.parent_id is None
-            else self.units.get(unit.parent_id)
-        )
-        return level.parent_id if level is not None else None
+        if unit.kind in GEOGRAPHIC_KINDS:
+            return unit.parent_id
+        return self.level_of(unit_id)
+
+    def offices_up_the_chain(self, lead_unit_path: str, issuing_unit_id: int) -> set[int]:
+        """The supervision offices of every level from the work up to the level that issued
+        it, whoever issued it (a head, a department, a leading group): the county's office
+        and the city's for a county task the city or one of its departments gave out. Work
+        whose chain holds no office (a village task of a township) is followed by the
+        nearest office above it."""
+        issuing_level = self.level_of(issuing_unit_id)
+        offices = set()
+        for unit_id in reversed(path_ids(lead_unit_path)):
+            if unit_id in self.office_of_level:
+                offices.add(self.office_of_level[unit_id])
+            if unit_id == issuing_level:
+                break
+        if issuing_level in self.office_of_level:
+            offices.add(self.office_of_level[issuing_level])
+        if not offices:
+            nearest = self.nearest_office(lead_unit_path)
+            offices = {nearest} if nearest is not None else set()
+        return offices
 
     def with_head(self, unit_id: int | None) -> set[Recipient]:
         if unit_id is None:
@@ -85,8 +114,7 @@ def audience_recipients(item, audience: frozenset[str], chain: Chain) -> set[Rec
     if "notify_issuer" in audience:
         found |= chain.with_head(item.issuing_unit_id)
     if "notify_supervision_office" in audience:
-        office = chain.nearest_office(item.lead_unit_path)
-        if office is not None:
+        for office in chain.offices_up_the_chain(item.lead_unit_path, item.issuing_unit_id):
             found.add((UNIT, office))
             found |= {(USER, user_id) for user_id in chain.supervisors.get(office, [])}
     if "notify_lead_leader" in audience and item.lead_leader_id:

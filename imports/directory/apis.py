@@ -56,6 +56,12 @@ class DirectoryImportApi(ApiView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
+        description=(
+            "Import a directory (通讯录) from .xlsx or .csv: units under their parent, people, and their "
+            "roles. A dry run (the default) answers row by row what would change and every error with "
+            "its column; "
+            "dry_run=false imports it all or nothing. Importing the same file again changes nothing."
+        ),
         request={"multipart/form-data": DirectoryImportInput},
         responses={200: DirectoryImportOutput, **WRITE_ERRORS},
     )
@@ -78,6 +84,10 @@ class DirectoryExportApi(ApiView):
     subtree of one unit. E-mail and phone are filled in only where the caller may read them."""
 
     @extend_schema(
+        description=(
+            "Download the directory the caller keeps as .xlsx, in the shape the import reads (optionally one "
+            "unit's subtree); e-mail and phone only where the caller may read them."
+        ),
         parameters=[OpenApiParameter("within", int, description="Only this unit's subtree.")],
         responses={
             (200, XLSX): OpenApiResponse(response=OpenApiTypes.BINARY, description="The directory as .xlsx."),

@@ -13,10 +13,17 @@ import time_machine
 
 from bulletins.models import Bulletin
 from bulletins.services import bulletin_create
+from notifications.models import Escalation
 from notifications.services import escalation_record_manual
 from tasks.models import Indicator, Task, TaskKind
-from tasks.rungs import Level
-from tasks.services import IndicatorSpec, indicator_record_values, task_transition
+from tasks.rungs import LEVEL_RANK, Level
+from tasks.services import (
+    ChildSpec,
+    IndicatorSpec,
+    indicator_record_values,
+    task_decompose,
+    task_transition,
+)
 
 # The real SMTP server of the notification tests, as the same fixture.
 from tests.notifications.conftest import smtp  # noqa: F401
@@ -157,3 +164,56 @@ def draft(world) -> Bulletin:
             main_recipients=[world.unit("义县"), world.unit("黑山县")],
             copy_to=[world.unit("市住建委")],
         )
+
+
+@pytest.fixture
+def split_target(world, make_task):
+    """A housing target of 义县 (938 houses), split to 七里河镇 and on to its two villages,
+    all due 25 November and behind: 400 houses done, all of them in the township."""
+    with on(datetime.date(2018, 10, 15)):
+        county = make_task(
+            "义县危房改造",
+            kind=TaskKind.TARGET,
+            due_date=datetime.date(2018, 11, 25),
+            indicators=[IndicatorSpec("危房改造", Decimal(938), "户")],
+        )
+        (township,) = task_decompose(
+            task_id=county.pk,
+            actor=world.person("yi_head"),
+            children=[
+                ChildSpec(
+                    "七里河镇危房改造",
+                    world.unit("七里河镇"),
+                    datetime.date(2018, 11, 25),
+                    targets={county.indicators.get().pk: Decimal(500)},
+                )
+            ],
+        )
+        villages = task_decompose(
+            task_id=township.pk,
+            actor=world.person("qilihe_head"),
+            children=[
+                ChildSpec(f"{name}危房改造", world.unit(name), datetime.date(2018, 11, 25))
+                for name in ("大榆树堡村", "王家屯村")
+            ],
+        )
+    # The township's 400 rolls up to the county.
+    indicator_record_values({township.indicators.get().pk: Decimal(400)})
+    chain = [county, township, *villages]
+    with on(datetime.date(2018, 11, 28)):
+        for task in chain:
+            escalation_record_manual(
+                task_id=task.pk,
+                actor=world.person("city_supervisor"),
+                level=Level.LISTED,
+                reason="逾期未完成",
+            )
+            # 通报 is the sweep's rung alone: recorded as the sweep records it.
+            Escalation.objects.create(
+                task=task,
+                level=Level.CRITICISM,
+                rank=LEVEL_RANK[Level.CRITICISM],
+                due_date=task.due_date,
+                lead_unit=task.lead_unit,
+            )
+    return chain

@@ -107,8 +107,12 @@ def test_the_demo_bulletin_embeds_its_chinese_font(demo_pdf):
     widths = [len(dash) for dash in dashes.split()]
     fonts = [dict(zip(columns(header, widths), columns(line, widths), strict=True)) for line in lines]
 
-    # Every glyph, the page numbers in the margin too, is set in the embedded WenQuanYi.
-    assert fonts and all("WenQuanYi" in font["name"] and font["emb"] == "yes" for font in fonts), fonts
+    # A red-header document's faces: the masthead and titles in Ming (Song), the body in
+    # Kai, every one embedded (a subset), the page numbers in the margin too.
+    names = {font["name"].split("+", 1)[-1] for font in fonts}
+    assert any(name.startswith("AR-PL-UMing") or "UMing" in name for name in names), names
+    assert any("UKai" in name for name in names), names
+    assert fonts and all(font["emb"] == "yes" and font["sub"] == "yes" for font in fonts), fonts
 
 
 def test_the_demo_bulletin_has_pages_and_its_recorded_checksum(demo_pdf):
@@ -118,6 +122,40 @@ def test_the_demo_bulletin_has_pages_and_its_recorded_checksum(demo_pdf):
     assert pages >= 1
     assert "A4" in info
     assert hashlib.sha256(demo_pdf.pdf.read_bytes()).hexdigest() == demo_pdf.pdf_sha256
+
+
+def test_a_chart_of_units_all_at_zero_draws_no_bars_and_names_them_in_a_line(
+    world, make_task, draft, tmp_path
+):
+    with on(ISSUED_ON.replace(month=10, day=15)):
+        make_task("义县任务", due_date=ISSUED_ON.replace(month=11, day=20))
+        make_task("黑山县任务", lead_unit="黑山县", due_date=ISSUED_ON.replace(month=11, day=20))
+    with on(ISSUED_ON):
+        bulletin = bulletin_publish(bulletin_id=draft.pk, actor=world.person("city_supervisor"))
+    html = bulletin_html(bulletin, bulletin.figures)
+
+    assert "<svg" not in html and "<rect" not in html
+    pdf, _refused = render_pdf(html)
+    (tmp_path / "zero.pdf").write_bytes(pdf)
+    text = squeezed(poppler("pdftotext", tmp_path / "zero.pdf"))
+    assert "按期完成率为0的单位（图中不画）：义县、黑山县。" in text
+    assert "红榜" not in text
+
+
+def test_a_split_target_is_printed_once_per_list_with_the_units_behind_it(
+    world, split_target, draft, tmp_path
+):
+    with on(ISSUED_ON):
+        bulletin = bulletin_publish(bulletin_id=draft.pk, actor=world.person("city_supervisor"))
+    pdf, _refused = render_pdf(bulletin_html(bulletin, bulletin.figures))
+    (tmp_path / "split.pdf").write_bytes(pdf)
+    text = squeezed(poppler("pdftotext", tmp_path / "split.pdf"))
+
+    listed = text[text.index("三、挂牌督办事项") : text.index("四、通报批评事项")]
+    criticised = text[text.index("四、通报批评事项") : text.index("五、")]
+    for block in (listed, criticised):
+        assert block.count("危房改造") == 1, block
+        assert "滞后单位：大榆树堡村、王家屯村" in block
 
 
 def test_html_in_a_task_title_is_printed_as_text_and_fetches_nothing(world, make_task, draft, tmp_path):

@@ -4,6 +4,8 @@ import datetime
 import hashlib
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from bulletins import figures as content
 from bulletins.models import Bulletin, BulletinCounter, BulletinState
@@ -399,3 +401,84 @@ def test_a_draft_is_not_withdrawn_and_others_do_not_withdraw(world, draft):
     with pytest.raises(Forbidden):
         bulletin_withdraw(bulletin_id=draft.pk, actor=world.person("yi_head"), reason="作废")
     assert reload(draft).state == BulletinState.PUBLISHED
+
+
+# A late target split down the tree, and ranking like with like
+
+
+def test_a_late_target_split_down_the_tree_is_listed_once_with_the_units_behind_it(
+    world, split_target, draft
+):
+    figures = bulletin_figures(draft)
+
+    for block in ("listed", "criticised"):
+        assert figures[block]["total"] == 1, block
+        (item,) = figures[block]["items"]
+        assert (item["task"], item["unit"]) == (split_target[0].pk, "义县")
+        assert item["behind"] == ["大榆树堡村", "王家屯村"]
+
+
+def test_a_county_bulletin_lists_the_chain_at_its_own_top(world, split_target):
+    county = create(world, by="yi_supervisor", issuer="县委督查室")
+
+    (item,) = bulletin_figures(county)["listed"]["items"]
+    assert item["unit"] == "义县"
+    assert item["behind"] == ["大榆树堡村", "王家屯村"]
+
+
+def test_an_item_nobody_below_is_behind_on_names_no_units_under_it(november, draft):
+    (item,) = bulletin_figures(draft)["listed"]["items"]
+    assert item["behind"] == []
+
+
+def test_targets_behind_cover_every_level_of_a_split(world, split_target, draft):
+    behind = bulletin_figures(draft)["targets_behind"]
+
+    rows = [(item["unit"], item["target"], item["current"]) for item in behind["items"]]
+    assert rows == [("义县", "≥ 938", "400"), ("七里河镇", "≥ 500", "400")]
+    assert behind["total"] == 2
+
+
+def test_nobody_is_on_the_red_list_when_every_unit_is_at_zero(world, make_task, draft):
+    with on(datetime.date(2018, 10, 15)):
+        make_task("义县任务", due_date=datetime.date(2018, 11, 20))
+        make_task("黑山县任务一", lead_unit="黑山县", due_date=datetime.date(2018, 11, 20))
+        make_task("黑山县任务二", lead_unit="黑山县", due_date=datetime.date(2018, 11, 21))
+    figures = bulletin_figures(draft)
+
+    assert [row["on_time_rate"] for row in figures["ranking"]] == [0.0, 0.0]
+    assert figures["best"] == []
+    # 黑山县 has more overdue: still named on the black list.
+    assert [row["unit"] for row in figures["worst"]] == ["黑山县"]
+
+
+def test_a_city_department_is_ranked_apart_from_the_counties(world, make_task, november, draft):
+    with on(datetime.date(2018, 10, 15)):
+        make_task("住建委危房鉴定", lead_unit="市住建委", due_date=datetime.date(2018, 11, 20))
+    figures = bulletin_figures(draft)
+
+    assert [row["unit"] for row in figures["ranking"]] == ["义县", "黑山县"]
+    assert [row["unit"] for row in figures["departments"]["ranking"]] == ["市住建委"]
+    assert figures["departments"]["best"] == figures["departments"]["worst"] == []
+
+
+def test_the_figures_cost_the_same_queries_however_many_chains_are_listed(
+    world, make_task, split_target, draft
+):
+    with CaptureQueriesContext(connection) as one_chain:
+        bulletin_figures(draft)
+    with on(datetime.date(2018, 10, 15)):
+        more = [
+            make_task(f"黑山县任务{n}", lead_unit=unit, due_date=datetime.date(2018, 11, 20))
+            for n, unit in enumerate(["黑山县", "芳山镇", "新立屯村"])
+        ]
+    with on(datetime.date(2018, 11, 28)):
+        for task in more:
+            escalation_record_manual(
+                task_id=task.pk, actor=world.person("city_supervisor"), level=Level.LISTED, reason="逾期"
+            )
+    with CaptureQueriesContext(connection) as four_chains:
+        figures = bulletin_figures(draft)
+
+    assert figures["listed"]["total"] == 4
+    assert len(four_chains) == len(one_chain)

@@ -10,6 +10,7 @@ import datetime
 
 import pytest
 import time_machine
+from django.conf import settings
 
 from notifications.models import Escalation
 from notifications.services import escalation_record_manual, sweep_run
@@ -17,31 +18,54 @@ from outbox.models import MessageState, OutboundMessage
 from responsibility.models import User
 from tasks.models import Task
 from tasks.rungs import Level, level_of_rank
-from tasks.services import task_create, task_transition
+from tasks.services import ChildSpec, task_create, task_decompose, task_transition
 
 from .conftest import at_nine, text_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
-@pytest.fixture
-def village_task(addressed):
-    world = addressed
+def issue(
+    world,
+    by: str,
+    title: str,
+    issuing_unit: str,
+    lead_unit: str,
+    due_date: datetime.date,
+    signer: str,
+    **extra,
+):
+    """A task issued and assigned on 15 September 2025, and signed for at once by ``signer``
+    of the lead unit: the ladder below is the task's own; 签收 is chased on its own
+    (test_obligations.py)."""
     with time_machine.travel(at_nine(datetime.date(2025, 9, 15)), tick=False):
         task = task_create(
-            actor=world.person("qilihe_head"),
+            actor=world.person(by),
             campaign=world.campaign,
-            title="大榆树堡村危房改造入户核查",
-            number="3",
-            issuing_unit=world.unit("七里河镇"),
-            lead_unit=world.unit("大榆树堡村"),
-            lead_leader=world.person("leader"),
-            responsible_person=world.person("village_a_head"),
-            due_date=datetime.date(2025, 9, 29),
+            title=title,
+            issuing_unit=world.unit(issuing_unit),
+            lead_unit=world.unit(lead_unit),
+            due_date=due_date,
             assign=True,
+            **extra,
         )
-        # Signed for at once: the ladder below is the task's own; 签收 is chased on its own.
-        return task_transition(task_id=task.pk, actor=world.person("village_a_head"), name="accept")
+        return task_transition(task_id=task.pk, actor=world.person(signer), name="accept")
+
+
+@pytest.fixture
+def village_task(addressed):
+    return issue(
+        addressed,
+        "qilihe_head",
+        "大榆树堡村危房改造入户核查",
+        "七里河镇",
+        "大榆树堡村",
+        datetime.date(2025, 9, 29),
+        signer="village_a_head",
+        number="3",
+        lead_leader=addressed.person("leader"),
+        responsible_person=addressed.person("village_a_head"),
+    )
 
 
 def sweep_on(day: datetime.date) -> dict:
@@ -133,7 +157,9 @@ def test_the_digest_is_chinese_with_both_parts_and_the_facts_of_the_item(village
     # working days at which the item was listed.
     assert "已逾期 3 个工作日" in plain
     assert "11 天" not in plain
-    assert f"/api/v1/tasks/{village_task.pk}/" in plain
+    # The link opens the task's page, not the API's JSON.
+    assert f"{settings.DUBAN['SITE_URL']}/tasks/{village_task.pk}/" in plain
+    assert "/api/" not in plain
     # One item shown once, under its highest new rung, though three rungs were reached.
     assert plain.count("大榆树堡村危房改造入户核查") == 1
 
@@ -184,16 +210,15 @@ def test_a_repeated_sweep_sends_nothing_new(village_task, smtp):
 
 def test_one_digest_per_recipient_lists_all_their_items(addressed, village_task, smtp):
     world = addressed
-    with time_machine.travel(at_nine(datetime.date(2025, 9, 15)), tick=False):
-        task_create(
-            actor=world.person("qilihe_head"),
-            campaign=world.campaign,
-            title="王家屯村饮水安全",
-            issuing_unit=world.unit("七里河镇"),
-            lead_unit=world.unit("王家屯村"),
-            due_date=datetime.date(2025, 9, 26),
-            assign=True,
-        )
+    issue(
+        world,
+        "qilihe_head",
+        "王家屯村饮水安全",
+        "七里河镇",
+        "王家屯村",
+        datetime.date(2025, 9, 26),
+        "village_b_head",
+    )
     sweep_on(datetime.date(2025, 9, 30))
 
     (digest,) = smtp.mailbox.to("qilihe_head@jz.example.cn")
@@ -202,8 +227,6 @@ def test_one_digest_per_recipient_lists_all_their_items(addressed, village_task,
 
 
 def test_suspended_and_closed_tasks_do_not_climb(village_task, world, smtp):
-    from tasks.services import task_transition
-
     with time_machine.travel(at_nine(datetime.date(2025, 9, 20)), tick=False):
         task_transition(
             task_id=village_task.pk, actor=world.person("qilihe_head"), name="suspend", comment="汛期暂缓"
@@ -257,3 +280,74 @@ def test_an_approved_extension_restarts_the_ladder_against_the_new_date(village_
         )
     ) == {"reminder"}
     assert Escalation.objects.filter(task=village_task, due_date=datetime.date(2025, 9, 29)).count() == 2
+
+
+@pytest.fixture
+def department_split(addressed):
+    """The city gives 市住建委 a housing task due at the year's end; the department splits
+    out 义县's part, due Monday 29 September 2025 like the village task above."""
+    world = addressed
+    parent = issue(
+        world, "city_head", "全市危房改造", "锦州市", "市住建委", datetime.date(2025, 12, 31), "housing_head"
+    )
+    with time_machine.travel(at_nine(datetime.date(2025, 9, 15)), tick=False):
+        (child,) = task_decompose(
+            task_id=parent.pk,
+            actor=world.person("housing_head"),
+            children=[ChildSpec("义县危房改造", world.unit("义县"), datetime.date(2025, 9, 29))],
+        )
+        return task_transition(task_id=child.pk, actor=world.person("yi_head"), name="accept")
+
+
+def test_a_county_task_a_city_department_split_out_is_told_up_to_the_city(department_split, smtp, world):
+    assert department_split.issuing_unit == world.unit("市住建委")
+    sweep_on(datetime.date(2025, 10, 10))  # overdue and listed
+    mailbox = smtp.mailbox
+    listed = {
+        address: len(mailbox.to(address))
+        for address in (
+            "city_supervisor@jz.example.cn",
+            unit_address(world, "市委督查室"),
+            "yi_supervisor@jz.example.cn",
+            "housing_head@jz.example.cn",
+            "city_head@jz.example.cn",
+        )
+    }
+    # The county's office, and the city's: the department issued it for the city.
+    assert listed == {
+        "city_supervisor@jz.example.cn": 1,
+        unit_address(world, "市委督查室"): 1,
+        "yi_supervisor@jz.example.cn": 1,
+        "housing_head@jz.example.cn": 1,  # the issuing department's head, from overdue on
+        "city_head@jz.example.cn": 0,
+    }
+    assert "【挂牌督办】" in text_of(mailbox.to("city_supervisor@jz.example.cn")[0])
+
+    sweep_on(datetime.date(2025, 10, 15))  # 通报
+
+    (criticism,) = mailbox.to("city_head@jz.example.cn")
+    assert "【通报】" in text_of(criticism)
+    assert "义县危房改造" in text_of(criticism)
+    assert len(mailbox.to("city_supervisor@jz.example.cn")) == 2
+    assert mailbox.to("heishan_head@jz.example.cn") == []
+
+
+def test_a_county_task_the_city_issued_is_told_to_both_offices_and_the_head_above(addressed, smtp, world):
+    issue(
+        world,
+        "city_head",
+        "义县饮水安全工程",
+        "锦州市",
+        "七里河镇",
+        datetime.date(2025, 9, 29),
+        "qilihe_head",
+    )
+    sweep_on(datetime.date(2025, 10, 15))
+    mailbox = smtp.mailbox
+
+    # From the township's work up to the city that issued it: the county's office and the city's.
+    assert len(mailbox.to("yi_supervisor@jz.example.cn")) == 1
+    assert len(mailbox.to("city_supervisor@jz.example.cn")) == 1
+    # The city issued it: its head hears as the issuer; nobody above the city is in this tree.
+    assert len(mailbox.to("city_head@jz.example.cn")) == 1
+    assert mailbox.to("heishan_head@jz.example.cn") == []
