@@ -65,7 +65,7 @@ from tasks.services import (
 )
 from tests.conftest import build_world, task_maker
 
-OPERATIONS = 80
+OPERATIONS = 81
 MAX_EXAMPLES = 15
 ROLES = {
     "member": "yi_member",
