@@ -22,11 +22,23 @@ class RobotListApi(ListApi):
     def get_queryset(self):
         return channels.robot_list_for_user(self.request.user)
 
-    @extend_schema(responses={200: RobotSerializer(many=True), **READ_ERRORS})
+    @extend_schema(
+        description=(
+            "The group robots (WeCom, DingTalk) of the units the caller sets up, within their jurisdiction."
+        ),
+        responses={200: RobotSerializer(many=True), **READ_ERRORS},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=RobotInput, responses={201: RobotSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        description=(
+            "Add a group robot for a unit the caller sets up: its kind, webhook and secret, which are "
+            "stored and never shown again."
+        ),
+        request=RobotInput,
+        responses={201: RobotSerializer, **WRITE_ERRORS},
+    )
     def post(self, request):
         data = RobotInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -35,11 +47,18 @@ class RobotListApi(ListApi):
 
 
 class RobotDetailApi(ApiView):
-    @extend_schema(responses={200: RobotSerializer, **READ_ERRORS})
+    @extend_schema(
+        description="One group robot of a unit the caller sets up.",
+        responses={200: RobotSerializer, **READ_ERRORS},
+    )
     def get(self, request, pk):
         return Response(RobotSerializer(channels.robot_get_for_user(request.user, pk)).data)
 
-    @extend_schema(request=RobotChangeInput, responses={200: RobotSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        description="Change a group robot: its name, whether it is active, or a new webhook or secret.",
+        request=RobotChangeInput,
+        responses={200: RobotSerializer, **WRITE_ERRORS},
+    )
     def patch(self, request, pk):
         robot = channels.robot_get_for_user(request.user, pk)
         data = RobotChangeInput(data=request.data)
@@ -47,7 +66,10 @@ class RobotDetailApi(ApiView):
         robot = channels.robot_update(robot_id=robot.pk, actor=request.user, **data.validated_data)
         return Response(RobotSerializer(robot).data)
 
-    @extend_schema(responses={204: None, **WRITE_ERRORS})
+    @extend_schema(
+        description="Remove a group robot of a unit the caller sets up.",
+        responses={204: None, **WRITE_ERRORS},
+    )
     def delete(self, request, pk):
         robot = channels.robot_get_for_user(request.user, pk)
         channels.robot_delete(robot_id=robot.pk, actor=request.user)
@@ -64,12 +86,25 @@ class ContactApi(ApiView):
             raise NotFound()
         return person
 
-    @extend_schema(responses={200: ContactSerializer, **READ_ERRORS})
+    @extend_schema(
+        description=(
+            "A person's mobile for SMS and the order of their channels: the caller's own, or anyone's for "
+            "a directory administrator."
+        ),
+        responses={200: ContactSerializer, **READ_ERRORS},
+    )
     def get(self, request, pk):
         contact = channels.contact_get(actor=request.user, person=self._person(request, pk))
         return Response(ContactSerializer(contact).data)
 
-    @extend_schema(request=ContactSerializer, responses={200: ContactSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        description=(
+            "Set a person's mobile for SMS and the order of their channels (their own, or as a directory "
+            "administrator)."
+        ),
+        request=ContactSerializer,
+        responses={200: ContactSerializer, **WRITE_ERRORS},
+    )
     def put(self, request, pk):
         person = self._person(request, pk)
         data = ContactSerializer(data=request.data)

@@ -223,7 +223,13 @@ class TaskListApi(ListApi):
 class UnitDashboardApi(ApiView):
     """How the work of a unit and of each unit one level below it stands (督办看板)."""
 
-    @extend_schema(responses={200: DashboardSerializer, **READ_ERRORS})
+    @extend_schema(
+        description=(
+            "How the work of a unit and of each unit one level below it stands (督办看板): tasks by light, "
+            "overdue and rung, for a unit the caller may see."
+        ),
+        responses={200: DashboardSerializer, **READ_ERRORS},
+    )
     def get(self, request, pk):
         total, *children = dashboard.unit_dashboard(request.user, pk)
         return Response(DashboardSerializer({"unit": total, "children": children}).data)

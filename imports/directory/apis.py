@@ -8,8 +8,9 @@ from rest_framework.response import Response
 
 from core.apis import ApiView
 from core.filters import BIGINT_MAX
+from core.negotiation import FileDownloadMixin
 from core.parsers import MultiPartParser
-from core.schema import BAD_REQUEST, READ_ERRORS, WRITE_ERRORS
+from core.schema import BAD_REQUEST, NOT_ACCEPTABLE, READ_ERRORS, WRITE_ERRORS
 
 from .export import directory_export
 from .services import directory_export_units, directory_import
@@ -56,6 +57,11 @@ class DirectoryImportApi(ApiView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
+        description=(
+            "Import a directory (通讯录: units, people, roles) from .xlsx or .csv. A dry run (the default) "
+            "answers row by row what would change and every error; `dry_run=false` imports it, all or "
+            "nothing. Administrators anywhere; a unit's head below the units they reach."
+        ),
         request={"multipart/form-data": DirectoryImportInput},
         responses={200: DirectoryImportOutput, **WRITE_ERRORS},
     )
@@ -72,17 +78,24 @@ class DirectoryImportApi(ApiView):
         return Response(vars(result))
 
 
-class DirectoryExportApi(ApiView):
+class DirectoryExportApi(FileDownloadMixin, ApiView):
     """Download the directory the caller keeps (everything for an administrator; a head's
     units below their reach) as .xlsx in the shape the import reads, optionally only the
     subtree of one unit. E-mail and phone are filled in only where the caller may read them."""
 
+    file_media_types = (XLSX,)
+
     @extend_schema(
+        description=(
+            "Download the directory the caller keeps as .xlsx in the shape the import reads, optionally "
+            "one unit's subtree (`within`); e-mail and phone only where the caller may read them."
+        ),
         parameters=[OpenApiParameter("within", int, description="Only this unit's subtree.")],
         responses={
             (200, XLSX): OpenApiResponse(response=OpenApiTypes.BINARY, description="The directory as .xlsx."),
             **BAD_REQUEST,
             **READ_ERRORS,
+            **NOT_ACCEPTABLE,
         },
     )
     def get(self, request):
