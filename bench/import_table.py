@@ -113,7 +113,7 @@ def main() -> None:
     actor = User.objects.get(memberships__unit=city, memberships__role=Role.HEAD)
     leader = Membership.objects.filter(unit=city, role=Role.LEADER).select_related("user").first().user
     data = build_table(args.rows, city, leader.full_name)
-    vacuum("tasks_task", "tasks_taskunit", "tasks_taskevent")
+    vacuum("tasks_task", "tasks_taskunit", "tasks_taskevent", "imports_taskwording")
     if args.save:
         Path(args.save).write_bytes(data)
     floor_times, import_times, created = [], [], 0

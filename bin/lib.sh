@@ -14,9 +14,10 @@ as_root() {
 }
 
 # Debian packages: venv, WeasyPrint's Pango, CJK fonts (a sans face, and the Ming/Song and
-# Kai faces a bulletin's masthead and body are set in), poppler's pdftotext, gettext.
+# Kai faces a bulletin's masthead and body are set in), poppler's pdftotext, gettext, and
+# the chromium that the browser tests drive through Playwright.
 SYSTEM_PACKAGES=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
-                 fonts-wqy-microhei fonts-arphic-uming fonts-arphic-ukai poppler-utils gettext)
+                 fonts-wqy-microhei fonts-arphic-uming fonts-arphic-ukai poppler-utils gettext chromium)
 
 ensure_system_packages() {
   local missing=()

@@ -44,8 +44,11 @@ class ProjectStaticFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
-def bulletin_html(bulletin, figures: dict) -> str:
+def bulletin_html(bulletin, figures: dict, *, base_href: str | None = None) -> str:
+    """The bulletin as the PDF prints it. ``base_href`` is where a browser finds the
+    stylesheet when the pages preview a draft (the renderer reads it from this app)."""
     context = {
+        "base_href": base_href,
         "bulletin": bulletin,
         "figures": figures,
         "title_font": TITLE_FONT,

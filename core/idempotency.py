@@ -31,11 +31,10 @@ class Replay(Exception):
         self.record = record
 
 
-def _fingerprint(request) -> str:
+def _fingerprint(request, data) -> str:
     """A digest of what was asked: the same key with a different request is refused."""
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
     files = request.FILES
-    data = request.data
     fields = (
         {key: value for key, value in data.lists() if key not in files} if hasattr(data, "lists") else data
     )
@@ -49,15 +48,19 @@ def _fingerprint(request) -> str:
     return digest.hexdigest()
 
 
-def idempotency_begin(request) -> IdempotencyRecord | None:
-    """Claim the request's key, or raise Replay with the answer already given."""
-    key = request.headers.get(HEADER)
+def idempotency_begin(request, *, key: str | None = None, data=None) -> IdempotencyRecord | None:
+    """Claim the request's key, or raise Replay with the answer already given.
+
+    The API reads the key from the header and the body from DRF's ``request.data``; a page's
+    form, which cannot set a header without JavaScript, passes the key it carries in a
+    hidden field and its ``request.POST``."""
+    key = key or request.headers.get(HEADER)
     if request.method != "POST" or not key:
         return None
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidInput(_("Idempotency-Key 过长。"), code="invalid_idempotency_key")
     principal = f"user:{request.user.pk}" if request.user.is_authenticated else "anonymous"
-    fingerprint = _fingerprint(request)
+    fingerprint = _fingerprint(request, request.data if data is None else data)
     try:
         with transaction.atomic():
             return IdempotencyRecord.objects.create(

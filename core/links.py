@@ -6,5 +6,6 @@ from django.conf import settings
 
 
 def task_page_url(task_id: int) -> str:
-    """Where a person reading a message opens the task."""
-    return f"{settings.DUBAN['SITE_URL']}/api/v1/tasks/{task_id}/"
+    """Where a person reading a message opens the task: its page (pages/), which sends a
+    reader who is signed out through sign-in and back to the task."""
+    return f"{settings.DUBAN['SITE_URL']}/tasks/{task_id}/"

@@ -65,6 +65,7 @@ class FakeChannels:
     modes: dict[str, str] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     refused: list[tuple[str, str, str]] = field(default_factory=list)  # (channel, key, why)
+    limited: list[tuple[str, str]] = field(default_factory=list)  # (channel, key) answered "too fast"
     echo: bool = False
     # The demo's server knows no keys in advance: it takes any 企业微信 key, and any 钉钉
     # token signed with this secret.
@@ -121,6 +122,7 @@ class FakeChannels:
         with self.lock:
             limited = self.modes.get(key) == "rate_limited" or self._over_limit(key, time.time())
         if limited:
+            self.limited.append(("wecom", key))
             return {"errcode": 45009, "errmsg": "api freq out of limit"}
         self._accept(Received("wecom", key, body, time.time()))
         return {"errcode": 0, "errmsg": "ok"}
@@ -152,6 +154,7 @@ class FakeChannels:
         with self.lock:
             limited = self.modes.get(token) == "rate_limited" or self._over_limit(token, time.time())
         if limited:
+            self.limited.append(("dingtalk", token))
             return {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}
         self._accept(Received("dingtalk", token, body, time.time()))
         return {"errcode": 0, "errmsg": "ok"}

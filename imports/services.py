@@ -100,12 +100,12 @@ def table_import(
     without a 完成时限 are offered ``default_deadline`` (else the campaign's end): a dry run
     marks them, and an import takes them only with ``accept_default_deadline``.
     """
-    if default_deadline is not None:
-        ensure_within_campaign(default_deadline, campaign, field_name="default_deadline")
     # One scope, as in a request: the check here and the one in tasks_sync_imported read
     # the actor's memberships once, from the command line as from the API.
     with access_scope():
         ensure_may_handle_table(actor, campaign)
+        if default_deadline is not None:
+            ensure_within_campaign(default_deadline, campaign, field_name="default_deadline")
         source_rows, notes = read_rows(data, filename)
         plan = build_plan(source_rows, campaign, unit_map=unit_map, default_deadline=default_deadline)
         if not dry_run and not accept_default_deadline:

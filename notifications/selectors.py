@@ -3,13 +3,13 @@ tasks the caller may see."""
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from outbox.models import OutboundMessage
 from responsibility.models import User
 from responsibility.selectors import access_for_user
 from tasks import lateness
-from tasks.models import Task
+from tasks.models import Task, TaskScope, TaskState
 from tasks.selectors import period_at, responsibility_trace, task_visibility_q
 
 from .models import Escalation
@@ -69,3 +69,26 @@ def task_trace(task: Task, on: datetime.date) -> dict:
         "responsible_when_overdue": period_at(periods, lateness.start_of_day(since)) if since else None,
         "escalations": task_escalations(task),
     }
+
+
+def escalations_of_day_in_unit(unit_id: int, day: datetime.date, *, limit: int = 100) -> tuple[int, list]:
+    """The rungs recorded on the office's ``day`` for tasks under a unit (its ``TaskScope``
+    rows), newest first, each with the messages that told of it: today's ladder on a
+    dashboard, for a caller already allowed the unit's dashboard
+    (``tasks.dashboard.dashboard_units``), who sees the tasks under it. How many there
+    were, and the first ``limit``."""
+    start = lateness.start_of_day(day)
+    recorded = Escalation.objects.filter(
+        task_id__in=TaskScope.objects.filter(unit_id=unit_id)
+        .exclude(state=TaskState.DRAFT)
+        .values("task_id"),
+        created_at__gte=start,
+        created_at__lt=start + datetime.timedelta(days=1),
+    )
+    messages = OutboundMessage.objects.select_related("recipient_user", "recipient_unit").order_by("pk")
+    first = list(
+        recorded.select_related("task", "lead_unit")
+        .prefetch_related(Prefetch("messages", queryset=messages))
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    return recorded.count(), first

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from core.apis import ApiView, ListApi
 from core.errors import NotFound
-from core.schema import READ_ERRORS, WRITE_ERRORS
+from core.schema import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 from responsibility.selectors import person_list_for_user
 
 from . import channels
@@ -24,17 +24,20 @@ class RobotListApi(ListApi):
 
     @extend_schema(
         description=(
-            "The group robots (WeCom, DingTalk) of the units the caller sets up, within their jurisdiction."
+            "The group robots (企业微信, 钉钉) of the units within the caller's jurisdiction, with their "
+            "unit, kind, whether enabled and whether a signing secret is set; webhook addresses and "
+            "secrets are never shown."
         ),
-        responses={200: RobotSerializer(many=True), **READ_ERRORS},
+        responses={200: RobotSerializer(many=True), **LIST_ERRORS},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
         description=(
-            "Add a group robot for a unit the caller sets up: its kind, webhook and secret, which are "
-            "stored and never shown again."
+            "Give a unit within the caller's jurisdiction a group robot: its kind, the webhook address "
+            "the group shows and, for 钉钉, the signing secret. Both are stored encrypted and never "
+            "returned."
         ),
         request=RobotInput,
         responses={201: RobotSerializer, **WRITE_ERRORS},
@@ -48,14 +51,16 @@ class RobotListApi(ListApi):
 
 class RobotDetailApi(ApiView):
     @extend_schema(
-        description="One group robot of a unit the caller sets up.",
+        description=("One group robot of a unit within the caller's jurisdiction (404 outside it)."),
         responses={200: RobotSerializer, **READ_ERRORS},
     )
     def get(self, request, pk):
         return Response(RobotSerializer(channels.robot_get_for_user(request.user, pk)).data)
 
     @extend_schema(
-        description="Change a group robot: its name, whether it is active, or a new webhook or secret.",
+        description=(
+            "Change a group robot: its name, whether it is enabled, a new webhook address or signing secret."
+        ),
         request=RobotChangeInput,
         responses={200: RobotSerializer, **WRITE_ERRORS},
     )
@@ -67,7 +72,10 @@ class RobotDetailApi(ApiView):
         return Response(RobotSerializer(robot).data)
 
     @extend_schema(
-        description="Remove a group robot of a unit the caller sets up.",
+        description=(
+            "Delete a group robot that has sent nothing; one that has sent messages answers 409 "
+            "(robot_in_use): disable it instead."
+        ),
         responses={204: None, **WRITE_ERRORS},
     )
     def delete(self, request, pk):
@@ -87,10 +95,7 @@ class ContactApi(ApiView):
         return person
 
     @extend_schema(
-        description=(
-            "A person's mobile for SMS and the order of their channels: the caller's own, or anyone's for "
-            "a directory administrator."
-        ),
+        description=("A person's mobile number for SMS and the order in which their channels are tried."),
         responses={200: ContactSerializer, **READ_ERRORS},
     )
     def get(self, request, pk):
@@ -98,10 +103,7 @@ class ContactApi(ApiView):
         return Response(ContactSerializer(contact).data)
 
     @extend_schema(
-        description=(
-            "Set a person's mobile for SMS and the order of their channels (their own, or as a directory "
-            "administrator)."
-        ),
+        description=("Set one's own mobile number and channel order (an administrator may set anyone's)."),
         request=ContactSerializer,
         responses={200: ContactSerializer, **WRITE_ERRORS},
     )

@@ -19,7 +19,7 @@ task or at a level above it (never a sibling's or one below). Each ``ensure_*`` 
 
 from collections.abc import Iterable
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Forbidden
@@ -202,6 +202,22 @@ def people_outside(access, people: Iterable[User], chain: Iterable[Unit]) -> lis
     return [person for person in people if person.pk not in named]
 
 
+def units_one_level_down(unit: Unit, *, through_task: bool = False) -> QuerySet[Unit]:
+    """The units directly under what ``unit`` reaches (the townships of a county, the
+    departments and offices attached to its level, the villages of a township): whom a
+    form offers for handing work down. Each is within ``reaches``."""
+    root = reach_path(unit, through_task=through_task)
+    return Unit.objects.filter(parent__path=root).exclude(pk=unit.pk).order_by("kind", "name")
+
+
+def headed_reach_paths(user_id: int | None) -> tuple[str, ...]:
+    """The roots of what a person keeps as a head: the reach of each unit they head (a
+    county's head keeps the county's level; a department's head its own subtree). The
+    directory and the group robots are both kept by it."""
+    headed = Unit.objects.filter(memberships__user_id=user_id, memberships__role=Role.HEAD).distinct()
+    return tuple(sorted({reach_path(unit) for unit in headed}))
+
+
 class DirectoryScope:
     """Where a person keeps the directory (通讯录): the subtrees they reach as head of one of
     their units (``reach_path``), or all of it for an administrator.
@@ -217,10 +233,7 @@ class DirectoryScope:
 
     @classmethod
     def for_user(cls, user: User, *, is_admin: bool) -> "DirectoryScope":
-        if is_admin:
-            return cls(None, user.pk)
-        headed = Unit.objects.filter(memberships__user=user, memberships__role=Role.HEAD).distinct()
-        return cls(tuple(sorted({reach_path(unit) for unit in headed})), user.pk)
+        return cls(None if is_admin else headed_reach_paths(user.pk), user.pk)
 
     @property
     def is_everything(self) -> bool:
@@ -251,8 +264,5 @@ def channel_units_q(access, field: str = "path") -> Q:
     included: a county's head sets up the county's own group."""
     if access.is_admin:
         return Q()
-    headed = Unit.objects.filter(
-        pk__in=[unit_id for unit_id, roles in access.roles.items() if Role.HEAD in roles]
-    )
-    roots = {reach_path(unit) for unit in headed} | set(access.supervised_paths)
+    roots = set(headed_reach_paths(access.user_id)) | set(access.supervised_paths)
     return subtree_q(sorted(roots), field) if roots else Q(**{f"{field}__in": []})

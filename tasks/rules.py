@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import Forbidden
+from core.errors import Forbidden, InvalidTransition
 from responsibility.models import Role
 from responsibility.selectors import Access
 
-from .models import TRANSITIONS, Side, Task, TaskUnitRole
+from .models import TRANSITIONS, UNFINISHED_STATES, Side, Task, TaskState, TaskUnitRole
 
 # Transitions carry their side in their declaration (``tasks.transitions``); the other
 # actions on a task are listed here.
@@ -25,6 +25,17 @@ ACTIONS: dict[str, Side] = {
     "request_extension": Side.RESPONSIBLE,
     "decide_extension": Side.ISSUER,
     "decompose": Side.RESPONSIBLE_HEAD,
+}
+
+# The states in which each action that is not a transition can be taken; a transition's
+# states are its ``@transition`` source. The services refuse the action in any other state
+# (``ensure_state``), and the pages offer it only in these (``actions_available``).
+ACTION_STATES: dict[str, tuple[str, ...]] = {
+    "edit": UNFINISHED_STATES,
+    "report": (TaskState.IN_PROGRESS,),
+    "complete_step": (TaskState.IN_PROGRESS,),
+    "request_extension": (TaskState.ASSIGNED, TaskState.IN_PROGRESS),
+    "decompose": (TaskState.ASSIGNED, TaskState.IN_PROGRESS),
 }
 
 
@@ -69,6 +80,24 @@ def may(access: Access, task: Task, action: str) -> bool:
 def ensure_may(access: Access, task: Task, action: str) -> None:
     if not may(access, task, action):
         raise Forbidden(_("您无权对该任务执行此操作。"))
+
+
+def ensure_state(task: Task, action: str, message) -> None:
+    """Refuse ``action`` (409 ``invalid_transition``) when the task is not in one of its states."""
+    if task.state not in ACTION_STATES[action]:
+        raise InvalidTransition(message)
+
+
+def actions_available(access: Access, task: Task) -> list[str]:
+    """The actions that are not transitions the caller may take on the task now, by its
+    state and their side: what a page offers beside the transitions
+    (``tasks.services.task_available_transitions``). Deciding an extension is offered per
+    pending request, so it is not among them."""
+    return [
+        action
+        for action, states in ACTION_STATES.items()
+        if action != "edit" and task.state in states and may(access, task, action)
+    ]
 
 
 def may_escalate(access: Access, task: Task) -> bool:

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from itertools import chain
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from core.errors import NotFound
 from responsibility.models import Unit, User
 from responsibility.selectors import Access, access_for_user, unit_subtree_ids
 
 # Re-exported: the services and the importer read the day here.
+from .lateness import overdue_q
 from .models import (
     Attachment,
     EventAction,
@@ -348,3 +349,25 @@ def attachment_get_for_user(user: User, pk) -> Attachment:
 
 def indicator_leaves(task: Task) -> QuerySet[Indicator]:
     return Indicator.objects.filter(task=task, children__isnull=True)
+
+
+def overdue_in_unit(unit_id: int, on: datetime.date, *, limit: int = 100) -> tuple[dict, list[Task]]:
+    """The open tasks past their due date under a unit (its ``TaskScope`` rows): how many
+    have reached each rung (None: none yet), and the first ``limit`` of them, highest rung
+    and oldest due date first. For a caller already allowed the unit's dashboard
+    (``tasks.dashboard.dashboard_units``): an overdue task is no draft, so every one of
+    them is a task that caller sees."""
+    in_unit = Q(pk__in=TaskScope.objects.filter(unit_id=unit_id).values("task_id")) & overdue_q(on)
+    counts = dict(
+        Task.objects.filter(in_unit)
+        .values("escalation_rank")
+        .order_by()
+        .annotate(n=Count("pk"))
+        .values_list("escalation_rank", "n")
+    )
+    first = list(
+        Task.objects.filter(in_unit)
+        .select_related("lead_unit")
+        .order_by(F("escalation_rank").desc(nulls_last=True), "due_date", "pk")[:limit]
+    )
+    return counts, first

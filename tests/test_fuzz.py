@@ -17,8 +17,8 @@ campaign, a wrong password, a holiday on a weekend), so ``positive_data_acceptan
 beside its defaults. What the schema can state, it states: the characters every text refuses,
 the minimum of every id and page, the empty value a one-choice filter accepts.
 
-70 operations are fuzzed for each of the 5 callers (350 tests) with at most 15 generated
-examples each (``MAX_EXAMPLES``), and once more (69 tests) with schemathesis' coverage phase as
+80 operations are fuzzed for each of the 5 callers (400 tests) with at most 15 generated
+examples each (``MAX_EXAMPLES``), and once more (80 tests) with schemathesis' coverage phase as
 the administrator: boundary values and each field's invalid shapes, some 6,000 requests that pass
 every permission check and so reach validation and the services. About 11,000 requests in all,
 three to four minutes on two cores. Generation is derandomized, so a run is repeatable; a path
@@ -42,6 +42,8 @@ from bulletins.models import Bulletin
 from bulletins.services import bulletin_create
 from notifications.models import EscalationRule
 from notifications.services import escalation_record_manual
+from outbox.channels import robot_create
+from outbox.models import Robot
 from responsibility.models import Membership, Unit, User
 from responsibility.services import token_obtain
 from tasks.models import (
@@ -63,7 +65,7 @@ from tasks.services import (
 )
 from tests.conftest import build_world, task_maker
 
-OPERATIONS = 70
+OPERATIONS = 80
 MAX_EXAMPLES = 15
 ROLES = {
     "member": "yi_member",
@@ -112,6 +114,7 @@ MODELS = {
     "memberships": Membership,
     "people": User,
     "responsibilities": Responsibility,
+    "robots": Robot,
     "tasks": Task,
     "units": Unit,
 }
@@ -178,6 +181,13 @@ def build_fuzz_world() -> dict[str, list[int]]:
     )
     CalendarDay.objects.create(date=datetime.date(2018, 10, 8), kind="holiday", name="国庆节")
     Responsibility.objects.create(campaign=world.campaign, code="1", name="主体责任")
+    robot_create(
+        actor=world.person("yi_head"),
+        unit=world.unit("义县"),
+        kind="wecom",
+        name="义县督办群",
+        webhook="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=fuzz",
+    )
     return {
         segment: list(model.objects.order_by("pk").values_list("pk", flat=True))
         for segment, model in {**MODELS, "steps": ProcedureStep}.items()

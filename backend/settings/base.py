@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
+    "django_htmx",
+    # Swagger UI and ReDoc from the app's own static files: the docs work offline.
+    "drf_spectacular_sidecar",
     "core",
     "responsibility",
     "outbox",
@@ -69,6 +72,7 @@ INSTALLED_APPS = [
     "notifications",
     "bulletins",
     "imports",
+    "pages",
     "demo",
 ]
 
@@ -76,6 +80,9 @@ MIDDLEWARE = [
     # First, so that whatever fails below it under /api/ is still answered as JSON.
     "core.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the pages' CSS, the vendored htmx, the API docs) straight from the app
+    # server: no CDN, no separate web server needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -83,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "responsibility.middleware.AccessScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a sign-in refused for too many failures into its own answer (see AXES_ below).
     "axes.middleware.AxesMiddleware",
@@ -150,7 +158,8 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # One rule for the caller's address, shared with DRF's throttles (NUM_PROXIES below), rather
 # than django-ipware's, so the throttle and the lock-out can never count different clients.
 AXES_CLIENT_IP_CALLABLE = "responsibility.lockout.client_address"
-AXES_LOCKOUT_CALLABLE = "responsibility.lockout.lockout_response"
+# The sign-in page shows the lock-out as a page of its own; the API keeps its JSON.
+AXES_LOCKOUT_CALLABLE = "pages.views.auth.lockout_response"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -168,6 +177,20 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Compressed, without a manifest: the vendored files carry their version in their names,
+# and the pages' own stylesheet is small enough to revalidate.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Production runs `collectstatic` at deploy and whitenoise serves STATIC_ROOT; the demo and
+# the tests serve the apps' static folders themselves (local.py, test.py).
+WHITENOISE_USE_FINDERS = False
+
+# The people's pages (pages/): a page opened while signed out goes through sign-in.
+LOGIN_URL = "pages:login"
+LOGIN_REDIRECT_URL = "pages:workbench"
+LOGOUT_REDIRECT_URL = "pages:login"
 # Evidence files are never served as public media: only through the API, to users who
 # may see the task (see tasks.apis.AttachmentDownloadApi).
 MEDIA_ROOT = VAR_DIR / "media"
@@ -197,6 +220,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Campaign deadlines and accountability: tasks, progress, extensions.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Docstrings are written for the project's developers; what an operation does for its
     # caller is each view's extend_schema(description=...), and tests/test_schema.py fails on
     # an operation without one.

@@ -12,3 +12,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = False
 SECURE_HSTS_PRELOAD = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+
+# Static files straight from the apps' folders, without `collectstatic` (whitenoise).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

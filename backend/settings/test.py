@@ -24,3 +24,7 @@ if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("REDIS_URL"):
     }
 # The test client speaks plain http; everything else stays as in production.
 SECURE_SSL_REDIRECT = False
+
+# Static files straight from the apps' folders, without `collectstatic` (whitenoise).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

@@ -58,9 +58,10 @@ class DirectoryImportApi(ApiView):
 
     @extend_schema(
         description=(
-            "Import a directory (通讯录: units, people, roles) from .xlsx or .csv. A dry run (the default) "
-            "answers row by row what would change and every error; `dry_run=false` imports it, all or "
-            "nothing. Administrators anywhere; a unit's head below the units they reach."
+            "Import a directory (通讯录) from .xlsx or .csv: units under their parent, people, and their "
+            "roles. A dry run (the default) answers row by row what would change and every error with "
+            "its column; "
+            "dry_run=false imports it all or nothing. Importing the same file again changes nothing."
         ),
         request={"multipart/form-data": DirectoryImportInput},
         responses={200: DirectoryImportOutput, **WRITE_ERRORS},
@@ -87,8 +88,8 @@ class DirectoryExportApi(FileDownloadMixin, ApiView):
 
     @extend_schema(
         description=(
-            "Download the directory the caller keeps as .xlsx in the shape the import reads, optionally "
-            "one unit's subtree (`within`); e-mail and phone only where the caller may read them."
+            "Download the directory the caller keeps as .xlsx, in the shape the import reads (optionally one "
+            "unit's subtree); e-mail and phone only where the caller may read them."
         ),
         parameters=[OpenApiParameter("within", int, description="Only this unit's subtree.")],
         responses={

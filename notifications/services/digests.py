@@ -1,14 +1,18 @@
 """Composing digests: every escalation nobody was told about, one message per address."""
 
 import datetime
+import functools
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.links import task_page_url
 from outbox.models import Contact, MessageState, OutboundMessage, PersonChannel, Robot
@@ -16,13 +20,16 @@ from outbox.services import first_attempt_at
 from responsibility.models import Membership
 from tasks import lateness
 from tasks.models import Campaign
-from tasks.workdays import WorkCalendar, calendar_for
+from tasks.workdays import calendar_for
 
 from ..ladder import AUDIENCE_FLAGS, ROBOT, SMS, Rung, ladders_for
 from ..models import Escalation, Level
 from ..recipients import UNIT, USER, Chain, Recipient, audience_recipients
 
 logger = logging.getLogger(__name__)
+
+# Working days a due date lies behind the run's day, counted once per due date.
+DaysPast = Callable[[datetime.date], int]
 
 
 @dataclass
@@ -116,7 +123,7 @@ def _address(recipient: Recipient, chain: Chain) -> tuple[str, str]:
     return (unit.email or "").strip().lower(), unit.name
 
 
-def _context(name: str, items: list[Item], today: datetime.date, calendar: WorkCalendar) -> dict:
+def _context(name: str, items: list[Item], today: datetime.date, days_past: DaysPast) -> dict:
     """What every channel's digest says: the items grouped by level, worst first, each
     task once at its highest rung.
 
@@ -134,7 +141,7 @@ def _context(name: str, items: list[Item], today: datetime.date, calendar: WorkC
             {
                 "item": item,
                 "past_due": item.due_date < today,
-                "working_days_overdue": lateness.working_days_past(item.due_date, today, calendar),
+                "working_days_overdue": days_past(item.due_date),
                 "url": task_page_url(item.task_id),
                 # A robot's digest keeps each item on one line, so parts are cut between items.
                 "reason_line": " ".join(item.reason.split())[:100],
@@ -144,11 +151,9 @@ def _context(name: str, items: list[Item], today: datetime.date, calendar: WorkC
     return {"name": name, "groups": ordered, "today": today, "count": len(best)}
 
 
-def _render(
-    name: str, items: list[Item], today: datetime.date, calendar: WorkCalendar
-) -> tuple[str, str, str]:
+def _render(name: str, items: list[Item], today: datetime.date, days_past: DaysPast) -> tuple[str, str, str]:
     """Subject, plain text and HTML of one e-mail digest."""
-    context = _context(name, items, today, calendar)
+    context = _context(name, items, today, days_past)
     # E-mail goes out in the office's language, whoever's request or job composes it.
     with translation.override(settings.LANGUAGE_CODE):
         return (
@@ -158,16 +163,36 @@ def _render(
         )
 
 
-def _render_robot(
-    name: str, items: list[Item], today: datetime.date, calendar: WorkCalendar
-) -> tuple[str, str]:
-    """Title and markdown of one group's digest."""
-    context = _context(name, items, today, calendar)
+def _robot_line(n: int, entry: dict) -> str:
+    item = entry["item"]
+    task = f"{item.number} {item.title}" if item.number else item.title
+    person = f"（{item.responsible_person_name}）" if item.responsible_person_name else ""
+    line = f"{n}. [{task}]({entry['url']}) {_('责任单位')}：{item.lead_unit_name}{person}"
+    line += f"，{_('完成时限')} {item.due_date}"
+    days = entry["working_days_overdue"]
+    if days:
+        line += "，" + ngettext("已逾期 %(days)s 个工作日", "已逾期 %(days)s 个工作日", days) % {"days": days}
+    elif entry["past_due"]:
+        line += "，" + _("已过完成时限")
+    if entry["reason_line"]:
+        line += f"，{_('督办理由')}：{entry['reason_line']}"
+    # A title with a line break must not split the item: parts are cut between lines.
+    return " ".join(line.split())
+
+
+def _render_robot(name: str, items: list[Item], today: datetime.date, days_past: DaysPast) -> tuple[str, str]:
+    """Title and markdown of one group's digest: one line per item, so that a digest too
+    long for one post is cut between items. Built here rather than by a template: a
+    province's sweep writes hundreds of them, each of hundreds of lines."""
+    context = _context(name, items, today, days_past)
     with translation.override(settings.LANGUAGE_CODE):
-        return (
-            render_to_string("notifications/digest_subject.txt", context).strip(),
-            render_to_string("notifications/digest_robot.md", context).strip(),
-        )
+        title = render_to_string("notifications/digest_subject.txt", context).strip()
+        day = f"{today.year}年{today.month}月{today.day}日"
+        lines = [f"**{title}**", _("截至 %(day)s") % {"day": day}]
+        for label, entries in context["groups"]:
+            lines.append(f"**【{label}】**")
+            lines += [_robot_line(n, entry) for n, entry in enumerate(entries, 1)]
+    return title, "\n".join(lines)
 
 
 def _sms(name: str, items: list[Item]) -> tuple[str, dict[str, str]]:
@@ -196,9 +221,11 @@ def digest_compose(*, today: datetime.date | None = None) -> list[OutboundMessag
         chain, ladders, per_recipient = _recipients_of(items)
         # One holiday calendar for every digest of the run, read once.
         calendar = calendar_for(today, *(item.due_date for item in items))
-        messages = _messages_for(per_recipient, chain, today, calendar)
+        # Many items share a due date: each is counted once per run.
+        days_past = functools.cache(lambda due: lateness.working_days_past(due, today, calendar))
+        messages = _messages_for(per_recipient, chain, today, days_past)
         channels = {item.id: _channels(item, ladders) for item in items}
-        robot_messages, covered = _robot_messages(per_recipient, chain, channels, today, calendar)
+        robot_messages, covered = _robot_messages(per_recipient, chain, channels, today, days_past)
         messages += robot_messages
         messages += _sms_messages(per_recipient, chain, channels, covered)
         _store(messages)
@@ -259,7 +286,7 @@ def _messages_for(
     per_recipient: dict[Recipient, list[Item]],
     chain: Chain,
     today: datetime.date,
-    calendar: WorkCalendar,
+    days_past: DaysPast,
 ) -> list[tuple[OutboundMessage, list[Item]]]:
     """One message per address; recipients without one, or opted out, are kept visibly."""
     by_address: dict[str, tuple[Recipient, list[Item]]] = {}
@@ -269,7 +296,7 @@ def _messages_for(
         if not items:
             messages.append(
                 (
-                    _message(recipient, "", chain, all_items, today, calendar, MessageState.SUPPRESSED),
+                    _message(recipient, "", chain, all_items, today, days_past, MessageState.SUPPRESSED),
                     all_items,
                 )
             )
@@ -277,7 +304,7 @@ def _messages_for(
         address, _name = _address(recipient, chain)
         if not address:
             messages.append(
-                (_message(recipient, "", chain, items, today, calendar, MessageState.NO_ADDRESS), items)
+                (_message(recipient, "", chain, items, today, days_past, MessageState.NO_ADDRESS), items)
             )
             continue
         if address in by_address:
@@ -286,7 +313,7 @@ def _messages_for(
             by_address[address] = (recipient, list(items))
     for address, (recipient, items) in by_address.items():
         messages.append(
-            (_message(recipient, address, chain, items, today, calendar, MessageState.PENDING), items)
+            (_message(recipient, address, chain, items, today, days_past, MessageState.PENDING), items)
         )
     return messages
 
@@ -300,10 +327,10 @@ def _wanted(recipient: Recipient, items: list[Item], chain: Chain) -> list[Item]
     return items
 
 
-def _message(recipient, address, chain, items, today, calendar, state) -> OutboundMessage:
+def _message(recipient, address, chain, items, today, days_past, state) -> OutboundMessage:
     kind, pk = recipient
     _address_, name = _address(recipient, chain)
-    subject, text, html = _render(name, items, today, calendar)
+    subject, text, html = _render(name, items, today, days_past)
     return OutboundMessage(
         recipient_user_id=pk if kind == USER else None,
         recipient_unit_id=pk if kind == UNIT else None,
@@ -321,7 +348,7 @@ def _robot_messages(
     chain: Chain,
     channels: dict[int, frozenset[str]],
     today: datetime.date,
-    calendar: WorkCalendar,
+    days_past: DaysPast,
 ) -> tuple[list[tuple[OutboundMessage, list[Item]]], dict[int, set[int]]]:
     """One message per robot of each unit told, of the items whose rung goes to the group;
     and, per unit, the escalations its group was told of."""
@@ -336,7 +363,7 @@ def _robot_messages(
         if kind != UNIT or not told or not robots.get(pk):
             continue
         covered[pk] = {item.id for item in told}
-        title, markdown = _render_robot(chain.units[pk].name, told, today, calendar)
+        title, markdown = _render_robot(chain.units[pk].name, told, today, days_past)
         for robot in robots[pk]:
             message = OutboundMessage(
                 channel=robot.kind,

@@ -9,7 +9,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import InvalidInput, InvalidTransition
+from core.errors import InvalidInput
 from core.numbers import plain_number
 from responsibility import jurisdiction
 from responsibility.models import Unit, User
@@ -54,8 +54,7 @@ def task_decompose(*, task_id: int, actor: User, children: list[ChildSpec]) -> l
     with transaction.atomic():
         task, access = locked_task(task_id, actor)
         rules.ensure_may(access, task, "decompose")
-        if task.state not in (TaskState.ASSIGNED, TaskState.IN_PROGRESS):
-            raise InvalidTransition(_("只有已下达或办理中的任务可以分解。"))
+        rules.ensure_state(task, "decompose", _("只有已下达或办理中的任务可以分解。"))
         issuing_unit = Unit.objects.get(pk=rules.decomposing_unit_id(access, task))
         _ensure_children_assignable(issuing_unit, children)
         parent_indicators = {i.pk: i for i in task.indicators.all()}

@@ -7,14 +7,13 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import InvalidInput, InvalidTransition
+from core.errors import InvalidInput
 from responsibility import jurisdiction
 from responsibility.models import Unit, User
 from responsibility.selectors import access_for_user
 
 from .. import rules
 from ..models import (
-    UNFINISHED_STATES,
     Campaign,
     EventAction,
     Indicator,
@@ -183,8 +182,7 @@ def task_update(*, task_id: int, actor: User, **changes) -> Task:
     with transaction.atomic():
         task, access = locked_task(task_id, actor)
         rules.ensure_may(access, task, "edit")
-        if task.state not in UNFINISHED_STATES:
-            raise InvalidTransition(_("已办结或已撤销的任务不能修改。"))
+        rules.ensure_state(task, "edit", _("已办结或已撤销的任务不能修改。"))
         locked = set(changes) & EDITABLE_IN_DRAFT if task.state != TaskState.DRAFT else set()
         if locked:
             message = _("任务下达后，完成时限只能通过延期申请调整。")

@@ -12,7 +12,7 @@ from responsibility.models import User
 
 from .. import lateness, rules
 from ..lateness import today
-from ..models import UNFINISHED_STATES, EventAction, ExtensionRequest, TaskState
+from ..models import UNFINISHED_STATES, EventAction, ExtensionRequest
 from ..scope import scope_sync
 from .common import ensure_within_campaign, ensure_within_parent, event_record, locked_task, require_text
 
@@ -26,8 +26,7 @@ def extension_request_create(
     with transaction.atomic():
         task, access = locked_task(task_id, actor)
         rules.ensure_may(access, task, "request_extension")
-        if task.state not in (TaskState.ASSIGNED, TaskState.IN_PROGRESS):
-            raise InvalidTransition(_("只有已下达或办理中的任务可以申请延期。"))
+        rules.ensure_state(task, "request_extension", _("只有已下达或办理中的任务可以申请延期。"))
         if requested_due_date <= task.due_date:
             message = _("申请的时限须晚于当前完成时限（%(date)s）。") % {"date": task.due_date}
             raise InvalidInput(message, code="not_later", fields={"requested_due_date": [message]})

@@ -8,13 +8,13 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from core.numbers import plain_number
 from responsibility.models import User
 
 from .. import rules
 from ..attachments import store_attachments
-from ..models import Comparison, EventAction, Indicator, ProcedureStep, ProgressReport, TaskState
+from ..models import Comparison, EventAction, Indicator, ProcedureStep, ProgressReport
 from ..selectors import indicator_leaves
 from .common import event_record, locked_task, require_text
 
@@ -71,8 +71,7 @@ def progress_report_create(
     with transaction.atomic():
         task, access = locked_task(task_id, actor)
         rules.ensure_may(access, task, "report")
-        if task.state != TaskState.IN_PROGRESS:
-            raise InvalidTransition(_("只有办理中的任务可以报送进展，请先签收。"))
+        rules.ensure_state(task, "report", _("只有办理中的任务可以报送进展，请先签收。"))
         leaves = indicator_leaves(task).in_bulk() if figures else {}
         unknown = [key for key in figures if key not in leaves]
         if unknown:
@@ -147,8 +146,7 @@ def procedure_step_complete(*, task_id: int, step_id: int, actor: User) -> Proce
     with transaction.atomic():
         task, access = locked_task(task_id, actor)
         rules.ensure_may(access, task, "complete_step")
-        if task.state != TaskState.IN_PROGRESS:
-            raise InvalidTransition(_("只有办理中的任务可以完成步骤。"))
+        rules.ensure_state(task, "complete_step", _("只有办理中的任务可以完成步骤。"))
         try:
             step = task.steps.select_for_update().get(pk=step_id)
         except ProcedureStep.DoesNotExist:

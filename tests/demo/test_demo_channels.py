@@ -9,7 +9,7 @@ from demo.channels import DEMO_SECRET, SMS_KEY_ID, SMS_KEY_SECRET
 from outbox.models import Channel, MessageState, OutboundMessage, Robot
 from tests.outbox import conftest as outbox_fixtures
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 @pytest.fixture

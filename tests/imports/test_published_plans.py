@@ -268,6 +268,32 @@ UNDATED = [
 ]
 
 
+PASTED_WITHOUT_DEADLINES = """凌海市2023年重点工作任务分解
+一、稳增长
+1. 确保地区生产总值增长6%
+牵头领导：王 某
+牵头单位：凌海市发改局
+责任单位：各有关部门，各开发区、镇（街道）
+2. 提升统计数据质量
+牵头单位：凌海市统计局
+"""
+
+
+def test_a_pasted_plan_without_deadline_lines_is_offered_the_default(linghai):
+    data = PASTED_WITHOUT_DEADLINES.encode()
+    options = {"actor": linghai.person("lh_head"), "campaign": linghai.campaign, "data": data}
+
+    dry = table_import(**options, filename="方案.txt", dry_run=True)
+    table_import(**options, filename="方案.txt", dry_run=False, accept_default_deadline=True)
+
+    assert dry.errors == []
+    assert [r["deadline_defaulted"] for r in dry.rows] == [False, True, True]
+    assert set(Task.objects.filter(number__startswith="一.").values_list("due_date", flat=True)) == {
+        datetime.date(2023, 11, 30)
+    }
+    assert units_of("一.1") == DEPARTMENTS | {"凌海经济开发区", "石山镇", "金城街道"}
+
+
 def test_a_dry_run_offers_the_campaigns_end_and_marks_the_rows(linghai):
     result = run(linghai, xlsx(UNDATED, NO_DEADLINES), dry_run=True)
 
@@ -565,4 +591,17 @@ def test_the_command_refuses_malformed_options_in_words(linghai, tmp_path, optio
         command(linghai, str(path), *options)
 
     assert expected in str(refused.value)
+    assert not Task.objects.exists()
+
+
+def test_an_outsiders_options_are_refused_for_who_they_are_first(api, linghai):
+    client = api.as_user("yi_head")
+    body = {
+        "file": SimpleUploadedFile("分解表.xlsx", xlsx([row()]), content_type=XLSX),
+        "default_deadline": "2030-01-01",
+    }
+
+    response = client.post(f"/api/v1/campaigns/{linghai.campaign.pk}/import/", body, format="multipart")
+
+    assert response.status_code == 403 and "default_deadline" not in response.json()["fields"]
     assert not Task.objects.exists()

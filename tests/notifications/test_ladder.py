@@ -10,6 +10,7 @@ import datetime
 
 import pytest
 import time_machine
+from django.conf import settings
 
 from notifications.models import Escalation
 from notifications.services import escalation_record_manual, sweep_run
@@ -157,7 +158,9 @@ def test_the_digest_is_chinese_with_both_parts_and_the_facts_of_the_item(village
     # working days at which the item was listed.
     assert "已逾期 3 个工作日" in plain
     assert "11 天" not in plain
-    assert f"/api/v1/tasks/{village_task.pk}/" in plain
+    # The link opens the task's page, not the API's JSON.
+    assert f"{settings.DUBAN['SITE_URL']}/tasks/{village_task.pk}/" in plain
+    assert "/api/" not in plain
     # One item shown once, under its highest new rung, though three rungs were reached.
     assert plain.count("大榆树堡村危房改造入户核查") == 1
 

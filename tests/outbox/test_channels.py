@@ -117,6 +117,7 @@ def test_a_bad_key_fails_the_message_for_good_and_says_why(channels, unit, clock
     assert "93000" in message.last_error and "机器人地址无效" in message.last_error
 
 
+@pytest.mark.sqlite  # the robot's window is locked by a row lock on PostgreSQL, by SQLite's one writer
 def test_the_sender_keeps_each_robot_within_20_a_minute_and_in_order(channels, unit, clock):
     yi = wecom_robot(channels, unit, "key-yi")
     other = dingtalk_robot(channels, Unit.objects.create(name="黑山县", kind="county"), "token-h", "SEC1")

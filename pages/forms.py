@@ -1,0 +1,120 @@
+"""The pages' forms: they read what a person typed into the values a service takes. What
+is allowed is decided by the services; a form only refuses what is not a value at all."""
+
+import uuid
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tasks.models import Indicator, TaskState
+from tasks.transitions import TaskTransition
+
+DECIMAL = {"max_digits": 16, "decimal_places": 4}
+
+
+class TransitionForm(forms.Form):
+    comment = forms.CharField(label=_("说明"), required=False, max_length=5000, widget=forms.Textarea)
+
+    def __init__(self, *args, transition: TaskTransition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.transition = transition
+        field = self.fields["comment"]
+        field.label = _("理由") if transition.needs_comment else _("说明（可不填）")
+        # Shown to the browser so it asks before sending; the service refuses it too.
+        field.widget.attrs.update({"rows": 2, "required": transition.needs_comment or None})
+
+
+class ReportForm(forms.Form):
+    """A progress report: the text, a figure per leaf indicator, evidence files. The hidden
+    key makes a re-sent form (a lost connection, a second tap) replay, not repeat."""
+
+    text = forms.CharField(label=_("进展情况"), max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=255)
+
+    def __init__(self, *args, indicators: list[Indicator], **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)
+        super().__init__(*args, **kwargs)
+        self.indicators = indicators
+        for indicator in indicators:
+            self.fields[f"figure_{indicator.pk}"] = forms.DecimalField(
+                label=f"{indicator.name}（{indicator.unit_of_measure or _('数值')}）",
+                required=False,
+                min_value=0,
+                **DECIMAL,
+                widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+            )
+
+    def figures(self) -> dict:
+        return {
+            indicator.pk: self.cleaned_data[f"figure_{indicator.pk}"]
+            for indicator in self.indicators
+            if self.cleaned_data.get(f"figure_{indicator.pk}") is not None
+        }
+
+
+class ExtensionForm(forms.Form):
+    requested_due_date = forms.DateField(
+        label=_("申请延期至"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(label=_("延期理由"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("批准")), ("reject", _("驳回"))])
+    comment = forms.CharField(label=_("意见"), required=False, max_length=5000)
+
+
+class DecomposeForm(forms.Form):
+    """One child per chosen unit below, with its share of each indicator; the title and
+    due date are the parent's unless changed."""
+
+    title = forms.CharField(label=_("子任务名称"), max_length=500)
+    due_date = forms.DateField(label=_("完成时限"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, units, indicators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.units = list(units)
+        self.indicators = list(indicators)
+        self.rows = []
+        for unit in self.units:
+            chosen = f"unit_{unit.pk}"
+            self.fields[chosen] = forms.BooleanField(label=unit.name, required=False)
+            shares = []
+            for indicator in self.indicators:
+                name = f"share_{unit.pk}_{indicator.pk}"
+                self.fields[name] = forms.DecimalField(
+                    label=_("%(unit)s 的“%(indicator)s”目标")
+                    % {"unit": unit.name, "indicator": indicator.name},
+                    required=False,
+                    min_value=0,
+                    **DECIMAL,
+                )
+                shares.append(name)
+            self.rows.append((unit, chosen, shares))
+
+    def bound_rows(self):
+        return [(unit, self[chosen], [self[name] for name in shares]) for unit, chosen, shares in self.rows]
+
+    def children(self) -> list[dict]:
+        data = self.cleaned_data
+        return [
+            {
+                "lead_unit": unit,
+                "targets": {
+                    indicator.pk: data[f"share_{unit.pk}_{indicator.pk}"]
+                    for indicator in self.indicators
+                    if data.get(f"share_{unit.pk}_{indicator.pk}") is not None
+                },
+            }
+            for unit, chosen, _shares in self.rows
+            if data.get(chosen)
+        ]
+
+
+LIGHT_CHOICES = [
+    ("", _("全部")),
+    ("red", _("红灯（逾期）")),
+    ("yellow", _("黄灯（临期）")),
+    ("green", _("绿灯（正常）")),
+]
+STATE_CHOICES = [("", _("全部")), *TaskState.choices]

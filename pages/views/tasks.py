@@ -1,0 +1,305 @@
+"""The workbench, the task list and the task page, with the task's actions as forms.
+
+Each view parses, calls the selector or service the API calls, and renders. What a person
+may do is read from the rules (``tasks.rules``, the transitions' declarations); a refusal
+is the service's, shown on the page with its message and status."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError, Forbidden, NotFound
+from core.idempotency import Replay, idempotency_begin, idempotency_finish
+from notifications.selectors import task_escalations
+from responsibility import jurisdiction
+from responsibility.models import Unit
+from responsibility.selectors import access_for_user
+from tasks import rules, selectors, services
+from tasks.filters import TaskFilter
+from tasks.models import TRANSITIONS, Campaign, TaskScope, TaskUnitRole
+from tasks.worklist import TaskClock, work_items_for_user
+
+from ..forms import (
+    LIGHT_CHOICES,
+    STATE_CHOICES,
+    DecisionForm,
+    DecomposeForm,
+    ExtensionForm,
+    ReportForm,
+    TransitionForm,
+)
+from ..timeline import task_timeline
+
+PAGE_SIZE = 20
+LIST_FILTERS = ("light", "state", "unit", "campaign", "due_after", "due_before", "overdue")
+
+
+def _visible_task(user, pk):
+    try:
+        return selectors.task_get_for_user(user, pk)
+    except NotFound:
+        raise Http404 from None
+
+
+@login_required
+def workbench(request):
+    items = work_items_for_user(request.user)
+    groups = [
+        (light, [item for item in items if item.light == light]) for light in ("red", "yellow", "green")
+    ]
+    return render(request, "pages/workbench.html", {"groups": groups, "count": len(items)})
+
+
+def _unit_choices(user) -> list[Unit]:
+    """The person's own units and those one level down: the subtrees they filter on most."""
+    access = access_for_user(user)
+    own = list(Unit.objects.filter(pk__in=list(access.roles)).order_by("path"))
+    below = Unit.objects.filter(parent__in=own).order_by("path") if own else []
+    return [*own, *below]
+
+
+@login_required
+def task_list(request):
+    params = request.GET.copy()
+    descending = params.get("sort") == "-due_date"
+    # The API's path: the filters select scope rows, and the page is read from them
+    # (tasks.selectors.TaskPages), so a county's list costs what the API's does.
+    filterset = TaskFilter(
+        {
+            key: params.getlist(key) if key == "state" else params.get(key)
+            for key in LIST_FILTERS
+            if params.get(key)
+        },
+        queryset=TaskScope.objects.all(),
+    )
+    valid = filterset.is_valid()
+    ordering = ["-due_date" if descending else "due_date", "pk"]
+    tasks = selectors.task_pages_for_user(request.user, filterset.qs, ordering) if valid else []
+    page = Paginator(tasks, PAGE_SIZE).get_page(params.get("page"))
+    clock = TaskClock()
+    rows = [(task, clock.light(task), clock.working_days(task)) for task in page.object_list]
+    query = {key: params.get(key) for key in LIST_FILTERS if params.get(key)}
+    context = {
+        "page": page,
+        "rows": rows,
+        "filters": query,
+        "errors": filterset.errors if not valid else {},
+        "descending": descending,
+        "query": urlencode(query),
+        "ledger_url": reverse("ledger-tasks")
+        + "?"
+        + urlencode({**query, "ordering": "-due_date" if descending else "due_date"}),
+        "light_choices": LIGHT_CHOICES,
+        "state_choices": STATE_CHOICES,
+        "campaigns": Campaign.objects.order_by("-starts_on", "pk"),
+        "units": _unit_choices(request.user),
+    }
+    template = (
+        "pages/partials/task_table.html" if request.htmx and request.htmx.target == "task-table" else None
+    )
+    return render(request, template or "pages/task_list.html", context, status=200 if valid else 400)
+
+
+def _task_page(request, task, *, forms: dict | None = None, error: DomainError | None = None, status=200):
+    """The task page; ``forms`` replaces the blank form of an action that was refused, so
+    what the person typed is shown again with the refusal."""
+    access = access_for_user(request.user)
+    transitions = services.task_available_transitions(task=task, actor=request.user)
+    actions = rules.actions_available(access, task)
+    forms = forms or {}
+    leaves = [indicator for indicator in task.indicators.all() if not _has_children(task, indicator)]
+    context = {
+        "task": task,
+        "responsible_units": [
+            link.unit.name for link in task.task_units.all() if link.role == TaskUnitRole.RESPONSIBLE
+        ],
+        "cooperating_units": [
+            link.unit.name for link in task.task_units.all() if link.role == TaskUnitRole.COOPERATING
+        ],
+        "clock": TaskClock(),
+        "transitions": [
+            (TRANSITIONS[name], forms.get(name) or TransitionForm(transition=TRANSITIONS[name]))
+            for name in transitions
+        ],
+        "actions": actions,
+        "report_form": forms.get("report")
+        or (ReportForm(indicators=leaves) if "report" in actions else None),
+        "extension_form": forms.get("request_extension")
+        or (ExtensionForm() if "request_extension" in actions else None),
+        "decompose_form": forms.get("decompose")
+        or (_decompose_form(access, task) if "decompose" in actions else None),
+        "may_decide": rules.may(access, task, "decide_extension"),
+        "timeline": task_timeline(
+            selectors.task_history(task),
+            selectors.task_reports(task),
+            selectors.task_extensions(task),
+            task_escalations(task),
+            {indicator.pk: indicator for indicator in task.indicators.all()},
+        ),
+        "error": error,
+    }
+    return render(request, "pages/task_detail.html", context, status=status)
+
+
+def _unit_names(task, role) -> list[str]:
+    return [link.unit.name for link in task.task_units.all() if link.role == role]
+
+
+def _has_children(task, indicator) -> bool:
+    return any(other.parent_id == indicator.pk for other in task.indicators.all())
+
+
+def _decompose_form(access, task, data=None):
+    unit = Unit.objects.get(pk=rules.decomposing_unit_id(access, task))
+    return DecomposeForm(
+        data,
+        units=jurisdiction.units_one_level_down(unit, through_task=True),
+        indicators=task.indicators.all(),
+        initial={"title": task.title, "due_date": task.due_date},
+    )
+
+
+@login_required
+def task_detail(request, pk):
+    return _task_page(request, _visible_task(request.user, pk))
+
+
+def _done(request, pk, message):
+    messages.success(request, message)
+    return redirect("pages:task_detail", pk=pk)
+
+
+def _refused(request, pk, exc: DomainError, form_name: str, form):
+    if isinstance(exc, NotFound):
+        raise Http404 from None
+    return _task_page(
+        request, _visible_task(request.user, pk), forms={form_name: form}, error=exc, status=exc.status_code
+    )
+
+
+@login_required
+@require_POST
+def task_transition(request, pk, name):
+    declared = TRANSITIONS.get(name)
+    if declared is None:
+        raise Http404
+    form = TransitionForm(request.POST, transition=declared)
+    if not form.is_valid():
+        return _task_page(request, _visible_task(request.user, pk), forms={name: form}, status=400)
+    try:
+        services.task_transition(
+            task_id=pk, actor=request.user, name=name, comment=form.cleaned_data["comment"]
+        )
+    except DomainError as exc:
+        return _refused(request, pk, exc, name, form)
+    return _done(request, pk, _("已%(action)s。") % {"action": declared.label})
+
+
+@login_required
+@require_POST
+def task_report(request, pk):
+    task = _visible_task(request.user, pk)
+    leaves = list(selectors.indicator_leaves(task))
+    form = ReportForm(request.POST, indicators=leaves)
+    if not form.is_valid():
+        return _task_page(request, task, forms={"report": form}, status=400)
+    try:
+        with transaction.atomic():
+            record = idempotency_begin(request, key=form.cleaned_data["idempotency_key"], data=request.POST)
+            services.progress_report_create(
+                task_id=pk,
+                actor=request.user,
+                text=form.cleaned_data["text"],
+                figures=form.figures(),
+                files=request.FILES.getlist("files"),
+            )
+            response = _done(request, pk, _("进展已报送。"))
+            idempotency_finish(record, response)
+    except Replay:
+        return _done(request, pk, _("这份进展已经报送过，没有重复记录。"))
+    except DomainError as exc:
+        return _refused(request, pk, exc, "report", form)
+    return response
+
+
+@login_required
+@require_POST
+def task_step_complete(request, pk, step_pk):
+    try:
+        services.procedure_step_complete(task_id=pk, step_id=step_pk, actor=request.user)
+    except DomainError as exc:
+        return _refused(request, pk, exc, "complete_step", None)
+    return _done(request, pk, _("步骤已完成。"))
+
+
+@login_required
+@require_POST
+def task_extension_request(request, pk):
+    form = ExtensionForm(request.POST)
+    if not form.is_valid():
+        return _task_page(
+            request, _visible_task(request.user, pk), forms={"request_extension": form}, status=400
+        )
+    try:
+        services.extension_request_create(task_id=pk, actor=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        return _refused(request, pk, exc, "request_extension", form)
+    return _done(request, pk, _("延期申请已提交。"))
+
+
+@login_required
+@require_POST
+def extension_decision(request, pk):
+    try:
+        extension = selectors.extension_get_for_user(request.user, pk)
+    except NotFound:
+        raise Http404 from None
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _task_page(request, _visible_task(request.user, extension.task_id), status=400)
+    try:
+        services.extension_decide(
+            extension_id=extension.pk,
+            actor=request.user,
+            approve=form.cleaned_data["decision"] == "approve",
+            comment=form.cleaned_data["comment"],
+        )
+    except DomainError as exc:
+        return _refused(request, extension.task_id, exc, "decide_extension", None)
+    return _done(request, extension.task_id, _("延期申请已处理。"))
+
+
+@login_required
+@require_POST
+def task_decompose(request, pk):
+    task = _visible_task(request.user, pk)
+    access = access_for_user(request.user)
+    if not rules.may(access, task, "decompose"):
+        # The form's units are those below the unit the caller heads; without one, the
+        # service's own refusal is shown.
+        return _task_page(request, task, error=Forbidden(), status=403)
+    form = _decompose_form(access, task, request.POST)
+    if not form.is_valid():
+        return _task_page(request, task, forms={"decompose": form}, status=400)
+    children = [
+        services.ChildSpec(
+            title=form.cleaned_data["title"],
+            due_date=form.cleaned_data["due_date"],
+            lead_unit=child["lead_unit"],
+            targets=child["targets"],
+        )
+        for child in form.children()
+    ]
+    try:
+        created = services.task_decompose(task_id=pk, actor=request.user, children=children)
+    except DomainError as exc:
+        return _refused(request, pk, exc, "decompose", form)
+    return _done(request, pk, _("已分解为 %(count)d 个子任务。") % {"count": len(created)})

@@ -1,0 +1,121 @@
+"""What waits for a person now (我的工作台): tasks to sign for, report on and submit, to
+verify, and extension requests to decide, each with its light and working days.
+
+The candidates are read as one set (tasks linked to a unit the person belongs to, or issued
+by one they head); which of them wait for the person is then decided task by task by the
+rules themselves (``tasks.rules`` and the transitions' declarations), never by a second
+copy of them written as SQL.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q
+from django_fsm import can_proceed
+
+from responsibility.models import Role, User
+from responsibility.selectors import access_for_user
+
+from . import lateness, rules
+from .models import TRANSITIONS, ExtensionRequest, ExtensionState, Task, TaskState, TaskUnit, TaskUnitRole
+from .selectors import task_visibility_q
+from .workdays import calendar_for
+
+# Beyond this many, the workbench points to the task list: a page is for a day's work.
+WORKLIST_LIMIT = 200
+# What a person can do about a task that counts as waiting for them, in the order shown.
+WAITING_ACTIONS = ("accept", "report", "submit", "close", "return", "decide_extension")
+LIGHT_ORDER = ("red", "yellow", "green")
+
+
+@dataclass
+class WorkItem:
+    task: Task
+    actions: list[str]
+    light: str | None
+    # Working days until the due date; negative: working days overdue.
+    working_days: int
+    pending_extensions: list[ExtensionRequest]
+
+
+def work_items_for_user(user: User, *, on: datetime.date | None = None) -> list[WorkItem]:
+    """The tasks waiting for the user, reddest and most urgent first, at a fixed number
+    of queries: the memberships, the candidates, their unit links, their pending
+    extensions and the holiday calendar (read even when nothing waits, so the count is
+    the same)."""
+    on = on or lateness.today()
+    access = access_for_user(user)
+    member_of = [unit_id for unit_id, roles in access.roles.items() if roles & {Role.MEMBER, Role.HEAD}]
+    heads = [unit_id for unit_id, roles in access.roles.items() if Role.HEAD in roles]
+    if not member_of:
+        return []
+    # Every task links its lead unit as responsible (``tasks.services.editing``).
+    responsible_side = Q(state__in=[TaskState.ASSIGNED, TaskState.IN_PROGRESS]) & Q(
+        pk__in=TaskUnit.objects.filter(unit__in=member_of, role=TaskUnitRole.RESPONSIBLE).values("task_id")
+    )
+    issuing_side = Q(issuing_unit__in=heads) & (
+        Q(state=TaskState.SUBMITTED) | Q(extension_requests__state=ExtensionState.PENDING)
+    )
+    candidates = (
+        Task.objects.filter(task_visibility_q(user))
+        .filter(responsible_side | issuing_side)
+        .distinct()
+        .select_related("campaign", "issuing_unit", "lead_unit", "responsible_person")
+        .prefetch_related(
+            Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit").order_by("pk")),
+            Prefetch(
+                "extension_requests",
+                queryset=ExtensionRequest.objects.filter(state=ExtensionState.PENDING).select_related(
+                    "requested_by"
+                ),
+                to_attr="pending_extensions",
+            ),
+        )
+        .order_by("due_date", "pk")[:WORKLIST_LIMIT]
+    )
+    items = []
+    clock = TaskClock(on)
+    for task in candidates:
+        actions = [
+            name
+            for name in WAITING_ACTIONS
+            if name in TRANSITIONS
+            and can_proceed(getattr(task, TRANSITIONS[name].method))
+            and rules.may(access, task, name)
+        ]
+        actions += [name for name in rules.actions_available(access, task) if name == "report"]
+        if task.pending_extensions and rules.may(access, task, "decide_extension"):
+            actions.append("decide_extension")
+        if not actions:
+            continue
+        items.append(
+            WorkItem(
+                task=task,
+                actions=sorted(actions, key=WAITING_ACTIONS.index),
+                light=clock.light(task),
+                working_days=clock.working_days(task),
+                pending_extensions=task.pending_extensions,
+            )
+        )
+    items.sort(key=lambda item: (LIGHT_ORDER.index(item.light) if item.light else 3, item.task.due_date))
+    return items
+
+
+class TaskClock:
+    """Each task's light and working days as of one day, with one holiday calendar for a
+    whole page of tasks (the yellow limit is computed once per campaign setting)."""
+
+    def __init__(self, on: datetime.date | None = None):
+        self.on = on or lateness.today()
+        self.calendar = calendar_for(self.on)
+        self._limits: dict[int, datetime.date] = {}
+
+    def light(self, task: Task) -> str | None:
+        days = task.campaign.yellow_working_days
+        if days not in self._limits:
+            self._limits[days] = lateness.yellow_limit(self.on, days, self.calendar)
+        return lateness.task_light(task, self.on, self._limits[days])
+
+    def working_days(self, task: Task) -> int:
+        """Working days until the due date; negative: working days overdue."""
+        return self.calendar.working_days_between(self.on, task.due_date)
