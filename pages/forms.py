@@ -12,6 +12,16 @@ from tasks.transitions import TaskTransition
 DECIMAL = {"max_digits": 16, "decimal_places": 4}
 
 
+class IsoDateInput(forms.DateInput):
+    """A browser's date field, filled in ISO form: the field shows nothing for a value in the
+    language's own format (2026/12/04 under zh-hans)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class TransitionForm(forms.Form):
     comment = forms.CharField(label=_("说明"), required=False, max_length=5000, widget=forms.Textarea)
 
@@ -53,9 +63,7 @@ class ReportForm(forms.Form):
 
 
 class ExtensionForm(forms.Form):
-    requested_due_date = forms.DateField(
-        label=_("申请延期至"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    requested_due_date = forms.DateField(label=_("申请延期至"), widget=IsoDateInput())
     reason = forms.CharField(label=_("延期理由"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -69,7 +77,7 @@ class DecomposeForm(forms.Form):
     due date are the parent's unless changed."""
 
     title = forms.CharField(label=_("子任务名称"), max_length=500)
-    due_date = forms.DateField(label=_("完成时限"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(label=_("完成时限"), widget=IsoDateInput())
 
     def __init__(self, *args, units, indicators, **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,8 +11,10 @@ from responsibility import jurisdiction
 from responsibility.models import Unit
 from tasks.models import Campaign
 
+from .forms import IsoDateInput
+
 # An <input type="date"> takes ISO dates only, whatever the language shows elsewhere.
-DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+DATE = {"widget": IsoDateInput()}
 
 
 def main_recipient_choices(issuer: Unit):

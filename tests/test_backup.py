@@ -135,7 +135,9 @@ def test_a_backup_restores_every_task_history_row_escalation_message_and_file(
     assert Task.objects.count() == len(before["tasks_task"])
 
 
-def test_a_damaged_backup_is_not_restored(transactional_db, restored_database, tmp_path):
+def test_a_damaged_backup_is_not_restored(
+    transactional_db, django_db_serialized_rollback, restored_database, tmp_path
+):
     var_dir = tmp_path / "var"
     backup = tmp_path / "backup"
     assert script(var_dir, connection.settings_dict["NAME"], "backup", str(backup)).returncode == 0

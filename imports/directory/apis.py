@@ -8,8 +8,9 @@ from rest_framework.response import Response
 
 from core.apis import ApiView
 from core.filters import BIGINT_MAX
+from core.negotiation import FileDownloadMixin
 from core.parsers import MultiPartParser
-from core.schema import BAD_REQUEST, READ_ERRORS, WRITE_ERRORS
+from core.schema import BAD_REQUEST, NOT_ACCEPTABLE, READ_ERRORS, WRITE_ERRORS
 
 from .export import directory_export
 from .services import directory_export_units, directory_import
@@ -78,10 +79,12 @@ class DirectoryImportApi(ApiView):
         return Response(vars(result))
 
 
-class DirectoryExportApi(ApiView):
+class DirectoryExportApi(FileDownloadMixin, ApiView):
     """Download the directory the caller keeps (everything for an administrator; a head's
     units below their reach) as .xlsx in the shape the import reads, optionally only the
     subtree of one unit. E-mail and phone are filled in only where the caller may read them."""
+
+    file_media_types = (XLSX,)
 
     @extend_schema(
         description=(
@@ -93,6 +96,7 @@ class DirectoryExportApi(ApiView):
             (200, XLSX): OpenApiResponse(response=OpenApiTypes.BINARY, description="The directory as .xlsx."),
             **BAD_REQUEST,
             **READ_ERRORS,
+            **NOT_ACCEPTABLE,
         },
     )
     def get(self, request):

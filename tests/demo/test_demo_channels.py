@@ -37,5 +37,7 @@ def test_the_demo_posts_its_sweep_to_the_stand_in(stand_in):
     assert stand_in.fake.refused == []
     robot_posts = [item for item in stand_in.fake.received if item.channel != "sms"]
     assert len(robot_posts) == posted.filter(state=MessageState.SENT).count()
-    assert all("【督办】" in item.text and "/api/v1/tasks/" in item.text for item in robot_posts)
+    # Each post links the task's page (core.links), not the API.
+    assert all("【督办】" in item.text and "/tasks/" in item.text for item in robot_posts)
+    assert not any("/api/v1/tasks/" in item.text for item in robot_posts)
     assert "GET /api/v1/outbox/?channel=wecom" in out.getvalue()

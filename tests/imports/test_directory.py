@@ -452,6 +452,16 @@ def test_a_head_exports_only_the_units_below_their_reach_and_contacts_they_may_r
     assert_error(within, 404, "not_found")
 
 
+def test_a_client_stating_the_workbook_type_gets_the_directory_and_another_type_a_406(world, api):
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    client = api.as_user("yi_head")
+
+    stated = client.get("/api/v1/directory/export.xlsx", HTTP_ACCEPT=xlsx)
+    assert stated.status_code == 200
+    assert stated["Content-Type"] == xlsx
+    assert_error(client.get("/api/v1/directory/export.xlsx", HTTP_ACCEPT="text/csv"), 406, "not_acceptable")
+
+
 def test_an_import_costs_the_same_queries_whatever_the_number_of_rows(admin):
     small = [row for row in example_rows() if row[0] in ("锦州市", "义县", "七里河镇")]
 
