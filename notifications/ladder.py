@@ -58,6 +58,21 @@ DEFAULT_LADDER = [
 DEFAULT_SMS_LEVELS = (Level.LISTED, Level.CRITICISM)
 
 CHANNEL_FLAGS = ("by_robot", "by_sms")
+
+
+def install_default_ladder() -> None:
+    """Write the default ladder's missing rules as today's migrations leave them (the
+    rungs told by SMS included); rules already there, perhaps changed by the office, stay.
+    For a database emptied by ``flush``, which keeps the tables but not the rows the
+    migrations wrote."""
+    for level, offset, audience in DEFAULT_LADDER:
+        EscalationRule.objects.get_or_create(
+            campaign=None,
+            level=level,
+            defaults={"offset_working_days": offset, "by_sms": level in DEFAULT_SMS_LEVELS, **audience},
+        )
+
+
 ROBOT = "robot"
 SMS = "sms"
 

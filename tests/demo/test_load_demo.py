@@ -7,9 +7,12 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
+from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
 from demo.data import DEMO_PASSWORD
+from notifications.ladder import DEFAULT_SMS_LEVELS
+from notifications.models import EscalationRule
 from responsibility.models import ApiToken, Membership, Role, Unit, UnitKind, User
 from tasks.lateness import light_q, today
 from tasks.models import (
@@ -158,7 +161,7 @@ def test_a_second_load_is_refused_without_reset(demo):
 def test_reset_starts_over_with_no_files_of_the_last_run(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_FILE_PATH = tmp_path / "mail"
-    load("--force")
+    first = load("--force")
     stale = [
         settings.MEDIA_ROOT / "bulletins" / "2018" / "last-run.pdf",
         settings.EMAIL_FILE_PATH / "last-run.eml",
@@ -167,10 +170,19 @@ def test_reset_starts_over_with_no_files_of_the_last_run(settings, tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"last run")
 
-    load("--force", "--reset")
+    again = load("--force", "--reset")
 
     assert Campaign.objects.count() == 1
     assert Task.objects.count() == 31
+    # The flush took the rows the migrations wrote; the ladder and schedule are back, so
+    # the sweep chases as much as on a fresh database.
+    swept = [line for line in again.splitlines() if line.startswith("Escalation sweep:")]
+    assert swept == [line for line in first.splitlines() if line.startswith("Escalation sweep:")]
+    assert "Escalation sweep: 0 " not in swept[0]
+    assert set(EscalationRule.objects.filter(by_sms=True).values_list("level", flat=True)) == set(
+        DEFAULT_SMS_LEVELS
+    )
+    assert PeriodicTask.objects.filter(task="notifications.jobs.escalation_sweep").exists()
     assert not any(path.exists() for path in stale)
     assert not (settings.MEDIA_ROOT / "bulletins" / "2018").exists()
     # This run's bulletin PDF is there.

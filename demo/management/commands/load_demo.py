@@ -3,6 +3,7 @@ import shutil
 import unicodedata
 from pathlib import Path
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -10,6 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from bulletins.models import Bulletin
 from demo.bulletin import demo_bulletin
 from demo.services import demo_data_exists, demo_load
+from notifications.ladder import install_default_ladder
+from notifications.schedule import install_schedule
 from notifications.services import sweep_run
 
 
@@ -71,6 +74,10 @@ class Command(BaseCommand):
             )
         if reset:
             call_command("flush", interactive=False, verbosity=0)
+            # flush empties every table, also the rows the migrations wrote: put back the
+            # default ladder and the beat schedule, or the demo's sweep would chase nothing.
+            install_default_ladder()
+            install_schedule(django_apps)
             # The last run's files belong to the rows just flushed; kept, they would be
             # mistaken for this run's (a PDF with the same name, last run's mail).
             for folder in _file_folders():
