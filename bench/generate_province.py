@@ -34,8 +34,8 @@ UPPER_SHARE = 0.03  # province and city tasks
 CHUNK = 20_000
 
 TRUNCATE = """
-TRUNCATE responsibility_unit, responsibility_user, tasks_campaign, notifications_escalationrule,
-         notifications_sweep, responsibility_apitoken, core_idempotencyrecord
+TRUNCATE responsibility_unit, responsibility_user, tasks_campaign, tasks_taskscope,
+         notifications_escalationrule, notifications_sweep, responsibility_apitoken, core_idempotencyrecord
 RESTART IDENTITY CASCADE
 """
 
@@ -142,6 +142,7 @@ def generate(scale: float, seed: int = 2018) -> dict:
 
     from notifications.ladder import DEFAULT_LADDER
     from notifications.models import EscalationRule
+    from tasks.scope import scope_fill
 
     started = time.perf_counter()
     today = timezone.localdate()
@@ -471,6 +472,8 @@ def generate(scale: float, seed: int = 2018) -> dict:
         )
         counts["late"] = state["late"]
         raw.execute("SET LOCAL session_replication_role = origin")
+        # Each task under every unit whose subtree holds it, as the services keep it.
+        scope_fill()
         for table in (
             "responsibility_unit",
             "responsibility_user",
@@ -486,6 +489,8 @@ def generate(scale: float, seed: int = 2018) -> dict:
                 f"GREATEST((SELECT MAX(id) FROM {table}), 1))"
             )
     with connection.cursor() as cursor:
+        # VACUUM for the scope's visibility map, so that lists read its index alone.
+        cursor.execute("VACUUM (ANALYZE) tasks_taskscope")
         cursor.execute("ANALYZE")
     counts["seconds"] = round(time.perf_counter() - started, 1)
     counts["big_county"] = province.counties[0]
