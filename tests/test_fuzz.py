@@ -63,7 +63,7 @@ from tasks.services import (
 )
 from tests.conftest import build_world, task_maker
 
-OPERATIONS = 70
+OPERATIONS = 71
 MAX_EXAMPLES = 15
 ROLES = {
     "member": "yi_member",
