@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import RESULTS_DIR  # noqa: E402
 
-ORDER = ("sweep", "api_load", "bulletin", "import_table")
+ORDER = ("sweep", "api_load", "lists", "bulletin", "import_table")
 
 
 def machine() -> list[str]:

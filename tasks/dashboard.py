@@ -79,9 +79,9 @@ def unit_dashboard(user: User, unit_id) -> list[DashboardRow]:
     units = dashboard_units(user, unit_id)
     on = today()
     calendar = calendar_for(on)
-    days = list(Campaign.objects.values_list("yellow_working_days", flat=True).distinct())
+    days = list(Campaign.objects.order_by().values_list("yellow_working_days", flat=True).distinct())
     figures = {
-        light: Count("pk", filter=campaigns_light_q(light, on, days, calendar))
+        light: Count("task", filter=campaigns_light_q(light, on, days, calendar))
         for light in ("red", "yellow", "green")
     }
     counted = (
@@ -91,12 +91,12 @@ def unit_dashboard(user: User, unit_id) -> list[DashboardRow]:
         .order_by()
         .annotate(
             **figures,
-            closed=Count("pk", filter=Q(state=TaskState.CLOSED)),
-            closed_on_time=Count("pk", filter=closed_on_time_q()),
-            suspended=Count("pk", filter=Q(state=TaskState.SUSPENDED)),
-            cancelled=Count("pk", filter=Q(state=TaskState.CANCELLED)),
-            total=Count("pk"),
-            overdue=Count("pk", filter=overdue_q(on)),
+            closed=Count("task", filter=Q(state=TaskState.CLOSED)),
+            closed_on_time=Count("task", filter=closed_on_time_q()),
+            suspended=Count("task", filter=Q(state=TaskState.SUSPENDED)),
+            cancelled=Count("task", filter=Q(state=TaskState.CANCELLED)),
+            total=Count("task"),
+            overdue=Count("task", filter=overdue_q(on)),
         )
     )
     by_unit = {row.pop("unit_id"): row for row in counted}

@@ -48,7 +48,7 @@ class TaskFilter(filters.FilterSet):
 
     def filter_light(self, queryset, name, value):
         # Each campaign sets how many working days before the deadline turn yellow.
-        days = Campaign.objects.values_list("yellow_working_days", flat=True).distinct()
+        days = Campaign.objects.order_by().values_list("yellow_working_days", flat=True).distinct()
         return queryset.filter(campaigns_light_q(value, today(), days))
 
     def filter_unit(self, queryset, name, value):

@@ -9,6 +9,7 @@ from itertools import chain
 
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from core.errors import NotFound
 from responsibility.models import Unit, User
@@ -145,15 +146,15 @@ SCOPE_ORDERING = {
 class TaskPages:
     """The tasks of disjoint scope branches in a given order, for Django's ``Paginator``:
     ``count()`` is one query summing each branch's count; a slice is one query for the
-    page's ids (each branch ordered and cut at the slice's end, then merged) and the reads
-    of those tasks with their details."""
+    page's tasks, chosen by their ids (each branch ordered and cut at the slice's end,
+    then merged), and two for their links and indicators (``listed_tasks``)."""
 
     def __init__(self, branches: list[QuerySet[TaskScope]], ordering: list[str]):
         self.branches = branches
         terms = [(term.removeprefix("-"), term.startswith("-")) for term in ordering]
         if not any(name in ("pk", "id") for name, _descending in terms):
             terms.append(("pk", False))
-        self.terms = [(SCOPE_ORDERING[name], descending) for name, descending in terms]
+        self.terms = terms
 
     def count(self) -> int:
         parts, params = [], []
@@ -172,16 +173,18 @@ class TaskPages:
         start, stop = page.start or 0, page.stop
         if stop <= start:
             return []
-        ids = self._ids(start, stop)
-        tasks = {task.pk: task for task in _with_details(Task.objects.filter(pk__in=ids))}
-        return [tasks[task_id] for task_id in ids]
+        # The page's tasks sort again by the same columns (the scope's are copies).
+        ordering = [f"{'-' if descending else ''}{name}" for name, descending in self.terms]
+        return listed_tasks(
+            Task.objects.filter(pk__in=RawSQL(*self._ids_sql(start, stop))).order_by(*ordering)
+        )
 
-    def _ids(self, start: int, stop: int) -> list[int]:
-        keys = {f"key_{n}": F(field) for n, (field, _descending) in enumerate(self.terms)}
-        order = [f"{'-' if descending else ''}key_{n}" for n, (_field, descending) in enumerate(self.terms)]
+    def _ids_sql(self, start: int, stop: int) -> tuple[str, list]:
+        keys = {f"key_{n}": F(SCOPE_ORDERING[name]) for n, (name, _descending) in enumerate(self.terms)}
+        order = [f"{'-' if descending else ''}key_{n}" for n, (_name, descending) in enumerate(self.terms)]
         outer = ", ".join(
             f"{connection.ops.quote_name(f'key_{n}')} {'DESC' if descending else 'ASC'}"
-            for n, (_field, descending) in enumerate(self.terms)
+            for n, (_name, descending) in enumerate(self.terms)
         )
         parts, params = [], []
         for index, branch in enumerate(self.branches):
@@ -189,10 +192,8 @@ class TaskPages:
             sql, branch_params = _sql(rows[:stop])
             parts.append(f"SELECT * FROM ({sql}) AS page_{index}")
             params.extend(branch_params)
-        with connection.cursor() as cursor:
-            merged = f"{' UNION ALL '.join(parts)} ORDER BY {outer} LIMIT %s OFFSET %s"
-            cursor.execute(merged, [*params, stop - start, start])
-            return [row[0] for row in cursor.fetchall()]
+        merged = f"{' UNION ALL '.join(parts)} ORDER BY {outer} LIMIT %s OFFSET %s"
+        return f"SELECT task_id FROM ({merged}) AS page", [*params, stop - start, start]
 
 
 def _sql(queryset: QuerySet) -> tuple[str, tuple]:
@@ -209,8 +210,44 @@ def _with_details(tasks: QuerySet[Task]) -> QuerySet[Task]:
         "campaign", "issuing_unit", "lead_unit", "lead_leader", "responsible_person"
     ).prefetch_related(
         Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit").order_by("pk")),
-        "indicators",
+        # In their own order: the model's ordering by task would join every task again.
+        Prefetch("indicators", queryset=Indicator.objects.order_by("pk")),
     )
+
+
+# What a listed task shows of the rows it refers to (tasks.serializers.TaskSerializer):
+# reading, and building models of, whole units and people (paths, aliases as JSON,
+# password hashes) cost a page more than its queries did (bench/FIXES.md).
+UNIT_SHOWN = ("name", "kind")
+PERSON_SHOWN = ("full_name", "title")
+
+
+def listed_tasks(tasks: QuerySet[Task]) -> list[Task]:
+    """The tasks, with what a listed task shows: three queries.
+
+    The unit links come as plain rows (``Task.listed_links``: unit id, name, kind and
+    role) and the indicators as a list (``Task.listed_indicators``), attached to each task
+    here: Django's prefetching builds a related manager and a filtered queryset for every
+    task and relation, which cost a page more than the queries (bench/FIXES.md)."""
+    shown = [
+        *(field.name for field in Task._meta.concrete_fields),
+        "campaign__name",
+        "campaign__yellow_working_days",
+        *(f"{unit}__{name}" for unit in ("issuing_unit", "lead_unit") for name in UNIT_SHOWN),
+        *(f"{person}__{name}" for person in ("lead_leader", "responsible_person") for name in PERSON_SHOWN),
+    ]
+    tasks = tasks.select_related("campaign", "issuing_unit", "lead_unit", "lead_leader", "responsible_person")
+    listed = list(tasks.only(*shown))
+    by_id = {task.pk: task for task in listed}
+    for task in listed:
+        task.listed_links, task.listed_indicators = [], []
+    ids = list(by_id)
+    links = TaskUnit.objects.filter(task_id__in=ids).order_by("pk")
+    for task_id, *link in links.values_list("task_id", "unit_id", "unit__name", "unit__kind", "role"):
+        by_id[task_id].listed_links.append(link)
+    for indicator in Indicator.objects.filter(task_id__in=ids).order_by("pk"):
+        by_id[indicator.task_id].listed_indicators.append(indicator)
+    return listed
 
 
 def task_list_for_user(user: User) -> QuerySet[Task]:

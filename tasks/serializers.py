@@ -97,6 +97,37 @@ class StepSerializer(ModelSerializer):
         fields = ["id", "order", "name", "due_date", "done_at", "done_by"]
 
 
+def _unit(unit: Unit) -> dict:
+    # UnitRefSerializer's fields.
+    return {"id": unit.pk, "name": unit.name, "kind": unit.kind}
+
+
+def _person(person: User | None) -> dict | None:
+    # PersonRefSerializer's fields.
+    return None if person is None else {"id": person.pk, "full_name": person.full_name, "title": person.title}
+
+
+def _links(task: Task) -> list[tuple]:
+    """(unit id, name, kind, role) of each unit link: as a list read them
+    (``tasks.selectors.listed_tasks``), else from the task's own links."""
+    listed = getattr(task, "listed_links", None)
+    if listed is not None:
+        return listed
+    return [(link.unit_id, link.unit.name, link.unit.kind, link.role) for link in task.task_units.all()]
+
+
+def _indicators(task: Task):
+    listed = getattr(task, "listed_indicators", None)
+    return task.indicators.all() if listed is None else listed
+
+
+def _units(links: list[tuple], role: str) -> list[dict]:
+    # UnitRefSerializer's fields.
+    return [
+        {"id": pk, "name": name, "kind": kind} for pk, name, kind, link_role in links if link_role == role
+    ]
+
+
 class TaskSerializer(ModelSerializer):
     """A task as listed. ``light`` needs the context's ``today`` and ``yellow_limits``."""
 
@@ -144,22 +175,59 @@ class TaskSerializer(ModelSerializer):
             "updated_at",
         ]
 
-    def _units(self, task: Task, role: str) -> list[dict]:
-        # UnitRefSerializer's fields, without a serializer per link: building one was most
-        # of a page's time in Python (bench/FIXES.md). A test holds the two to one shape.
-        return [
-            {"id": link.unit.pk, "name": link.unit.name, "kind": link.unit.kind}
-            for link in task.task_units.all()
-            if link.role == role
-        ]
+    def to_representation(self, task: Task) -> dict:
+        """The fields in ``Meta.fields`` order, written out: DRF's walk over every field
+        of every nested serializer, for each task of a page, took most of a list
+        request's time in Python (bench/FIXES.md). Values that need formatting (dates,
+        times, indicators) still go through their DRF fields; a test holds this to the
+        generic ``ModelSerializer.to_representation``."""
+        fields = self.fields
+        links = _links(task)
+        row = {
+            "id": task.pk,
+            "number": task.number,
+            "title": task.title,
+            "description": task.description,
+            "kind": task.kind,
+            "state": task.state,
+            "campaign": {"id": task.campaign_id, "name": task.campaign.name},
+            "parent": task.parent_id,
+            "responsibility": task.responsibility_id,
+            "issuing_unit": _unit(task.issuing_unit),
+            "lead_leader": _person(task.lead_leader),
+            "lead_unit": _unit(task.lead_unit),
+            "responsible_units": _units(links, TaskUnitRole.RESPONSIBLE),
+            "cooperating_units": _units(links, TaskUnitRole.COOPERATING),
+            "responsible_person": _person(task.responsible_person),
+            "due_date": fields["due_date"].to_representation(task.due_date),
+            "original_due_date": fields["original_due_date"].to_representation(task.original_due_date),
+            "overdue": self.get_overdue(task),
+            "light": self.get_light(task),
+            "escalation": self.get_escalation(task),
+            "reopen_count": task.reopen_count,
+            "indicators": fields["indicators"].to_representation(_indicators(task)),
+        }
+        for name in ("assigned_at", "submitted_at", "closed_at", "created_at", "updated_at"):
+            value = getattr(task, name)
+            row[name] = None if value is None else self._moment(value)
+        return row
+
+    def _moment(self, value) -> str:
+        # DRF's DateTimeField.to_representation, with the zone looked up once per
+        # serializer rather than once per value (five a task).
+        zone = self.__dict__.get("_zone")
+        if zone is None:
+            zone = self.__dict__["_zone"] = self.fields["created_at"].default_timezone()
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     @extend_schema_field(UnitRefSerializer(many=True))
     def get_responsible_units(self, task: Task) -> list[dict]:
-        return self._units(task, TaskUnitRole.RESPONSIBLE)
+        return _units(_links(task), TaskUnitRole.RESPONSIBLE)
 
     @extend_schema_field(UnitRefSerializer(many=True))
     def get_cooperating_units(self, task: Task) -> list[dict]:
-        return self._units(task, TaskUnitRole.COOPERATING)
+        return _units(_links(task), TaskUnitRole.COOPERATING)
 
     def get_overdue(self, task: Task) -> bool:
         return is_overdue(task, self.context["today"])
@@ -180,6 +248,12 @@ class TaskDetailSerializer(TaskSerializer):
 
     class Meta(TaskSerializer.Meta):
         fields = [*TaskSerializer.Meta.fields, "steps"]
+
+    def to_representation(self, task: Task) -> dict:
+        return {
+            **super().to_representation(task),
+            "steps": self.fields["steps"].to_representation(task.steps.all()),
+        }
 
 
 class IndicatorInput(serializers.Serializer):

@@ -29,6 +29,7 @@ def test_bench_run_at_tiny_scale(tmp_path):
     env.update(
         BENCH_DB="duban_bench_ci",
         BENCH_COMPARE_DB="duban_bench_ci_compare",
+        BENCH_FLAT_DB="duban_bench_ci_flat",
         BENCH_RESULTS_DIR=str(tmp_path / "results"),
     )
     output = tmp_path / "RESULTS.md"
@@ -40,6 +41,8 @@ def test_bench_run_at_tiny_scale(tmp_path):
             "0.001",
             "--compare-scale",
             "0.002",
+            "--flat-scale",
+            "0.001",
             "--output",
             str(output),
         ],
@@ -48,7 +51,7 @@ def test_bench_run_at_tiny_scale(tmp_path):
         check=True,
         timeout=300,
     )
-    for name in ("sweep", "api_load", "bulletin", "import_table"):
+    for name in ("sweep", "api_load", "lists", "bulletin", "import_table"):
         data = json.loads((tmp_path / "results" / f"{name}.json").read_text())
         assert data["rows"], name
         assert all(row["floor"] > 0 for row in data["rows"]), name

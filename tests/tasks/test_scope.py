@@ -7,10 +7,12 @@ every person, the list read from it holds exactly the tasks ``task_visibility_q`
 """
 
 import datetime
+from decimal import Decimal
 
 import pytest
 import time_machine
 
+from core.serializers import ModelSerializer
 from imports.writer import TaskSpec, tasks_sync_imported
 from responsibility.models import Role, Unit
 from responsibility.serializers import UnitRefSerializer
@@ -20,6 +22,7 @@ from tasks.scope import COPIED, scope_fill
 from tasks.selectors import task_pages_for_user, task_visibility_q, tasks_of_units_q
 from tasks.services import (
     ChildSpec,
+    IndicatorSpec,
     extension_decide,
     extension_request_create,
     task_decompose,
@@ -206,3 +209,27 @@ def test_listed_units_have_the_unit_references_shape(api, world, tasks):
     task = next(task for task in listed if task["id"] == tasks["county"].pk)
     assert task["responsible_units"] == [UnitRefSerializer(world.unit("义县")).data]
     assert task["cooperating_units"] == [UnitRefSerializer(world.unit("市住建委")).data]
+
+
+def test_a_listed_task_is_what_the_generic_serializer_makes_of_it(world, tasks, make_task):
+    from tasks.apis import light_context
+    from tasks.selectors import task_get_with_details
+    from tasks.serializers import TaskDetailSerializer
+
+    busy = make_task(
+        "指标任务",
+        kind="target",
+        responsible_person=world.person("yi_member"),
+        lead_leader=world.person("leader"),
+        responsible_units=[world.unit("七里河镇")],
+        cooperating_units=[world.unit("市住建委")],
+        indicators=[IndicatorSpec(name="危房改造", target=Decimal("950.5"), unit_of_measure="户")],
+    )
+    act(world, tasks["village"], "village_a_head", "accept")
+    act(world, tasks["village"], "village_a_head", "submit")
+    act(world, tasks["village"], "qilihe_head", "close")
+    context = light_context(None)
+    for task in [busy, *tasks.values()]:
+        serializer = TaskDetailSerializer(task_get_with_details(task.pk), context=context)
+        generic = ModelSerializer.to_representation(serializer, serializer.instance)
+        assert serializer.data == generic
