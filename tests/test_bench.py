@@ -14,7 +14,9 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.postgres
+# Serial: the whole benchmark pipeline under a time limit, which two busy cores beside it
+# would exceed.
+pytestmark = [pytest.mark.postgres, pytest.mark.serial]
 
 
 @pytest.mark.skipif(shutil.which("psql") is None, reason="needs the PostgreSQL client tools")
