@@ -161,9 +161,10 @@ def test_the_pages_query_counts(browser_client, world, tasks3, django_assert_num
     # Session, user, memberships, the candidates, their links and pending extensions, the calendar.
     with django_assert_num_queries(7):
         client.get("/workbench/")
-    # Session, user, memberships, the count, the page's ids, its tasks with their links and
-    # indicators, the campaigns and units (own, below) of the filters, the calendar.
-    with django_assert_num_queries(12):
+    # Session, user, memberships, the count and the page's ids (one statement over the task
+    # scope), its tasks, their links and indicators, the calendar, the units (own, below) and
+    # campaigns of the filters.
+    with django_assert_num_queries(11):
         client.get("/tasks/")
     task = tasks3["red"]
     village = world.person("village_a_head")
