@@ -22,18 +22,32 @@ from tasks.workdays import calendar_for
 
 SQL = Path(__file__).resolve().parent / "sql"
 OPEN = "('assigned', 'in_progress', 'submitted')"
+# The lights as tasks.lateness defines them, over the scope's columns: red when an open task
+# owes anything past its date (the work, unless submitted by its due date; or a step, signing
+# for or verifying, whose earliest date is next_obligation_date); yellow when the work or a
+# step falls due within the warning days (next_warned_date); green otherwise.
+OWES_WORK = "NOT coalesce(s.state = 'submitted' AND s.submitted_on <= s.due_date, false)"
+RED = (
+    f"(s.state IN {OPEN} AND (({OWES_WORK} AND s.due_date < %(today)s)"
+    " OR coalesce(s.next_obligation_date < %(today)s, false)))"
+)
+WARNED = (
+    f"(({OWES_WORK} AND s.due_date <= %(yellow_until)s)"
+    " OR coalesce(s.next_warned_date <= %(yellow_until)s, false))"
+)
 FILTERS = {
     "": "",
     "state=in_progress": "AND s.state = 'in_progress'",
-    "overdue=true": f"AND s.state IN {OPEN} AND s.due_date < %(today)s",
+    "overdue=true": f"AND {RED}",
     "kind=target&kind=task": "AND s.kind IN ('target', 'task')",
-    "light=green": f"AND s.state IN {OPEN} AND s.due_date > %(yellow_until)s",
+    "light=green": f"AND s.state IN {OPEN} AND NOT {RED} AND NOT {WARNED}",
     "top_level=false": "AND s.parent_id IS NOT NULL",
 }
 
 
 def _sql(name: str, filter_sql: str = "") -> str:
-    return (SQL / name).read_text().replace("{filter}", filter_sql)
+    text = (SQL / name).read_text().replace("{filter}", filter_sql)
+    return text.replace("{open}", OPEN).replace("{red}", RED).replace("{warned}", WARNED)
 
 
 def request_user(request):
@@ -68,8 +82,12 @@ def _ref(row: dict, prefix: str, *fields: str) -> dict | None:
 
 def _task(row: dict, on: datetime.date, until: datetime.date) -> dict:
     is_open = row["state"] in ("assigned", "in_progress", "submitted")
-    overdue = is_open and row["due_date"] < on
-    light = None if not is_open else "red" if overdue else "yellow" if row["due_date"] <= until else "green"
+    due, submitted = row["due_date"], row["submitted_on"]
+    owes_work = not (row["state"] == "submitted" and submitted is not None and submitted <= due)
+    owed_on, warned_on = row["next_obligation_date"], row["next_warned_date"]
+    overdue = is_open and ((owes_work and due < on) or (owed_on is not None and owed_on < on))
+    warned = (owes_work and due <= until) or (warned_on is not None and warned_on <= until)
+    light = None if not is_open else "red" if overdue else "yellow" if warned else "green"
     units = json.loads(row["units"]) if isinstance(row["units"], str) else row["units"]
     indicators = json.loads(row["indicators"]) if isinstance(row["indicators"], str) else row["indicators"]
     return {
