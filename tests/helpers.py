@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 import pytest
+import redis
 from django.db import connection
 
 from tasks.models import Task
@@ -93,3 +94,11 @@ def split_target(
             for unit, share in shares.items()
         ],
     )
+
+
+def redis_answers() -> bool:
+    """Whether Redis answers on 127.0.0.1:6379, for the tests that start workers against it."""
+    try:
+        return redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=0.5).ping()
+    except (redis.RedisError, OSError):
+        return False

@@ -29,24 +29,18 @@ from notifications.models import SweepPart
 from outbox.models import MessageState, OutboundMessage
 from responsibility.models import UnitKind
 from responsibility.services import token_obtain, unit_create
+from tests.helpers import redis_answers
 from tests.notifications.conftest import SWEEP_DAY, Mailbox, SmtpServer, autumn_2025, overdue_tasks  # noqa: F401
 
 ROOT = Path(settings.BASE_DIR)
 DEADLINE = 120
 
 
-def _redis_answers() -> bool:
-    try:
-        return redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=0.5).ping()
-    except (redis.RedisError, OSError):
-        return False
-
-
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.serial,
     pytest.mark.skipif(
-        connection.vendor != "postgresql" or not _redis_answers(),
+        connection.vendor != "postgresql" or not redis_answers(),
         reason="needs PostgreSQL (the processes read the test database) and Redis on 127.0.0.1:6379",
     ),
 ]

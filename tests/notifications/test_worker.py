@@ -32,6 +32,7 @@ from backend.celery import app
 from notifications import jobs
 from notifications.services import sweep_run
 from outbox.models import MessageState, OutboundMessage
+from tests.helpers import redis_answers
 
 from .conftest import SWEEP_DAY, Mailbox, SmtpServer, text_of
 
@@ -39,18 +40,11 @@ LEASE_SECONDS = 3
 DEADLINE = 30
 
 
-def _redis_answers() -> bool:
-    try:
-        return redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=0.5).ping()
-    except (redis.RedisError, OSError):
-        return False
-
-
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.serial,
     pytest.mark.skipif(
-        connection.vendor != "postgresql" or not _redis_answers(),
+        connection.vendor != "postgresql" or not redis_answers(),
         reason="needs PostgreSQL (another process reads the test database) and Redis on 127.0.0.1:6379",
     ),
 ]
