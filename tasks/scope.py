@@ -37,21 +37,8 @@ COPIED = (
     "next_obligation_date",
     "next_warned_date",
 )
-FIELDS = (
-    "task",
-    "unit",
-    "issuing",
-    "state",
-    "kind",
-    "campaign",
-    "parent",
-    "responsible_person",
-    "due_date",
-    "closed_at",
-    "submitted_on",
-    "next_obligation_date",
-    "next_warned_date",
-)
+# The scope row's fields, in the order ``scope_rows`` writes them.
+FIELDS = ("task", "unit", "issuing", *(name.removesuffix("_id") for name in COPIED))
 # Tasks rebuilt per statement: bounds the IN lists and the rows held in memory.
 CHUNK = 2000
 
