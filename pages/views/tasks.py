@@ -115,15 +115,13 @@ def _task_page(request, task, *, forms: dict | None = None, error: DomainError |
     transitions = services.task_available_transitions(task=task, actor=request.user)
     actions = rules.actions_available(access, task)
     forms = forms or {}
-    leaves = [indicator for indicator in task.indicators.all() if not _has_children(task, indicator)]
+    indicators = list(task.indicators.all())
+    parents = {indicator.parent_id for indicator in indicators}
+    leaves = [indicator for indicator in indicators if indicator.pk not in parents]
     context = {
         "task": task,
-        "responsible_units": [
-            link.unit.name for link in task.task_units.all() if link.role == TaskUnitRole.RESPONSIBLE
-        ],
-        "cooperating_units": [
-            link.unit.name for link in task.task_units.all() if link.role == TaskUnitRole.COOPERATING
-        ],
+        "responsible_units": _unit_names(task, TaskUnitRole.RESPONSIBLE),
+        "cooperating_units": _unit_names(task, TaskUnitRole.COOPERATING),
         "clock": TaskClock(),
         "transitions": [
             (TRANSITIONS[name], forms.get(name) or TransitionForm(transition=TRANSITIONS[name]))
@@ -142,7 +140,7 @@ def _task_page(request, task, *, forms: dict | None = None, error: DomainError |
             selectors.task_reports(task),
             selectors.task_extensions(task),
             task_escalations(task),
-            {indicator.pk: indicator for indicator in task.indicators.all()},
+            {indicator.pk: indicator for indicator in indicators},
         ),
         "error": error,
     }
@@ -151,10 +149,6 @@ def _task_page(request, task, *, forms: dict | None = None, error: DomainError |
 
 def _unit_names(task, role) -> list[str]:
     return [link.unit.name for link in task.task_units.all() if link.role == role]
-
-
-def _has_children(task, indicator) -> bool:
-    return any(other.parent_id == indicator.pk for other in task.indicators.all())
 
 
 def _decompose_form(access, task, data=None):
