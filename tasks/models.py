@@ -387,6 +387,8 @@ class ObligationKind(models.TextChoices):
     STEP = "step", _("步骤")
     VERIFY = "verify", _("验收")
     REPORT = "report", _("报送")
+    REPLY = "reply", _("回执")
+    RECHECK = "recheck", _("复查")
 
 
 class Obligation(models.Model):

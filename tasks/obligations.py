@@ -31,6 +31,9 @@ from .workdays import calendar_for
 # verifying start when the work reaches the one who owes them, a few days before their
 # date: a warning would come with the work itself, so they show only once missed.
 WARNED = (ObligationKind.STEP, ObligationKind.REPORT)
+# Kinds owed by the issuing unit rather than the lead unit: the ladder climbs the issuer's
+# chain for them.
+OWED_BY_ISSUER = (ObligationKind.VERIFY, ObligationKind.RECHECK)
 # The transitions that open or meet obligations, by name (``tasks.transitions``).
 OPENED_BY = {"assign": (ObligationKind.SIGN_FOR, ObligationKind.STEP), "submit": (ObligationKind.VERIFY,)}
 MET_BY = {

@@ -18,7 +18,7 @@ from core.links import task_page_url
 from outbox.models import Contact, MessageState, OutboundMessage, PersonChannel, Robot
 from outbox.services import first_attempt_at
 from responsibility.models import Membership
-from tasks import lateness
+from tasks import lateness, obligations
 from tasks.models import Campaign, ObligationKind
 from tasks.workdays import calendar_for
 
@@ -63,7 +63,7 @@ class Item:
     def __post_init__(self):
         # A verification is owed by the issuing unit: the rung's audience climbs from it
         # (its head, the unit above it, the office nearest it) instead of the lead unit's.
-        if self.obligation_kind == ObligationKind.VERIFY:
+        if self.obligation_kind in obligations.OWED_BY_ISSUER:
             self.lead_unit_id, self.lead_unit_path = self.issuing_unit_id, self.issuing_unit_path
             self.lead_unit_name, self.responsible_person_id, self.responsible_person_name = (
                 self.issuing_unit_name,
