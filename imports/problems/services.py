@@ -142,11 +142,21 @@ def _ensure_assignable(campaign: Campaign, specs: list[ProblemSpec]) -> None:
         ensure_within_campaign(spec.due_date, campaign)
 
 
+def problem_source(text: str) -> str:
+    """The 来源 cell as the item keeps it: free text, in ``ProblemRecord.source`` and the
+    item's description.
+
+    The one place a 来源 is read. When tasks carry an origin of their own (a kind such as
+    批示, 会议议定, 上级交办, 督查发现, 群众反映, 其他), this is where the cell's words map onto it
+    ("暗访", "第三方评估", "回头看" → 督查发现) and ``_create`` sets it on each item."""
+    return text.strip()
+
+
 def _description(spec: ProblemSpec) -> str:
     lines = [
         (_("所在单位"), spec.words["location"]),
         (_("整改措施"), spec.measures),
-        (_("问题来源"), spec.source),
+        (_("问题来源"), problem_source(spec.source)),
         (_("备注"), spec.remarks),
     ]
     return "\n".join(f"{label}：{text}" for label, text in lines if text)
@@ -218,7 +228,7 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
                 spec.words["responsible_units"],
                 spec.measures,
                 spec.words["deadline"],
-                spec.source,
+                problem_source(spec.source),
                 resolved.get_db_prep_save(spec.resolved(), connection),
             )
             for task, spec in zip(tasks, specs, strict=True)
