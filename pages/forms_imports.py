@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 ACCEPT = ".xlsx,.xlsm,.csv,.docx,.txt"
 TABLE, PROBLEMS = "table", "problems"
 KINDS = [
-    (TABLE, _("任务分解表：任务按序号新建或更新，为草稿")),
+    # Neither choice's words contain the file field's "任务分解表", which labels the upload.
+    (TABLE, _("分解任务：按序号新建或更新任务，均为草稿")),
     (PROBLEMS, _("问题清单：每个问题成为一项整改事项，导入即交办（.xlsx 或 .csv）")),
 ]
 
