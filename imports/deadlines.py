@@ -21,6 +21,8 @@ class Deadline:
     due_date: datetime.date | None
     ongoing: bool = False
     recurring: str = ""
+    # "立行立改": a rectification to be made at once; the importer dates it from the import.
+    immediate: bool = False
 
 
 class DeadlineError(ValueError):
@@ -150,3 +152,15 @@ def _unrecognised(text: str) -> DeadlineError:
         )
         % {"text": text},
     )
+
+
+# Rectification lists write "fix it now" in the deadline column; only they may
+# (``parse_rectification_deadline``): in a task table these words are not a deadline.
+_IMMEDIATE = frozenset({"立行立改", "立即整改", "即知即改", "立查立改", "马上就改", "立即"})
+
+
+def parse_rectification_deadline(text: str, year: int) -> Deadline:
+    """A problem list's 整改时限: ``parse_deadline``'s forms, and "立行立改" (``immediate``)."""
+    if text_compact(text).rstrip("。;；") in _IMMEDIATE:
+        return Deadline(due_date=None, immediate=True)
+    return parse_deadline(text, year)

@@ -29,3 +29,48 @@ class TaskWording(models.Model):
 
     def __str__(self) -> str:
         return str(self.task_id)
+
+
+class ProblemRecord(models.Model):
+    """A rectification item (整改事项) as a problem list (问题清单) gave it, and the identity a
+    re-import finds it by.
+
+    Identity: the campaign, the problem's text compared without whitespace, full-width
+    forms or closing punctuation (``key``), and the unit it is anchored to: its 所在单位
+    when the list names one, else its lead 责任单位. The same wording in two counties is
+    two problems; the same row imported again is the item already made. The list's cells
+    are kept as written, beside the ids and date they resolved to (``resolved``), so that
+    a re-import compares the office's words and their meaning with what it gave before,
+    not with what the item has become since (an extension, a reassignment).
+    """
+
+    task = models.OneToOneField(Task, primary_key=True, on_delete=models.CASCADE, related_name="problem")
+    campaign = models.ForeignKey("tasks.Campaign", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("问题（比对用）"), max_length=500)
+    anchor_unit = models.ForeignKey("responsibility.Unit", on_delete=models.PROTECT, related_name="+")
+    location_unit = models.ForeignKey(
+        "responsibility.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    row = models.PositiveIntegerField(_("表中行号"), default=0)
+    location = models.TextField(_("所在单位（原文）"), blank=True)
+    responsible_units = models.TextField(_("责任单位（原文）"), blank=True)
+    measures = models.TextField(_("整改措施"), blank=True)
+    deadline = models.TextField(_("整改时限（原文）"), blank=True)
+    # Where the problem was found, as the list words it (暗访, 第三方评估, 回头看). Free text
+    # until tasks carry a source of their own; then this column maps onto it.
+    source = models.TextField(_("问题来源"), blank=True)
+    # {"location": id or null, "lead_unit": id, "units": [[unit id, role], ...],
+    # "due_date": "YYYY-MM-DD" or null for 立行立改}
+    resolved = models.JSONField(_("解析结果"), default=dict)
+
+    class Meta:
+        verbose_name = _("问题清单条目")
+        verbose_name_plural = _("问题清单条目")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "anchor_unit", "key"], name="problem_record_identity"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key[:40]

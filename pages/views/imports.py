@@ -1,7 +1,8 @@
-"""Importing a task-decomposition table (任务分解表): upload, see the dry run as the table
-itself with each error in its cell, confirm.
+"""Importing a task-decomposition table (任务分解表) or a problem list (问题清单): upload, see
+the dry run as the table itself with each error in its cell, confirm.
 
-Both steps call the importer's service (``imports.services.table_import``), which checks
+Both steps call the importer's service (``imports.services.table_import``, or
+``imports.problems.services.problem_list_import`` for a problem list), which checks
 who may import, reads the file and, when confirmed, writes all or nothing. Between the two
 steps the upload waits in the cache under a random token bound to the person, so the
 confirmed table is the one that was checked, and a confirm sent twice (a second tap, a
@@ -21,12 +22,14 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, Forbidden, InvalidInput
 from core.idempotency import Replay, idempotency_begin, idempotency_finish
+from imports.problems.services import problem_list_import
+from imports.problems.table import PROBLEM_LIST
 from imports.readers import read_rows
 from imports.services import ImportInvalid, ensure_may_handle_table, parse_unit_map, table_import
-from imports.table import COLUMN_LABELS, COLUMNS
-from tasks.models import Campaign
+from imports.table import TASK_TABLE
+from tasks.models import Campaign, TaskKind
 
-from ..forms_imports import ConfirmForm, ImportForm
+from ..forms_imports import PROBLEMS, TABLE, ConfirmForm, ImportForm
 
 # An hour to read the dry run and confirm; after that the table is uploaded again.
 UPLOAD_SECONDS = 3600
@@ -70,7 +73,9 @@ class GridRow:
         return any(cell.errors for cell in self.cells)
 
 
-def table_grid(source_rows, result) -> tuple[list[tuple[str, str]], list[GridRow], list[dict]]:
+def table_grid(
+    source_rows, result, shape=TASK_TABLE
+) -> tuple[list[tuple[str, str]], list[GridRow], list[dict]]:
     """The uploaded table as it was read, each error in the cell it names: the columns
     shown (those with a value or an error), the rows, and the errors that name no cell of
     the table (a whole-table problem)."""
@@ -79,7 +84,7 @@ def table_grid(source_rows, result) -> tuple[list[tuple[str, str]], list[GridRow
         errors_at.setdefault((error["row"], error["column"]), []).append(error["message"])
     columns = [
         column
-        for column in COLUMNS
+        for column in shape.columns
         if any(row.values.get(column) for row in source_rows) or any(key[1] == column for key in errors_at)
     ]
     planned = {row["row"]: row for row in result.rows}
@@ -101,7 +106,7 @@ def table_grid(source_rows, result) -> tuple[list[tuple[str, str]], list[GridRow
             )
         )
     loose = [error for error in result.errors if (error["row"], error["column"]) not in placed]
-    return [(column, COLUMN_LABELS[column]) for column in columns], grid, loose
+    return [(column, shape.labels[column]) for column in columns], grid, loose
 
 
 def _form_page(request, form, *, error=None, status=200):
@@ -123,6 +128,7 @@ def import_upload(request):
         return _form_page(request, form, status=400)
     campaign, upload = form.cleaned_data["campaign"], form.cleaned_data["file"]
     stored = {
+        "kind": form.cleaned_data["kind"],
         "campaign": campaign.pk,
         "name": upload.name,
         "data": upload.read(),
@@ -139,6 +145,14 @@ def import_upload(request):
 
 
 def _import(request, campaign, stored: dict, *, dry_run: bool, accept_default_deadline: bool = False):
+    if stored.get("kind") == PROBLEMS:
+        return problem_list_import(
+            actor=request.user,
+            campaign=campaign,
+            data=stored["data"],
+            filename=stored["name"],
+            dry_run=dry_run,
+        )
     return table_import(
         actor=request.user,
         campaign=campaign,
@@ -154,9 +168,12 @@ def _import(request, campaign, stored: dict, *, dry_run: bool, accept_default_de
 def _dry_run_page(request, campaign, stored, result, *, token=None, error=None, status=200):
     # The importer's result names rows and columns; the cells are read again for the page,
     # which shows the table as the office wrote it.
-    source_rows, _notes = read_rows(stored["data"], stored["name"])
-    columns, grid, loose = table_grid(source_rows, result)
+    problems = stored.get("kind") == PROBLEMS
+    shape = PROBLEM_LIST if problems else TASK_TABLE
+    source_rows, _notes = read_rows(stored["data"], stored["name"], shape)
+    columns, grid, loose = table_grid(source_rows, result, shape)
     context = {
+        "problems": problems,
         "campaign": campaign,
         "name": stored["name"],
         "result": result,
@@ -178,7 +195,10 @@ def import_confirm(request):
         error = InvalidInput(_("上传的表格已过期或不存在，请重新上传并试导入。"), code="upload_expired")
         return _form_page(request, ImportForm(campaigns=Campaign.objects.none()), error=error, status=400)
     campaign = Campaign.objects.select_related("issuing_unit").get(pk=stored["campaign"])
+    problems = stored.get("kind", TABLE) == PROBLEMS
     tasks_url = reverse("pages:task_list") + f"?campaign={campaign.pk}"
+    if problems:
+        tasks_url += f"&kind={TaskKind.RECTIFICATION}"
     try:
         with transaction.atomic():
             record = idempotency_begin(request, key=form.cleaned_data["upload"], data=request.POST)
@@ -189,11 +209,14 @@ def import_confirm(request):
                 dry_run=False,
                 accept_default_deadline=form.cleaned_data["accept_default_deadline"],
             )
-            messages.success(
-                request,
-                _("已导入：新建 %(created)d 项，更新 %(updated)d 项，未变 %(unchanged)d 项（均为草稿）。")
-                % result.counts,
+            done = (
+                _("已导入问题清单：新建整改事项 %(created)d 项（已交办），已导入而不变 %(unchanged)d 项。")
+                if problems
+                else _(
+                    "已导入：新建 %(created)d 项，更新 %(updated)d 项，未变 %(unchanged)d 项（均为草稿）。"
+                )
             )
+            messages.success(request, done % result.counts)
             response = redirect(tasks_url)
             idempotency_finish(record, response)
     except Replay:

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from imports.deadlines import Deadline, DeadlineError, parse_deadline
+from imports.deadlines import Deadline, DeadlineError, parse_deadline, parse_rectification_deadline
 
 
 @pytest.mark.parametrize(
@@ -127,3 +127,18 @@ def test_an_empty_deadline_is_an_error_of_its_own(text):
 def test_deadline_error_is_a_value_error():
     with pytest.raises(ValueError):
         parse_deadline("尽快", 2018)
+
+
+@pytest.mark.parametrize("text", ["立行立改", " 立行立改。", "立即整改", "即知即改"])
+def test_a_rectification_list_may_say_fix_it_at_once(text):
+    assert parse_rectification_deadline(text, 2019) == Deadline(due_date=None, immediate=True)
+
+
+def test_a_rectification_deadline_reads_the_task_tables_forms_too():
+    assert parse_rectification_deadline("2019年12月底", 2018).due_date == date(2019, 12, 31)
+    assert parse_rectification_deadline("11月30日前", 2019).due_date == date(2019, 11, 30)
+
+
+def test_in_a_task_table_fix_it_at_once_is_no_deadline():
+    with pytest.raises(DeadlineError):
+        parse_deadline("立行立改", 2019)

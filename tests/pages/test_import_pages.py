@@ -4,12 +4,16 @@ error in its cell, the confirmation (all or nothing, once), and who may import."
 import re
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from imports.models import ProblemRecord
 from tasks.models import Task
 from tests.imports.test_apis import ROWS, upload, xlsx
+from tests.imports.test_problems import TODAY, problem_rows
+from tests.imports.test_problems import xlsx as problem_xlsx
 
 from .test_pages import text
 
@@ -143,3 +147,42 @@ def test_a_default_deadline_is_imported_only_once_accepted_and_role_names_are_ma
     assert list(task.task_units.filter(role="cooperating").values_list("unit__name", flat=True)) == [
         "市住建委"
     ]
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_a_problem_list_is_tried_then_confirmed_into_issued_rectification_items(browser_client, world):
+    client = browser_client.as_user("city_head")
+    assert "问题清单" in text(client.get("/imports/"))
+    rows = problem_rows(6)
+    rows[2][2] = "不存在村"
+
+    def send(data):
+        return client.post(
+            "/imports/",
+            {
+                "kind": "problems",
+                "campaign": world.campaign.pk,
+                "file": upload(problem_xlsx(data), "问题清单.xlsx"),
+            },
+        )
+
+    bad = send(rows)
+    assert bad.status_code == 200 and "第 5 行“所在单位”" in text(bad)
+    cell = re.search(
+        r'<td id="cell-5-location" class="bad">(.*?)</td>', bad.content.decode(), flags=re.S
+    ).group(1)
+    assert "不存在村" in cell and "没有名为“不存在村”的单位" in cell
+    assert not Task.objects.exists()
+
+    page = send(problem_rows(6))
+    assert "没有错误：将新建整改事项 6 项并交办责任单位，0 项已导入过，不变" in text(page)
+    confirmed = client.post("/imports/confirm/", {"upload": token_of(page)})
+    assert confirmed.status_code == 302
+    assert confirmed["Location"] == f"/tasks/?campaign={world.campaign.pk}&kind=rectification"
+    assert "新建整改事项 6 项（已交办）" in text(client.get(confirmed["Location"]))
+    assert (
+        Task.objects.filter(kind="rectification", state="assigned").count()
+        == 6
+        == ProblemRecord.objects.count()
+    )
+    assert "0 项并交办责任单位，6 项已导入过" in text(send(problem_rows(6)))
