@@ -34,6 +34,7 @@ are: a missed report stays missed). The sweep therefore never rolls periods forw
 import calendar as month_calendar
 import datetime
 
+from django.db.models import F, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -162,15 +163,16 @@ def _start_of_day(day: datetime.date) -> datetime.datetime:
 def report_period_met(task: Task, day: datetime.date) -> bool:
     """A report made on the office's ``day`` meets the period it falls in, the first period
     due on or after it, if that period is still unmet. True if it met one."""
+    # One statement: the period is the first row due on or after the day, met or not (a
+    # second report in a period meets nothing more), and it is met only if still unmet.
     period = (
         task.obligations.filter(kind=ObligationKind.REPORT, due_date__gte=day)
-        .order_by("due_date", "met_at")
-        .values("pk", "met_at")
-        .first()
+        .order_by("due_date", F("met_at").asc(nulls_last=True))
+        .values("pk")[:1]
     )
-    if period is None or period["met_at"] is not None:
-        return False
-    return bool(Obligation.objects.filter(pk=period["pk"], met_at__isnull=True).update(met_at=timezone.now()))
+    return bool(
+        Obligation.objects.filter(pk=Subquery(period), met_at__isnull=True).update(met_at=timezone.now())
+    )
 
 
 def schedule_status(task: Task, today: datetime.date) -> dict:
