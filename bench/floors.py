@@ -26,7 +26,8 @@ OPEN = "('assigned', 'in_progress', 'submitted')"
 # owes anything past its date (the work, unless submitted by its due date; or a step, signing
 # for or verifying, whose earliest date is next_obligation_date); yellow when the work or a
 # step falls due within the warning days (next_warned_date); green otherwise.
-OWES_WORK = "NOT coalesce(s.state = 'submitted' AND s.submitted_on <= s.due_date, false)"
+# Work without a final date (长期坚持, ``ongoing``) is owed by no date.
+OWES_WORK = "NOT s.ongoing AND NOT coalesce(s.state = 'submitted' AND s.submitted_on <= s.due_date, false)"
 RED = (
     f"(s.state IN {OPEN} AND (({OWES_WORK} AND s.due_date < %(today)s)"
     " OR coalesce(s.next_obligation_date < %(today)s, false)))"
@@ -83,7 +84,9 @@ def _ref(row: dict, prefix: str, *fields: str) -> dict | None:
 def _task(row: dict, on: datetime.date, until: datetime.date) -> dict:
     is_open = row["state"] in ("assigned", "in_progress", "submitted")
     due, submitted = row["due_date"], row["submitted_on"]
-    owes_work = not (row["state"] == "submitted" and submitted is not None and submitted <= due)
+    owes_work = not row["ongoing"] and not (
+        row["state"] == "submitted" and submitted is not None and submitted <= due
+    )
     owed_on, warned_on = row["next_obligation_date"], row["next_warned_date"]
     overdue = is_open and ((owes_work and due < on) or (owed_on is not None and owed_on < on))
     warned = (owes_work and due <= until) or (warned_on is not None and warned_on <= until)

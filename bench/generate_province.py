@@ -142,12 +142,21 @@ def generate(scale: float, seed: int = 2018) -> dict:
 
     from notifications.ladder import DEFAULT_LADDER
     from notifications.models import EscalationRule
+    from tasks.models import ReportSchedule
+    from tasks.schedules import due_dates
     from tasks.scope import scope_fill
 
     started = time.perf_counter()
     today = timezone.localdate()
     now = timezone.now()
     late_dates = working_days_back(today, 20)
+    # A tenth of the open tasks report every month by the 28th (tasks.schedules), a quarter
+    # of those ongoing (长期坚持): the last period before today, missed by three in ten, and
+    # each period after it up to the task's due date, as assigning writes them.
+    monthly = ReportSchedule(cadence="monthly", day=28)
+    one_day = datetime.timedelta(days=1)
+    report_past = due_dates(monthly, today - 40 * one_day, today - one_day)[-1:]
+    report_next = due_dates(monthly, today - one_day, today + 160 * one_day)
     province = Province(scale, seed)
     province.build_tree()
     rnd = province.random
@@ -280,7 +289,11 @@ def generate(scale: float, seed: int = 2018) -> dict:
                 "deadline_text",
                 "imported",
                 "notes",
+                "ongoing",
             ),
+        )
+        schedules = Copier(
+            raw, "tasks_reportschedule", ("task_id", "cadence", "day", "wording", "updated_at")
         )
         task_units = Copier(raw, "tasks_taskunit", ("id", "role", "task_id", "unit_id"))
         indicators = Copier(
@@ -378,6 +391,8 @@ def generate(scale: float, seed: int = 2018) -> dict:
                 closed_day = due + datetime.timedelta(days=rnd.randint(-10, 3))
                 closed = datetime.datetime.combine(closed_day, datetime.time(10), now.tzinfo).isoformat()
             reopen = rnd.choice((1, 2)) if kind == "rectification" and rnd.random() < 0.2 else 0
+            scheduled = is_open and rnd.random() < 0.1
+            ongoing = scheduled and rnd.random() < 0.25
             tasks.add(
                 pk,
                 f"{level}-{pk}",
@@ -401,10 +416,19 @@ def generate(scale: float, seed: int = 2018) -> dict:
                 lead,
                 parent_id,
                 lead,
-                "",
+                "长期坚持，每月28日前报送" if ongoing else "每月28日前" if scheduled else "",
                 "f",
                 "",
+                "t" if ongoing else "f",
             )
+            if scheduled:
+                schedules.add(pk, "monthly", 28, "每月28日前", now.isoformat())
+                if rnd.random() < 0.3:
+                    for day in report_past:
+                        owe("report", day.isoformat(), "月度进展报送", day, lead, None, pk)
+                for day in report_next:
+                    if day <= due:
+                        owe("report", day.isoformat(), "月度进展报送", day, lead, None, pk)
             if task_state == "assigned":
                 owe(
                     "sign_for",
@@ -516,7 +540,7 @@ def generate(scale: float, seed: int = 2018) -> dict:
                 candidates = township_parents[township] or county_parents
                 parent = rnd.choice(candidates) if candidates else None
                 add_task("村", township, village, parent, None, (), 10, 0.08)
-        for copier in (tasks, task_units, indicators, steps, obligations):
+        for copier in (tasks, task_units, indicators, steps, obligations, schedules):
             copier.flush()
         counts.update(
             tasks=tasks.count,
@@ -524,6 +548,7 @@ def generate(scale: float, seed: int = 2018) -> dict:
             indicators=indicators.count,
             steps=steps.count,
             obligations=obligations.count,
+            report_schedules=schedules.count,
         )
         # The tasks' next obligation dates (tasks.obligations.next_obligation_refresh), at once.
         cursor.execute(

@@ -32,9 +32,10 @@ FROM tasks_task t
 JOIN (VALUES {rungs}) AS r(level, rank, before) ON t.due_date < r.before
 WHERE t.state IN ('assigned', 'in_progress', 'submitted')
   AND (t.state <> 'submitted' OR t.submitted_on IS NULL OR t.submitted_on > t.due_date)
+  AND NOT t.ongoing
 ON CONFLICT DO NOTHING
 """
-# The obligations (签收, steps, 验收) in one statement for all kinds; signing for and
+# The obligations (签收, steps, report periods, 验收) in one statement for all kinds; signing for and
 # verifying start at the overdue rung (rank 2).
 FLOOR_OBLIGATIONS_SQL = """
 INSERT INTO notifications_escalation
@@ -71,6 +72,7 @@ FROM (
     JOIN (VALUES {rungs}) AS r(level, rank, before) ON t.due_date < r.before
     WHERE t.state IN ('assigned', 'in_progress', 'submitted')
       AND (t.state <> 'submitted' OR t.submitted_on IS NULL OR t.submitted_on > t.due_date)
+      AND NOT t.ongoing
     GROUP BY t.id
 ) reached
 WHERE tasks_task.id = reached.id

@@ -14,8 +14,9 @@ import datetime
 from decimal import Decimal
 
 from tasks.lateness import start_of_day
-from tasks.models import Obligation, ObligationKind, Task, TaskKind, TaskScope
+from tasks.models import Obligation, ObligationKind, ReportSchedule, Task, TaskKind, TaskScope
 from tasks.obligations import next_obligation_refresh
+from tasks.schedules import due_dates, schedule_label
 from tasks.services import (
     ChildSpec,
     IndicatorSpec,
@@ -23,6 +24,7 @@ from tasks.services import (
     extension_decide,
     extension_request_create,
     procedure_step_complete,
+    report_schedule_set,
     task_decompose,
 )
 from tasks.workdays import plan_backwards
@@ -382,10 +384,70 @@ def owed_since(task: Task, kind: str, *, handed: datetime.date, due: datetime.da
     next_obligation_refresh(Task.objects.get(pk=task.pk))
 
 
+def build_report_schedules(builder: Builder) -> None:
+    """Tasks reported on a cycle (按期反馈): "各牵头单位要于每月28日前将各项工作任务进展情况报送"
+    (a city plan's words). The poverty office's monthly report is ongoing work (长期坚持) and
+    missed its last period; the housing committee's weekly figures are owed this week."""
+    monthly = builder.issue(
+        "13",
+        "汇总各牵头单位脱贫攻坚工作进展",
+        "fupin",
+        builder.campaign.ends_on,
+        lead_leader="vm_poverty",
+        responsible_person="fupin_head",
+        responsibility="R3",
+        description="各牵头单位要于每月28日前将各项工作任务进展情况报送市扶贫办，由市扶贫办汇总后报指挥部。",
+    )
+    # Work without a final date: only the import sets it today, so the demo writes it.
+    Task.objects.filter(pk=monthly.pk).update(ongoing=True, deadline_text="长期坚持，每月28日前报送")
+    TaskScope.objects.filter(task_id=monthly.pk).update(ongoing=True)
+    builder.act(monthly, "fupin_staff", "accept")
+    schedule = report_schedule_set(
+        task_id=monthly.pk,
+        actor=builder.people["jz_mayor"],
+        cadence="monthly",
+        day=28,
+        wording="每月28日前报送",
+    )
+    missed_period(monthly, schedule, builder.on)
+
+    weekly = builder.issue(
+        "14",
+        "农村危房改造进度周报",
+        "zhujian",
+        builder.workday(40),
+        lead_leader="vm_poverty",
+        responsible_person="zhujian_head",
+        responsibility="R2",
+    )
+    builder.act(weekly, "zhujian_staff", "accept")
+    report_schedule_set(
+        task_id=weekly.pk, actor=builder.people["jz_mayor"], cadence="weekly", day=5, wording="每周五前"
+    )
+
+
+def missed_period(task: Task, schedule: ReportSchedule, on: datetime.date) -> None:
+    """The period before today as if the schedule had been set a month ago and nobody
+    reported: the demo is built in one moment, the office's cycle ran for weeks."""
+    past = due_dates(schedule, on - datetime.timedelta(days=45), on - datetime.timedelta(days=1))
+    if not past:
+        return
+    Obligation.objects.create(
+        task=task,
+        kind=ObligationKind.REPORT,
+        key=past[-1].isoformat(),
+        label=schedule_label(schedule),
+        owed_by_id=task.lead_unit_id,
+        due_date=past[-1],
+    )
+    next_obligation_refresh(Task.objects.get(pk=task.pk))
+
+
 def build_work(builder: Builder) -> None:
     """Issue every task of the builder's campaign and bring each to its state of today."""
     build_housing(builder)
     build_exit_indicators(builder)
     build_exit_procedure(builder)
     build_department_tasks(builder)
+    build_report_schedules(builder)
     build_rectifications(builder)

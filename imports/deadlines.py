@@ -16,13 +16,19 @@ from imports.text import compact as text_compact
 
 @dataclass(frozen=True)
 class Deadline:
-    """A parsed deadline: a date, or work without one (``ongoing``), or a monthly report day."""
+    """A parsed deadline: a date, or work without one (``ongoing``), and a report schedule
+    (``cadence`` and ``day`` as ``tasks.models.ReportSchedule`` keeps them, ``recurring``
+    the schedule in its usual words) when the cell names one: "长期坚持，每月28日前报送"."""
 
     due_date: datetime.date | None
     ongoing: bool = False
     recurring: str = ""
     # "立行立改": a rectification to be made at once; the importer dates it from the import.
     immediate: bool = False
+    cadence: str = ""
+    day: int | None = None
+    # The schedule's part of the cell as the office wrote it ("每月28日前报送").
+    wording: str = ""
 
 
 class DeadlineError(ValueError):
@@ -35,7 +41,15 @@ class DeadlineError(ValueError):
 
 _ONGOING = frozenset({"长期坚持", "持续推进", "长期", "长期推进", "持续开展", "常态化推进"})
 _NUMBER = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
-_RECURRING = re.compile(rf"每月{_NUMBER}[日号](?:之前|以前|前)?(?:完成|报送|上报)?")
+_REPORTED = r"(?:之前|以前|前)?(?:完成|报送|上报|报送进展|报送进展情况)?"
+_RECURRING = re.compile(rf"每月{_NUMBER}[日号]{_REPORTED}")
+_MONTHLY_END = re.compile(rf"每月(?:月)?[底末]{_REPORTED}")
+_QUARTERLY = re.compile(rf"每(?:个)?季度?(?:末|底|结束前){_REPORTED}")
+_QUARTERLY_DAY = re.compile(rf"每季度(?:最后一个月|末月){_NUMBER}[日号]{_REPORTED}")
+_WEEKLY = re.compile(rf"每(?:周|星期)([一二三四五六日天]){_REPORTED}")
+_WEEKDAYS = "一二三四五六"
+# A cell may name the work's date and a report schedule: "长期坚持，每月28日前报送".
+_PARTS = re.compile(r"[，,；;、]")
 _YEAR_PREFIX = re.compile(r"(?:(\d{4})年|(今年|本年|明年|次年))")
 _SUFFIX = re.compile(r"(?:之前|以前|前)?(?:完成|办结)?$")
 _NUMERIC_DATE = re.compile(r"(\d{4})[-./](\d{1,2})[-./](\d{1,2})")
@@ -51,15 +65,34 @@ def parse_deadline(text: str, year: int) -> Deadline:
     """Read a deadline such as "10月底前" or "2025年12月31日"; ``year`` is the campaign's year.
 
     "X月底" is the last day of month X, "上旬 / 中旬 / 下旬" end on the 10th, 20th and the
-    last day, a quarter ends on its last day, and "年内 / 年底" on 31 December.
+    last day, a quarter ends on its last day, and "年内 / 年底" on 31 December. A report
+    schedule (每月28日前, 每季度末, 每周五) may stand alone or beside the work's date or
+    长期坚持, separated by a comma: "长期坚持，每月28日前报送".
     """
     compact = text_compact(text).rstrip("。;；")
     if not compact:
         raise DeadlineError(text, _("完成时限为空。"), code="empty_deadline")
-    undated = _undated(text, compact)
-    if undated is not None:
-        return undated
+    parts = [part for part in _PARTS.split(compact) if part]
+    schedules = [schedule for schedule in map(_schedule, parts) if schedule is not None]
+    if len(schedules) > 1:
+        raise _unrecognised(text)
+    if schedules:
+        cadence, day, words = schedules[0]
+        rest = [part for part in parts if _schedule(part) is None]
+        if len(rest) > 1:
+            raise _unrecognised(text)
+        work = _work(text, rest[0], year) if rest else Deadline(due_date=None)
+        wording = next(part for part in parts if _schedule(part) is not None)
+        return Deadline(
+            work.due_date, work.ongoing, recurring=words, cadence=cadence, day=day, wording=wording
+        )
+    return _work(text, compact, year)
 
+
+def _work(text: str, compact: str, year: int) -> Deadline:
+    """The work's own deadline: a date, or none (长期坚持)."""
+    if compact in _ONGOING:
+        return Deadline(due_date=None, ongoing=True)
     core = _SUFFIX.sub("", compact.removeprefix("于").removeprefix("在"))
     numeric = _NUMERIC_DATE.fullmatch(core)
     if numeric:
@@ -68,17 +101,28 @@ def parse_deadline(text: str, year: int) -> Deadline:
     return Deadline(_date_in_year(text, core, year))
 
 
-def _undated(text: str, compact: str) -> Deadline | None:
-    """Work without a date: ongoing, or a report due on a day of every month."""
-    if compact in _ONGOING:
-        return Deadline(due_date=None, ongoing=True)
-    recurring = _RECURRING.fullmatch(compact)
-    if recurring is None:
-        return None
-    day = _int(recurring.group(1))
-    if not 1 <= day <= 31:
-        raise _invalid_date(text)
-    return Deadline(due_date=None, recurring=f"每月{day}日")
+def _schedule(part: str) -> tuple[str, int | None, str] | None:
+    """A report schedule's cadence, day and usual words, if ``part`` names one: 每月28日前,
+    每月底, 每季度末, 每季度最后一个月20日前, 每周五. Days of the week are 1 (周一) to 7."""
+    if match := _RECURRING.fullmatch(part):
+        day = _int(match.group(1))
+        if not 1 <= day <= 31:
+            raise _invalid_date(part)
+        return "monthly", day, f"每月{day}日"
+    if _MONTHLY_END.fullmatch(part):
+        return "monthly", 31, "每月底"
+    if _QUARTERLY.fullmatch(part):
+        return "quarterly", None, "每季度末"
+    if match := _QUARTERLY_DAY.fullmatch(part):
+        day = _int(match.group(1))
+        if not 1 <= day <= 31:
+            raise _invalid_date(part)
+        return "quarterly", day, f"每季度最后一个月{day}日"
+    if match := _WEEKLY.fullmatch(part):
+        weekday = match.group(1)
+        day = 7 if weekday in "日天" else _WEEKDAYS.index(weekday) + 1
+        return "weekly", day, f"每周{weekday}"
+    return None
 
 
 def _split_year(text: str, core: str, year: int) -> tuple[int, str]:

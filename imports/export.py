@@ -4,7 +4,8 @@ import tempfile
 
 from openpyxl import Workbook
 
-from tasks.models import Campaign, Task, TaskUnitRole
+from tasks.models import Campaign, ReportSchedule, Task, TaskUnitRole
+from tasks.schedules import schedule_wording
 
 from .models import TaskWording
 from .plan import mark_for_export
@@ -12,7 +13,21 @@ from .table import COLUMN_LABELS, COLUMNS
 
 
 def _deadline(task: Task) -> str:
-    return task.deadline_text or f"{task.due_date.year}年{task.due_date.month}月{task.due_date.day}日"
+    """The cell: the office's words while they still say what the task owes, else the date
+    (or 长期坚持) and the report schedule as set since ("长期坚持，每周五前")."""
+    day = f"{task.due_date.year}年{task.due_date.month}月{task.due_date.day}日"
+    words = task.deadline_text or day
+    schedule = _schedule(task)
+    if schedule and schedule_wording(schedule) not in words:
+        return f"{'长期坚持' if task.ongoing else day}，{schedule_wording(schedule)}"
+    return words
+
+
+def _schedule(task: Task) -> ReportSchedule | None:
+    try:
+        return task.report_schedule
+    except ReportSchedule.DoesNotExist:
+        return None
 
 
 def _row(task: Task, heading: bool) -> list[str]:
@@ -53,7 +68,9 @@ def _office_words(task: Task, links) -> dict[str, str]:
             responsible_units=wording.responsible_units,
             cooperating_units=wording.cooperating_units,
         )
-    if resolved.get("due_date") == task.due_date.isoformat():
+    schedule = _schedule(task)
+    same_schedule = schedule is None or schedule_wording(schedule) in wording.deadline
+    if resolved.get("due_date") == task.due_date.isoformat() and same_schedule:
         words["deadline"] = wording.deadline
     return words
 
@@ -62,7 +79,7 @@ def table_export(campaign: Campaign) -> tempfile.SpooledTemporaryFile:
     """The imported tasks in table order, headings as their own rows, as .xlsx."""
     tasks = list(
         Task.objects.filter(campaign=campaign, imported=True)
-        .select_related("lead_unit", "lead_leader", "wording")
+        .select_related("lead_unit", "lead_leader", "wording", "report_schedule")
         .prefetch_related("task_units__unit")
         .order_by("pk")
     )

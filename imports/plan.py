@@ -410,6 +410,7 @@ def _task_spec(row, number, parent, title, context, errors) -> TaskSpec | None:
         errors.append(RowError(row.row, "lead_unit", "unit_missing", "没有牵头单位或责任单位。"))
     deadline_text = ""
     due_date: datetime.date | None = None
+    ongoing, schedule = False, None
     deadline = (
         _deadline(values["deadline"], context.campaign.starts_on.year, context)
         if compact(values["deadline"])
@@ -418,10 +419,15 @@ def _task_spec(row, number, parent, title, context, errors) -> TaskSpec | None:
     if isinstance(deadline, DeadlineError):
         errors.append(RowError(row.row, "deadline", deadline.code, deadline.message))
     else:
-        due_date = deadline.due_date
+        due_date, ongoing = deadline.due_date, deadline.ongoing
+        if deadline.cadence:
+            schedule = (deadline.cadence, deadline.day, deadline.wording)
+        if due_date is None or schedule:
+            # 长期坚持 or a report schedule: the cell kept as written, for the export.
+            deadline_text = values["deadline"].strip()
         if due_date is None:
-            # 长期坚持 or a monthly report day: kept as written, due at the campaign's end.
-            deadline_text, due_date = values["deadline"].strip(), context.campaign.ends_on
+            # Work without a date of its own falls due at the campaign's end.
+            due_date = context.campaign.ends_on
         earliest, latest = context.due_bounds
         if not earliest <= due_date <= latest:
             message = f"完成时限 {due_date} 不在 {earliest} 至 {latest} 之间（攻坚行动所在年度及其后一年）。"
@@ -438,6 +444,8 @@ def _task_spec(row, number, parent, title, context, errors) -> TaskSpec | None:
         cooperating_units=[unit for unit in cooperating if unit != lead],
         lead_leader=leader,
         deadline_text=deadline_text,
+        ongoing=ongoing,
+        report_schedule=schedule,
         notes=values["remarks"],
         words=TaskWords(**{column: values[column].strip() for column in ASSIGNMENT_COLUMNS}),
     )

@@ -8,13 +8,23 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from core.db import insert_rows, new_row, reserve_ids
 from responsibility import jurisdiction
 from responsibility.models import Unit, User
 from responsibility.selectors import access_for_user
 from tasks import rules
-from tasks.models import Campaign, EventAction, Task, TaskEvent, TaskState, TaskUnit, TaskUnitRole
+from tasks.models import (
+    Campaign,
+    EventAction,
+    ReportSchedule,
+    Task,
+    TaskEvent,
+    TaskState,
+    TaskUnit,
+    TaskUnitRole,
+)
 from tasks.scope import scope_rebuild
 from tasks.services import ensure_within_campaign
 
@@ -49,6 +59,10 @@ class TaskSpec:
     lead_leader: User | None = None
     deadline_text: str = ""
     notes: str = ""
+    # 长期坚持, and the report schedule the deadline cell names ("每月28日前报送"), as
+    # ``tasks.models.ReportSchedule`` keeps it: cadence, day, the office's words.
+    ongoing: bool = False
+    report_schedule: tuple[str, int | None, str] | None = None
     # None for a heading, which has no assignment cells.
     words: TaskWords | None = None
 
@@ -62,7 +76,16 @@ class SpecChange:
     fields: list[str] = field(default_factory=list)
 
 
-SYNCED_FIELDS = ("title", "lead_unit_id", "lead_leader_id", "due_date", "deadline_text", "notes", "parent_id")
+SYNCED_FIELDS = (
+    "title",
+    "lead_unit_id",
+    "lead_leader_id",
+    "due_date",
+    "deadline_text",
+    "ongoing",
+    "notes",
+    "parent_id",
+)
 
 
 def _spec_units(spec: TaskSpec) -> list[list]:
@@ -125,6 +148,7 @@ def tasks_sync_imported(
                 "lead_leader_id": spec.lead_leader.pk if spec.lead_leader else None,
                 "due_date": spec.due_date,
                 "deadline_text": spec.deadline_text,
+                "ongoing": spec.ongoing,
                 "notes": spec.notes,
                 "parent_id": existing[spec.parent_number].pk
                 if spec.parent_number in existing
@@ -205,6 +229,20 @@ def _word_tasks(rows) -> None:
     )
 
 
+def _schedule_tasks(rows) -> None:
+    """Each (task id, spec) pair's report schedule, in bulk; most rows name none."""
+    now = timezone.now()
+    insert_rows(
+        ReportSchedule,
+        ("task", "cadence", "day", "once_on", "wording", "updated_at"),
+        (
+            (task_id, *spec.report_schedule[:2], None, spec.report_schedule[2], now)
+            for task_id, spec in rows
+            if spec.report_schedule is not None
+        ),
+    )
+
+
 def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_number: dict) -> None:
     # Parents first: ids ascend level by level, then in table order, which lists ordered by
     # due date keep among tasks due the same day.
@@ -231,6 +269,7 @@ def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_
                     "due_date": spec.due_date,
                     "original_due_date": spec.due_date,
                     "deadline_text": spec.deadline_text,
+                    "ongoing": spec.ongoing,
                     "notes": spec.notes,
                 }.values()
             )
@@ -240,6 +279,7 @@ def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_
     units = [_spec_units(spec) for spec in specs]
     _link_units(zip(ids, units, strict=True))
     _word_tasks(zip(ids, specs, units, strict=True))
+    _schedule_tasks(zip(ids, specs, strict=True))
     scope_rebuild(ids)
     data = TaskEvent._meta.get_field("data")
     insert_rows(
@@ -286,6 +326,9 @@ def _update_imported(actor: User, updated: list, by_number: dict) -> None:
     _link_units((task.pk, _spec_units(spec)) for task, spec, *_ in updated)
     TaskWording.objects.filter(task__in=[task for task, *_ in updated]).delete()
     _word_tasks((task.pk, spec, _spec_units(spec)) for task, spec, *_ in updated)
+    # Imported tasks change while drafts: their periods are written when they are assigned.
+    ReportSchedule.objects.filter(task__in=[task for task, *_ in updated]).delete()
+    _schedule_tasks((task.pk, spec) for task, spec, *_ in updated)
     scope_rebuild(task.pk for task, *_ in updated)
     TaskEvent.objects.bulk_create(
         [

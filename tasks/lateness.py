@@ -6,10 +6,13 @@ Days are the office's days. An instant becomes a date in ``settings.TIME_ZONE``
 
 A task is open while assigned, in progress, or submitted and awaiting verification. What
 it owes by when is listed in ``tasks.obligations``: the work by its due date, and signing
-for it, its procedure steps and the issuer's verification each by their own date. The
-responsible unit owes the work by its due date until it submits it on or before that date
-(验收 is then the issuer's, a ``verify`` obligation); a submission after the date leaves
-the task late until it is closed. As of a local day ``on``, an open task is
+for it, its procedure steps, its periodic progress reports (``tasks.schedules``) and the
+issuer's verification each by their own date. The responsible unit owes the work by its
+due date until it submits it on or before that date (验收 is then the issuer's, a
+``verify`` obligation); a submission after the date leaves the task late until it is
+closed. Work without a final date (长期坚持, ``Task.ongoing``) is never owed by its due
+date, which only holds the campaign's end for ordering: such a task is late or overdue
+only by what else it owes, its reports first. As of a local day ``on``, an open task is
 
 - **overdue** when anything it owes is past its date: the work (``due_date < on``, while
   the unit still owes it) or an unmet obligation (``next_obligation_date < on``). This is
@@ -68,7 +71,11 @@ def closed_on(task: Task) -> datetime.date | None:
 def owes_work(task: Task) -> bool:
     """Open and the work still owed by the unit: not submitted on or before its due date."""
     submitted_in_time = task.submitted_on is not None and task.submitted_on <= task.due_date
-    return task.state in OPEN_STATES and not (task.state == TaskState.SUBMITTED and submitted_in_time)
+    return (
+        task.state in OPEN_STATES
+        and not task.ongoing
+        and not (task.state == TaskState.SUBMITTED and submitted_in_time)
+    )
 
 
 def work_overdue(task: Task, on: datetime.date) -> bool:
@@ -110,7 +117,9 @@ def counted_until(task: Task, on: datetime.date) -> datetime.date:
 def is_late(task: Task, on: datetime.date) -> bool:
     """The work overdue on ``on``, or finished after its due date."""
     finished = finished_on(task)
-    return finished > task.due_date if finished else work_overdue(task, on)
+    if finished:
+        return finished > task.due_date and not task.ongoing
+    return work_overdue(task, on)
 
 
 def late_since(task: Task, on: datetime.date) -> datetime.date | None:
@@ -163,7 +172,7 @@ def finished_day() -> Coalesce:
 
 def owes_work_q() -> Q:
     submitted_in_time = Q(state=TaskState.SUBMITTED, submitted_on__lte=F("due_date"))
-    return Q(state__in=OPEN_STATES) & ~submitted_in_time
+    return Q(state__in=OPEN_STATES, ongoing=False) & ~submitted_in_time
 
 
 def work_overdue_q(on: datetime.date) -> Q:
@@ -181,11 +190,11 @@ def overdue_q(on: datetime.date) -> Q:
 
 
 def closed_late_q() -> Q:
-    return Q(state=TaskState.CLOSED) & Q(GreaterThan(finished_day(), F("due_date")))
+    return Q(state=TaskState.CLOSED, ongoing=False) & Q(GreaterThan(finished_day(), F("due_date")))
 
 
 def closed_on_time_q() -> Q:
-    return Q(state=TaskState.CLOSED) & Q(LessThanOrEqual(finished_day(), F("due_date")))
+    return Q(state=TaskState.CLOSED) & (Q(ongoing=True) | Q(LessThanOrEqual(finished_day(), F("due_date"))))
 
 
 def late_q(on: datetime.date) -> Q:

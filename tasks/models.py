@@ -153,6 +153,10 @@ class Task(ConcurrentTransitionMixin, models.Model):
     # The deadline as the source table wrote it when it was not one date ("长期坚持",
     # "每月28日前"); such tasks fall due at the campaign's end.
     deadline_text = models.CharField(_("时限说明"), max_length=50, blank=True)
+    # 长期坚持: the work has no final date. ``due_date`` then holds the campaign's end, so
+    # that lists keep their order, but the work is never overdue by it; what such a task
+    # owes by a date is its reports (``ReportSchedule``), chased as obligations.
+    ongoing = models.BooleanField(_("长期坚持"), default=False, db_default=False)
     # Tasks made by importing a decomposition table are matched by number on re-import.
     imported = models.BooleanField(default=False)
     notes = models.CharField(_("备注"), max_length=500, blank=True)
@@ -378,6 +382,51 @@ class ProgressReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} · {self.created_at:%Y-%m-%d}"
+
+
+class ReportCadence(models.TextChoices):
+    MONTHLY = "monthly", _("每月")
+    QUARTERLY = "quarterly", _("每季度")
+    WEEKLY = "weekly", _("每周")
+    ONCE = "once", _("一次")
+
+
+class ReportSchedule(models.Model):
+    """When a task's lead unit reports its progress (按期反馈): each period owes one report.
+
+    ``day`` is the day of the month (monthly), the day of the quarter's last month
+    (quarterly; empty for the quarter's last day, 每季度末), or the weekday, 1 for Monday
+    (周一) to 7 for Sunday (weekly); ``once_on`` the one date of a single report. How a
+    period's date follows, and which report meets it, is ``tasks.schedules``; ``wording``
+    keeps the office's words ("每月28日前") for the export and the pages."""
+
+    task = models.OneToOneField(
+        Task, primary_key=True, on_delete=models.CASCADE, related_name="report_schedule"
+    )
+    cadence = models.CharField(_("报送周期"), max_length=16, choices=ReportCadence.choices)
+    day = models.PositiveSmallIntegerField(_("报送日"), null=True, blank=True)
+    once_on = models.DateField(_("报送日期"), null=True, blank=True)
+    wording = models.CharField(_("报送要求（原文）"), max_length=50, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("报送要求")
+        verbose_name_plural = _("报送要求")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(cadence="monthly", day__gte=1, day__lte=31, once_on__isnull=True)
+                    | models.Q(cadence="quarterly", day__isnull=True, once_on__isnull=True)
+                    | models.Q(cadence="quarterly", day__gte=1, day__lte=31, once_on__isnull=True)
+                    | models.Q(cadence="weekly", day__gte=1, day__lte=7, once_on__isnull=True)
+                    | models.Q(cadence="once", day__isnull=True, once_on__isnull=False)
+                ),
+                name="report_schedule_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} · {self.wording or self.get_cadence_display()}"
 
 
 class ObligationKind(models.TextChoices):
@@ -634,6 +683,7 @@ class TaskScope(models.Model):
     submitted_on = models.DateField(null=True)
     next_obligation_date = models.DateField(null=True)
     next_warned_date = models.DateField(null=True)
+    ongoing = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         indexes = [

@@ -9,7 +9,10 @@ A task owes, each by its own date:
 - **step** — each procedure step by its date (入户核查 → 民主评议 → …); met when the step
   is done;
 - **verify** (验收) — the issuing unit verifies a submission within the campaign's
-  ``verify_working_days``; met by ``close`` or ``return``.
+  ``verify_working_days``; met by ``close`` or ``return``;
+- **report** (按期反馈) — one progress report per period of the task's report schedule,
+  written when the task is assigned or its schedule set, met by a report made within the
+  period (``tasks.schedules``).
 
 Each but the first is an ``Obligation`` row, opened and met by the services through
 ``obligations_after`` and ``obligation_step_met``; ``Task.next_obligation_date`` keeps the
@@ -24,7 +27,8 @@ import datetime
 from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from .models import Campaign, Obligation, ObligationKind, ProcedureStep, Task, TaskScope
+from .models import Campaign, Obligation, ObligationKind, ProcedureStep, ReportSchedule, Task, TaskScope
+from .schedules import period_rows
 from .workdays import calendar_for
 
 # Kinds warned of before their date (the reminder rung, the yellow light). Signing for and
@@ -35,7 +39,10 @@ WARNED = (ObligationKind.STEP, ObligationKind.REPORT)
 # chain for them.
 OWED_BY_ISSUER = (ObligationKind.VERIFY, ObligationKind.RECHECK)
 # The transitions that open or meet obligations, by name (``tasks.transitions``).
-OPENED_BY = {"assign": (ObligationKind.SIGN_FOR, ObligationKind.STEP), "submit": (ObligationKind.VERIFY,)}
+OPENED_BY = {
+    "assign": (ObligationKind.SIGN_FOR, ObligationKind.STEP, ObligationKind.REPORT),
+    "submit": (ObligationKind.VERIFY,),
+}
 MET_BY = {
     "accept": (ObligationKind.SIGN_FOR,),
     "close": (ObligationKind.VERIFY,),
@@ -57,6 +64,9 @@ def _opened(task: Task, kind: str) -> list[Obligation]:
         start = task.submitted_on or _local_day(timezone.now())
         due = calendar_for(start).add_working_days(start, campaign.verify_working_days)
         return [Obligation(task=task, kind=kind, owed_by_id=task.issuing_unit_id, due_date=due)]
+    if kind == ObligationKind.REPORT:
+        schedule = ReportSchedule.objects.filter(task=task).first()
+        return period_rows(task, schedule, _local_day(task.assigned_at or timezone.now())) if schedule else []
     return [
         Obligation(
             task=task,

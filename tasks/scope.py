@@ -36,6 +36,7 @@ COPIED = (
     "submitted_on",
     "next_obligation_date",
     "next_warned_date",
+    "ongoing",
 )
 # The scope row's fields, in the order ``scope_rows`` writes them.
 FIELDS = ("task", "unit", "issuing", *(name.removesuffix("_id") for name in COPIED))
@@ -84,11 +85,11 @@ def scope_sync(task: Task) -> None:
 FILL_SQL = """
 INSERT INTO tasks_taskscope (
     task_id, unit_id, issuing, state, kind, campaign_id, parent_id, responsible_person_id, due_date,
-    closed_at, submitted_on, next_obligation_date, next_warned_date
+    closed_at, submitted_on, next_obligation_date, next_warned_date, ongoing
 )
 SELECT t.id, held.unit_id, bool_or(held.issuing), t.state, t.kind, t.campaign_id, t.parent_id,
        t.responsible_person_id, t.due_date, t.closed_at, t.submitted_on, t.next_obligation_date,
-       t.next_warned_date
+       t.next_warned_date, t.ongoing
 FROM tasks_task t
 JOIN (
     SELECT task.id AS task_id, task.issuing_unit_id AS unit_id, true AS issuing FROM tasks_task task

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import apis
+from . import apis, schedule_apis
 
 router = SimpleRouter()
 router.register("campaigns", apis.CampaignViewSet)
@@ -16,6 +16,11 @@ urlpatterns = [
     path("tasks/<int:pk>/transitions/<str:name>/", apis.TaskTransitionApi.as_view(), name="task-transition"),
     path("tasks/<int:pk>/decompose/", apis.TaskDecomposeApi.as_view(), name="task-decompose"),
     path("tasks/<int:pk>/reports/", apis.TaskReportsApi.as_view(), name="task-reports"),
+    path(
+        "tasks/<int:pk>/report-schedule/",
+        schedule_apis.TaskReportScheduleApi.as_view(),
+        name="task-report-schedule",
+    ),
     path(
         "tasks/<int:pk>/steps/<int:step_pk>/complete/",
         apis.TaskStepCompleteApi.as_view(),

@@ -31,7 +31,7 @@ SELECT
     t.id, t.number, t.title, t.description, t.kind, t.state, t.parent_id, t.responsibility_id,
     t.due_date, t.original_due_date, t.reopen_count, t.escalation_rank,
     t.assigned_at, t.submitted_at, t.closed_at, t.created_at, t.updated_at,
-    t.submitted_on, t.next_obligation_date, t.next_warned_date,
+    t.submitted_on, t.next_obligation_date, t.next_warned_date, t.ongoing,
     c.id AS campaign_id, c.name AS campaign_name, c.yellow_working_days,
     iu.id AS issuing_id, iu.name AS issuing_name, iu.kind AS issuing_kind,
     lu.id AS lead_id, lu.name AS lead_name, lu.kind AS lead_kind,

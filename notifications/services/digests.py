@@ -82,6 +82,9 @@ class Item:
             return _("未签收（应于%(day)s前签收）") % {"day": day}
         if self.obligation_kind == ObligationKind.VERIFY:
             return _("待验收（应于%(day)s前验收）") % {"day": day}
+        if self.obligation_kind == ObligationKind.REPORT:
+            # One line per missed period, named by its cadence: "月度进展报送（应于11月27日前报送）".
+            return _("%(label)s（应于%(day)s前报送）") % {"label": self.obligation_label, "day": day}
         return _("%(label)s（应于%(day)s前完成）") % {"label": self.obligation_label, "day": day}
 
 

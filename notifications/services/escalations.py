@@ -76,7 +76,8 @@ def _reached_sql(part: SweepPart, rungs: Rungs) -> tuple[str, list]:
     """Every task of the part whose work is owed, joined with every rung of its campaign's
     ladder that its due date has reached, as ``FROM … WHERE …`` over ``t`` (the task) and
     ``rung``. A task submitted on or before its due date is no longer owed by its unit
-    (``tasks.lateness.owes_work``): the issuer's verification is chased instead."""
+    (``tasks.lateness.owes_work``): the issuer's verification is chased instead. Work
+    without a final date (长期坚持) is chased for its reports only."""
     units_sql, units_params = _part_units_sql(part)
     rung_sql, rung_params = _rung_rows(rungs)
     open_states = ", ".join(["%s"] * len(OPEN_STATES))
@@ -85,6 +86,7 @@ def _reached_sql(part: SweepPart, rungs: Rungs) -> tuple[str, list]:
         JOIN ({rung_sql}) rung ON rung.campaign_id = t.campaign_id AND t.due_date < rung.before
         WHERE t.state IN ({open_states}) AND t.due_date < %s AND t.lead_unit_id IN ({units_sql})
           AND (t.state <> %s OR t.submitted_on IS NULL OR t.submitted_on > t.due_date)
+          AND NOT t.ongoing
     """
     # The latest bound again on the task alone, so that an index on the due date serves.
     params = [*rung_params, *OPEN_STATES, max(row[3] for row in rungs), *units_params, TaskState.SUBMITTED]

@@ -24,7 +24,9 @@ from responsibility.models import Unit
 from responsibility.selectors import access_for_user
 from tasks import rules, selectors, services
 from tasks.filters import TaskFilter
+from tasks.lateness import today
 from tasks.models import TRANSITIONS, Campaign, TaskScope, TaskUnitRole
+from tasks.schedules import schedule_status
 from tasks.worklist import TaskClock, work_items_for_user
 
 from ..forms import (
@@ -135,6 +137,7 @@ def _task_page(request, task, *, forms: dict | None = None, error: DomainError |
         "decompose_form": forms.get("decompose")
         or (_decompose_form(access, task) if "decompose" in actions else None),
         "may_decide": rules.may(access, task, "decide_extension"),
+        "reporting": schedule_status(task, today()),
         "timeline": task_timeline(
             selectors.task_history(task),
             selectors.task_reports(task),

@@ -14,8 +14,10 @@ from responsibility.models import User
 
 from .. import rules
 from ..attachments import store_attachments
+from ..lateness import local_date
 from ..models import Comparison, EventAction, Indicator, ProcedureStep, ProgressReport
-from ..obligations import obligation_step_met
+from ..obligations import next_obligation_refresh, obligation_step_met
+from ..schedules import report_period_met
 from ..selectors import indicator_leaves
 from .common import event_record, locked_task, require_text
 
@@ -86,6 +88,9 @@ def progress_report_create(
             figures={str(key): str(value) for key, value in figures.items()},
         )
         store_attachments(report, files or [])
+        # The report meets the period of the task's report schedule it falls in, if any.
+        if report_period_met(task, local_date(report.created_at)):
+            next_obligation_refresh(task)
         if figures:
             indicator_record_values(figures)
         event_record(

@@ -77,7 +77,39 @@ def test_ongoing_work_has_no_date(text):
 
 @pytest.mark.parametrize("text", ["每月28日前", "每月28日", "每月２８日前报送", "每月二十八日前"])
 def test_monthly_reports_recur(text):
-    assert parse_deadline(text, 2018) == Deadline(due_date=None, recurring="每月28日")
+    deadline = parse_deadline(text, 2018)
+    assert (deadline.due_date, deadline.ongoing, deadline.recurring) == (None, False, "每月28日")
+    assert (deadline.cadence, deadline.day) == ("monthly", 28)
+
+
+@pytest.mark.parametrize(
+    ("text", "due_date", "ongoing", "cadence", "day", "wording"),
+    [
+        ("每月底", None, False, "monthly", 31, "每月底"),
+        ("每季度末", None, False, "quarterly", None, "每季度末"),
+        ("每季度最后一个月20日前", None, False, "quarterly", 20, "每季度最后一个月20日前"),
+        ("每周五", None, False, "weekly", 5, "每周五"),
+        ("每周五前", None, False, "weekly", 5, "每周五前"),
+        ("每周一报送", None, False, "weekly", 1, "每周一报送"),
+        ("长期坚持，每月28日前报送", None, True, "monthly", 28, "每月28日前报送"),
+        ("12月底前完成，每季度末报送", date(2018, 12, 31), False, "quarterly", None, "每季度末报送"),
+    ],
+)
+def test_report_schedules_are_read_beside_the_works_date(text, due_date, ongoing, cadence, day, wording):
+    deadline = parse_deadline(text, 2018)
+    assert (deadline.due_date, deadline.ongoing, deadline.cadence, deadline.day, deadline.wording) == (
+        due_date,
+        ongoing,
+        cadence,
+        day,
+        wording,
+    )
+
+
+@pytest.mark.parametrize("text", ["每月28日前，每周五", "10月底前，11月30日前，每周五", "每月32日前"])
+def test_two_schedules_or_two_dates_in_one_cell_are_refused(text):
+    with pytest.raises(DeadlineError):
+        parse_deadline(text, 2018)
 
 
 @pytest.mark.parametrize(
@@ -92,7 +124,7 @@ def test_monthly_reports_recur(text):
         "底前",
         "6月底前完成初验，10月底前全面完成",
         "五季度末",
-        "每周五",
+        "每周八",
         "2025年",
         "2018年10月31日至11月30日",
     ],

@@ -136,3 +136,50 @@ def test_rows_dropped_from_the_table_are_reported_and_kept(world):
     assert result.missing == ["二", "二.1"]
     assert result.counts["missing"] == 2
     assert Task.objects.filter(number__in=["二", "二.1"]).count() == 2
+
+
+SCHEDULED = [
+    ["一、", "产业扶贫", "", "", "", "", "", ""],
+    ["1", "扶贫产业项目建设", "蒋副市长", "义县", "", "", "每月28日前", ""],
+    ["2", "贫困户信息“三上墙”", "", "市住建委", "", "", "长期坚持，每月28日前报送", ""],
+    ["3", "产业项目季度形象进度", "", "黑山县", "", "", "每季度末", ""],
+    ["4", "危房改造周报", "", "义县", "", "", "每周五前", ""],
+    ["5", "金融扶贫小额信贷", "", "黑山县", "", "", "12月10日前完成，每季度最后一个月20日前报送", ""],
+]
+
+
+def test_report_schedules_are_imported_and_exported_as_the_office_wrote_them(world):
+    from tasks.models import ReportSchedule
+
+    run(world, xlsx(SCHEDULED), dry_run=False)
+    schedules = {
+        s.task.number: (s.cadence, s.day, s.wording) for s in ReportSchedule.objects.select_related("task")
+    }
+    assert schedules == {
+        "一.1": ("monthly", 28, "每月28日前"),
+        "一.2": ("monthly", 28, "每月28日前报送"),
+        "一.3": ("quarterly", None, "每季度末"),
+        "一.4": ("weekly", 5, "每周五前"),
+        "一.5": ("quarterly", 20, "每季度最后一个月20日前报送"),
+    }
+    ongoing = Task.objects.get(number="一.2")
+    assert ongoing.ongoing and ongoing.due_date == world.campaign.ends_on
+    dated = Task.objects.get(number="一.5")
+    assert not dated.ongoing and str(dated.due_date) == "2018-12-10"
+
+    exported = table_export(world.campaign).read()
+    cells = [row[6].value for row in load_workbook(io.BytesIO(exported)).active.iter_rows(min_row=3)]
+    assert cells[1:] == [row[6] for row in SCHEDULED[1:]]
+    again = run(world, exported, dry_run=False)
+    assert again.counts == {"created": 0, "updated": 0, "unchanged": 6, "missing": 0}, again.rows
+
+
+def test_a_schedule_changed_since_the_import_is_exported_as_it_is_now(world):
+    from tasks.services import report_schedule_set
+
+    run(world, xlsx(SCHEDULED), dry_run=False)
+    task = Task.objects.get(number="一.2")
+    report_schedule_set(task_id=task.pk, actor=world.person("city_head"), cadence="weekly", day=5)
+    exported = table_export(world.campaign).read()
+    cells = [row[6].value for row in load_workbook(io.BytesIO(exported)).active.iter_rows(min_row=3)]
+    assert cells[2] == "长期坚持，每周五前"

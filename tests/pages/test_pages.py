@@ -176,12 +176,12 @@ def test_the_pages_query_counts(browser_client, world, tasks3, django_assert_num
     report(task, village)
     # Session, user, memberships, the task, its links, indicators and steps, the calendar,
     # the unit the caller splits through and those below it, reports and their files,
-    # extensions, history, escalations.
-    with django_assert_num_queries(15):
+    # extensions, history, escalations, the report schedule and its periods owed.
+    with django_assert_num_queries(17):
         client.get(f"/tasks/{task.pk}/")
     for _ in range(3):
         report(task, village)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(17):
         client.get(f"/tasks/{task.pk}/")
 
 
@@ -389,3 +389,23 @@ def test_a_post_without_its_csrf_token_is_refused_with_the_chinese_page(world, t
     refused = client.post(f"/tasks/{tasks3['red'].pk}/transitions/accept/")
     assert refused.status_code == 403 and "无权访问" in text(refused)
     assert Task.objects.get(pk=tasks3["red"].pk).state == TaskState.ASSIGNED
+
+
+def test_the_task_page_shows_the_report_schedule_its_next_date_and_missed_periods(
+    browser_client, world, tasks3
+):
+    import datetime
+
+    import time_machine
+
+    from tasks.services import report_schedule_set
+
+    task = tasks3["green"]
+    day = datetime.date(2026, 10, 12)
+    with time_machine.travel(datetime.datetime(2026, 9, 1, 1, tzinfo=datetime.UTC), tick=False):
+        Task.objects.filter(pk=task.pk).update(due_date=day + datetime.timedelta(days=90))
+        report_schedule_set(task_id=task.pk, actor=world.person("qilihe_head"), cadence="monthly", day=28)
+    with time_machine.travel(datetime.datetime(2026, 10, 12, 1, tzinfo=datetime.UTC), tick=False):
+        page = text(browser_client.as_user("village_a_head").get(f"/tasks/{task.pk}/"))
+    assert "报送要求 每月28日前，下次报送 2026-10-28" in page
+    assert "逾期未报：9月28日" in page

@@ -1,0 +1,196 @@
+"""Report schedules (按期反馈, 催报): when a task's lead unit owes a progress report.
+
+A ``ReportSchedule`` names a cadence; each period of it owes one progress report, kept as
+an ``Obligation`` of kind ``report`` whose date is the period's due date:
+
+- **monthly by day N** (每月28日前): the N-th of every month; a month shorter than N days
+  falls due on its last day (每月31日 is 30 April, 28 or 29 February);
+- **quarterly** (每季度末): the last day of March, June, September and December; or the
+  N-th day of the quarter's last month (每季度最后一个月20日前), the last day when shorter;
+- **weekly by weekday** (每周五): that weekday of every week;
+- **once** (11月30日前报送): that date.
+
+**A due day that is not worked moves to the working day before it** under the holiday
+calendar (``tasks.workdays``: the State Council's holidays and the weekends worked in their
+place, 调休). "每月28日前" means the report is in hand by the 28th; when the 28th is a
+Sunday, the office's last working day before it is the Friday, and a weekend worked
+in lieu (调休上班) is a working day like any other. Two nominal days that move to the
+same working day (a weekly Friday inside a long holiday) make one period.
+
+A period runs from the day after the previous period's due date up to and including its
+own due date. A progress report meets the period its office-local day falls in: the first
+period due on or after that day. A report on the 28th meets the period due on the 28th;
+one on the 29th falls in the next period and leaves the one before unmet, chased by the
+ladder as every obligation is (``notifications.services.escalations``) until the task is
+closed. A second report in the same period meets nothing more.
+
+The periods are written when they become owed, in one ``bulk_create`` each time: every
+period due after the task's assignment up to its due date (for 长期坚持 work, the
+campaign's end, which its due date holds) when the task is assigned, and those due after
+today when an open task's schedule is set or replaced (periods already past stay as they
+are: a missed report stays missed). The sweep therefore never rolls periods forward.
+"""
+
+import calendar as month_calendar
+import datetime
+
+from django.db.models import F, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Obligation, ObligationKind, ReportCadence, ReportSchedule, Task
+from .workdays import WorkCalendar, calendar_for
+
+WEEKDAYS = "一二三四五六日"
+# A period's due date moves back over non-working days by at most a long holiday.
+MAX_SHIFT = datetime.timedelta(days=14)
+
+
+def _month_day(year: int, month: int, day: int) -> datetime.date:
+    return datetime.date(year, month, min(day, month_calendar.monthrange(year, month)[1]))
+
+
+def _nominal(schedule: ReportSchedule, start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    """The schedule's days in [start, end] before moving off non-working days."""
+    if schedule.cadence == ReportCadence.ONCE:
+        return [schedule.once_on] if start <= schedule.once_on <= end else []
+    if schedule.cadence == ReportCadence.WEEKLY:
+        first = start + datetime.timedelta(days=(schedule.day - 1 - start.weekday()) % 7)
+        return [first + datetime.timedelta(weeks=n) for n in range((end - first).days // 7 + 1)]
+    months = range(start.year * 12 + start.month - 1, end.year * 12 + end.month)
+    days = []
+    for index in months:
+        year, month = divmod(index, 12)
+        month += 1
+        if schedule.cadence == ReportCadence.QUARTERLY and month % 3:
+            continue
+        day = schedule.day or 31
+        days.append(_month_day(year, month, day))
+    return [day for day in days if start <= day <= end]
+
+
+def due_dates(
+    schedule: ReportSchedule, after: datetime.date, until: datetime.date, calendar: WorkCalendar | None = None
+) -> list[datetime.date]:
+    """The periods' due dates in (``after``, ``until``], each moved to the working day
+    before it when it is not worked."""
+    calendar = calendar or calendar_for(after, until)
+    moved = set()
+    for day in _nominal(schedule, after - MAX_SHIFT, until + MAX_SHIFT):
+        worked = day if calendar.is_workday(day) else calendar.add_working_days(day, -1)
+        if after < worked <= until:
+            moved.add(worked)
+    return sorted(moved)
+
+
+def schedule_wording(schedule: ReportSchedule) -> str:
+    """The schedule in the office's words: as written, else the usual phrase for it."""
+    if schedule.wording:
+        return schedule.wording
+    if schedule.cadence == ReportCadence.MONTHLY:
+        return f"每月{schedule.day}日前"
+    if schedule.cadence == ReportCadence.QUARTERLY:
+        return f"每季度最后一个月{schedule.day}日前" if schedule.day else "每季度末"
+    if schedule.cadence == ReportCadence.WEEKLY:
+        return f"每周{WEEKDAYS[schedule.day - 1]}前"
+    return f"{schedule.once_on.year}年{schedule.once_on.month}月{schedule.once_on.day}日前"
+
+
+def schedule_label(schedule: ReportSchedule) -> str:
+    """What a period's obligation is called in digests and on pages: "月度进展报送"."""
+    return {
+        ReportCadence.MONTHLY: _("月度进展报送"),
+        ReportCadence.QUARTERLY: _("季度进展报送"),
+        ReportCadence.WEEKLY: _("每周进展报送"),
+    }.get(schedule.cadence, _("进展报送"))
+
+
+def period_rows(task: Task, schedule: ReportSchedule, after: datetime.date) -> list[Obligation]:
+    """The schedule's periods due in (``after``, the task's due date], as unsaved report
+    obligations of the lead unit."""
+    until = task.due_date
+    if until <= after:
+        return []
+    label = schedule_label(schedule)
+    return [
+        Obligation(
+            task=task,
+            kind=ObligationKind.REPORT,
+            key=day.isoformat(),
+            label=label,
+            owed_by_id=task.lead_unit_id,
+            due_date=day,
+        )
+        for day in due_dates(schedule, after, until)
+    ]
+
+
+def periods_open(task: Task, schedule: ReportSchedule, after: datetime.date) -> int:
+    """Write ``period_rows`` in one statement; periods already open are kept."""
+    rows = period_rows(task, schedule, after)
+    Obligation.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def periods_replace(task: Task, schedule: ReportSchedule | None, today: datetime.date) -> None:
+    """An open task's schedule set, replaced or removed today: the periods not yet due are
+    written anew; those already due stay (met, or missed and chased). A report made today
+    or earlier in the period that contains today meets the new period too."""
+    task.obligations.filter(kind=ObligationKind.REPORT, met_at__isnull=True, due_date__gt=today).delete()
+    if schedule is None:
+        return
+    periods_open(task, schedule, today)
+    current = (
+        task.obligations.filter(kind=ObligationKind.REPORT, met_at__isnull=True, due_date__gt=today)
+        .order_by("due_date")
+        .first()
+    )
+    if current is None:
+        return
+    before = due_dates(schedule, current.due_date - datetime.timedelta(days=400), today)
+    since = before[-1] if before else None
+    reports = task.reports.all()
+    if since is not None:
+        reports = reports.filter(created_at__gte=_start_of_day(since + datetime.timedelta(days=1)))
+    if reports.exists():
+        Obligation.objects.filter(pk=current.pk).update(met_at=timezone.now())
+
+
+def _start_of_day(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_default_timezone())
+
+
+def report_period_met(task: Task, day: datetime.date) -> bool:
+    """A report made on the office's ``day`` meets the period it falls in, the first period
+    due on or after it, if that period is still unmet. True if it met one."""
+    # One statement: the period is the first row due on or after the day, met or not (a
+    # second report in a period meets nothing more), and it is met only if still unmet.
+    period = (
+        task.obligations.filter(kind=ObligationKind.REPORT, due_date__gte=day)
+        .order_by("due_date", F("met_at").asc(nulls_last=True))
+        .values("pk")[:1]
+    )
+    return bool(
+        Obligation.objects.filter(pk=Subquery(period), met_at__isnull=True).update(met_at=timezone.now())
+    )
+
+
+def schedule_status(task: Task, today: datetime.date) -> dict:
+    """The task's schedule with its next period and its missed ones (two queries): what the
+    API and the task page show."""
+    schedule = ReportSchedule.objects.filter(task=task).first()
+    unmet = list(
+        task.obligations.filter(kind=ObligationKind.REPORT, met_at__isnull=True)
+        .order_by("due_date")
+        .values_list("due_date", flat=True)
+    )
+    return {
+        "schedule": schedule,
+        "cadence": schedule.cadence if schedule else None,
+        "day": schedule.day if schedule else None,
+        "once_on": schedule.once_on if schedule else None,
+        "wording": schedule_wording(schedule) if schedule else "",
+        "label": schedule_label(schedule) if schedule else "",
+        "next_due_date": next((day for day in unmet if day >= today), None),
+        "missed": [day for day in unmet if day < today],
+    }
