@@ -82,6 +82,8 @@ class Item:
             return _("未签收（应于%(day)s前签收）") % {"day": day}
         if self.obligation_kind == ObligationKind.VERIFY:
             return _("待验收（应于%(day)s前验收）") % {"day": day}
+        if self.obligation_kind == ObligationKind.REPLY:
+            return _("%(label)s未报送（应于%(day)s前报送）") % {"label": self.obligation_label, "day": day}
         return _("%(label)s（应于%(day)s前完成）") % {"label": self.obligation_label, "day": day}
 
 
