@@ -13,7 +13,7 @@ from core.jobs import enqueue_on_commit
 from notifications.services import escalation_record_issued
 from outbox.services import outbox_store
 from responsibility import jurisdiction
-from responsibility.models import Membership, Role, Unit, UnitKind, User
+from responsibility.models import Membership, Role, Unit, UnitKind, User, ancestor_paths
 from responsibility.selectors import Access
 from tasks import obligations
 from tasks.lateness import today as local_today
@@ -47,16 +47,21 @@ def may_issue(access: Access, office: Unit, task: Task) -> bool:
 
 
 def _office_for(access: Access, task: Task, office: Unit | None) -> Unit:
-    """The office named, or else the one office of the caller's that may issue about the
-    task (the nearest, when the caller serves several)."""
+    """The office named, or else the nearest office over the task's lead or issuing unit
+    that the caller may issue for (any of them, for an administrator)."""
     if office is None:
-        candidates = Unit.objects.filter(
-            kind=UnitKind.SUPERVISION_OFFICE,
-            pk__in=[
-                unit_id for unit_id, roles in access.roles.items() if roles & {Role.SUPERVISOR, Role.HEAD}
-            ],
-        ).order_by("-depth", "pk")
-        office = next((unit for unit in candidates if may_issue(access, unit, task)), None)
+        levels = {
+            path
+            for unit in (task.lead_unit, task.issuing_unit)
+            for path in (*ancestor_paths(unit.path), unit.path)
+        }
+        candidates = Unit.objects.filter(kind=UnitKind.SUPERVISION_OFFICE, parent__path__in=levels)
+        if not access.is_admin:
+            own = [unit_id for unit_id, roles in access.roles.items() if roles & {Role.SUPERVISOR, Role.HEAD}]
+            candidates = candidates.filter(pk__in=own)
+        office = next(
+            (unit for unit in candidates.order_by("-depth", "pk") if may_issue(access, unit, task)), None
+        )
         if office is None:
             raise Forbidden(_("督办通知单由对该事项有督查职责的督查室签发。"), code="not_a_notice_issuer")
     if not may_issue(access, office, task):
