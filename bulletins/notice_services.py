@@ -243,6 +243,9 @@ def notice_reply(
     if completed and reply_date > today:
         message = _("已完成的日期不能晚于今天。")
         raise InvalidInput(message, code="completed_in_future", fields={"reply_date": [message]})
+    if not completed and reply_date < today:
+        message = _("承诺完成的日期不能早于今天。")
+        raise InvalidInput(message, code="promised_in_past", fields={"reply_date": [message]})
     with transaction.atomic():
         try:
             task_id = Notice.objects.values_list("task_id", flat=True).get(pk=notice_id)

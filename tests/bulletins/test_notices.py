@@ -452,6 +452,9 @@ def test_the_reply_through_the_api_shows_in_the_task_history(world, api, item, o
         done_tomorrow = api.as_user("yi_member").post(
             f"{URL}{notice['id']}/reply/", {**reply, "completed": True}, format="json"
         )
+        promised_yesterday = api.as_user("yi_member").post(
+            f"{URL}{notice['id']}/reply/", {**reply, "reply_date": "2018-11-21"}, format="json"
+        )
         answered = api.as_user("yi_member").post(f"{URL}{notice['id']}/reply/", reply, format="json")
         again = api.as_user("yi_member").post(f"{URL}{notice['id']}/reply/", reply, format="json")
 
@@ -459,6 +462,7 @@ def test_the_reply_through_the_api_shows_in_the_task_history(world, api, item, o
     assert_error(outside, 404, "not_found")
     assert_error(unsigned, 400, "invalid", fields={"signer"})
     assert_error(done_tomorrow, 400, "completed_in_future", fields={"reply_date"})
+    assert_error(promised_yesterday, 400, "promised_in_past", fields={"reply_date"})
     assert answered.status_code == 200, answered.content
     body = answered.json()
     assert (body["reply_signer"], body["reply_date"], body["reply_completed"]) == (
