@@ -24,6 +24,7 @@ from outbox.services import outbox_flush
 from responsibility.models import Unit, User
 from tasks.models import EventAction, Obligation, ObligationKind, Task, TaskEvent
 from tasks.rungs import LEVEL_RANK, Level
+from tasks.services import extension_decide, extension_request_create
 from tests.helpers import assert_error
 from tests.notifications.conftest import text_of
 
@@ -242,6 +243,23 @@ def test_the_rung_a_notice_took_is_not_sent_again_by_the_sweep(addressed, item, 
         (Level.LISTED, True),
     }
     assert not any("【挂牌督办】" in text_of(message) for message in smtp.mailbox.messages)
+
+
+def test_after_an_approved_extension_the_ladder_lists_the_item_against_its_new_date(addressed, item, smtp):
+    world = addressed
+    issue(world, item, urgency="listed", day=D(2018, 12, 3), reply_by=D(2018, 12, 7))
+    with on(D(2018, 12, 3)):
+        extension = extension_request_create(
+            task_id=item.pk, actor=world.person("yi_member"), requested_due_date=D(2018, 12, 7), reason="雨雪"
+        )
+        extension_decide(extension_id=extension.pk, actor=world.person("city_head"), approve=True)
+    sweep_on(D(2018, 12, 12))  # three working days past the new date
+
+    listed = Escalation.objects.filter(task=item, obligation__isnull=True, level=Level.LISTED)
+    assert sorted(listed.values_list("due_date", "manual")) == [
+        (D(2018, 11, 30), True),
+        (D(2018, 12, 7), False),
+    ]
 
 
 def test_a_missing_reply_is_chased_once_per_rung_until_it_comes(addressed, item, smtp):
