@@ -66,6 +66,26 @@ def bulletin_html(bulletin, figures: dict, *, base_href: str | None = None) -> s
         return render_to_string("bulletins/bulletin.html", context)
 
 
+# The colour of each urgency, as the three-colour slips print them (蓝色提示、黄色催办、红色挂牌):
+# the band, the border and the urgency word. The yellow is dark enough to read on white.
+NOTICE_COLOURS = {"prompt": "#1f5fbf", "urge": "#c99700", "listed": "#c00000"}
+
+
+def notice_html(notice, *, base_href: str | None = None) -> str:
+    """A 督办通知单 as the PDF prints it: the notice, a cut line, and the 回执 to return."""
+    context = {
+        "base_href": base_href,
+        "notice": notice,
+        "task": notice.task,
+        "colour": NOTICE_COLOURS[notice.urgency],
+        "title_font": TITLE_FONT,
+        "body_font": BODY_FONT,
+        "fallback_font": FALLBACK_FONT,
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        return render_to_string("bulletins/notice.html", context)
+
+
 def render_pdf(html: str) -> tuple[bytes, list[str]]:
     """The PDF bytes, and the URLs the fetcher refused."""
     fetcher = ProjectStaticFetcher()

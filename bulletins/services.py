@@ -3,7 +3,7 @@
 import datetime
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
@@ -17,6 +17,7 @@ from responsibility.selectors import access_for_user
 
 from . import figures as content
 from .models import Bulletin, BulletinCounter, BulletinState
+from .numbering import next_number
 from .render import bulletin_html, render_pdf, sha256
 
 EDITABLE = {
@@ -53,20 +54,6 @@ def _ensure_period(start: datetime.date, end: datetime.date) -> None:
         raise InvalidInput(message, code="period_reversed", fields={"period_end": [message]})
 
 
-def _next_number(issuer: Unit, year: int) -> int:
-    """Take the issuer's next number for the year; the counter row is locked until the
-    caller's transaction ends, so concurrent drafts queue here and numbers stay gapless."""
-    try:
-        with transaction.atomic():
-            BulletinCounter.objects.get_or_create(issuer=issuer, year=year)
-    except IntegrityError:
-        pass  # created by a concurrent caller
-    counter = BulletinCounter.objects.select_for_update().get(issuer=issuer, year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return counter.last_number
-
-
 @transaction.atomic
 def bulletin_create(
     *,
@@ -93,7 +80,7 @@ def bulletin_create(
     bulletin = Bulletin.objects.create(
         issuer=issuer,
         year=issued_on.year,
-        number=_next_number(issuer, issued_on.year),
+        number=next_number(BulletinCounter, issuer, issued_on.year),
         title=title,
         period_start=period_start,
         period_end=period_end,

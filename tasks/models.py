@@ -564,6 +564,8 @@ EventAction = models.TextChoices(
         ("EXTENSION_APPROVED", ("extension_approved", _("批准延期"))),
         ("EXTENSION_REJECTED", ("extension_rejected", _("驳回延期"))),
         ("STEP_COMPLETED", ("step_completed", _("完成步骤"))),
+        ("NOTICE_ISSUED", ("notice_issued", _("下发督办通知单"))),
+        ("NOTICE_REPLIED", ("notice_replied", _("报送回执"))),
     ],
     module=__name__,
 )

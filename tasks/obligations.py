@@ -13,6 +13,9 @@ A task owes, each by its own date:
 - **report** (按期反馈) — one progress report per period of the task's report schedule,
   written when the task is assigned or its schedule set, met by a report made within the
   period (``tasks.schedules``).
+- **reply** (回执) — the lead unit returns the 回执 of a 督办通知单 by the date the notice
+  sets; opened when the office issues it, met when the unit answers (``bulletins``,
+  through ``obligation_open`` and ``obligation_met``).
 
 Each but the first is an ``Obligation`` row, opened and met by the services through
 ``obligations_after`` and ``obligation_step_met``; ``Task.next_obligation_date`` keeps the
@@ -138,6 +141,24 @@ def obligations_issued(tasks: list[Task], campaign: Campaign) -> None:
             next_obligation_date=earliest(ObligationKind.values, column),
             next_warned_date=earliest(WARNED, column),
         )
+
+
+def obligation_open(
+    task: Task, *, kind: str, key: str, label: str, owed_by_id: int, due_date: datetime.date
+) -> Obligation:
+    """Open one obligation a service decides on by itself (a notice's 回执, owed by the
+    date the notice sets), on the locked task, inside its transaction."""
+    obligation = Obligation.objects.create(
+        task=task, kind=kind, key=key, label=label, owed_by_id=owed_by_id, due_date=due_date
+    )
+    next_obligation_refresh(task)
+    return obligation
+
+
+def obligation_met(task: Task, *, kind: str, key: str) -> None:
+    """Meet the unmet obligation of ``kind`` and ``key`` (none left: nothing changes)."""
+    if task.obligations.filter(kind=kind, key=key, met_at__isnull=True).update(met_at=timezone.now()):
+        next_obligation_refresh(task)
 
 
 def obligation_step_met(task: Task, step_id: int) -> None:

@@ -17,8 +17,8 @@ campaign, a wrong password, a holiday on a weekend), so ``positive_data_acceptan
 beside its defaults. What the schema can state, it states: the characters every text refuses,
 the minimum of every id and page, the empty value a one-choice filter accepts.
 
-85 operations are fuzzed for each of the 5 callers (425 tests) with at most 15 generated
-examples each (``MAX_EXAMPLES``), and once more (85 tests) with schemathesis' coverage phase as
+90 operations are fuzzed for each of the 5 callers (450 tests) with at most 15 generated
+examples each (``MAX_EXAMPLES``), and once more (90 tests) with schemathesis' coverage phase as
 the administrator: boundary values and each field's invalid shapes, some 6,000 requests that pass
 every permission check and so reach validation and the services. About 11,000 requests in all,
 three to four minutes on two cores. Generation is derandomized, so a run is repeatable; a path
@@ -36,9 +36,11 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from django.test import override_settings
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 
-from bulletins.models import Bulletin
+from bulletins.models import Bulletin, Notice
+from bulletins.notice_services import notice_issue
 from bulletins.services import bulletin_create
 from notifications.models import EscalationRule
 from notifications.services import escalation_record_manual
@@ -65,7 +67,7 @@ from tasks.services import (
 )
 from tests.conftest import build_world, task_maker
 
-OPERATIONS = 85
+OPERATIONS = 90
 MAX_EXAMPLES = 15
 ROLES = {
     "member": "yi_member",
@@ -112,6 +114,7 @@ MODELS = {
     "escalation-rules": EscalationRule,
     "extensions": ExtensionRequest,
     "memberships": Membership,
+    "notices": Notice,
     "people": User,
     "responsibilities": Responsibility,
     "robots": Robot,
@@ -179,6 +182,13 @@ def build_fuzz_world() -> dict[str, list[int]]:
         period_start=datetime.date(2018, 9, 1),
         period_end=datetime.date(2018, 9, 30),
     )
+    notice_issue(
+        actor=world.person("city_supervisor"),
+        task_id=target_task.pk,
+        urgency="urge",
+        request="请于三日内报送整改措施。",
+        reply_by=timezone.localdate() + datetime.timedelta(days=3),
+    )
     CalendarDay.objects.create(date=datetime.date(2018, 10, 8), kind="holiday", name="国庆节")
     Responsibility.objects.create(campaign=world.campaign, code="1", name="主体责任")
     robot_create(
@@ -199,7 +209,7 @@ def fuzz_world(django_db_setup, django_db_blocker, tmp_path_factory):
     """The objects, built once for the module inside a transaction that is rolled back at the
     end; each test runs in a savepoint of its own and so starts from them as they were built,
     its examples sharing what it writes. The fuzzing's time goes to requests, not to building
-    the same rows again for each of its 420 tests."""
+    the same rows again for each of its 430 tests."""
     with (
         django_db_blocker.unblock(),
         override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")),

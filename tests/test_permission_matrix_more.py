@@ -1,5 +1,5 @@
 """The permission matrix, continued: the directory, the ladder, the calendar, bulletins,
-manual escalations, the outbox and signing out, against the same 31 callers.
+manual escalations, the outbox, signing out and 督办通知单, against the same 31 callers.
 
 The world is the one of tests/test_permission_matrix.py (its tree, people, callers and
 tasks), built once for the module, plus what these actions need: 七里河镇's head 郑镇长
@@ -34,7 +34,12 @@ responsibility/selectors.py), not the code:
   see the task. Whom it names follows jurisdiction: the people of the task's units and the
   heads above them, within the level the office supervises, so 七里河镇督查室 records a talk
   with 七里河镇's head as the township's leadership holds it;
-- ``logout``: ``POST /auth/logout/``: 204 for anyone signed in.
+- ``logout``: ``POST /auth/logout/``: 204 for anyone signed in;
+- ``notice``: ``POST /notices/`` a 督办通知单 about the task, the office left to the default:
+  as ``escalate``, an office supervising the lead or the issuing unit (its supervisors or
+  head; the nearest such office of the caller's issues it) and administrators (the nearest
+  office over the task), ``403 not_a_notice_issuer`` for anyone else who sees the task, 404
+  for a caller who does not.
 
 Every write runs in a savepoint of its own; a refused one must leave the ladder, its
 history, the calendar, bulletins, escalations and tokens as they were, an allowed one must
@@ -50,7 +55,7 @@ from django.db import transaction
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from bulletins.models import Bulletin
+from bulletins.models import Bulletin, Notice
 from notifications.models import Escalation, EscalationRule, LadderChange
 from notifications.services import digest_compose, escalation_record_manual
 from responsibility.models import ApiToken, User
@@ -75,43 +80,43 @@ pytestmark = pytest.mark.django_db
 HIDDEN = 204
 
 MORE = """
-                        people contact outbox rule default_rule calendar bulletin escalate logout
-issuing member          200    204     204    403  403          403      403      403      204
-issuing head            200    204     200    403  403          403      403      403      204
-issuing supervisor      200    200     200    200  403          403      201      201      204
-issuing leader          404    404     204    403  403          403      403      404      204
-above member            200    204     204    403  403          403      403      403      204
-above head              200    204     204    403  403          403      403      403      204
-above supervisor        200    200     200    403  403          403      403      201      204
-above leader            404    404     204    403  403          403      403      404      204
-own member              200    200     204    403  403          403      403      403      204
-own head                200    200     200    403  403          403      403      403      204
-own supervisor          200    200     200    403  403          403      403      201      204
-own leader              404    404     204    403  403          403      403      404      204
-below member            200    204     204    403  403          403      403      404      204
-below head              200    204     204    403  403          403      403      404      204
-below supervisor        200    204     204    403  403          403      403      404      204
-below leader            404    404     204    403  403          403      403      404      204
-sibling member          404    404     204    403  403          403      403      404      204
-sibling head            404    404     204    403  403          403      403      404      204
-sibling supervisor      404    404     204    403  403          403      403      404      204
-sibling leader          404    404     204    403  403          403      403      404      204
-unrelated member        404    404     204    403  403          403      403      404      204
-unrelated head          404    404     204    403  403          403      403      404      204
-unrelated supervisor    404    404     204    403  403          403      403      404      204
-unrelated leader        404    404     204    403  403          403      403      404      204
-cooperating member      404    404     204    403  403          403      403      403      204
-cooperating head        404    404     204    403  403          403      403      403      204
-cooperating supervisor  404    404     200    403  403          403      403      403      204
-cooperating leader      404    404     204    403  403          403      403      404      204
-anonymous               401    401     401    401  401          401      401      401      401
-lead_leader             404    404     200    403  403          403      403      403      204
-admin                   200    200     200    200  200          201      201      201      204
+                        people contact outbox rule default_rule calendar bulletin escalate logout notice
+issuing member          200    204     204    403  403          403      403      403      204    403
+issuing head            200    204     200    403  403          403      403      403      204    403
+issuing supervisor      200    200     200    200  403          403      201      201      204    201
+issuing leader          404    404     204    403  403          403      403      404      204    404
+above member            200    204     204    403  403          403      403      403      204    403
+above head              200    204     204    403  403          403      403      403      204    403
+above supervisor        200    200     200    403  403          403      403      201      204    201
+above leader            404    404     204    403  403          403      403      404      204    404
+own member              200    200     204    403  403          403      403      403      204    403
+own head                200    200     200    403  403          403      403      403      204    403
+own supervisor          200    200     200    403  403          403      403      201      204    201
+own leader              404    404     204    403  403          403      403      404      204    404
+below member            200    204     204    403  403          403      403      404      204    404
+below head              200    204     204    403  403          403      403      404      204    404
+below supervisor        200    204     204    403  403          403      403      404      204    404
+below leader            404    404     204    403  403          403      403      404      204    404
+sibling member          404    404     204    403  403          403      403      404      204    404
+sibling head            404    404     204    403  403          403      403      404      204    404
+sibling supervisor      404    404     204    403  403          403      403      404      204    404
+sibling leader          404    404     204    403  403          403      403      404      204    404
+unrelated member        404    404     204    403  403          403      403      404      204    404
+unrelated head          404    404     204    403  403          403      403      404      204    404
+unrelated supervisor    404    404     204    403  403          403      403      404      204    404
+unrelated leader        404    404     204    403  403          403      403      404      204    404
+cooperating member      404    404     204    403  403          403      403      403      204    403
+cooperating head        404    404     204    403  403          403      403      403      204    403
+cooperating supervisor  404    404     200    403  403          403      403      403      204    403
+cooperating leader      404    404     204    403  403          403      403      404      204    404
+anonymous               401    401     401    401  401          401      401      401      401    401
+lead_leader             404    404     200    403  403          403      403      403      204    403
+admin                   200    200     200    200  200          201      201      201      204    201
 """
 
 EXPECTED = parse(MORE)
 ACTIONS = MORE.strip("\n").splitlines()[0].split()
-CELL_COUNT = 31 * 9
+CELL_COUNT = 31 * 10
 
 # Cells where the code answers otherwise than the written rule: (action, caller) -> why.
 DISAGREEMENTS: dict[tuple[str, str], str] = {}
@@ -124,6 +129,7 @@ REFUSAL_CODES: dict[str | tuple[str, str], str] = {
     "default_rule": "not_your_ladder",
     "calendar": "calendar_admin_only",
     "bulletin": "not_a_bulletin_issuer",
+    "notice": "not_a_notice_issuer",
 }
 CONTACT = {"email": "zheng@qilihe.example.cn", "phone": "0416-7123456"}
 HOLIDAY = {"date": "2030-04-03", "kind": "holiday", "name": "清明节"}
@@ -188,6 +194,17 @@ def action(name: str, world: World) -> Action:
             {"level": "admonishment", "reason": "进度严重滞后", "people": [world.head]},
         ),
         "logout": Action("post", "/api/v1/auth/logout/", 204),
+        "notice": Action(
+            "post",
+            "/api/v1/notices/",
+            201,
+            {
+                "task": world.task,
+                "urgency": "urge",
+                "request": "进度滞后，请报送整改措施",
+                "reply_by": "2018-10-12",
+            },
+        ),
     }[name]
 
 
@@ -251,6 +268,7 @@ def snapshot(world: World) -> dict:
         "calendar_changes": CalendarChange.objects.count(),
         "bulletins": sorted(Bulletin.objects.values_list("pk", "issuer_id", "number")),
         "escalations": Escalation.objects.filter(task_id=world.task).count(),
+        "notices": sorted(Notice.objects.values_list("pk", "office_id", "number")),
         "tokens": sorted(ApiToken.objects.values_list("user_id", flat=True)),
     }
 

@@ -85,6 +85,8 @@ class Item:
         if self.obligation_kind == ObligationKind.REPORT:
             # One line per missed period, named by its cadence: "月度进展报送（应于11月27日前报送）".
             return _("%(label)s（应于%(day)s前报送）") % {"label": self.obligation_label, "day": day}
+        if self.obligation_kind == ObligationKind.REPLY:
+            return _("%(label)s未报送（应于%(day)s前报送）") % {"label": self.obligation_label, "day": day}
         return _("%(label)s（应于%(day)s前完成）") % {"label": self.obligation_label, "day": day}
 
 

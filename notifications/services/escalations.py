@@ -126,6 +126,12 @@ def _insert_reached(part: SweepPart, rungs: Rungs) -> int:
         SELECT t.id, rung.level, rung.rank, t.due_date, t.lead_unit_id, t.responsible_person_id,
                %s, '', %s, %s, NULL
         {reached_sql}
+          -- A rung the office already took by hand against this date is not sent again.
+          AND NOT EXISTS (
+            SELECT 1 FROM {quote(Escalation._meta.db_table)} e
+            WHERE e.task_id = t.id AND e.manual AND e.obligation_id IS NULL
+              AND e.level = rung.level AND e.due_date = t.due_date
+          )
         -- One order for every sweep: two sweeps inserting the same rows cannot deadlock.
         ORDER BY t.id, rung.rank
         ON CONFLICT DO NOTHING
@@ -330,4 +336,27 @@ def escalation_record_manual(
             task.escalation_rank = escalation.rank
             task.save(update_fields=["escalation_rank"])
         enqueue_on_commit("notifications.jobs.escalation_digest")
+    return escalation
+
+
+def escalation_record_issued(*, task: Task, actor: User, level: str, reason: str) -> Escalation:
+    """A rung the office takes by sending a document of its own (a 督办通知单): recorded by
+    hand like ``escalation_record_manual``, on the task the caller has locked and checked,
+    but told by that document rather than by a digest, so it is marked told at once and
+    the sweep does not send the same rung against the same date again (``_insert_reached``)."""
+    escalation = Escalation.objects.create(
+        task=task,
+        level=level,
+        rank=LEVEL_RANK[level],
+        due_date=task.due_date,
+        lead_unit_id=task.lead_unit_id,
+        responsible_person_id=task.responsible_person_id,
+        manual=True,
+        reason=reason,
+        actor=actor,
+        notified_at=timezone.now(),
+    )
+    if escalation.rank > (task.escalation_rank or 0):
+        task.escalation_rank = escalation.rank
+        task.save(update_fields=["escalation_rank"])
     return escalation

@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from bulletins import notice_services
+from bulletins.notice_selectors import notice_get_for_user
 from core.errors import DomainError, Forbidden, NotFound
 from core.idempotency import Replay, idempotency_begin, idempotency_finish
 from notifications.selectors import task_escalations
@@ -38,6 +40,7 @@ from ..forms import (
     ReportForm,
     TransitionForm,
 )
+from ..forms_notices import NoticeReplyForm, notice_rows
 from ..timeline import task_timeline
 
 PAGE_SIZE = 20
@@ -138,6 +141,7 @@ def _task_page(request, task, *, forms: dict | None = None, error: DomainError |
         or (_decompose_form(access, task) if "decompose" in actions else None),
         "may_decide": rules.may(access, task, "decide_extension"),
         "reporting": schedule_status(task, today()),
+        "notices": notice_rows(access, task, forms.get("notice_reply")),
         "timeline": task_timeline(
             selectors.task_history(task),
             selectors.task_reports(task),
@@ -300,3 +304,22 @@ def task_decompose(request, pk):
     except DomainError as exc:
         return _refused(request, pk, exc, "decompose", form)
     return _done(request, pk, _("已分解为 %(count)d 个子任务。") % {"count": len(created)})
+
+
+@login_required
+@require_POST
+def notice_reply(request, pk, notice_pk):
+    """The receiving unit's 回执 to a notice about this task."""
+    form = NoticeReplyForm(request.POST, prefix=f"n{notice_pk}")
+    if not form.is_valid():
+        return _task_page(
+            request, _visible_task(request.user, pk), forms={"notice_reply": (notice_pk, form)}, status=400
+        )
+    try:
+        notice = notice_get_for_user(request.user, notice_pk)
+        if notice.task_id != pk:
+            raise NotFound()
+        notice_services.notice_reply(notice_id=notice.pk, actor=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        return _refused(request, pk, exc, "notice_reply", (notice_pk, form))
+    return _done(request, pk, _("回执已报送。"))

@@ -176,12 +176,12 @@ def test_the_pages_query_counts(browser_client, world, tasks3, django_assert_num
     report(task, village)
     # Session, user, memberships, the task, its links, indicators and steps, the calendar,
     # the unit the caller splits through and those below it, reports and their files,
-    # extensions, history, escalations, the report schedule and its periods owed.
-    with django_assert_num_queries(17):
+    # extensions, history, escalations, the report schedule and its periods owed, notices.
+    with django_assert_num_queries(18):
         client.get(f"/tasks/{task.pk}/")
     for _ in range(3):
         report(task, village)
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         client.get(f"/tasks/{task.pk}/")
 
 
