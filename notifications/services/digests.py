@@ -82,6 +82,8 @@ class Item:
             return _("未签收（应于%(day)s前签收）") % {"day": day}
         if self.obligation_kind == ObligationKind.VERIFY:
             return _("待验收（应于%(day)s前验收）") % {"day": day}
+        if self.obligation_kind == ObligationKind.RECHECK:
+            return _("回头看复查（应于%(day)s前完成）") % {"day": day}
         return _("%(label)s（应于%(day)s前完成）") % {"label": self.obligation_label, "day": day}
 
 
