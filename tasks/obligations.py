@@ -90,6 +90,15 @@ def owing_q() -> Q:
     return owing
 
 
+def recheck_pending(task: Task) -> bool:
+    """A closed item whose re-check is still to be recorded (its one unmet obligation)."""
+    return task.state == TaskState.CLOSED and task.next_obligation_date is not None
+
+
+def recheck_pending_q() -> Q:
+    return Q(state=TaskState.CLOSED, next_obligation_date__isnull=False)
+
+
 def recheck_missed_q(on: datetime.date) -> Q:
     """Tasks (or their scope rows) whose re-check is missed on ``on``: closed, with an
     unmet obligation past its date, which for a closed task can only be its re-check."""

@@ -277,6 +277,22 @@ def with_recheck(tasks: QuerySet[Task]) -> QuerySet[Task]:
     )
 
 
+def recheck_of(task: Task, on: datetime.date) -> dict | None:
+    """The latest re-check of a task read through ``with_recheck``: its date, when it was
+    recorded and what was found (blank until then, or when reopening the item by hand made
+    it moot), and whether it is missed on ``on`` (``tasks.obligations``)."""
+    due = getattr(task, "recheck_due", None)
+    if due is None:
+        return None
+    met_at = task.recheck_met_at
+    return {
+        "due_date": due,
+        "recorded_at": met_at,
+        "result": task.recheck_result or "",
+        "missed": met_at is None and due < on,
+    }
+
+
 def task_get_with_details(pk) -> Task:
     """A task with everything a response shows, read again after a change the caller was
     allowed to make: the service found the task among those they see."""

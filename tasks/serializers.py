@@ -29,6 +29,7 @@ from .models import (
     TaskKind,
     TaskUnitRole,
 )
+from .selectors import recheck_of
 
 # Decimal fields: wide enough for yuan amounts, strict enough to refuse nonsense.
 DECIMAL = {"max_digits": 16, "decimal_places": 4}
@@ -255,20 +256,6 @@ class RecheckSerializer(serializers.Serializer):
     recorded_at = serializers.DateTimeField(allow_null=True)
     result = serializers.ChoiceField(choices=[*RecheckResult.choices, ("", "")])
     missed = serializers.BooleanField(help_text="Past its date and not recorded.")
-
-
-def recheck_of(task: Task, on) -> dict | None:
-    """The latest re-check of a task read by ``tasks.selectors.with_recheck``."""
-    due = getattr(task, "recheck_due", None)
-    if due is None:
-        return None
-    met_at = task.recheck_met_at
-    return {
-        "due_date": due,
-        "recorded_at": met_at,
-        "result": task.recheck_result or "",
-        "missed": met_at is None and due < on,
-    }
 
 
 class TaskDetailSerializer(TaskSerializer):
