@@ -469,8 +469,9 @@ class DashboardUnitSerializer(serializers.Serializer):
 
 class DashboardRowSerializer(serializers.Serializer):
     """One unit's figures (``tasks.dashboard.DashboardRow``): open tasks by light, closed,
-    closed on or before the due date, suspended, cancelled, every issued task, overdue, and
-    the on-time rate (closed on time over closed; null while nothing is closed)."""
+    closed on or before the due date, suspended, cancelled, every issued task, overdue, closed
+    items whose re-check is missed, and the on-time rate (closed on time over closed; null
+    while nothing is closed)."""
 
     unit = DashboardUnitSerializer(source="*")
     red = serializers.IntegerField()
@@ -482,6 +483,7 @@ class DashboardRowSerializer(serializers.Serializer):
     cancelled = serializers.IntegerField()
     total = serializers.IntegerField()
     overdue = serializers.IntegerField()
+    recheck_missed = serializers.IntegerField(help_text="Closed items whose re-check (回头看) is missed.")
     on_time_rate = serializers.FloatField(allow_null=True)
 
 

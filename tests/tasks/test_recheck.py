@@ -247,3 +247,22 @@ def test_recording_a_recheck_costs_a_fixed_number_of_queries(api, world, django_
 # besides: the campaign (the new date's bounds), the reopened row and its scope rows, and
 # the reopen's own obligations (nothing left to meet), its history row.
 NUM_QUERIES = {"passed": 10, "failed": 15}
+
+
+def test_the_dashboard_counts_a_missed_recheck_for_the_unit_and_above(api, world):
+    Campaign.objects.filter(pk=world.campaign.pk).update(recheck_working_days=5)
+    world.campaign.refresh_from_db()
+    task = closed_item(world, D(2018, 9, 28))  # re-checked by 10 October
+    client = api.as_user("yi_head")
+    for day, missed in [(D(2018, 10, 10), 0), (D(2018, 10, 11), 1)]:
+        with time_machine.travel(at_nine(day), tick=False):
+            body = client.get(f"/api/v1/units/{world.unit('义县').pk}/dashboard/").json()
+        assert body["unit"]["recheck_missed"] == missed
+        township = next(row for row in body["children"] if row["unit"]["name"] == "七里河镇")
+        assert township["recheck_missed"] == missed
+        # Closed, not red: the missed re-check is the office's, counted apart.
+        assert (body["unit"]["closed"], body["unit"]["red"], body["unit"]["overdue"]) == (1, 0, 0)
+    with time_machine.travel(at_nine(D(2018, 10, 11)), tick=False):
+        post(api, "qilihe_head", task, D(2018, 10, 11), {"result": "passed"})
+        body = api.as_user("yi_head").get(f"/api/v1/units/{world.unit('义县').pk}/dashboard/").json()
+    assert body["unit"]["recheck_missed"] == 0
