@@ -16,8 +16,18 @@ from django.db.models.functions import Substr
 from core.numbers import plain_number
 from notifications.models import Escalation
 from responsibility.models import PATH_SEGMENT_WIDTH, Unit, UnitKind, User
-from tasks import lateness
-from tasks.models import OPEN_STATES, Comparison, Indicator, Task, TaskKind, TaskState
+from tasks import lateness, obligations
+from tasks.models import (
+    OPEN_STATES,
+    Comparison,
+    Indicator,
+    Obligation,
+    ObligationKind,
+    RecheckResult,
+    Task,
+    TaskKind,
+    TaskState,
+)
 from tasks.rungs import Level
 
 # A bulletin names the worst units and the listed items; the full list is the ledger's.
@@ -331,6 +341,20 @@ def indicators_not_met(scope: Scope, *, veto: bool) -> dict:
     }
 
 
+def rechecks(scope: Scope) -> dict:
+    """回头看 in the period, in one aggregate over the scope's re-checks: ``due``, those
+    falling due in the period; ``passed`` and ``failed`` (each failure reopened its item),
+    those recorded in the period; ``missed``, those past their date and not recorded as of
+    the bulletin's day (``tasks.obligations.recheck_missed_rows_q``)."""
+    recorded = _period_q("met_at", scope)
+    return Obligation.objects.filter(_in_scope_q(scope, "task__"), kind=ObligationKind.RECHECK).aggregate(
+        due=Count("pk", filter=Q(due_date__gte=scope.start, due_date__lte=scope.end)),
+        passed=Count("pk", filter=recorded & Q(result=RecheckResult.PASSED)),
+        failed=Count("pk", filter=recorded & Q(result=RecheckResult.FAILED)),
+        missed=Count("pk", filter=obligations.recheck_missed_rows_q(scope.as_of)),
+    )
+
+
 def rectification(scope: Scope, counts_by_child: dict[str, dict]) -> dict:
     counts = {
         name: _total(counts_by_child, f"rectification_{name}")
@@ -342,6 +366,7 @@ def rectification(scope: Scope, counts_by_child: dict[str, dict]) -> dict:
         .order_by("-reopen_count", "due_date", "pk")
         .values("number", "title", "lead_unit__name", "reopen_count", "state")[:ITEM_LIMIT]
     )
+    counts["recheck"] = rechecks(scope)
     counts["repeated"] = [
         {
             "number": row["number"],

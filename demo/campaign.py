@@ -26,6 +26,7 @@ from tasks.services import (
     procedure_step_complete,
     report_schedule_set,
     task_decompose,
+    task_recheck_record,
 )
 from tasks.workdays import plan_backwards
 
@@ -342,7 +343,9 @@ def build_rectifications(builder: Builder) -> None:
     builder.report(files, "yi_staff", "已逐户补齐七里河镇、头道河镇贫困户档案。")
     builder.act(files, "yi_staff", "submit", comment="整改完毕，申请对账销号。")
     builder.act(files, "jz_mayor", "close")
-
+    # 回头看 falls due 40 working days after 销号; the demo, built in one moment, dates this
+    # one as if closed weeks ago, so that the office's re-check is due in two working days.
+    recheck_due_on(files, builder.workday(2))
     walls = item("Z2", "贫困户信息“三上墙”不到位", "heishan", -3, "脱贫质量“回头看”")
     builder.act(walls, "heishan_staff", "accept")
     builder.report(walls, "heishan_staff", "已完成全县贫困户信息上墙。")
@@ -365,6 +368,26 @@ def build_rectifications(builder: Builder) -> None:
 
     # Issued, not yet signed for.
     item("Z5", "危房改造以次充好、偷工减料", "yi", 9, "抽查暗访")
+
+    # Closed, then found again at the office's re-check: reopened with a new date.
+    moved = item("Z6", "易地扶贫搬迁户旧房未按期拆除复垦", "linghai", -8, "易地扶贫搬迁“回头看”")
+    builder.act(moved, "linghai_staff", "accept")
+    builder.act(moved, "linghai_staff", "submit", comment="旧房已全部拆除，申请对账销号。")
+    builder.act(moved, "jz_mayor", "close")
+    task_recheck_record(
+        task_id=moved.pk,
+        actor=builder.people["jz_mayor"],
+        result="failed",
+        notes="回头看复查发现大有乡3户旧房仍未拆除、宅基地未复垦，复查未通过，重新整改。",
+        due_date=builder.workday(15),
+    )
+
+
+def recheck_due_on(task: Task, due: datetime.date) -> None:
+    """Date a closed item's pending re-check ``due`` (see ``owed_since``)."""
+    pending = Obligation.objects.filter(task=task, kind=ObligationKind.RECHECK, met_at__isnull=True)
+    pending.update(due_date=due)
+    next_obligation_refresh(Task.objects.get(pk=task.pk))
 
 
 def owed_since(task: Task, kind: str, *, handed: datetime.date, due: datetime.date) -> None:

@@ -6,7 +6,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tasks.models import Indicator, TaskState
+from tasks.models import Indicator, RecheckResult, TaskState
 from tasks.transitions import TaskTransition
 
 DECIMAL = {"max_digits": 16, "decimal_places": 4}
@@ -65,6 +65,19 @@ class ReportForm(forms.Form):
 class ExtensionForm(forms.Form):
     requested_due_date = forms.DateField(label=_("申请延期至"), widget=IsoDateInput())
     reason = forms.CharField(label=_("延期理由"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RecheckForm(forms.Form):
+    """回头看: what the office found; a failure needs what was found and the new date."""
+
+    result = forms.ChoiceField(label=_("复查结果"), choices=RecheckResult.choices, widget=forms.RadioSelect)
+    notes = forms.CharField(
+        label=_("复查情况（未通过须填写）"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    due_date = forms.DateField(label=_("重新整改时限（未通过须填写）"), required=False, widget=IsoDateInput())
 
 
 class DecisionForm(forms.Form):

@@ -6,7 +6,7 @@ Presentation only: the rows come from the selectors, and their order is their ti
 from dataclasses import dataclass
 from datetime import datetime
 
-from tasks.models import EventAction
+from tasks.models import EventAction, RecheckResult
 
 
 @dataclass
@@ -29,6 +29,13 @@ def _figures(report, indicators) -> tuple:
     return tuple((indicators.get(int(pk)), value) for pk, value in report.figures.items())
 
 
+def _label(event) -> str:
+    label = EventAction(event.action).label
+    if event.action == EventAction.RECHECKED and event.data.get("result") in RecheckResult.values:
+        return f"{label}：{RecheckResult(event.data['result']).label}"
+    return label
+
+
 def task_timeline(events, reports, extensions, escalations, indicators) -> list[Entry]:
     """``indicators``: the task's indicators by id, to name a report's figures."""
     reports_by_id = {report.pk: report for report in reports}
@@ -37,7 +44,7 @@ def task_timeline(events, reports, extensions, escalations, indicators) -> list[
         Entry(
             at=event.at,
             kind="event",
-            label=EventAction(event.action).label,
+            label=_label(event),
             actor=event.actor,
             comment=event.comment,
             report=reports_by_id.get(event.data.get("report")),

@@ -19,6 +19,7 @@ urlpatterns = [
     path("tasks/<int:pk>/reports/", tasks.task_report, name="task_report"),
     path("tasks/<int:pk>/steps/<int:step_pk>/", tasks.task_step_complete, name="task_step"),
     path("tasks/<int:pk>/extensions/", tasks.task_extension_request, name="task_extension"),
+    path("tasks/<int:pk>/recheck/", tasks.task_recheck, name="task_recheck"),
     path("tasks/<int:pk>/decompose/", tasks.task_decompose, name="task_decompose"),
     path("tasks/<int:pk>/notices/<int:notice_pk>/reply/", tasks.notice_reply, name="notice_reply"),
     path("extensions/<int:pk>/decision/", tasks.extension_decision, name="extension_decision"),

@@ -49,6 +49,7 @@ from .serializers import (
     ExtensionSerializer,
     PlanInput,
     PlanSerializer,
+    RecheckInput,
     ReportInput,
     ReportSerializer,
     ResponsibilitySerializer,
@@ -336,6 +337,26 @@ class TaskTransitionApi(ApiView):
         data = TransitionInput(data=request.data)
         data.is_valid(raise_exception=True)
         task = services.task_transition(task_id=pk, actor=request.user, name=name, **data.validated_data)
+        return task_changed_response(request, task)
+
+
+class TaskRecheckApi(ApiView):
+    @extend_schema(
+        description=(
+            "Record the re-check (回头看) of a closed rectification item, for the issuing side: `result` "
+            "`passed` meets the re-check; `failed` meets it and reopens the item (its 屡改屡犯 count goes "
+            "up) with the new `due_date` it must be rectified by, and `notes` saying what was found. "
+            "Refused with 409 `no_recheck_due` when no re-check is pending (so a repeated request "
+            "records nothing twice). Send `Prefer: return=minimal` for a 204 without the task."
+        ),
+        request=RecheckInput,
+        parameters=[PREFER],
+        responses={200: TaskDetailSerializer, **MINIMAL, **WRITE_ERRORS},
+    )
+    def post(self, request, pk):
+        data = RecheckInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        task = services.task_recheck_record(task_id=pk, actor=request.user, **data.validated_data)
         return task_changed_response(request, task)
 
 

@@ -19,6 +19,7 @@ from responsibility.selectors import access_for_user
 
 from .lateness import campaigns_light_q, closed_on_time_q, overdue_q, today
 from .models import Campaign, TaskScope, TaskState
+from .obligations import recheck_missed_q
 from .workdays import calendar_for
 
 
@@ -33,7 +34,9 @@ class DashboardRow:
     ``suspended`` and ``cancelled`` the rest; ``total`` every task issued, so
     ``red + yellow + green + closed + suspended + cancelled == total``. ``on_time_rate`` is
     ``closed_on_time / closed``, the share of the closed work that was finished on or
-    before its due date; None while nothing is closed. ``is_total`` marks the row of the
+    before its due date; None while nothing is closed. ``recheck_missed`` counts the closed
+    rectification items whose re-check (回头看) is past its date and not recorded, the
+    office's own lateness (``tasks.obligations``), which no light shows. ``is_total`` marks the row of the
     unit asked about (its whole subtree, each task once), which comes first; the children
     follow in the tree's order."""
 
@@ -50,6 +53,7 @@ class DashboardRow:
     cancelled: int = 0
     total: int = 0
     overdue: int = 0
+    recheck_missed: int = 0
 
     @property
     def on_time_rate(self) -> float | None:
@@ -97,6 +101,7 @@ def unit_dashboard(user: User, unit_id) -> list[DashboardRow]:
             cancelled=Count("task", filter=Q(state=TaskState.CANCELLED)),
             total=Count("task"),
             overdue=Count("task", filter=overdue_q(on)),
+            recheck_missed=Count("task", filter=recheck_missed_q(on)),
         )
     )
     by_unit = {row.pop("unit_id"): row for row in counted}

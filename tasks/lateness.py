@@ -23,6 +23,9 @@ only by what else it owes, its reports first. As of a local day ``on``, an open 
 - never late while a draft (not issued), suspended (the clock stands still; resuming moves
   the due date) or cancelled (owed by nobody).
 
+A closed item owes nothing of its own: a re-check (回头看) still owed on it is the issuer's,
+neither overdue nor late here, and counted as missed apart (``tasks.obligations``).
+
 How late: calendar days from the due date to the day it was closed (or ``on``, while
 open), as ledgers and bulletins print 逾期天数; or working days in (due date, that day]
 under the holiday calendar of ``tasks.workdays``, the count the ladder's rungs use ("listed

@@ -37,6 +37,14 @@ class Campaign(models.Model):
         default=5,
         help_text=_("申请销号后下达单位须在多少个工作日内验收，逾期即向下达单位督办。"),
     )
+    # 回头看: how long after 销号 the issuer re-checks a rectification item (README, "回头看").
+    # A database default too, so that rows written by SQL (bench/) get it.
+    recheck_working_days = models.PositiveSmallIntegerField(
+        _("回头看复查时限（工作日）"),
+        default=40,
+        db_default=40,
+        help_text=_("整改事项销号后多少个工作日内由下达单位回头看复查；0 表示不复查。"),
+    )
 
     class Meta:
         verbose_name = _("攻坚行动")
@@ -440,6 +448,13 @@ class ObligationKind(models.TextChoices):
     RECHECK = "recheck", _("复查")
 
 
+class RecheckResult(models.TextChoices):
+    """What the issuer found when it re-checked a closed item (回头看)."""
+
+    PASSED = "passed", _("复查通过")
+    FAILED = "failed", _("复查未通过")
+
+
 class Obligation(models.Model):
     """One thing a unit owes on a task by a date, besides the task's own due date.
 
@@ -462,6 +477,11 @@ class Obligation(models.Model):
     owed_by = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("责任单位"))
     due_date = models.DateField(_("应完成日期"))
     met_at = models.DateTimeField(null=True, blank=True)
+    # A re-check's finding, once recorded (``tasks.services.recheck``); blank for the other
+    # kinds, and for a re-check made moot by reopening the item by hand.
+    result = models.CharField(
+        _("复查结果"), max_length=8, choices=RecheckResult.choices, blank=True, default="", db_default=""
+    )
     # The highest rung reached against this row's date, kept by the sweep.
     escalation_rank = models.PositiveSmallIntegerField(_("督办级别"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -566,6 +586,7 @@ EventAction = models.TextChoices(
         ("STEP_COMPLETED", ("step_completed", _("完成步骤"))),
         ("NOTICE_ISSUED", ("notice_issued", _("下发督办通知单"))),
         ("NOTICE_REPLIED", ("notice_replied", _("报送回执"))),
+        ("RECHECKED", ("rechecked", _("回头看复查"))),
     ],
     module=__name__,
 )

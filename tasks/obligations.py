@@ -16,6 +16,21 @@ A task owes, each by its own date:
 - **reply** (回执) — the lead unit returns the 回执 of a 督办通知单 by the date the notice
   sets; opened when the office issues it, met when the unit answers (``bulletins``,
   through ``obligation_open`` and ``obligation_met``).
+- **recheck** (回头看复查) — the issuing unit re-checks a closed rectification item within
+  the campaign's ``recheck_working_days`` of the day it was closed (0: never); met when it
+  records the result (``tasks.services.recheck``: a failure reopens the item), or by a
+  ``reopen`` by hand, which makes it moot.
+
+A re-check is the one obligation of a task that is no longer open: it is owed on a closed
+item. What that means, written once here:
+
+- the closed item is not overdue and has no light (``tasks.lateness``: its work is done);
+  its ``next_obligation_date`` is its re-check's date, the only thing a closed task can
+  owe, and the lights never read it for a closed task;
+- a re-check past its date and not recorded is **missed** (``recheck_missed_q``): the
+  office's own lateness, counted as such where re-checks are counted (the dashboard's
+  ``recheck_missed``, the bulletin's rectification figures) and chased by the ladder up
+  the issuing unit's chain like a verification (``OWED_IN_STATES``).
 
 Each but the first is an ``Obligation`` row, opened and met by the services through
 ``obligations_after`` and ``obligation_step_met``; ``Task.next_obligation_date`` keeps the
@@ -30,7 +45,18 @@ import datetime
 from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from .models import Campaign, Obligation, ObligationKind, ProcedureStep, ReportSchedule, Task, TaskScope
+from .models import (
+    OPEN_STATES,
+    Campaign,
+    Obligation,
+    ObligationKind,
+    ProcedureStep,
+    ReportSchedule,
+    Task,
+    TaskKind,
+    TaskScope,
+    TaskState,
+)
 from .schedules import period_rows
 from .workdays import calendar_for
 
@@ -41,16 +67,65 @@ WARNED = (ObligationKind.STEP, ObligationKind.REPORT)
 # Kinds owed by the issuing unit rather than the lead unit: the ladder climbs the issuer's
 # chain for them.
 OWED_BY_ISSUER = (ObligationKind.VERIFY, ObligationKind.RECHECK)
+# The states of the task in which an obligation of each kind is owed (and chased); every
+# other kind is owed while the task is open. A re-check is owed on a closed item.
+OWED_IN_STATES = {ObligationKind.RECHECK: (TaskState.CLOSED,)}
 # The transitions that open or meet obligations, by name (``tasks.transitions``).
 OPENED_BY = {
     "assign": (ObligationKind.SIGN_FOR, ObligationKind.STEP, ObligationKind.REPORT),
     "submit": (ObligationKind.VERIFY,),
+    "close": (ObligationKind.RECHECK,),
 }
 MET_BY = {
     "accept": (ObligationKind.SIGN_FOR,),
     "close": (ObligationKind.VERIFY,),
     "return": (ObligationKind.VERIFY,),
+    # Reopened by hand, the item is being reworked: its pending re-check is moot.
+    "reopen": (ObligationKind.RECHECK,),
 }
+
+
+def owed_in_states(kind: str) -> tuple[str, ...]:
+    return OWED_IN_STATES.get(kind, OPEN_STATES)
+
+
+def owing_q() -> Q:
+    """Tasks that may owe anything: the open ones, and those in a later state that owe an
+    obligation of a kind owed there (a closed item's re-check)."""
+    owing = Q(state__in=OPEN_STATES)
+    for kind, states in OWED_IN_STATES.items():
+        owing |= Q(state__in=states, obligations__kind=kind, obligations__met_at__isnull=True)
+    return owing
+
+
+def recheck_pending(task: Task) -> bool:
+    """A closed item whose re-check is still to be recorded (its one unmet obligation)."""
+    return task.state == TaskState.CLOSED and task.next_obligation_date is not None
+
+
+def recheck_pending_q() -> Q:
+    return Q(state=TaskState.CLOSED, next_obligation_date__isnull=False)
+
+
+def recheck_missed_q(on: datetime.date) -> Q:
+    """Tasks (or their scope rows) whose re-check is missed on ``on``: closed, with an
+    unmet obligation past its date, which for a closed task can only be its re-check."""
+    return Q(state=TaskState.CLOSED, next_obligation_date__lt=on)
+
+
+def recheck_missed_rows_q(on: datetime.date) -> Q:
+    """The same as obligation rows: the re-checks missed on ``on``."""
+    return Q(kind=ObligationKind.RECHECK, met_at__isnull=True, due_date__lt=on, task__state=TaskState.CLOSED)
+
+
+def recheck_due(task: Task, closed_on: datetime.date) -> datetime.date | None:
+    """The day a closed item's re-check falls due, or None when its campaign re-checks
+    nothing of its kind: only rectification items are re-checked (回头看 looks back at
+    problems that were fixed; other work closed is verified once)."""
+    days = task.campaign.recheck_working_days
+    if task.kind != TaskKind.RECTIFICATION or not days:
+        return None
+    return calendar_for(closed_on).add_working_days(closed_on, days)
 
 
 def _local_day(moment: datetime.datetime) -> datetime.date:
@@ -70,6 +145,11 @@ def _opened(task: Task, kind: str) -> list[Obligation]:
     if kind == ObligationKind.REPORT:
         schedule = ReportSchedule.objects.filter(task=task).first()
         return period_rows(task, schedule, _local_day(task.assigned_at or timezone.now())) if schedule else []
+    if kind == ObligationKind.RECHECK:
+        due = recheck_due(task, _local_day(task.closed_at or timezone.now()))
+        if due is None:
+            return []
+        return [Obligation(task=task, kind=kind, owed_by_id=task.issuing_unit_id, due_date=due)]
     return [
         Obligation(
             task=task,

@@ -25,6 +25,8 @@ ACTIONS: dict[str, Side] = {
     "request_extension": Side.RESPONSIBLE,
     "decide_extension": Side.ISSUER,
     "decompose": Side.RESPONSIBLE_HEAD,
+    # 回头看: the issuing unit owes the re-check (``tasks.obligations``) and records it.
+    "recheck": Side.ISSUER,
 }
 
 # The states in which each action that is not a transition can be taken; a transition's
@@ -36,6 +38,7 @@ ACTION_STATES: dict[str, tuple[str, ...]] = {
     "complete_step": (TaskState.IN_PROGRESS,),
     "request_extension": (TaskState.ASSIGNED, TaskState.IN_PROGRESS),
     "decompose": (TaskState.ASSIGNED, TaskState.IN_PROGRESS),
+    "recheck": (TaskState.CLOSED,),
 }
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from itertools import chain
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from core.errors import NotFound
@@ -22,6 +22,8 @@ from .models import (
     EventAction,
     ExtensionRequest,
     Indicator,
+    Obligation,
+    ObligationKind,
     ProgressReport,
     Task,
     TaskEvent,
@@ -263,16 +265,44 @@ def task_visible_get(user: User, pk) -> Task:
         raise NotFound() from None
 
 
+def with_recheck(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """Each task with its latest re-check (回头看, ``tasks.obligations``) as three columns of
+    the same row: ``recheck_due``, ``recheck_met_at``, ``recheck_result`` (None without
+    one). Read in the task's own query, so a detail costs what it did."""
+    latest = Obligation.objects.filter(task=OuterRef("pk"), kind=ObligationKind.RECHECK).order_by("-pk")
+    return tasks.annotate(
+        recheck_due=Subquery(latest.values("due_date")[:1]),
+        recheck_met_at=Subquery(latest.values("met_at")[:1]),
+        recheck_result=Subquery(latest.values("result")[:1]),
+    )
+
+
+def recheck_of(task: Task, on: datetime.date) -> dict | None:
+    """The latest re-check of a task read through ``with_recheck``: its date, when it was
+    recorded and what was found (blank until then, or when reopening the item by hand made
+    it moot), and whether it is missed on ``on`` (``tasks.obligations``)."""
+    due = getattr(task, "recheck_due", None)
+    if due is None:
+        return None
+    met_at = task.recheck_met_at
+    return {
+        "due_date": due,
+        "recorded_at": met_at,
+        "result": task.recheck_result or "",
+        "missed": met_at is None and due < on,
+    }
+
+
 def task_get_with_details(pk) -> Task:
     """A task with everything a response shows, read again after a change the caller was
     allowed to make: the service found the task among those they see."""
-    return _with_details(Task.objects.filter(pk=pk)).prefetch_related("steps").get()
+    return with_recheck(_with_details(Task.objects.filter(pk=pk))).prefetch_related("steps").get()
 
 
 def task_get_for_user(user: User, pk) -> Task:
     try:
         tasks = Task.objects.filter(task_row_visibility_q(user))
-        return _with_details(tasks).prefetch_related("steps").get(pk=pk)
+        return with_recheck(_with_details(tasks)).prefetch_related("steps").get(pk=pk)
     except (Task.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
 

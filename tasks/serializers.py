@@ -12,7 +12,7 @@ from responsibility.models import Unit, User
 from responsibility.serializers import PersonRefSerializer, UnitRefSerializer
 from tasks.rungs import Level, level_of_rank
 
-from .lateness import is_overdue, task_light
+from .lateness import is_overdue, task_light, today
 from .models import (
     Attachment,
     CalendarDay,
@@ -22,12 +22,14 @@ from .models import (
     Indicator,
     ProcedureStep,
     ProgressReport,
+    RecheckResult,
     Responsibility,
     Task,
     TaskEvent,
     TaskKind,
     TaskUnitRole,
 )
+from .selectors import recheck_of
 
 # Decimal fields: wide enough for yuan amounts, strict enough to refuse nonsense.
 DECIMAL = {"max_digits": 16, "decimal_places": 4}
@@ -51,7 +53,10 @@ class CampaignSerializer(ModelSerializer):
             "ends_on",
             "description",
             "yellow_working_days",
+            "recheck_working_days",
         ]
+        # A year of working days at most: beyond it a re-check is no longer a look back.
+        extra_kwargs = {"recheck_working_days": {"max_value": 250}}
 
     def validate(self, attrs):
         starts = attrs.get("starts_on", getattr(self.instance, "starts_on", None))
@@ -243,17 +248,36 @@ class TaskSerializer(ModelSerializer):
         return level_of_rank(task.escalation_rank)
 
 
+class RecheckSerializer(serializers.Serializer):
+    """A closed item's re-check (回头看): when it falls due, and what was found once it is
+    recorded (``result`` blank until then, or when reopening the item by hand made it moot)."""
+
+    due_date = serializers.DateField()
+    recorded_at = serializers.DateTimeField(allow_null=True)
+    result = serializers.ChoiceField(choices=[*RecheckResult.choices, ("", "")])
+    missed = serializers.BooleanField(help_text="Past its date and not recorded.")
+
+
 class TaskDetailSerializer(TaskSerializer):
     steps = StepSerializer(many=True)
+    recheck = RecheckSerializer(allow_null=True, read_only=True)
 
     class Meta(TaskSerializer.Meta):
-        fields = [*TaskSerializer.Meta.fields, "steps"]
+        fields = [*TaskSerializer.Meta.fields, "steps", "recheck"]
 
     def to_representation(self, task: Task) -> dict:
+        recheck = recheck_of(task, self.context.get("today") or today())
         return {
             **super().to_representation(task),
             "steps": self.fields["steps"].to_representation(task.steps.all()),
+            "recheck": self.fields["recheck"].to_representation(recheck) if recheck else None,
         }
+
+
+class RecheckInput(serializers.Serializer):
+    result = serializers.ChoiceField(choices=RecheckResult.choices)
+    notes = TextField(required=False, allow_blank=True, default="", max_length=5000)
+    due_date = DateField(required=False, allow_null=True, default=None)
 
 
 class IndicatorInput(serializers.Serializer):
@@ -445,8 +469,9 @@ class DashboardUnitSerializer(serializers.Serializer):
 
 class DashboardRowSerializer(serializers.Serializer):
     """One unit's figures (``tasks.dashboard.DashboardRow``): open tasks by light, closed,
-    closed on or before the due date, suspended, cancelled, every issued task, overdue, and
-    the on-time rate (closed on time over closed; null while nothing is closed)."""
+    closed on or before the due date, suspended, cancelled, every issued task, overdue, closed
+    items whose re-check is missed, and the on-time rate (closed on time over closed; null
+    while nothing is closed)."""
 
     unit = DashboardUnitSerializer(source="*")
     red = serializers.IntegerField()
@@ -458,6 +483,7 @@ class DashboardRowSerializer(serializers.Serializer):
     cancelled = serializers.IntegerField()
     total = serializers.IntegerField()
     overdue = serializers.IntegerField()
+    recheck_missed = serializers.IntegerField(help_text="Closed items whose re-check (回头看) is missed.")
     on_time_rate = serializers.FloatField(allow_null=True)
 
 

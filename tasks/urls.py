@@ -14,6 +14,7 @@ urlpatterns = [
     path("tasks/<int:pk>/history/", apis.TaskHistoryApi.as_view(), name="task-history"),
     path("tasks/<int:pk>/transitions/", apis.TaskTransitionsApi.as_view(), name="task-transitions"),
     path("tasks/<int:pk>/transitions/<str:name>/", apis.TaskTransitionApi.as_view(), name="task-transition"),
+    path("tasks/<int:pk>/recheck/", apis.TaskRecheckApi.as_view(), name="task-recheck"),
     path("tasks/<int:pk>/decompose/", apis.TaskDecomposeApi.as_view(), name="task-decompose"),
     path("tasks/<int:pk>/reports/", apis.TaskReportsApi.as_view(), name="task-reports"),
     path(

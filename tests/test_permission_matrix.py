@@ -19,8 +19,8 @@ in that unit, who is not the task's lead leader). Three more callers: ``anonymou
 task's ``lead_leader`` and the system ``admin``. That is 7 x 4 + 3 = 31 callers.
 
 The expected answers are written below, once, as three tables with one line per caller and
-one column per endpoint (reads, transitions, other writes): 8 + 9 + 7 = 24 endpoints, so
-31 x 24 = 744 cells, each a test. They follow the written rules (tasks/rules.py, the
+one column per endpoint (reads, transitions, other writes): 8 + 9 + 8 = 25 endpoints, so
+31 x 25 = 775 cells, each a test. They follow the written rules (tasks/rules.py, the
 selectors' visibility, the supervision office's escalation right), not the code:
 
 - a caller sees the task if a unit they are member or head of, or the level their office
@@ -31,6 +31,7 @@ selectors' visibility, the supervision office's escalation right), not the code:
 - the responsible side (members and heads of 七里河镇) accepts, submits, reports, requests
   extensions and completes steps; the head of 七里河镇 alone decomposes;
 - reopening is for the issuing side or an office supervising the issuing unit (市委督查室);
+- recording a closed item's re-check (回头看) is for the issuing side alone;
 - a manual escalation is for an office supervising the lead or the issuing unit, and
   administrators.
 
@@ -54,7 +55,16 @@ from rest_framework.test import APIClient
 from notifications.models import Escalation
 from responsibility.models import Role, Unit, UnitKind, User
 from responsibility.services import membership_create, unit_create, user_create
-from tasks.models import Campaign, ExtensionRequest, ProcedureStep, ProgressReport, Task, TaskEvent, TaskKind
+from tasks.models import (
+    Campaign,
+    ExtensionRequest,
+    Obligation,
+    ProcedureStep,
+    ProgressReport,
+    Task,
+    TaskEvent,
+    TaskKind,
+)
 from tasks.services import (
     StepSpec,
     extension_request_create,
@@ -67,7 +77,7 @@ from tests.conftest import PEOPLE as WORLD_PEOPLE
 
 pytestmark = pytest.mark.django_db
 
-CELL_COUNT = 744
+CELL_COUNT = 775
 
 READS = """
                         detail history transitions reports extensions escalations trace download
@@ -141,38 +151,38 @@ admin                   200    403    403    200   200    200     200    200    
 """
 
 WRITES = """
-                        edit decompose report extension decision step escalate
-issuing member          403  403       403    403       403      403  403
-issuing head            200  403       403    403       200      403  403
-issuing supervisor      403  403       403    403       403      403  201
-issuing leader          404  404       404    404       404      404  404
-above member            403  403       403    403       403      403  403
-above head              403  403       403    403       403      403  403
-above supervisor        403  403       403    403       403      403  201
-above leader            404  404       404    404       404      404  404
-own member              403  403       201    201       403      200  403
-own head                403  201       201    201       403      200  403
-own supervisor          403  403       403    403       403      403  201
-own leader              404  404       404    404       404      404  404
-below member            404  404       404    404       404      404  404
-below head              404  404       404    404       404      404  404
-below supervisor        404  404       404    404       404      404  404
-below leader            404  404       404    404       404      404  404
-sibling member          404  404       404    404       404      404  404
-sibling head            404  404       404    404       404      404  404
-sibling supervisor      404  404       404    404       404      404  404
-sibling leader          404  404       404    404       404      404  404
-unrelated member        404  404       404    404       404      404  404
-unrelated head          404  404       404    404       404      404  404
-unrelated supervisor    404  404       404    404       404      404  404
-unrelated leader        404  404       404    404       404      404  404
-cooperating member      403  403       403    403       403      403  403
-cooperating head        403  403       403    403       403      403  403
-cooperating supervisor  403  403       403    403       403      403  403
-cooperating leader      404  404       404    404       404      404  404
-anonymous               401  401       401    401       401      401  401
-lead_leader             403  403       403    403       403      403  403
-admin                   200  403       403    403       200      403  201
+                        edit decompose report extension decision step escalate recheck
+issuing member          403  403       403    403       403      403  403      403
+issuing head            200  403       403    403       200      403  403      200
+issuing supervisor      403  403       403    403       403      403  201      403
+issuing leader          404  404       404    404       404      404  404      404
+above member            403  403       403    403       403      403  403      403
+above head              403  403       403    403       403      403  403      403
+above supervisor        403  403       403    403       403      403  201      403
+above leader            404  404       404    404       404      404  404      404
+own member              403  403       201    201       403      200  403      403
+own head                403  201       201    201       403      200  403      403
+own supervisor          403  403       403    403       403      403  201      403
+own leader              404  404       404    404       404      404  404      404
+below member            404  404       404    404       404      404  404      404
+below head              404  404       404    404       404      404  404      404
+below supervisor        404  404       404    404       404      404  404      404
+below leader            404  404       404    404       404      404  404      404
+sibling member          404  404       404    404       404      404  404      404
+sibling head            404  404       404    404       404      404  404      404
+sibling supervisor      404  404       404    404       404      404  404      404
+sibling leader          404  404       404    404       404      404  404      404
+unrelated member        404  404       404    404       404      404  404      404
+unrelated head          404  404       404    404       404      404  404      404
+unrelated supervisor    404  404       404    404       404      404  404      404
+unrelated leader        404  404       404    404       404      404  404      404
+cooperating member      403  403       403    403       403      403  403      403
+cooperating head        403  403       403    403       403      403  403      403
+cooperating supervisor  403  403       403    403       403      403  403      403
+cooperating leader      404  404       404    404       404      404  404      404
+anonymous               401  401       401    401       401      401  401      401
+lead_leader             403  403       403    403       403      403  403      403
+admin                   200  403       403    403       200      403  201      200
 """
 
 
@@ -333,6 +343,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         payload=lambda units: {"approve": True},
     ),
     "step": Endpoint("post", "/api/v1/tasks/{task}/steps/{step}/complete/", "procedure"),
+    "recheck": Endpoint(
+        "post",
+        "/api/v1/tasks/{task}/recheck/",
+        "closed_rectification",
+        payload=lambda units: {"result": "passed"},
+    ),
     "escalate": Endpoint(
         "post",
         "/api/v1/tasks/{task}/escalations/",
@@ -479,6 +495,9 @@ def snapshot(task_pk: int) -> dict:
         "extensions": sorted(ExtensionRequest.objects.filter(task_id=task_pk).values_list("pk", "state")),
         "steps": ProcedureStep.objects.filter(task_id=task_pk, done_at__isnull=False).count(),
         "escalations": Escalation.objects.filter(task_id=task_pk).count(),
+        "obligations": sorted(
+            Obligation.objects.filter(task_id=task_pk).values_list("pk", "met_at", "result")
+        ),
     }
 
 

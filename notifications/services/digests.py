@@ -87,6 +87,8 @@ class Item:
             return _("%(label)s（应于%(day)s前报送）") % {"label": self.obligation_label, "day": day}
         if self.obligation_kind == ObligationKind.REPLY:
             return _("%(label)s未报送（应于%(day)s前报送）") % {"label": self.obligation_label, "day": day}
+        if self.obligation_kind == ObligationKind.RECHECK:
+            return _("回头看复查（应于%(day)s前完成）") % {"day": day}
         return _("%(label)s（应于%(day)s前完成）") % {"label": self.obligation_label, "day": day}
 
 

@@ -95,11 +95,13 @@ def _reached_sql(part: SweepPart, rungs: Rungs) -> tuple[str, list]:
 
 def _obligations_reached_sql(part: SweepPart, rungs: Rungs, kind: str) -> tuple[str, list]:
     """The same for the unmet obligations of one kind owed by the part's units (``o``), of
-    open tasks, against the obligation's date. Only the kinds warned of before their date
-    (``tasks.obligations.WARNED``) reach the reminder rung."""
+    tasks in the states that kind is owed in (open ones; closed ones for a re-check,
+    ``tasks.obligations.OWED_IN_STATES``), against the obligation's date. Only the kinds
+    warned of before their date (``tasks.obligations.WARNED``) reach the reminder rung."""
     units_sql, units_params = _part_units_sql(part)
     rung_sql, rung_params = _rung_rows(rungs)
-    open_states = ", ".join(["%s"] * len(OPEN_STATES))
+    states = obligations.owed_in_states(kind)
+    open_states = ", ".join(["%s"] * len(states))
     quote = connection.ops.quote_name
     lowest = 0 if kind in obligations.WARNED else LEVEL_RANK[Level.REMINDER] + 1
     sql = f"""
@@ -109,7 +111,7 @@ def _obligations_reached_sql(part: SweepPart, rungs: Rungs, kind: str) -> tuple[
         WHERE o.kind = %s AND o.met_at IS NULL AND o.due_date < %s AND rung.rank >= %s
           AND t.state IN ({open_states}) AND o.owed_by_id IN ({units_sql})
     """
-    params = [*rung_params, kind, max(row[3] for row in rungs), lowest, *OPEN_STATES, *units_params]
+    params = [*rung_params, kind, max(row[3] for row in rungs), lowest, *states, *units_params]
     return sql, params
 
 
@@ -204,7 +206,7 @@ def sweep_part_run(*, part_id: int) -> bool:
             return False
         sweep = part.sweep
         campaigns = Campaign.objects.filter(
-            Exists(Task.objects.filter(campaign=OuterRef("pk"), state__in=OPEN_STATES))
+            Exists(Task.objects.filter(obligations.owing_q(), campaign=OuterRef("pk")))
         )
         # Problems are kept in the office's language, whoever runs the part.
         with translation.override(settings.LANGUAGE_CODE):

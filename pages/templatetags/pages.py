@@ -18,6 +18,7 @@ ACTION_WORDS = {
     "request_extension": _("申请延期"),
     "decide_extension": _("审批延期"),
     "decompose": _("分解"),
+    "recheck": _("回头看复查"),
 }
 
 

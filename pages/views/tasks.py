@@ -24,7 +24,7 @@ from notifications.selectors import task_escalations
 from responsibility import jurisdiction
 from responsibility.models import Unit
 from responsibility.selectors import access_for_user
-from tasks import rules, selectors, services
+from tasks import lateness, obligations, rules, selectors, services
 from tasks.filters import TaskFilter
 from tasks.lateness import today
 from tasks.models import TRANSITIONS, Campaign, TaskScope, TaskUnitRole
@@ -37,6 +37,7 @@ from ..forms import (
     DecisionForm,
     DecomposeForm,
     ExtensionForm,
+    RecheckForm,
     ReportForm,
     TransitionForm,
 )
@@ -142,6 +143,9 @@ def _task_page(request, task, *, forms: dict | None = None, error: DomainError |
         "may_decide": rules.may(access, task, "decide_extension"),
         "reporting": schedule_status(task, today()),
         "notices": notice_rows(access, task, forms.get("notice_reply")),
+        "recheck": selectors.recheck_of(task, lateness.today()),
+        "recheck_form": forms.get("recheck")
+        or (RecheckForm() if "recheck" in actions and obligations.recheck_pending(task) else None),
         "timeline": task_timeline(
             selectors.task_history(task),
             selectors.task_reports(task),
@@ -229,6 +233,19 @@ def task_report(request, pk):
     except DomainError as exc:
         return _refused(request, pk, exc, "report", form)
     return response
+
+
+@login_required
+@require_POST
+def task_recheck(request, pk):
+    form = RecheckForm(request.POST)
+    if not form.is_valid():
+        return _task_page(request, _visible_task(request.user, pk), forms={"recheck": form}, status=400)
+    try:
+        services.task_recheck_record(task_id=pk, actor=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        return _refused(request, pk, exc, "recheck", form)
+    return _done(request, pk, _("回头看复查已记录。"))
 
 
 @login_required

@@ -4,7 +4,7 @@ Each service opens a transaction, locks the task row if the actor can see it (el
 checks the actor's right (``tasks.rules``), checks the state machine, changes the row, and
 appends the history. The modules: ``common`` (the locked row, the history row, shared
 checks), ``lifecycle`` (transitions), ``editing`` (create, update), ``decompose``,
-``progress`` (reports, figures, steps), ``extensions``. An imported table's tasks are
+``progress`` (reports, figures, steps), ``extensions``, ``recheck`` (回头看). An imported table's tasks are
 written in bulk by ``imports.writer`` under the same rules (``ensure_within_campaign``).
 """
 
@@ -15,6 +15,7 @@ from .extensions import extension_decide, extension_request_create
 from .lifecycle import task_available_transitions, task_transition
 from .progress import indicator_record_values, procedure_step_complete, progress_report_create
 from .schedules import report_schedule_remove, report_schedule_set
+from .recheck import task_recheck_record
 
 __all__ = [
     "ChildSpec",
@@ -33,6 +34,7 @@ __all__ = [
     "task_available_transitions",
     "task_create",
     "task_decompose",
+    "task_recheck_record",
     "task_transition",
     "task_update",
 ]

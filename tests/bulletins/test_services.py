@@ -244,6 +244,8 @@ def test_a_reopened_rectification_item_is_a_repeated_problem(november, draft):
         "open": 1,
         "overdue": 0,
         "reopened": 1,
+        # Reopened by hand before its re-check fell due: the re-check was made moot.
+        "recheck": {"due": 0, "passed": 0, "failed": 0, "missed": 0},
     }
     assert [(r["title"], r["unit"], r["reopen_count"], r["state"]) for r in rectification["repeated"]] == [
         ("危房鉴定不准确", "义县", 1, "办理中")

@@ -21,6 +21,9 @@ from tasks.models import (
     ExtensionRequest,
     ExtensionState,
     Indicator,
+    Obligation,
+    ObligationKind,
+    RecheckResult,
     Responsibility,
     Task,
     TaskEvent,
@@ -31,9 +34,10 @@ from tasks.workdays import plan_backwards
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
-# About 2,600 today (each transition opens or meets its obligations in a fixed few
-# queries; issuing reads the task's report schedule, a report meets its period): the bound
-# catches a query per row creeping into a service.
+# About 2,700 today (each transition opens or meets its obligations in a fixed few
+# queries; issuing reads the task's report schedule, a report meets its period, a closed
+# rectification item opens its re-check): the bound catches a query per row creeping into a
+# service.
 MAX_LOAD_QUERIES = 2900
 
 
@@ -89,7 +93,7 @@ def test_the_campaign_runs_around_today_with_its_eight_responsibilities(demo):
     campaign = Campaign.objects.get()
     assert campaign.starts_on < today() < campaign.ends_on
     assert Responsibility.objects.filter(campaign=campaign).count() == 8
-    assert Task.objects.count() == 31
+    assert Task.objects.count() == 34
     assert not Task.objects.filter(responsibility__isnull=True).exists()
     # Everything went through the services: every task has its history from the start.
     assert TaskEvent.objects.filter(action=EventAction.CREATED).count() == Task.objects.count()
@@ -152,9 +156,16 @@ def test_the_exit_procedure_is_planned_backwards(demo):
 def test_rectification_items_include_a_recurrence(demo):
     items = Task.objects.filter(kind=TaskKind.RECTIFICATION)
     assert items.filter(state=TaskState.CLOSED).exists()
-    reopened = items.get(reopen_count__gte=1)
-    assert reopened.state == TaskState.IN_PROGRESS
-    assert reopened.events.filter(action=EventAction.REOPENED).exists()
+    reopened = items.filter(reopen_count__gte=1)
+    assert {task.number for task in reopened} == {"Z2", "Z6"}
+    for task in reopened:
+        assert task.state == TaskState.IN_PROGRESS
+        assert task.events.filter(action=EventAction.REOPENED).exists()
+    # 回头看: one closed item's re-check due soon, one re-check failed (Z6, reopened).
+    soon = Obligation.objects.get(task__number="Z1", kind=ObligationKind.RECHECK)
+    assert soon.met_at is None and soon.due_date > today()
+    failed = Obligation.objects.get(task__number="Z6", kind=ObligationKind.RECHECK)
+    assert failed.result == RecheckResult.FAILED
 
 
 def test_suspension_and_extensions_are_shown(demo):
@@ -190,7 +201,7 @@ def test_reset_starts_over_with_no_files_of_the_last_run(settings, tmp_path):
     again = load("--force", "--reset")
 
     assert Campaign.objects.count() == 1
-    assert Task.objects.count() == 31
+    assert Task.objects.count() == 34
     # The flush took the rows the migrations wrote; the ladder and schedule are back, so
     # the sweep chases as much as on a fresh database.
     swept = [line for line in again.splitlines() if line.startswith("Escalation sweep:")]

@@ -101,6 +101,7 @@ def test_the_api_answers_the_units_figures_and_its_childrens(api, world, work):
         "cancelled": 0,
         "total": 2,
         "overdue": 0,
+        "recheck_missed": 0,
         "on_time_rate": 1.0,
     }
 
