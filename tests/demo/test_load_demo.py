@@ -89,7 +89,7 @@ def test_the_campaign_runs_around_today_with_its_eight_responsibilities(demo):
     campaign = Campaign.objects.get()
     assert campaign.starts_on < today() < campaign.ends_on
     assert Responsibility.objects.filter(campaign=campaign).count() == 8
-    assert Task.objects.count() == 31
+    assert Task.objects.count() == 33
     assert not Task.objects.filter(responsibility__isnull=True).exists()
     # Everything went through the services: every task has its history from the start.
     assert TaskEvent.objects.filter(action=EventAction.CREATED).count() == Task.objects.count()
@@ -190,7 +190,7 @@ def test_reset_starts_over_with_no_files_of_the_last_run(settings, tmp_path):
     again = load("--force", "--reset")
 
     assert Campaign.objects.count() == 1
-    assert Task.objects.count() == 31
+    assert Task.objects.count() == 33
     # The flush took the rows the migrations wrote; the ladder and schedule are back, so
     # the sweep chases as much as on a fresh database.
     swept = [line for line in again.splitlines() if line.startswith("Escalation sweep:")]
