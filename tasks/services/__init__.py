@@ -14,8 +14,8 @@ from .editing import IndicatorSpec, StepSpec, steps_plan_backwards, task_create,
 from .extensions import extension_decide, extension_request_create
 from .lifecycle import task_available_transitions, task_transition
 from .progress import indicator_record_values, procedure_step_complete, progress_report_create
-from .schedules import report_schedule_remove, report_schedule_set
 from .recheck import task_recheck_record
+from .schedules import report_schedule_remove, report_schedule_set
 
 __all__ = [
     "ChildSpec",
