@@ -9,11 +9,12 @@ floor ``--repeat`` times per list and taking each side's median:
   first village, every filter the load test drives and none, pages 1 and 3 of 50. The
   floor must answer the same ids and count, or the figure fails.
 * the dashboard of the first county, as its head.
-* flat cost: the same measurements on ``--flat-database-url`` (the generator at a
-  hundredth of the scale: 10,000 tasks for 1,000,000). The first county's page there is
-  compared with the page of a unit of the main database holding about as many tasks
-  (the township or village of the first county nearest in count), and with the first
-  county itself, which holds a hundred times more at the main scale (for information).
+* flat cost: the generator's fixed township (定点镇) and its first village hold the same
+  400 and 37 tasks at every scale. Their lists (every filter, pages 1 and 3) and the
+  township's dashboard are measured on ``--flat-database-url`` (the generator at a
+  hundredth of the scale: 10,000 tasks for 1,000,000) and on this database, in the same
+  run; each row is the API's p50 here against there. The first county's page 1 and
+  dashboard, which hold a hundred times more here, are shown for information.
 """
 
 import argparse
@@ -95,33 +96,83 @@ def list_urls(query: str, page: int) -> tuple[str, str]:
     return f"/api/v1/tasks/?{suffix}", f"/floor/tasks/?{suffix}"
 
 
-def measure_flat(county: int, repeat: int) -> dict:
-    """The first county's pages and dashboard on this database (the API's medians)."""
+def fixed_heads() -> dict[str, int]:
+    """The heads of the generator's fixed township and of its first village, whose tasks are
+    the same at every scale (bench/generate_province.py)."""
+    from bench.generate_province import FIXED_TOWNSHIP
+    from responsibility.models import Unit
+
+    township = Unit.objects.get(kind="township", name=FIXED_TOWNSHIP)
+    village = Unit.objects.filter(parent=township, kind="village").order_by("pk").first()
+    return {"fixed township": township.pk, "fixed village": village.pk}
+
+
+def measure_lists(people: dict[str, int], repeat: int) -> dict[str, dict]:
+    """Each head's list, every filter, pages 1 and 3 (or the last page, if fewer)."""
     results = {}
-    for page in PAGES:
-        # At the smallest scales the county's list may not reach page 3.
-        last = max(1, -(-results["page 1"]["count"] // 50)) if results else page
-        results[f"page {page}"] = compare(county, *list_urls("", min(page, last)), repeat)
-    results["dashboard"] = compare(
+    for role, user_id in people.items():
+        for query in FILTERS:
+            last = None
+            for wanted in PAGES:
+                # A village's filtered list may not reach page 3: its last page instead.
+                page = min(wanted, last) if last else wanted
+                result = compare(user_id, *list_urls(query, page), repeat)
+                last = max(1, -(-result["count"] // 50))
+                results[f"{role}|{query}|{page}"] = {**result, "role": role, "query": query, "page": page}
+    return results
+
+
+def measure_flat(repeat: int) -> dict:
+    """On this database: the fixed units' lists and the fixed township's dashboard, and the
+    first county's page 1 and dashboard (for information: it grows with the scale)."""
+    fixed = fixed_heads()
+    results = measure_lists(fixed, repeat)
+    township = fixed["fixed township"]
+    results["fixed township|dashboard"] = compare(
+        township, f"/api/v1/units/{township}/dashboard/", f"/floor/units/{township}/dashboard/", repeat
+    )
+    county = heads()["county"]
+    results["county|page 1"] = compare(county, *list_urls("", 1), repeat)
+    results["county|dashboard"] = compare(
         county, f"/api/v1/units/{county}/dashboard/", f"/floor/units/{county}/dashboard/", repeat
     )
     return results
 
 
-def nearest_unit(county: int, count: int) -> int:
-    """The township or village of the county whose scope holds about ``count`` tasks."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT s.unit_id, count(*) FROM tasks_taskscope s JOIN responsibility_unit u ON u.id = s.unit_id"
-            " WHERE u.path LIKE (SELECT path FROM responsibility_unit WHERE id = %s) || '_%%'"
-            " AND u.kind IN ('township', 'village') GROUP BY s.unit_id ORDER BY abs(count(*) - %s), s.unit_id"
-            " LIMIT 1",
-            [county, count],
+def flat_rows(big: dict, small: dict) -> list[dict]:
+    """The same unit's pages here against the small database: p50 of the API, time ratio."""
+    rows = []
+    for key, here in big.items():
+        there = small[key]
+        role, what = key.split("|", 1)
+        if role == "county":
+            rows.append(
+                ratio_row(
+                    f"the first county's {what} ({here['count']:,} tasks here, {there['count']:,} at the "
+                    "small scale)",
+                    here["api"],
+                    there["api"],
+                    "— (holds more as the scale grows)",
+                    None,
+                )
+            )
+            continue
+        if here["count"] != there["count"]:
+            raise SystemExit(f"The fixed unit holds different tasks at the two scales: {key}")
+        if what == "dashboard":
+            name = f"{role}'s dashboard"
+        else:
+            name = f"{role}'s list, {here['query'] or 'no filter'}, page {here['page']}"
+        rows.append(
+            ratio_row(
+                f"flat cost: the {name} ({here['count']:,} tasks), this scale against the small one",
+                here["api"],
+                there["api"],
+                "≤ 1.5 × (time)",
+                here["api"] <= 1.5 * there["api"],
+            )
         )
-        row = cursor.fetchone()
-        return row[0] if row else county
+    return rows
 
 
 def throughput_row(label: str, result: dict) -> dict:
@@ -148,27 +199,12 @@ def main() -> None:
     vacuum("tasks_taskscope", "tasks_task", "tasks_taskunit", "tasks_indicator")
     people = heads()
     if args.flat_only:
-        print(json.dumps(measure_flat(people["county"], args.repeat)))
+        print(json.dumps(measure_flat(args.repeat)))
         return
     rows, detail = [], {}
-    for role, user_id in people.items():
-        for query in FILTERS:
-            last = None
-            for wanted in PAGES:
-                # A village's filtered list may not reach page 3: its last page instead.
-                page = min(wanted, last) if last else wanted
-                result = compare(user_id, *list_urls(query, page), args.repeat)
-                last = max(1, -(-result["count"] // 50))
-                label = f"{role} head's list ({result['count']:,} tasks), {query or 'no filter'}, page {page}"
-                detail[label] = result
-                rows.append(throughput_row(label, result))
-    county = people["county"]
-    dashboard = compare(
-        county, f"/api/v1/units/{county}/dashboard/", f"/floor/units/{county}/dashboard/", args.repeat
-    )
-    detail["dashboard"] = dashboard
-    rows.append(throughput_row(f"county dashboard ({dashboard['count']:,} tasks, per child unit)", dashboard))
+    small = None
     if args.flat_database_url:
+        # The small database first, in its own process, then this one: the same units' pages.
         output = subprocess.run(
             [sys.executable, __file__, "--flat-only", "--repeat", str(args.repeat)],
             env={**os.environ, "DATABASE_URL": args.flat_database_url},
@@ -177,46 +213,23 @@ def main() -> None:
             check=True,
         ).stdout
         small = json.loads(output.strip().splitlines()[-1])
-        detail["flat"] = small
-        peer = nearest_unit(county, small["page 1"]["count"])
-        here = {}
-        for page in PAGES:
-            last = max(1, -(-here[1]["count"] // 50)) if here else page
-            here[page] = compare(peer, *list_urls("", min(page, last)), args.repeat)
-        big = measure_flat(county, args.repeat)
-        for page in PAGES:
-            name = f"page {page}"
-            rows.append(
-                ratio_row(
-                    f"flat cost: a unit of {here[page]['count']:,} tasks, {name}, at this scale, against the "
-                    f"first county ({small[name]['count']:,} tasks) at a hundredth of it",
-                    here[page]["api"],
-                    small[name]["api"],
-                    "≤ 1.5 × (time)",
-                    here[page]["api"] <= 1.5 * small[name]["api"],
-                )
-            )
-            rows.append(
-                ratio_row(
-                    f"the first county's {name} ({big[name]['count']:,} tasks here, {small[name]['count']:,} "
-                    "at a hundredth of the scale)",
-                    big[name]["api"],
-                    small[name]["api"],
-                    "— (holds a hundred times more)",
-                    None,
-                )
-            )
-        rows.append(
-            ratio_row(
-                f"flat cost: the first county's dashboard ({big['dashboard']['count']:,} tasks here, "
-                f"{small['dashboard']['count']:,} at a hundredth of the scale)",
-                big["dashboard"]["api"],
-                small["dashboard"]["api"],
-                "— (holds a hundred times more)",
-                None,
-            )
+    for key, result in measure_lists(people, args.repeat).items():
+        label = (
+            f"{result['role']} head's list ({result['count']:,} tasks), {result['query'] or 'no filter'}, "
+            f"page {result['page']}"
         )
-        detail["flat_peer"] = {"unit": peer, **{str(page): here[page] for page in PAGES}}
+        detail[key] = result
+        rows.append(throughput_row(label, result))
+    county = people["county"]
+    dashboard = compare(
+        county, f"/api/v1/units/{county}/dashboard/", f"/floor/units/{county}/dashboard/", args.repeat
+    )
+    detail["dashboard"] = dashboard
+    rows.append(throughput_row(f"county dashboard ({dashboard['count']:,} tasks, per child unit)", dashboard))
+    if small is not None:
+        big = measure_flat(args.repeat)
+        detail["flat"] = {"big": big, "small": small}
+        rows.extend(flat_rows(big, small))
     write_result("lists", rows, detail=detail)
     for row in rows:
         print(row)

@@ -58,6 +58,7 @@ from .serializers import (
     TaskUpdateInput,
     TransitionInput,
     TransitionsOutput,
+    listed_task_data,
 )
 from .workdays import calendar_for
 
@@ -199,9 +200,9 @@ class TaskListApi(ListApi):
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
         ordering = drf_filters.OrderingFilter().get_ordering(request, filterset.qs, self)
-        pages = selectors.task_pages_for_user(request.user, filterset.qs, ordering)
+        pages = selectors.task_pages_for_user(request.user, filterset.qs, ordering, rows=True)
         page = self.paginate_queryset(pages)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.get_paginated_response(listed_task_data(page, self.get_serializer_context()))
 
     @extend_schema(
         description=(
