@@ -549,11 +549,14 @@ class LedgerApi(FileDownloadMixin, ApiView):
         return selectors.task_list_for_user(self.request.user)
 
     def filtered_tasks(self):
-        """The filtered, ordered tasks and the campaign filtered on, if any; 400 on bad input."""
-        filterset = DjangoFilterBackend().get_filterset(self.request, self.get_queryset(), self)
+        """The filtered, ordered tasks and the campaign filtered on, if any; 400 on bad input.
+        As for the list, the filters select scope rows (tasks.selectors.tasks_seen_among)."""
+        request = self.request
+        filterset = TaskFilter(request.query_params, queryset=TaskScope.objects.all(), request=request)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
-        tasks = drf_filters.OrderingFilter().filter_queryset(self.request, filterset.qs, self)
+        tasks = selectors.tasks_seen_among(request.user, filterset.qs)
+        tasks = drf_filters.OrderingFilter().filter_queryset(request, tasks, self)
         return tasks, filterset.form.cleaned_data.get("campaign")
 
 

@@ -265,6 +265,18 @@ def listed_tasks(tasks: QuerySet[Task]) -> list[Task]:
     return listed
 
 
+def tasks_seen_among(user: User, scopes: QuerySet[TaskScope]) -> QuerySet[Task]:
+    """The tasks the user sees among the filtered ``scopes``, as a set of tasks to order and
+    read whole: for the ledgers, which read every one of them in chunks. The same branches
+    as the list (``scope_branches``), united: visibility costs what the user's units hold,
+    not the UNION of their links over the province's tasks (``task_visibility_q``)."""
+    branches = [branch.order_by().values("task_id") for branch in scope_branches(user, scopes)]
+    if not branches:
+        return Task.objects.none()
+    first, *rest = branches
+    return Task.objects.filter(pk__in=first.union(*rest, all=True) if rest else first)
+
+
 # What the API shows of a listed task, as plain values (tasks.serializers.listed_task_data):
 # the task's own columns that it shows or its light reads, and the names of what it refers
 # to. Models of the task and of its four related rows, built for each task of a page and

@@ -19,7 +19,7 @@ from responsibility.serializers import UnitRefSerializer
 from responsibility.services import membership_create, unit_move
 from tasks.models import Task, TaskScope
 from tasks.scope import COPIED, scope_fill
-from tasks.selectors import task_pages_for_user, task_visibility_q, tasks_of_units_q
+from tasks.selectors import task_pages_for_user, task_visibility_q, tasks_of_units_q, tasks_seen_among
 from tasks.services import (
     ChildSpec,
     IndicatorSpec,
@@ -69,6 +69,11 @@ def assert_scope_right(world) -> None:
             .values_list("pk", flat=True)
         )
         assert listed == defined, user.username
+        # The API's plain rows, and the ledgers' set of tasks, from the same scope.
+        rows = task_pages_for_user(user, TaskScope.objects.all(), ["due_date", "pk"], rows=True)
+        assert [row["id"] for row in rows[0 : rows.count() + 1]] == defined, user.username
+        seen = tasks_seen_among(user, TaskScope.objects.all()).order_by("due_date", "pk")
+        assert list(seen.values_list("pk", flat=True)) == defined, user.username
 
 
 def act(world, task, username, name, comment="说明"):
