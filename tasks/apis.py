@@ -60,13 +60,12 @@ from .serializers import (
     TransitionsOutput,
     listed_task_data,
 )
-from .workdays import calendar_for
 
 
 def light_context(request) -> dict:
     """What TaskSerializer needs to show lights: today, and one calendar for the request."""
     on = lateness.today()
-    calendar = calendar_for(on)
+    calendar = lateness.request_calendar(request, on)
     limits: dict[int, object] = {}
 
     def yellow_limit(days: int):
