@@ -212,16 +212,20 @@ def flat_rows(flat: dict) -> list[dict]:
                 )
             )
             continue
-        if here != there:
-            raise SystemExit(f"The fixed unit holds different tasks at the two scales: {key}")
         name = f"{role}'s dashboard" if what == "dashboard" else f"{role}'s list, {what}"
+        if here == there:
+            label, goal, met = f"{here:,} tasks", "≤ 1.5 × (time)", result["big"] <= 1.5 * result["small"]
+        else:
+            # Written to since it was generated (the API load commits transitions on random
+            # tasks): no longer the same unit, so no goal.
+            label, goal, met = f"{here:,} tasks here, {there:,} at the small scale", "— (changed)", None
         rows.append(
             ratio_row(
-                f"flat cost: the {name} ({here:,} tasks), this scale against the small one",
+                f"flat cost: the {name} ({label}), this scale against the small one",
                 result["big"],
                 result["small"],
-                "≤ 1.5 × (time)",
-                result["big"] <= 1.5 * result["small"],
+                goal,
+                met,
             )
         )
     return rows
