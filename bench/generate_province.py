@@ -8,8 +8,10 @@ and county with four departments and a supervision office), one head per unit, a
 city, and 1,000,000 tasks decomposed down the levels, about a tenth of them late by 1 to 20
 working days. Cities and counties are kept at every scale; townships, villages and tasks
 shrink with ``--scale``. The first county holds about 4 % of the tasks (40,000 at scale 1),
-the subtree the API benchmark lists. Everything the database held before is wiped, which is
-why the database's name must contain "bench".
+the subtree the API benchmark lists. Its fixed township (定点镇, 8 villages) holds the same
+400 tasks at every scale, so that one unit's pages can be compared across scales.
+Everything the database held before is wiped, which is why the database's name must
+contain "bench".
 """
 
 import argparse
@@ -30,6 +32,13 @@ VILLAGES = 24_000
 TASKS = 1_000_000
 DEPARTMENTS = ("发展改革委", "财政局", "住建局", "农业农村局")
 BIG_COUNTY_SHARE = 0.04
+# The fixed township (定点镇) of the first county and its villages hold the same tasks at every
+# scale, drawn from their own random stream after everything else: the unit whose page the
+# benchmark compares across scales (bench/lists.py, flat cost).
+FIXED_TOWNSHIP = "定点镇"
+FIXED_VILLAGES = 8
+FIXED_TOWNSHIP_TASKS = 100
+FIXED_VILLAGE_TASKS = 300
 UPPER_SHARE = 0.03  # province and city tasks
 CHUNK = 20_000
 
@@ -127,6 +136,11 @@ class Province:
             self.villages[township] = [
                 self.unit(f"第{v:02d}村", "village", township) for v in range(1, village_count + 1)
             ]
+        # Last, so that every other unit keeps its id whether or not it is there.
+        self.fixed_township = self.unit(FIXED_TOWNSHIP, "township", self.counties[0])
+        self.fixed_villages = [
+            self.unit(f"定点{v}村", "village", self.fixed_township) for v in range(1, FIXED_VILLAGES + 1)
+        ]
 
 
 def working_days_back(today: datetime.date, count: int) -> list[datetime.date]:
@@ -351,7 +365,7 @@ def generate(scale: float, seed: int = 2018) -> dict:
                 task,
             )
 
-        def add_task(level, issuing, lead, parent, leader, cooperating, target_value, late_rate):
+        def add_task(level, issuing, lead, parent, leader, cooperating, target_value, late_rate, rnd=rnd):
             """One task; returns (id, due date, indicator id, open for decomposition)."""
             state["task"] += 1
             pk = state["task"]
@@ -540,6 +554,28 @@ def generate(scale: float, seed: int = 2018) -> dict:
                 candidates = township_parents[township] or county_parents
                 parent = rnd.choice(candidates) if candidates else None
                 add_task("村", township, village, parent, None, (), 10, 0.08)
+        # The fixed township's tasks: the same at every scale (their ids follow the others').
+        fixed = random.Random(seed + 1)
+        county = province.counties[0]
+        fixed_parents = []
+        for _ in range(FIXED_TOWNSHIP_TASKS):
+            made = add_task(
+                "镇",
+                county,
+                province.fixed_township,
+                None,
+                None,
+                province.county_departments[county],
+                1000,
+                0.05,
+                rnd=fixed,
+            )
+            if made:
+                fixed_parents.append(made)
+        for i in range(FIXED_VILLAGE_TASKS):
+            village = province.fixed_villages[i % len(province.fixed_villages)]
+            parent = fixed.choice(fixed_parents) if fixed_parents else None
+            add_task("村", province.fixed_township, village, parent, None, (), 10, 0.08, rnd=fixed)
         for copier in (tasks, task_units, indicators, steps, obligations, schedules):
             copier.flush()
         counts.update(
@@ -583,6 +619,7 @@ def generate(scale: float, seed: int = 2018) -> dict:
         cursor.execute("ANALYZE")
     counts["seconds"] = round(time.perf_counter() - started, 1)
     counts["big_county"] = province.counties[0]
+    counts["fixed_township"] = province.fixed_township
     counts["townships"] = sum(len(t) for t in province.townships.values())
     counts["villages"] = sum(len(v) for v in province.villages.values())
     return counts

@@ -59,14 +59,14 @@ from .serializers import (
     TaskUpdateInput,
     TransitionInput,
     TransitionsOutput,
+    listed_task_data,
 )
-from .workdays import calendar_for
 
 
 def light_context(request) -> dict:
     """What TaskSerializer needs to show lights: today, and one calendar for the request."""
     on = lateness.today()
-    calendar = calendar_for(on)
+    calendar = lateness.request_calendar(request, on)
     limits: dict[int, object] = {}
 
     def yellow_limit(days: int):
@@ -200,9 +200,9 @@ class TaskListApi(ListApi):
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
         ordering = drf_filters.OrderingFilter().get_ordering(request, filterset.qs, self)
-        pages = selectors.task_pages_for_user(request.user, filterset.qs, ordering)
+        pages = selectors.task_pages_for_user(request.user, filterset.qs, ordering, rows=True)
         page = self.paginate_queryset(pages)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.get_paginated_response(listed_task_data(page, self.get_serializer_context()))
 
     @extend_schema(
         description=(
@@ -569,11 +569,14 @@ class LedgerApi(FileDownloadMixin, ApiView):
         return selectors.task_list_for_user(self.request.user)
 
     def filtered_tasks(self):
-        """The filtered, ordered tasks and the campaign filtered on, if any; 400 on bad input."""
-        filterset = DjangoFilterBackend().get_filterset(self.request, self.get_queryset(), self)
+        """The filtered, ordered tasks and the campaign filtered on, if any; 400 on bad input.
+        As for the list, the filters select scope rows (tasks.selectors.tasks_seen_among)."""
+        request = self.request
+        filterset = TaskFilter(request.query_params, queryset=TaskScope.objects.all(), request=request)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
-        tasks = drf_filters.OrderingFilter().filter_queryset(self.request, filterset.qs, self)
+        tasks = selectors.tasks_seen_among(request.user, filterset.qs)
+        tasks = drf_filters.OrderingFilter().filter_queryset(request, tasks, self)
         return tasks, filterset.form.cleaned_data.get("campaign")
 
 

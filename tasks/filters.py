@@ -4,7 +4,7 @@ from django_filters import rest_framework as filters
 from core.filters import BooleanFilter, DateFilter, IntegerFilter
 from responsibility.models import User
 
-from .lateness import campaigns_light_q, overdue_q, today
+from .lateness import campaigns_light_q, overdue_q, request_calendar, today
 from .models import CalendarDay, Campaign, Task, TaskKind, TaskScope, TaskState
 
 
@@ -49,7 +49,8 @@ class TaskFilter(filters.FilterSet):
     def filter_light(self, queryset, name, value):
         # Each campaign sets how many working days before the deadline turn yellow.
         days = Campaign.objects.order_by().values_list("yellow_working_days", flat=True).distinct()
-        return queryset.filter(campaigns_light_q(value, today(), days))
+        on = today()
+        return queryset.filter(campaigns_light_q(value, on, days, request_calendar(self.request, on)))
 
     def filter_unit(self, queryset, name, value):
         # The unit's scope rows are the tasks of its subtree (tasks.scope); this filter

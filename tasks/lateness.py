@@ -210,6 +210,18 @@ def late_q(on: datetime.date) -> Q:
 # show only once missed, as the ladder warns of them only then); green otherwise.
 
 
+def request_calendar(request, on: datetime.date) -> WorkCalendar:
+    """The holiday calendar for ``on``, read once per request (None: no request) however
+    many parts of it draw lights: the list's light filter and its serializer."""
+    cached = getattr(request, "_duban_calendar", None)
+    if cached is not None and cached[0] == on:
+        return cached[1]
+    calendar = calendar_for(on)
+    if request is not None:
+        request._duban_calendar = (on, calendar)
+    return calendar
+
+
 def yellow_limit(on: datetime.date, working_days: int, calendar: WorkCalendar | None = None) -> datetime.date:
     """The last due date that still shows yellow on day ``on``."""
     return (calendar or calendar_for(on)).add_working_days(on, working_days)

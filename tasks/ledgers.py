@@ -176,12 +176,14 @@ class Ledger:
 
 
 def ledger_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
-    """What a row reads, fetched per chunk: units and the latest progress report's text."""
+    """What a row reads, fetched per chunk: the lead unit and the people, the units and the
+    latest progress report's text."""
     latest_report = (
         ProgressReport.objects.filter(task=OuterRef("pk")).order_by("-created_at", "-pk").values("text")[:1]
     )
     return (
-        tasks.prefetch_related(None)
+        tasks.select_related("lead_unit", "lead_leader", "responsible_person")
+        .prefetch_related(None)
         .prefetch_related(
             Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit").order_by("pk"))
         )

@@ -5,6 +5,7 @@ the caller cannot see is missing everywhere (404), never forbidden (403)."""
 
 import datetime
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain
 
 from django.db import connection
@@ -151,17 +152,33 @@ class TaskPages:
     page's tasks, chosen by their ids (each branch ordered and cut at the slice's end,
     then merged), and two for their links and indicators (``listed_tasks``)."""
 
-    def __init__(self, branches: list[QuerySet[TaskScope]], ordering: list[str]):
+    def __init__(self, branches: list[QuerySet[TaskScope]], ordering: list[str], *, rows: bool = False):
         self.branches = branches
+        # Plain rows (``listed_rows``) for the API, which writes them out as JSON; tasks
+        # (``listed_tasks``) for the pages' templates.
+        self.read = listed_rows if rows else listed_tasks
         terms = [(term.removeprefix("-"), term.startswith("-")) for term in ordering]
         if not any(name in ("pk", "id") for name, _descending in terms):
             terms.append(("pk", False))
         self.terms = terms
 
+    @cached_property
+    def _keyed(self) -> list[tuple[str, tuple]]:
+        """Each branch's task ids with the ordering's keys, unordered, compiled once for the
+        count and the page: compiling the filters' conditions (a light is some forty
+        comparisons) cost a page more than either query (bench/FIXES.md)."""
+        keys = {f"key_{n}": F(SCOPE_ORDERING[name]) for n, (name, _descending) in enumerate(self.terms)}
+        keyed = (branch.order_by().annotate(**keys).values_list("task_id", *keys) for branch in self.branches)
+        return [_sql(rows) for rows in keyed]
+
     def count(self) -> int:
+        if all("__" not in SCOPE_ORDERING[name] for name, _descending in self.terms):
+            branches = self._keyed
+        else:
+            # Keys read through the task would join it for every row counted.
+            branches = [_sql(branch.order_by().values("task_id")) for branch in self.branches]
         parts, params = [], []
-        for index, branch in enumerate(self.branches):
-            sql, branch_params = _sql(branch.order_by().values("task_id"))
+        for index, (sql, branch_params) in enumerate(branches):
             parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{index})")
             params.extend(branch_params)
         with connection.cursor() as cursor:
@@ -177,24 +194,19 @@ class TaskPages:
             return []
         # The page's tasks sort again by the same columns (the scope's are copies).
         ordering = [f"{'-' if descending else ''}{name}" for name, descending in self.terms]
-        return listed_tasks(
-            Task.objects.filter(pk__in=RawSQL(*self._ids_sql(start, stop))).order_by(*ordering)
-        )
+        return self.read(Task.objects.filter(pk__in=RawSQL(*self._ids_sql(start, stop))).order_by(*ordering))
 
     def _ids_sql(self, start: int, stop: int) -> tuple[str, list]:
-        keys = {f"key_{n}": F(SCOPE_ORDERING[name]) for n, (name, _descending) in enumerate(self.terms)}
-        order = [f"{'-' if descending else ''}key_{n}" for n, (_name, descending) in enumerate(self.terms)]
-        outer = ", ".join(
+        order = ", ".join(
             f"{connection.ops.quote_name(f'key_{n}')} {'DESC' if descending else 'ASC'}"
             for n, (_name, descending) in enumerate(self.terms)
         )
         parts, params = [], []
-        for index, branch in enumerate(self.branches):
-            rows = branch.annotate(**keys).order_by(*order).values_list("task_id", *keys)
-            sql, branch_params = _sql(rows[:stop])
-            parts.append(f"SELECT * FROM ({sql}) AS page_{index}")
-            params.extend(branch_params)
-        merged = f"{' UNION ALL '.join(parts)} ORDER BY {outer} LIMIT %s OFFSET %s"
+        for index, (sql, branch_params) in enumerate(self._keyed):
+            # Each branch ordered and cut at the page's end: one range of the scope's index.
+            parts.append(f"(SELECT * FROM ({sql}) AS branch_{index} ORDER BY {order} LIMIT %s)")
+            params.extend([*branch_params, stop])
+        merged = f"SELECT * FROM ({' UNION ALL '.join(parts)}) AS merged ORDER BY {order} LIMIT %s OFFSET %s"
         return f"SELECT task_id FROM ({merged}) AS page", [*params, stop - start, start]
 
 
@@ -202,9 +214,12 @@ def _sql(queryset: QuerySet) -> tuple[str, tuple]:
     return queryset.query.get_compiler(using=queryset.db).as_sql()
 
 
-def task_pages_for_user(user: User, scopes: QuerySet[TaskScope], ordering: list[str]) -> TaskPages:
-    """The tasks the user sees among the filtered ``scopes``, in ``ordering``, for paging."""
-    return TaskPages(scope_branches(user, scopes), ordering)
+def task_pages_for_user(
+    user: User, scopes: QuerySet[TaskScope], ordering: list[str], *, rows: bool = False
+) -> TaskPages:
+    """The tasks the user sees among the filtered ``scopes``, in ``ordering``, for paging:
+    as tasks, or as ``listed_rows`` with ``rows``."""
+    return TaskPages(scope_branches(user, scopes), ordering, rows=rows)
 
 
 def _with_details(tasks: QuerySet[Task]) -> QuerySet[Task]:
@@ -250,6 +265,73 @@ def listed_tasks(tasks: QuerySet[Task]) -> list[Task]:
     for indicator in Indicator.objects.filter(task_id__in=ids).order_by("pk"):
         by_id[indicator.task_id].listed_indicators.append(indicator)
     return listed
+
+
+def tasks_seen_among(user: User, scopes: QuerySet[TaskScope]) -> QuerySet[Task]:
+    """The tasks the user sees among the filtered ``scopes``, as a set of tasks to order and
+    read whole: for the ledgers, which read every one of them in chunks. The same branches
+    as the list (``scope_branches``), united: visibility costs what the user's units hold,
+    not the UNION of their links over the province's tasks (``task_visibility_q``)."""
+    branches = [branch.order_by().values("task_id") for branch in scope_branches(user, scopes)]
+    if not branches:
+        return Task.objects.none()
+    first, *rest = branches
+    return Task.objects.filter(pk__in=first.union(*rest, all=True) if rest else first)
+
+
+# What the API shows of a listed task, as plain values (tasks.serializers.listed_task_data):
+# the task's own columns that it shows or its light reads, and the names of what it refers
+# to. Models of the task and of its four related rows, built for each task of a page and
+# then only read, cost a page more Python than its queries did (bench/FIXES.md).
+LISTED_VALUES = (
+    "id",
+    "number",
+    "title",
+    "description",
+    "kind",
+    "state",
+    "campaign_id",
+    "campaign__name",
+    "campaign__yellow_working_days",
+    "parent_id",
+    "responsibility_id",
+    *(f"{unit}{name}" for unit in ("issuing_unit", "lead_unit") for name in ("_id", "__name", "__kind")),
+    *(
+        f"{person}{name}"
+        for person in ("lead_leader", "responsible_person")
+        for name in ("_id", "__full_name", "__title")
+    ),
+    "due_date",
+    "original_due_date",
+    "submitted_on",
+    "ongoing",
+    "next_obligation_date",
+    "next_warned_date",
+    "escalation_rank",
+    "reopen_count",
+    "assigned_at",
+    "submitted_at",
+    "closed_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def listed_rows(tasks: QuerySet[Task]) -> list[dict]:
+    """The tasks as ``LISTED_VALUES`` rows, each with its unit links (``links``: unit id,
+    name, kind and role) and its indicators (``indicators``): three queries, as
+    ``listed_tasks``."""
+    rows = list(tasks.values(*LISTED_VALUES))
+    by_id = {row["id"]: row for row in rows}
+    for row in rows:
+        row["links"], row["indicators"] = [], []
+    ids = list(by_id)
+    links = TaskUnit.objects.filter(task_id__in=ids).order_by("pk")
+    for task_id, *link in links.values_list("task_id", "unit_id", "unit__name", "unit__kind", "role"):
+        by_id[task_id]["links"].append(link)
+    for indicator in Indicator.objects.filter(task_id__in=ids).order_by("pk"):
+        by_id[indicator.task_id]["indicators"].append(indicator)
+    return rows
 
 
 def task_list_for_user(user: User) -> QuerySet[Task]:

@@ -1,6 +1,7 @@
 """Shapes of the task API. Input and output serializers are separate; no rules live here."""
 
 import json
+from types import SimpleNamespace
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -218,13 +219,11 @@ class TaskSerializer(ModelSerializer):
         return row
 
     def _moment(self, value) -> str:
-        # DRF's DateTimeField.to_representation, with the zone looked up once per
-        # serializer rather than once per value (five a task).
+        # The zone looked up once per serializer rather than once per value (five a task).
         zone = self.__dict__.get("_zone")
         if zone is None:
             zone = self.__dict__["_zone"] = self.fields["created_at"].default_timezone()
-        text = value.astimezone(zone).isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return _moment(value, zone)
 
     @extend_schema_field(UnitRefSerializer(many=True))
     def get_responsible_units(self, task: Task) -> list[dict]:
@@ -256,6 +255,75 @@ class RecheckSerializer(serializers.Serializer):
     recorded_at = serializers.DateTimeField(allow_null=True)
     result = serializers.ChoiceField(choices=[*RecheckResult.choices, ("", "")])
     missed = serializers.BooleanField(help_text="Past its date and not recorded.")
+
+
+def _moment(value, zone) -> str:
+    # DRF's DateTimeField.to_representation (ISO 8601, UTC written as "Z") in ``zone``.
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _ref(row: dict, name: str, *fields: str) -> dict | None:
+    # A unit's or a person's reference, from the row's ``<name>_id`` and ``<name>__<field>``.
+    pk = row[f"{name}_id"]
+    return None if pk is None else {"id": pk, **{field: row[f"{name}__{field}"] for field in fields}}
+
+
+def listed_task_data(rows: list[dict], context: dict) -> list[dict]:
+    """The API's listed tasks, from ``tasks.selectors.listed_rows``: what ``TaskSerializer``
+    makes of each task (a test holds the two to the same JSON), written from plain rows so
+    that no model and no serializer is built per task or per link (bench/FIXES.md)."""
+    # The fields' own formatting, without building TaskSerializer's dozens of fields: its
+    # dates and times (DRF's DateField and DateTimeField, the zone read once) and, only for
+    # a page that has any, its indicators.
+    date = serializers.DateField().to_representation
+    zone = serializers.DateTimeField().default_timezone()
+    indicators = None
+    today, yellow_limits = context["today"], context["yellow_limits"]
+    data = []
+    for row in rows:
+        # What the lights read (tasks.lateness), under the names a task gives them.
+        clock = SimpleNamespace(
+            state=row["state"],
+            due_date=row["due_date"],
+            submitted_on=row["submitted_on"],
+            ongoing=row["ongoing"],
+            next_obligation_date=row["next_obligation_date"],
+            next_warned_date=row["next_warned_date"],
+        )
+        links = row["links"]
+        item = {
+            "id": row["id"],
+            "number": row["number"],
+            "title": row["title"],
+            "description": row["description"],
+            "kind": row["kind"],
+            "state": row["state"],
+            "campaign": {"id": row["campaign_id"], "name": row["campaign__name"]},
+            "parent": row["parent_id"],
+            "responsibility": row["responsibility_id"],
+            "issuing_unit": _ref(row, "issuing_unit", "name", "kind"),
+            "lead_leader": _ref(row, "lead_leader", "full_name", "title"),
+            "lead_unit": _ref(row, "lead_unit", "name", "kind"),
+            "responsible_units": _units(links, TaskUnitRole.RESPONSIBLE),
+            "cooperating_units": _units(links, TaskUnitRole.COOPERATING),
+            "responsible_person": _ref(row, "responsible_person", "full_name", "title"),
+            "due_date": date(row["due_date"]),
+            "original_due_date": date(row["original_due_date"]),
+            "overdue": is_overdue(clock, today),
+            "light": task_light(clock, today, yellow_limits(row["campaign__yellow_working_days"])),
+            "escalation": level_of_rank(row["escalation_rank"]),
+            "reopen_count": row["reopen_count"],
+            "indicators": [],
+        }
+        if row["indicators"]:
+            indicators = indicators or IndicatorSerializer(many=True, context=context)
+            item["indicators"] = indicators.to_representation(row["indicators"])
+        for name in ("assigned_at", "submitted_at", "closed_at", "created_at", "updated_at"):
+            value = row[name]
+            item[name] = None if value is None else _moment(value, zone)
+        data.append(item)
+    return data
 
 
 class TaskDetailSerializer(TaskSerializer):

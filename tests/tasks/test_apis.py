@@ -349,6 +349,18 @@ def test_the_list_costs_the_same_queries_for_one_task_or_fifty(
         assert len(response.json()["results"]) == min(page_size, 12)
 
 
+def test_a_list_by_light_reads_the_holiday_calendar_once(api, world, make_task, django_assert_num_queries):
+    _busy_tasks(world, make_task, 12)
+    # Memberships, the campaigns' warning days, count, page, units of the page, indicators of
+    # the page, and the holiday calendar once for the filter and the lights shown.
+    for light in ("green", "yellow", "red"):
+        api.as_user("yi_head")
+        with django_assert_num_queries(7):
+            response = api.get("/api/v1/tasks/", {"light": light, "page_size": 50})
+        assert response.status_code == 200
+        assert {task["light"] for task in response.json()["results"]} <= {light}
+
+
 def test_the_detail_costs_a_fixed_number_of_queries(api, world, make_task, django_assert_num_queries):
     plain = make_task("宣传发动")
     _busy_tasks(world, make_task, 1)

@@ -19,7 +19,7 @@ from responsibility.serializers import UnitRefSerializer
 from responsibility.services import membership_create, unit_move
 from tasks.models import Task, TaskScope
 from tasks.scope import COPIED, scope_fill
-from tasks.selectors import task_pages_for_user, task_visibility_q, tasks_of_units_q
+from tasks.selectors import task_pages_for_user, task_visibility_q, tasks_of_units_q, tasks_seen_among
 from tasks.services import (
     ChildSpec,
     IndicatorSpec,
@@ -69,6 +69,11 @@ def assert_scope_right(world) -> None:
             .values_list("pk", flat=True)
         )
         assert listed == defined, user.username
+        # The API's plain rows, and the ledgers' set of tasks, from the same scope.
+        rows = task_pages_for_user(user, TaskScope.objects.all(), ["due_date", "pk"], rows=True)
+        assert [row["id"] for row in rows[0 : rows.count() + 1]] == defined, user.username
+        seen = tasks_seen_among(user, TaskScope.objects.all()).order_by("due_date", "pk")
+        assert list(seen.values_list("pk", flat=True)) == defined, user.username
 
 
 def act(world, task, username, name, comment="说明"):
@@ -209,6 +214,41 @@ def test_listed_units_have_the_unit_references_shape(api, world, tasks):
     task = next(task for task in listed if task["id"] == tasks["county"].pk)
     assert task["responsible_units"] == [UnitRefSerializer(world.unit("义县")).data]
     assert task["cooperating_units"] == [UnitRefSerializer(world.unit("市住建委")).data]
+
+
+def test_the_list_writes_each_task_as_the_generic_serializer_does(api, world, tasks, make_task):
+    """The list writes its JSON from plain rows (``tasks.serializers.listed_task_data``):
+    each task must come out as DRF's generic ``TaskSerializer`` makes it of the task read
+    with its details, whatever its links, people, indicators, times and light."""
+    from tasks.apis import light_context
+    from tasks.selectors import task_get_with_details
+    from tasks.serializers import TaskSerializer
+
+    make_task(
+        "指标任务",
+        kind="target",
+        responsible_person=world.person("yi_member"),
+        lead_leader=world.person("leader"),
+        responsible_units=[world.unit("七里河镇")],
+        cooperating_units=[world.unit("市住建委")],
+        indicators=[
+            IndicatorSpec(name="危房改造", target=Decimal("950.5"), unit_of_measure="户"),
+            IndicatorSpec(name="饮水安全", target=Decimal(120), unit_of_measure="户"),
+        ],
+    )
+    make_task("逾期任务", due_date=D(2018, 9, 28))
+    make_task("临期任务", due_date=D(2018, 10, 9))
+    act(world, tasks["village"], "village_a_head", "accept")
+    act(world, tasks["village"], "village_a_head", "submit")
+    act(world, tasks["village"], "qilihe_head", "close")
+    listed = api.as_user("city_head").get("/api/v1/tasks/", {"page_size": 200}).json()["results"]
+    assert len(listed) == Task.objects.filter(task_visibility_q(world.person("city_head"))).count() >= 7
+    assert {item["light"] for item in listed} >= {"red", "yellow", "green", None}
+    assert any(item["indicators"] for item in listed) and any(item["lead_leader"] for item in listed)
+    context = light_context(None)
+    for item in listed:
+        serializer = TaskSerializer(task_get_with_details(item["id"]), context=context)
+        assert item == ModelSerializer.to_representation(serializer, serializer.instance)
 
 
 def test_a_listed_task_is_what_the_generic_serializer_makes_of_it(world, tasks, make_task):
