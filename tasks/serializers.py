@@ -23,9 +23,12 @@ from .models import (
     ProcedureStep,
     ProgressReport,
     Responsibility,
+    SourceAttachment,
+    SourceKind,
     Task,
     TaskEvent,
     TaskKind,
+    TaskSource,
     TaskUnitRole,
 )
 
@@ -243,16 +246,64 @@ class TaskSerializer(ModelSerializer):
         return level_of_rank(task.escalation_rank)
 
 
+class SourceAttachmentSerializer(ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SourceAttachment
+        fields = ["id", "original_name", "content_type", "size", "sha256", "url"]
+
+    def get_url(self, attachment: SourceAttachment) -> str:
+        return reverse("source-attachment-download", args=[attachment.pk])
+
+
+class SourceSerializer(ModelSerializer):
+    """A source document: its kind, number, date, issuing body, text and files."""
+
+    registered_by = UnitRefSerializer()
+    attachments = SourceAttachmentSerializer(many=True)
+
+    class Meta:
+        model = TaskSource
+        fields = [
+            "id",
+            "kind",
+            "document_number",
+            "document_date",
+            "issued_by",
+            "title",
+            "original_text",
+            "registered_by",
+            "attachments",
+            "created_at",
+        ]
+
+
+class SourceInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=SourceKind.choices)
+    registered_by = PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(), help_text="The unit registering it (立项登记): its head or office."
+    )
+    document_number = TextField(required=False, allow_blank=True, default="", max_length=100)
+    document_date = DateField(required=False, allow_null=True, default=None)
+    issued_by = TextField(required=False, allow_blank=True, default="", max_length=200)
+    title = TextField(required=False, allow_blank=True, default="", max_length=500)
+    original_text = TextField(required=False, allow_blank=True, default="", max_length=50000)
+    files = serializers.ListField(child=serializers.FileField(), required=False, max_length=10)
+
+
 class TaskDetailSerializer(TaskSerializer):
     steps = StepSerializer(many=True)
+    source = SourceSerializer(allow_null=True)
 
     class Meta(TaskSerializer.Meta):
-        fields = [*TaskSerializer.Meta.fields, "steps"]
+        fields = [*TaskSerializer.Meta.fields, "steps", "source"]
 
     def to_representation(self, task: Task) -> dict:
         return {
             **super().to_representation(task),
             "steps": self.fields["steps"].to_representation(task.steps.all()),
+            "source": None if task.source is None else self.fields["source"].to_representation(task.source),
         }
 
 
@@ -290,6 +341,11 @@ class PlanSerializer(serializers.Serializer):
     steps = PlannedStepSerializer(many=True)
 
 
+# The same words for a source that does not exist and for one the caller does not see
+# (``tasks.services.sources``).
+SOURCE_UNKNOWN = _("来源不存在。")
+
+
 class TaskCreateInput(serializers.Serializer):
     campaign = PrimaryKeyRelatedField(queryset=Campaign.objects.all())
     title = TextField(max_length=500)
@@ -308,6 +364,13 @@ class TaskCreateInput(serializers.Serializer):
     due_date = DateField()
     indicators = IndicatorInput(many=True, required=False)
     steps = StepInput(many=True, required=False)
+    source = PrimaryKeyRelatedField(
+        queryset=TaskSource.objects.select_related("registered_by"),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": SOURCE_UNKNOWN},
+        help_text="The source document (`POST /api/v1/sources/`) the task comes from.",
+    )
     assign = serializers.BooleanField(default=False, help_text="Issue the task at once (下达).")
 
 

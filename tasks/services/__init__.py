@@ -4,7 +4,8 @@ Each service opens a transaction, locks the task row if the actor can see it (el
 checks the actor's right (``tasks.rules``), checks the state machine, changes the row, and
 appends the history. The modules: ``common`` (the locked row, the history row, shared
 checks), ``lifecycle`` (transitions), ``editing`` (create, update), ``decompose``,
-``progress`` (reports, figures, steps), ``extensions``. An imported table's tasks are
+``progress`` (reports, figures, steps), ``extensions``, ``sources`` (where work comes
+from). An imported table's tasks are
 written in bulk by ``imports.writer`` under the same rules (``ensure_within_campaign``).
 """
 
@@ -14,6 +15,7 @@ from .editing import IndicatorSpec, StepSpec, steps_plan_backwards, task_create,
 from .extensions import extension_decide, extension_request_create
 from .lifecycle import task_available_transitions, task_transition
 from .progress import indicator_record_values, procedure_step_complete, progress_report_create
+from .sources import source_create
 
 __all__ = [
     "ChildSpec",
@@ -26,6 +28,7 @@ __all__ = [
     "indicator_record_values",
     "procedure_step_complete",
     "progress_report_create",
+    "source_create",
     "steps_plan_backwards",
     "task_available_transitions",
     "task_create",

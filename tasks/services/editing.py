@@ -20,6 +20,7 @@ from ..models import (
     ProcedureStep,
     Task,
     TaskKind,
+    TaskSource,
     TaskState,
     TaskUnit,
     TaskUnitRole,
@@ -28,6 +29,7 @@ from ..scope import scope_rebuild, scope_sync
 from ..workdays import plan_backwards
 from .common import ensure_within_campaign, ensure_within_parent, event_record, locked_task
 from .lifecycle import task_transition
+from .sources import source_for_task
 
 
 @dataclass
@@ -123,6 +125,7 @@ def task_create(
     indicators: list[IndicatorSpec] = (),
     steps: list[StepSpec] = (),
     responsibility=None,
+    source: TaskSource | None = None,
     assign: bool = False,
 ) -> Task:
     """Create a top-level task as a draft of the issuing unit (or issue it at once).
@@ -144,6 +147,8 @@ def task_create(
         lead_leader=lead_leader,
     )
     ensure_within_campaign(due_date, campaign)
+    if source is not None:
+        source_for_task(actor, source, issuing_unit)
     if kind == TaskKind.TARGET and not indicators:
         message = _("指标任务至少需要一个指标。")
         raise InvalidInput(message, code="indicators_required", fields={"indicators": [message]})
@@ -164,6 +169,7 @@ def task_create(
         due_date=due_date,
         original_due_date=due_date,
         responsibility=responsibility,
+        source=source,
     )
     _set_units(task, [lead_unit, *[u for u in responsible_units if u != lead_unit]], list(cooperating_units))
     scope_rebuild([task.pk])
