@@ -278,8 +278,9 @@ class TaskDetailApi(ApiView):
 
     @extend_schema(
         description=(
-            "Edit a task's text, units, people or due date. Only the issuing side may, within its "
-            "jurisdiction; send `Prefer: return=minimal` for a 204 without the task."
+            "Edit a task's text, units, people, due date or source (a top-level task's; its pieces follow). "
+            "Only the issuing side may, within its jurisdiction; send `Prefer: return=minimal` for a 204 "
+            "without the task."
         ),
         request=TaskUpdateInput,
         parameters=[PREFER],

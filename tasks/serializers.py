@@ -385,6 +385,13 @@ class TaskUpdateInput(serializers.Serializer):
     cooperating_units = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
     lead_leader = PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     responsible_person = PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    source = PrimaryKeyRelatedField(
+        queryset=TaskSource.objects.select_related("registered_by"),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": SOURCE_UNKNOWN},
+        help_text="The source document of a top-level task; its pieces take it too. null: none.",
+    )
 
 
 class TransitionInput(serializers.Serializer):

@@ -322,3 +322,41 @@ def test_the_detail_costs_one_query_more_with_a_source_and_none_without(
 )
 def test_the_words_of_a_free_text_source_name_its_kind(text, kind):
     assert kind_from_text(text) == kind
+
+
+def test_a_task_is_given_its_source_afterwards_and_its_pieces_follow(api, world, make_task):
+    task = make_task("危房改造质量整改")
+    task_decompose(
+        task_id=task.pk,
+        actor=world.person("yi_head"),
+        children=[ChildSpec("七里河镇整改", world.unit("七里河镇"), datetime.date(2018, 11, 20))],
+    )
+    township = task.children.get()
+    (village,) = task_decompose(
+        task_id=township.pk,
+        actor=world.person("qilihe_head"),
+        children=[ChildSpec("大榆树堡村整改", world.unit("大榆树堡村"), datetime.date(2018, 11, 15))],
+    )
+    source = register(api).json()
+    # A piece takes its whole's source; its issuer does not give it one of its own, nor
+    # the whole's.
+    county = api.as_user("yi_head")
+    refused = county.patch(f"/api/v1/tasks/{township.pk}/", {"source": source["id"]}, format="json")
+    assert_error(refused, 400, "field_locked", fields={"source"})
+    not_issuer = county.patch(f"/api/v1/tasks/{task.pk}/", {"source": source["id"]}, format="json")
+    assert_error(not_issuer, 403, "permission_denied")
+
+    # One client: each ``as_user`` signs it in afresh.
+    client = api.as_user("city_head")
+    given = client.patch(f"/api/v1/tasks/{task.pk}/", {"source": source["id"]}, format="json")
+    assert given.status_code == 200, given.content
+    assert given.json()["source"]["id"] == source["id"]
+    assert set(Task.objects.filter(pk__in=[township.pk, village.pk]).values_list("source_id", flat=True)) == {
+        source["id"]
+    }
+    assert task.events.last().data["changed"] == ["source"]
+    assert client.get("/api/v1/tasks/", {"source_kind": "instruction"}).json()["count"] == 3
+
+    cleared = client.patch(f"/api/v1/tasks/{task.pk}/", {"source": None}, format="json")
+    assert cleared.json()["source"] is None
+    assert not Task.objects.filter(source__isnull=False).exists()
