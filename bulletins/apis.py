@@ -96,7 +96,8 @@ class BulletinFiguresApi(ApiView):
     @extend_schema(
         description=(
             "The bulletin's figures as JSON: live for a draft, frozen for a published bulletin (headline "
-            "figures, the ranking, the listed and criticised items, targets behind, rectification)."
+            "figures, the ranking, the listed and criticised items, targets behind, rectification, and the "
+            "items by source: 批示, 会议议定 … each with how many are closed and overdue)."
         ),
         responses={200: OpenApiTypes.OBJECT, **READ_ERRORS},
     )

@@ -24,6 +24,7 @@ from tasks.models import (
     Obligation,
     ObligationKind,
     RecheckResult,
+    SourceKind,
     Task,
     TaskKind,
     TaskState,
@@ -380,6 +381,41 @@ def rectification(scope: Scope, counts_by_child: dict[str, dict]) -> dict:
     return counts
 
 
+def sources(scope: Scope) -> dict:
+    """Where the scope's work came from: per kind of source, the items received by the
+    period's end, how many are closed and how many overdue as of the bulletin's day. One
+    aggregate query. An item is counted once, at the top of its chain in the scope: a 批示
+    the city split among its counties is one item in the city's bulletin, and in a
+    county's the county's piece of it (the pieces carry their top task's source)."""
+    by_period_end = lateness.start_of_day(scope.end + datetime.timedelta(days=1))
+    received = Q(source__isnull=False, created_at__lt=by_period_end)
+    top = Q(parent__isnull=True) | ~Q(parent__lead_unit__path__startswith=scope.level.path)
+    rows = (
+        _tasks(scope)
+        .filter(received, top)
+        .values("source__kind")
+        .annotate(
+            total=Count("pk"),
+            closed=Count("pk", filter=Q(state=TaskState.CLOSED)),
+            overdue=Count("pk", filter=lateness.overdue_q(scope.as_of)),
+        )
+        .order_by()
+    )
+    counted = {row["source__kind"]: row for row in rows}
+    kinds = [
+        {
+            "kind": kind,
+            "label": str(label),
+            **{name: counted.get(kind, {}).get(name, 0) for name in ("total", "closed", "overdue")},
+        }
+        for kind, label in SourceKind.choices
+    ]
+    return {
+        "kinds": kinds,
+        **{name: sum(row[name] for row in kinds) for name in ("total", "closed", "overdue")},
+    }
+
+
 def bulletin_figures(scope: Scope) -> dict:
     counts_by_child = _counts_by_child(scope)
     escalated = escalated_totals(scope, [Level.LISTED, Level.CRITICISM])
@@ -404,4 +440,5 @@ def bulletin_figures(scope: Scope) -> dict:
         "veto_not_met": indicators_not_met(scope, veto=True),
         "targets_behind": indicators_not_met(scope, veto=False),
         "rectification": rectification(scope, counts_by_child),
+        "sources": sources(scope),
     }

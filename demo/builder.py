@@ -14,7 +14,7 @@ from django.contrib.auth.hashers import make_password
 
 from responsibility.models import ApiToken, Membership, Role, Unit, UnitKind, User
 from responsibility.services import membership_create, unit_create, user_create
-from tasks.models import Campaign, Responsibility, Task
+from tasks.models import Campaign, Responsibility, Task, TaskSource
 from tasks.services import ChildSpec, progress_report_create, task_create, task_decompose, task_transition
 from tasks.workdays import calendar_for
 
@@ -46,6 +46,8 @@ class Builder:
     names: Iterator[str] = field(default_factory=person_names)
     campaign: Campaign | None = None
     responsibilities: dict[str, Responsibility] = field(default_factory=dict)
+    # The sources registered so far, by their key in ``demo.campaign.SOURCES``.
+    sources: dict[str, TaskSource] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         span = datetime.timedelta(days=120)

@@ -14,7 +14,16 @@ import datetime
 from decimal import Decimal
 
 from tasks.lateness import start_of_day
-from tasks.models import Obligation, ObligationKind, ReportSchedule, Task, TaskKind, TaskScope
+from tasks.models import (
+    Obligation,
+    ObligationKind,
+    ReportSchedule,
+    SourceKind,
+    Task,
+    TaskKind,
+    TaskScope,
+    TaskSource,
+)
 from tasks.obligations import next_obligation_refresh
 from tasks.schedules import due_dates, schedule_label
 from tasks.services import (
@@ -25,6 +34,7 @@ from tasks.services import (
     extension_request_create,
     procedure_step_complete,
     report_schedule_set,
+    source_create,
     task_decompose,
     task_recheck_record,
 )
@@ -32,6 +42,53 @@ from tasks.workdays import plan_backwards
 
 from .builder import Builder
 from .data import COUNTIES
+
+# The meeting that decided the campaign (seed 002) and the leader's 批示 on the central
+# assessment's findings (seed 003), registered by the city's office as their sources; and
+# the inspections whose findings are the rectification items.
+SOURCES = {
+    "meeting": {
+        "kind": SourceKind.MEETING,
+        "title": "市脱贫攻坚领导小组第九次会议暨落实“八个责任”开展精准脱贫“百日攻坚行动”推进会议定事项",
+        "document_number": "锦脱贫组纪〔2018〕9号",
+        "issued_by": "锦州市脱贫攻坚领导小组",
+        "original_text": (
+            "实现今年所有建档立卡中D级危房要清底的目标，这是硬指标。各县（市）党委政府和住建部门要"
+            "倒排工期，抓紧施工，保证质量，紧盯完工率、入住率，确保完成今年的危房改建改造清底任务。"
+        ),
+        "days_before": 30,
+    },
+    "instruction": {
+        "kind": SourceKind.INSTRUCTION,
+        "title": "关于中央考核和中省第三方评估反馈问题整改的批示",
+        "document_number": "锦市领导批示〔2018〕21号",
+        "issued_by": "市脱贫攻坚指挥部",
+        "original_text": (
+            "从中省考核和评估反馈情况看，全国全省的共性问题我们都有，特别是在精准识别、精准帮扶、精准退出"
+            "等方面，仍然有很多“屡改屡犯”的老问题，各级各部门务必要引起高度重视，把脱贫攻坚问题整改作为"
+            "一项严肃的政治任务，扎扎实实抓好整改。"
+        ),
+        "days_before": 25,
+    },
+    "lookback": {"kind": SourceKind.INSPECTION, "title": "脱贫质量“回头看”", "days_before": 20},
+    "register_lookback": {"kind": SourceKind.INSPECTION, "title": "建档立卡“回头看”", "days_before": 20},
+    "spot_check": {"kind": SourceKind.INSPECTION, "title": "抽查暗访", "days_before": 10},
+    "relocation_lookback": {"kind": SourceKind.INSPECTION, "title": "易地扶贫搬迁“回头看”", "days_before": 30},
+}
+
+
+def demo_source(builder: Builder, key: str) -> TaskSource:
+    """The source ``key`` of ``SOURCES``, registered by the city's office once."""
+    registered = builder.sources
+    if key not in registered:
+        fields = dict(SOURCES[key])
+        registered[key] = source_create(
+            actor=builder.people["ducha_chief"],
+            registered_by=builder.units["ducha"],
+            document_date=builder.on - datetime.timedelta(days=fields.pop("days_before")),
+            **fields,
+        )
+    return registered[key]
 
 
 def build_housing(builder: Builder) -> None:
@@ -52,6 +109,7 @@ def build_housing(builder: Builder) -> None:
         responsible_person="zhujian_head",
         responsibility="R5",
         indicators=[IndicatorSpec(name="D级危房改造", target=Decimal(1888), unit_of_measure="户")],
+        source=demo_source(builder, "meeting"),
     )
     builder.act(city, "zhujian_head", "accept")
     yi, heishan = builder.split(
@@ -332,13 +390,14 @@ def build_rectifications(builder: Builder) -> None:
             county,
             builder.workday(due),
             kind=TaskKind.RECTIFICATION,
-            description=f"问题来源：{source}。县（市）党委、政府主要负责同志为第一责任人。",
+            source=demo_source(builder, source),
+            description="县（市）党委、政府主要负责同志为第一责任人。",
             lead_leader="vm_poverty",
             responsible_person=f"{county}_secretary",
             responsibility="R1",
         )
 
-    files = item("Z1", "贫困户脱贫档案填写不完整、不规范", "yi", -10, "脱贫质量“回头看”")
+    files = item("Z1", "贫困户脱贫档案填写不完整、不规范", "yi", -10, "lookback")
     builder.act(files, "yi_staff", "accept")
     builder.report(files, "yi_staff", "已逐户补齐七里河镇、头道河镇贫困户档案。")
     builder.act(files, "yi_staff", "submit", comment="整改完毕，申请对账销号。")
@@ -346,7 +405,7 @@ def build_rectifications(builder: Builder) -> None:
     # 回头看 falls due 40 working days after 销号; the demo, built in one moment, dates this
     # one as if closed weeks ago, so that the office's re-check is due in two working days.
     recheck_due_on(files, builder.workday(2))
-    walls = item("Z2", "贫困户信息“三上墙”不到位", "heishan", -3, "脱贫质量“回头看”")
+    walls = item("Z2", "贫困户信息“三上墙”不到位", "heishan", -3, "lookback")
     builder.act(walls, "heishan_staff", "accept")
     builder.report(walls, "heishan_staff", "已完成全县贫困户信息上墙。")
     builder.act(walls, "heishan_staff", "submit", comment="整改完毕，申请对账销号。")
@@ -358,19 +417,19 @@ def build_rectifications(builder: Builder) -> None:
         comment="抽查暗访发现芳山镇新立屯村仍有12户信息未上墙，屡改屡犯，重新整改。",
     )
 
-    income = item("Z3", "贫困户收入漏统、错统", "linghai", -6, "中省第三方评估")
+    income = item("Z3", "贫困户收入漏统、错统", "linghai", -6, "instruction")
     builder.act(income, "linghai_staff", "accept")
     builder.report(income, "linghai_staff", "已核查石山镇，翠岩镇尚在核查。")
 
-    members = item("Z4", "将户口簿上已分家单过的子女算作建档立卡人口", "beizhen", 4, "建档立卡“回头看”")
+    members = item("Z4", "将户口簿上已分家单过的子女算作建档立卡人口", "beizhen", 4, "register_lookback")
     builder.act(members, "beizhen_staff", "accept")
     builder.act(members, "beizhen_staff", "submit", comment="已删除不符合条件人口并备案。")
 
     # Issued, not yet signed for.
-    item("Z5", "危房改造以次充好、偷工减料", "yi", 9, "抽查暗访")
+    item("Z5", "危房改造以次充好、偷工减料", "yi", 9, "spot_check")
 
     # Closed, then found again at the office's re-check: reopened with a new date.
-    moved = item("Z6", "易地扶贫搬迁户旧房未按期拆除复垦", "linghai", -8, "易地扶贫搬迁“回头看”")
+    moved = item("Z6", "易地扶贫搬迁户旧房未按期拆除复垦", "linghai", -8, "relocation_lookback")
     builder.act(moved, "linghai_staff", "accept")
     builder.act(moved, "linghai_staff", "submit", comment="旧房已全部拆除，申请对账销号。")
     builder.act(moved, "jz_mayor", "close")

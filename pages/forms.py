@@ -6,7 +6,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tasks.models import Indicator, RecheckResult, TaskState
+from tasks.models import Indicator, RecheckResult, SourceKind, TaskState
 from tasks.transitions import TaskTransition
 
 DECIMAL = {"max_digits": 16, "decimal_places": 4}
@@ -139,3 +139,4 @@ LIGHT_CHOICES = [
     ("green", _("绿灯（正常）")),
 ]
 STATE_CHOICES = [("", _("全部")), *TaskState.choices]
+SOURCE_CHOICES = [("", _("全部")), *SourceKind.choices]

@@ -5,7 +5,16 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
 
-from .models import CalendarChange, CalendarDay, Campaign, ExtensionRequest, Responsibility, Task, TaskEvent
+from .models import (
+    CalendarChange,
+    CalendarDay,
+    Campaign,
+    ExtensionRequest,
+    Responsibility,
+    Task,
+    TaskEvent,
+    TaskSource,
+)
 
 
 class TaskEventInline(admin.TabularInline):
@@ -64,3 +73,12 @@ class ExtensionRequestAdmin(ReadOnlyAdmin):
 class ResponsibilityAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "campaign", "holder", "order"]
     list_filter = ["campaign"]
+
+
+# Registered through the API's service (tasks.services.sources), which checks who may and
+# every file; the admin reads them.
+@admin.register(TaskSource)
+class TaskSourceAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "document_number", "title", "document_date", "registered_by", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["document_number", "title", "issued_by"]

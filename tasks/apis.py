@@ -36,7 +36,7 @@ from core.schema import (
 )
 
 from . import calendar, dashboard, lateness, ledgers, selectors, services
-from .filters import CalendarDayFilter, TaskFilter
+from .filters import CalendarDayFilter, SourceFilter, TaskFilter
 from .models import TRANSITIONS, CalendarDay, Campaign, ProcedureStep, Responsibility, TaskScope
 from .serializers import (
     CalendarDaySerializer,
@@ -53,6 +53,8 @@ from .serializers import (
     ReportInput,
     ReportSerializer,
     ResponsibilitySerializer,
+    SourceInput,
+    SourceSerializer,
     TaskCreateInput,
     TaskDetailSerializer,
     TaskSerializer,
@@ -207,8 +209,10 @@ class TaskListApi(ListApi):
     @extend_schema(
         description=(
             "Issue a task (as a draft of the issuing unit): its lead, responsible and cooperating units, "
-            "lead leader, responsible person, due date, indicators and procedure steps. Only a head of the "
-            "issuing unit may; every unit and person must be within its jurisdiction."
+            "lead leader, responsible person, due date, indicators and procedure steps, and the source "
+            "document it comes from (`source`, registered first with `POST /api/v1/sources/`). Only a head "
+            "of the issuing unit may; every unit and person must be within its jurisdiction, and the "
+            "issuing unit within the reach of the unit that registered the source."
         ),
         request=TaskCreateInput,
         responses={201: TaskDetailSerializer, **WRITE_ERRORS},
@@ -263,8 +267,9 @@ class UnitDashboardApi(ApiView):
 class TaskDetailApi(ApiView):
     @extend_schema(
         description=(
-            "One task with its units, people, indicators, procedure steps, traffic light and the rung of "
-            "the 督办 ladder it has reached."
+            "One task with its units, people, indicators, procedure steps, traffic light, the rung of "
+            "the 督办 ladder it has reached, and its source document with links to its files (a piece of "
+            "a split task shows the source of the task it was split from)."
         ),
         responses={200: TaskDetailSerializer, **READ_ERRORS},
     )
@@ -274,8 +279,9 @@ class TaskDetailApi(ApiView):
 
     @extend_schema(
         description=(
-            "Edit a task's text, units, people or due date. Only the issuing side may, within its "
-            "jurisdiction; send `Prefer: return=minimal` for a 204 without the task."
+            "Edit a task's text, units, people, due date or source (a top-level task's; its pieces follow). "
+            "Only the issuing side may, within its jurisdiction; send `Prefer: return=minimal` for a 204 "
+            "without the task."
         ),
         request=TaskUpdateInput,
         parameters=[PREFER],
@@ -511,6 +517,9 @@ class AttachmentDownloadApi(FileDownloadMixin, ApiView):
     # Its type is the one it was uploaded with, known once it is loaded.
     file_media_types = ("*/*",)
 
+    def attachment_for(self, user, pk):
+        return selectors.attachment_get_for_user(user, pk)
+
     @extend_schema(
         description=(
             "Download an evidence file of a progress report, in the type it was uploaded with; only for "
@@ -524,7 +533,7 @@ class AttachmentDownloadApi(FileDownloadMixin, ApiView):
         },
     )
     def get(self, request, pk):
-        attachment = selectors.attachment_get_for_user(request.user, pk)
+        attachment = self.attachment_for(request.user, pk)
         ensure_accepted(request, [attachment.content_type])
         response = FileResponse(
             stored_file_open(attachment.file),
@@ -534,6 +543,81 @@ class AttachmentDownloadApi(FileDownloadMixin, ApiView):
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+class SourceAttachmentDownloadApi(AttachmentDownloadApi):
+    """A source document's file, served as evidence is: only to those who see the source."""
+
+    def attachment_for(self, user, pk):
+        return selectors.source_attachment_get_for_user(user, pk)
+
+    @extend_schema(
+        description=(
+            "Download a file of a source document (the scanned 批示, the minutes), in the type it was "
+            "uploaded with; only for callers who see the source: of the units in their subtrees, or of a "
+            "task they see."
+        ),
+        responses={
+            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            **READ_ERRORS,
+            **NOT_ACCEPTABLE,
+        },
+    )
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+class SourceListApi(ListApi):
+    """Where work comes from (立项登记): source documents with their files."""
+
+    serializer_class = SourceSerializer
+    filterset_class = SourceFilter
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self):
+        return selectors.source_list_for_user(self.request.user).order_by("-created_at", "-pk")
+
+    @extend_schema(
+        description=(
+            "The source documents the caller sees (registered in their subtrees, or of a task they "
+            "see), newest first; filter by `kind`."
+        ),
+        responses={200: SourceSerializer(many=True), **LIST_ERRORS},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        description=(
+            "Register a source document (立项登记): its kind (批示, 会议议定, 上级交办, 督查发现, 群众反映, "
+            "其他), number (e.g. 锦市委办发〔2019〕12号), date, issuing body, title, original text and "
+            "files (PDF, images, Word, as multipart/form-data with `files` repeated once per file). A head "
+            "of the registering unit or its supervision office may. Every file is checked before anything "
+            "is saved: one bad file refuses the request and saves nothing. Then create the top-level "
+            "task with `source` set to its id (`POST /api/v1/tasks/`)."
+        ),
+        request={
+            "multipart/form-data": SourceInput,
+            "application/json": SourceInput,
+            "application/x-www-form-urlencoded": SourceInput,
+        },
+        responses={201: SourceSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request):
+        data = SourceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        source = services.source_create(actor=request.user, **data.validated_data)
+        source = selectors.source_get_for_user(request.user, source.pk)
+        return Response(SourceSerializer(source).data, status=status.HTTP_201_CREATED)
+
+
+class SourceDetailApi(ApiView):
+    @extend_schema(
+        description="One source document with its files; 404 for a caller who does not see it.",
+        responses={200: SourceSerializer, **READ_ERRORS},
+    )
+    def get(self, request, pk):
+        return Response(SourceSerializer(selectors.source_get_for_user(request.user, pk)).data)
 
 
 def ledger_response(ledger: ledgers.Ledger) -> FileResponse:

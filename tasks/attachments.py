@@ -1,16 +1,21 @@
-"""Evidence files: checked by size, name and content, stored under a name of our own."""
+"""Files kept privately (evidence, source documents): checked by size, name and content,
+stored under a name of our own."""
 
 import hashlib
 import os
 import unicodedata
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
 
-from .models import Attachment, ProgressReport, attachment_path
+from .models import Attachment, ProgressReport
+
+T = TypeVar("T", bound=Model)
 
 # Extension -> (content type, the signatures its first bytes may start with).
 ZIP = (b"PK\x03\x04",)
@@ -63,14 +68,21 @@ def _check(upload) -> tuple[str, str, bytes]:
     return name, content_type, content
 
 
-def store_attachments(report: ProgressReport, uploads: list) -> list[Attachment]:
+def checked_uploads(uploads: list) -> list[tuple[str, str, bytes]]:
+    """Every upload's clean name, content type and bytes, or ``InvalidInput`` for the first
+    bad one: all are checked before any is stored, so one bad file stores none."""
     if len(uploads) > settings.DUBAN["ATTACHMENTS_PER_REPORT"]:
         raise _reject(_("每次最多上传 %(n)s 个文件。") % {"n": settings.DUBAN["ATTACHMENTS_PER_REPORT"]})
-    checked = [_check(upload) for upload in uploads]
+    return [_check(upload) for upload in uploads]
+
+
+def store_checked(model: type[T], checked: list[tuple[str, str, bytes]], **owner) -> list[T]:
+    """A row of ``model`` (a file, its name, type, size and checksum) for each checked file,
+    under ``owner`` (its report, its source), the file stored under the model's own name."""
     stored = []
     for name, content_type, content in checked:
-        attachment = Attachment(
-            report=report,
+        attachment = model(
+            **owner,
             original_name=name,
             content_type=content_type,
             size=len(content),
@@ -78,9 +90,13 @@ def store_attachments(report: ProgressReport, uploads: list) -> list[Attachment]
         )
         # Content-addressed: a file left behind by a rolled-back request is the same file
         # a retry stores, never a second copy.
-        path = attachment_path(attachment, name)
+        path = attachment.file.field.upload_to(attachment, name)
         storage = attachment.file.storage
         attachment.file.name = path if storage.exists(path) else storage.save(path, ContentFile(content))
         attachment.save()
         stored.append(attachment)
     return stored
+
+
+def store_attachments(report: ProgressReport, uploads: list) -> list[Attachment]:
+    return store_checked(Attachment, checked_uploads(uploads), report=report)

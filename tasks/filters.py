@@ -5,7 +5,7 @@ from core.filters import BooleanFilter, DateFilter, IntegerFilter
 from responsibility.models import User
 
 from .lateness import campaigns_light_q, overdue_q, request_calendar, today
-from .models import CalendarDay, Campaign, Task, TaskKind, TaskScope, TaskState
+from .models import CalendarDay, Campaign, SourceKind, Task, TaskKind, TaskScope, TaskSource, TaskState
 
 
 class CalendarDayFilter(filters.FilterSet):
@@ -38,6 +38,12 @@ class TaskFilter(filters.FilterSet):
         label="Tasks whose issuing, lead, responsible or cooperating unit is in this unit's subtree",
     )
     top_level = BooleanFilter(field_name="parent", lookup_expr="isnull")
+    source_kind = filters.MultipleChoiceFilter(
+        choices=SourceKind.choices,
+        method="filter_source_kind",
+        label="Tasks that come from a source of this kind (the pieces of a split task too)",
+    )
+    source = IntegerFilter(method="filter_source", label="Tasks that come from this source document")
 
     class Meta:
         model = Task
@@ -52,8 +58,32 @@ class TaskFilter(filters.FilterSet):
         on = today()
         return queryset.filter(campaigns_light_q(value, on, days, request_calendar(self.request, on)))
 
+    def filter_source_kind(self, queryset, name, value):
+        if not value:
+            return queryset
+        return self._of_tasks(queryset, Task.objects.filter(source__kind__in=value))
+
+    def filter_source(self, queryset, name, value):
+        return self._of_tasks(queryset, Task.objects.filter(source_id=value))
+
+    @staticmethod
+    def _of_tasks(queryset, tasks):
+        # The list filters scope rows, which do not copy the source (few tasks have one:
+        # a semi-join on them is cheap); the ledgers filter tasks.
+        if queryset.model is TaskScope:
+            return queryset.filter(task_id__in=tasks.values("pk"))
+        return queryset.filter(pk__in=tasks.values("pk"))
+
     def filter_unit(self, queryset, name, value):
         # The unit's scope rows are the tasks of its subtree (tasks.scope); this filter
         # narrows tasks for the ledgers and scope rows for the list.
         held = TaskScope.objects.filter(unit_id=value).values("task_id")
         return queryset.filter(**{"task_id__in" if queryset.model is TaskScope else "pk__in": held})
+
+
+class SourceFilter(filters.FilterSet):
+    kind = filters.MultipleChoiceFilter(choices=SourceKind.choices)
+
+    class Meta:
+        model = TaskSource
+        fields = []

@@ -25,7 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tasks.rungs import level_of_rank
 
 from .lateness import closed_on, days_late, is_overdue, today
-from .models import Campaign, ProgressReport, Task, TaskKind, TaskState, TaskUnit, TaskUnitRole
+from .models import Campaign, ProgressReport, SourceKind, Task, TaskKind, TaskState, TaskUnit, TaskUnitRole
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK_SIZE = 500
@@ -135,6 +135,23 @@ def _state_labels() -> Callable[[Row], str]:
     return lambda r: labels.get(r.task.state, r.task.state)
 
 
+def _source(attribute: str) -> Callable[[Row], object]:
+    return lambda r: getattr(r.task.source, attribute) if r.task.source_id else None
+
+
+def source_columns() -> list[Column]:
+    """Where the work came from (``Task.source``): after a ledger's own columns, so that a
+    ledger filed before sources were kept lines up with a new one column by column."""
+    labels = {value: str(label) for value, label in SourceKind.choices}
+    return [
+        Column(_("来源"), 10, lambda r: labels[r.task.source.kind] if r.task.source_id else "", CENTER),
+        Column(_("来源文号"), 20, _source("document_number"), CENTER),
+        Column(_("来源文件"), 30, _source("title")),
+        Column(_("来文单位"), 16, _source("issued_by")),
+        Column(_("成文日期"), 12, _source("document_date"), DATE),
+    ]
+
+
 def task_columns() -> list[Column]:
     return [
         Column(_("序号"), 8, lambda r: r.task.number, CENTER),
@@ -150,6 +167,7 @@ def task_columns() -> list[Column]:
         Column(_("进展"), 40, lambda r: r.task.latest_report or ""),
         Column(_("逾期天数"), 9, lambda r: r.days_overdue, CENTER),
         Column(_("督办级别"), 10, lambda r: r.escalation, CENTER),
+        *source_columns(),
     ]
 
 
@@ -165,6 +183,7 @@ def rectification_columns() -> list[Column]:
         Column(_("整改进展"), 40, lambda r: r.task.latest_report or ""),
         Column(_("逾期天数"), 9, lambda r: r.days_overdue, CENTER),
         Column(_("销号日期"), 12, lambda r: r.closed_on, DATE),
+        *source_columns(),
     ]
 
 
@@ -176,13 +195,13 @@ class Ledger:
 
 
 def ledger_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
-    """What a row reads, fetched per chunk: the lead unit and the people, the units and the
-    latest progress report's text."""
+    """What a row reads, fetched per chunk: the lead unit and the people, the units, the
+    source and the latest progress report's text."""
     latest_report = (
         ProgressReport.objects.filter(task=OuterRef("pk")).order_by("-created_at", "-pk").values("text")[:1]
     )
     return (
-        tasks.select_related("lead_unit", "lead_leader", "responsible_person")
+        tasks.select_related("lead_unit", "lead_leader", "responsible_person", "source")
         .prefetch_related(None)
         .prefetch_related(
             Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit").order_by("pk"))

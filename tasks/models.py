@@ -165,6 +165,17 @@ class Task(ConcurrentTransitionMixin, models.Model):
     # that lists keep their order, but the work is never overdue by it; what such a task
     # owes by a date is its reports (``ReportSchedule``), chased as obligations.
     ongoing = models.BooleanField(_("长期坚持"), default=False, db_default=False)
+    # Where the work came from (a 批示, a meeting's decision …): given to a top-level task,
+    # and carried by the pieces it is split into, so that a unit finds its share of a 批示
+    # by the source and sees the document it answers to (``tasks.sources``).
+    source = models.ForeignKey(
+        "TaskSource",
+        verbose_name=_("来源"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
     # Tasks made by importing a decomposition table are matched by number on re-import.
     imported = models.BooleanField(default=False)
     notes = models.CharField(_("备注"), max_length=500, blank=True)
@@ -726,3 +737,69 @@ class TaskScope(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} · {self.unit_id}"
+
+
+class SourceKind(models.TextChoices):
+    """Where an office's work comes from (立项登记's 来源), as published office rules list it."""
+
+    INSTRUCTION = "instruction", _("批示")
+    MEETING = "meeting", _("会议议定")
+    HIGHER_LEVEL = "higher_level", _("上级交办")
+    INSPECTION = "inspection", _("督查发现")
+    PUBLIC = "public", _("群众反映")
+    OTHER = "other", _("其他")
+
+
+class TaskSource(models.Model):
+    """The document a piece of work comes from: a leader's 批示, a meeting's 议定事项, an item
+    the level above handed down, a problem an inspection found, a complaint. Registered by
+    a unit (立项登记) before the task it becomes is created; one document may become several
+    tasks (a meeting decides many things)."""
+
+    kind = models.CharField(_("来源类别"), max_length=16, choices=SourceKind.choices)
+    document_number = models.CharField(_("文号"), max_length=100, blank=True)
+    document_date = models.DateField(_("成文日期"), null=True, blank=True)
+    issued_by = models.CharField(_("来文单位"), max_length=200, blank=True)
+    title = models.CharField(_("标题"), max_length=500, blank=True)
+    original_text = models.TextField(_("原文"), blank=True)
+    # The unit that registered it: whoever sees that unit's subtree sees the document, and
+    # tasks made from it are issued within that unit's reach.
+    registered_by = models.ForeignKey(
+        Unit, verbose_name=_("登记单位"), on_delete=models.PROTECT, related_name="registered_sources"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("任务来源")
+        verbose_name_plural = _("任务来源")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["kind"], name="task_source_kind_idx")]
+
+    def __str__(self) -> str:
+        return " ".join(part for part in (self.get_kind_display(), self.document_number, self.title) if part)
+
+
+def source_attachment_path(instance: "SourceAttachment", filename: str) -> str:
+    # As evidence: a name of our own, the uploader's kept only as data.
+    return f"sources/{instance.source_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class SourceAttachment(models.Model):
+    """A file of a source document (the scanned 批示, the minutes, a photo), kept privately
+    and served only to those who may see the source, like evidence (``tasks.attachments``)."""
+
+    source = models.ForeignKey(TaskSource, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to=source_attachment_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Forbidden, InvalidTransition
-from responsibility.models import Role
+from responsibility import jurisdiction
+from responsibility.models import Role, Unit
 from responsibility.selectors import Access
 
 from .models import TRANSITIONS, UNFINISHED_STATES, Side, Task, TaskState, TaskUnitRole
@@ -112,3 +113,31 @@ def may_escalate(access: Access, task: Task) -> bool:
 def ensure_may_escalate(access: Access, task: Task) -> None:
     if not may_escalate(access, task):
         raise Forbidden(_("只有督查室可以记录督办。"))
+
+
+def may_register_source(access: Access, unit: Unit) -> bool:
+    """Registering where work comes from (立项登记) is the office's and the unit's heads':
+    a head of the unit, or a supervisor of a supervision office registering for it."""
+    return access.is_admin or access.has_role(unit.pk, Role.HEAD, Role.SUPERVISOR)
+
+
+def ensure_may_register_source(access: Access, unit: Unit) -> None:
+    if not may_register_source(access, unit):
+        message = _("只有本单位负责人或督查室可以登记任务来源。")
+        raise Forbidden(message, code="not_a_source_registrar", fields={"registered_by": [message]})
+
+
+def ensure_source_serves(source, issuing_unit: Unit) -> None:
+    """A source becomes work issued within the reach of the unit that registered it (its own
+    subtree, or the level an office acts for: ``responsibility.jurisdiction``), the unit
+    itself included: a city office's 批示 is issued by the city or below it, never by a
+    county of another city."""
+    registered_by = source.registered_by
+    if issuing_unit.pk != registered_by.pk and not issuing_unit.path.startswith(
+        jurisdiction.reach_path(registered_by)
+    ):
+        message = _("该来源由%(unit)s登记，%(issuer)s不能据此下达任务。") % {
+            "unit": registered_by.name,
+            "issuer": issuing_unit.name,
+        }
+        raise Forbidden(message, code="outside_jurisdiction", fields={"source": [message]})

@@ -26,9 +26,11 @@ from .models import (
     Obligation,
     ObligationKind,
     ProgressReport,
+    SourceAttachment,
     Task,
     TaskEvent,
     TaskScope,
+    TaskSource,
     TaskState,
     TaskUnit,
 )
@@ -375,16 +377,26 @@ def recheck_of(task: Task, on: datetime.date) -> dict | None:
     }
 
 
+def _with_source(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """The task's source and its files, as one task's page and detail show them: no query
+    more for a task without a source (nothing to prefetch from)."""
+    return tasks.select_related("source__registered_by").prefetch_related(
+        Prefetch("source__attachments", queryset=SourceAttachment.objects.order_by("pk"))
+    )
+
+
 def task_get_with_details(pk) -> Task:
     """A task with everything a response shows, read again after a change the caller was
     allowed to make: the service found the task among those they see."""
-    return with_recheck(_with_details(Task.objects.filter(pk=pk))).prefetch_related("steps").get()
+    return (
+        with_recheck(_with_source(_with_details(Task.objects.filter(pk=pk)))).prefetch_related("steps").get()
+    )
 
 
 def task_get_for_user(user: User, pk) -> Task:
     try:
         tasks = Task.objects.filter(task_row_visibility_q(user))
-        return with_recheck(_with_details(tasks)).prefetch_related("steps").get(pk=pk)
+        return with_recheck(_with_source(_with_details(tasks))).prefetch_related("steps").get(pk=pk)
     except (Task.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
 
@@ -520,3 +532,41 @@ def overdue_in_unit(unit_id: int, on: datetime.date, *, limit: int = 100) -> tup
         .order_by(F("escalation_rank").desc(nulls_last=True), "due_date", "pk")[:limit]
     )
     return counts, first
+
+
+def source_visibility_q(user: User) -> Q:
+    """The sources the user sees: those registered by a unit in the subtrees they see, and
+    those of any task they see (a village sees the 批示 its piece of work answers to). One
+    rule with the tasks' (``task_row_visibility_q``), so a source is missing (404), never
+    forbidden, to whoever sees neither."""
+    access = access_for_user(user)
+    if access.is_admin:
+        return Q()
+    condition = Q(Exists(Task.objects.filter(task_row_visibility_q(user), source_id=OuterRef("pk"))))
+    if access.visible_paths:
+        condition |= Q(registered_by__in=unit_subtree_ids(access.visible_paths))
+    return condition
+
+
+def source_list_for_user(user: User) -> QuerySet[TaskSource]:
+    return (
+        TaskSource.objects.filter(source_visibility_q(user))
+        .select_related("registered_by")
+        .prefetch_related(Prefetch("attachments", queryset=SourceAttachment.objects.order_by("pk")))
+    )
+
+
+def source_get_for_user(user: User, pk) -> TaskSource:
+    try:
+        return source_list_for_user(user).get(pk=pk)
+    except (TaskSource.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def source_attachment_get_for_user(user: User, pk) -> SourceAttachment:
+    """A file of a source the user sees; missing (404) otherwise, as evidence is."""
+    visible = TaskSource.objects.filter(source_visibility_q(user), pk=OuterRef("source_id"))
+    try:
+        return SourceAttachment.objects.filter(Exists(visible)).get(pk=pk)
+    except (SourceAttachment.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None

@@ -25,9 +25,12 @@ from .models import (
     ProgressReport,
     RecheckResult,
     Responsibility,
+    SourceAttachment,
+    SourceKind,
     Task,
     TaskEvent,
     TaskKind,
+    TaskSource,
     TaskUnitRole,
 )
 from .selectors import recheck_of
@@ -326,12 +329,59 @@ def listed_task_data(rows: list[dict], context: dict) -> list[dict]:
     return data
 
 
+class SourceAttachmentSerializer(ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SourceAttachment
+        fields = ["id", "original_name", "content_type", "size", "sha256", "url"]
+
+    def get_url(self, attachment: SourceAttachment) -> str:
+        return reverse("source-attachment-download", args=[attachment.pk])
+
+
+class SourceSerializer(ModelSerializer):
+    """A source document: its kind, number, date, issuing body, text and files."""
+
+    registered_by = UnitRefSerializer()
+    attachments = SourceAttachmentSerializer(many=True)
+
+    class Meta:
+        model = TaskSource
+        fields = [
+            "id",
+            "kind",
+            "document_number",
+            "document_date",
+            "issued_by",
+            "title",
+            "original_text",
+            "registered_by",
+            "attachments",
+            "created_at",
+        ]
+
+
+class SourceInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=SourceKind.choices)
+    registered_by = PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(), help_text="The unit registering it (立项登记): its head or office."
+    )
+    document_number = TextField(required=False, allow_blank=True, default="", max_length=100)
+    document_date = DateField(required=False, allow_null=True, default=None)
+    issued_by = TextField(required=False, allow_blank=True, default="", max_length=200)
+    title = TextField(required=False, allow_blank=True, default="", max_length=500)
+    original_text = TextField(required=False, allow_blank=True, default="", max_length=50000)
+    files = serializers.ListField(child=serializers.FileField(), required=False, max_length=10)
+
+
 class TaskDetailSerializer(TaskSerializer):
     steps = StepSerializer(many=True)
     recheck = RecheckSerializer(allow_null=True, read_only=True)
+    source = SourceSerializer(allow_null=True)
 
     class Meta(TaskSerializer.Meta):
-        fields = [*TaskSerializer.Meta.fields, "steps", "recheck"]
+        fields = [*TaskSerializer.Meta.fields, "steps", "source", "recheck"]
 
     def to_representation(self, task: Task) -> dict:
         recheck = recheck_of(task, self.context.get("today") or today())
@@ -339,6 +389,7 @@ class TaskDetailSerializer(TaskSerializer):
             **super().to_representation(task),
             "steps": self.fields["steps"].to_representation(task.steps.all()),
             "recheck": self.fields["recheck"].to_representation(recheck) if recheck else None,
+            "source": None if task.source is None else self.fields["source"].to_representation(task.source),
         }
 
 
@@ -382,6 +433,11 @@ class PlanSerializer(serializers.Serializer):
     steps = PlannedStepSerializer(many=True)
 
 
+# The same words for a source that does not exist and for one the caller does not see
+# (``tasks.services.sources``).
+SOURCE_UNKNOWN = _("来源不存在。")
+
+
 class TaskCreateInput(serializers.Serializer):
     campaign = PrimaryKeyRelatedField(queryset=Campaign.objects.all())
     title = TextField(max_length=500)
@@ -400,6 +456,13 @@ class TaskCreateInput(serializers.Serializer):
     due_date = DateField()
     indicators = IndicatorInput(many=True, required=False)
     steps = StepInput(many=True, required=False)
+    source = PrimaryKeyRelatedField(
+        queryset=TaskSource.objects.select_related("registered_by"),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": SOURCE_UNKNOWN},
+        help_text="The source document (`POST /api/v1/sources/`) the task comes from.",
+    )
     assign = serializers.BooleanField(default=False, help_text="Issue the task at once (下达).")
 
 
@@ -414,6 +477,13 @@ class TaskUpdateInput(serializers.Serializer):
     cooperating_units = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
     lead_leader = PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     responsible_person = PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    source = PrimaryKeyRelatedField(
+        queryset=TaskSource.objects.select_related("registered_by"),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": SOURCE_UNKNOWN},
+        help_text="The source document of a top-level task; its pieces take it too. null: none.",
+    )
 
 
 class TransitionInput(serializers.Serializer):

@@ -30,6 +30,13 @@ urlpatterns = [
     path("tasks/<int:pk>/extensions/", apis.TaskExtensionsApi.as_view(), name="task-extensions"),
     path("extensions/<int:pk>/decision/", apis.ExtensionDecisionApi.as_view(), name="extension-decision"),
     path("attachments/<int:pk>/", apis.AttachmentDownloadApi.as_view(), name="attachment-download"),
+    path("sources/", apis.SourceListApi.as_view(), name="source-list"),
+    path("sources/<int:pk>/", apis.SourceDetailApi.as_view(), name="source-detail"),
+    path(
+        "source-attachments/<int:pk>/",
+        apis.SourceAttachmentDownloadApi.as_view(),
+        name="source-attachment-download",
+    ),
     path("step-plans/", apis.StepPlanApi.as_view(), name="step-plan"),
     path("units/<int:pk>/dashboard/", apis.UnitDashboardApi.as_view(), name="unit-dashboard"),
     path("ledgers/tasks.xlsx", apis.TaskLedgerApi.as_view(), name="ledger-tasks"),

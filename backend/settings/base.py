@@ -251,6 +251,7 @@ SPECTACULAR_SETTINGS = {
         "CalendarDayKindEnum": "tasks.models.CalendarDayKind",
         "RobotKindEnum": "outbox.models.ROBOT_KIND_CHOICES",
         "ChannelEnum": "outbox.models.Channel",
+        "SourceKindEnum": "tasks.models.SourceKind",
     },
 }
 

@@ -33,6 +33,7 @@ from tasks.worklist import TaskClock, work_items_for_user
 
 from ..forms import (
     LIGHT_CHOICES,
+    SOURCE_CHOICES,
     STATE_CHOICES,
     DecisionForm,
     DecomposeForm,
@@ -45,7 +46,9 @@ from ..forms_notices import NoticeReplyForm, notice_rows
 from ..timeline import task_timeline
 
 PAGE_SIZE = 20
-LIST_FILTERS = ("light", "state", "unit", "campaign", "due_after", "due_before", "overdue")
+LIST_FILTERS = ("light", "state", "unit", "campaign", "source_kind", "due_after", "due_before", "overdue")
+# Filters that take several values in the API, one from the page's select.
+MULTIPLE = ("state", "source_kind")
 
 
 def _visible_task(user, pk):
@@ -80,7 +83,7 @@ def task_list(request):
     # (tasks.selectors.TaskPages), so a county's list costs what the API's does.
     filterset = TaskFilter(
         {
-            key: params.getlist(key) if key == "state" else params.get(key)
+            key: params.getlist(key) if key in MULTIPLE else params.get(key)
             for key in LIST_FILTERS
             if params.get(key)
         },
@@ -105,6 +108,7 @@ def task_list(request):
         + urlencode({**query, "ordering": "-due_date" if descending else "due_date"}),
         "light_choices": LIGHT_CHOICES,
         "state_choices": STATE_CHOICES,
+        "source_choices": SOURCE_CHOICES,
         "campaigns": Campaign.objects.order_by("-starts_on", "pk"),
         "units": _unit_choices(request.user),
     }

@@ -4,7 +4,8 @@ Each service opens a transaction, locks the task row if the actor can see it (el
 checks the actor's right (``tasks.rules``), checks the state machine, changes the row, and
 appends the history. The modules: ``common`` (the locked row, the history row, shared
 checks), ``lifecycle`` (transitions), ``editing`` (create, update), ``decompose``,
-``progress`` (reports, figures, steps), ``extensions``, ``recheck`` (回头看). An imported table's tasks are
+``progress`` (reports, figures, steps), ``extensions``, ``recheck`` (回头看), ``sources``
+(where work comes from). An imported table's tasks are
 written in bulk by ``imports.writer`` under the same rules (``ensure_within_campaign``).
 """
 
@@ -16,6 +17,7 @@ from .lifecycle import task_available_transitions, task_transition
 from .progress import indicator_record_values, procedure_step_complete, progress_report_create
 from .recheck import task_recheck_record
 from .schedules import report_schedule_remove, report_schedule_set
+from .sources import source_create
 
 __all__ = [
     "ChildSpec",
@@ -30,6 +32,7 @@ __all__ = [
     "progress_report_create",
     "report_schedule_remove",
     "report_schedule_set",
+    "source_create",
     "steps_plan_backwards",
     "task_available_transitions",
     "task_create",

@@ -176,6 +176,8 @@ def _children_create(task: Task, issuing_unit: Unit, children: list[ChildSpec]) 
             state=TaskState.ASSIGNED,
             assigned_at=now,
             responsibility_id=task.responsibility_id,
+            # The pieces answer to the same document as the whole (``Task.source``).
+            source_id=task.source_id,
         )
         for n, child in enumerate(children, start=1)
     )

@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
@@ -20,6 +20,7 @@ from ..models import (
     ProcedureStep,
     Task,
     TaskKind,
+    TaskSource,
     TaskState,
     TaskUnit,
     TaskUnitRole,
@@ -28,6 +29,7 @@ from ..scope import scope_rebuild, scope_sync
 from ..workdays import plan_backwards
 from .common import ensure_within_campaign, ensure_within_parent, event_record, locked_task
 from .lifecycle import task_transition
+from .sources import source_for_task
 
 
 @dataclass
@@ -123,6 +125,7 @@ def task_create(
     indicators: list[IndicatorSpec] = (),
     steps: list[StepSpec] = (),
     responsibility=None,
+    source: TaskSource | None = None,
     assign: bool = False,
 ) -> Task:
     """Create a top-level task as a draft of the issuing unit (or issue it at once).
@@ -144,6 +147,8 @@ def task_create(
         lead_leader=lead_leader,
     )
     ensure_within_campaign(due_date, campaign)
+    if source is not None:
+        source_for_task(actor, source, issuing_unit)
     if kind == TaskKind.TARGET and not indicators:
         message = _("指标任务至少需要一个指标。")
         raise InvalidInput(message, code="indicators_required", fields={"indicators": [message]})
@@ -164,6 +169,7 @@ def task_create(
         due_date=due_date,
         original_due_date=due_date,
         responsibility=responsibility,
+        source=source,
     )
     _set_units(task, [lead_unit, *[u for u in responsible_units if u != lead_unit]], list(cooperating_units))
     scope_rebuild([task.pk])
@@ -194,7 +200,8 @@ EDITABLE_IN_DRAFT = {"due_date", "kind"}
 
 def task_update(*, task_id: int, actor: User, **changes) -> Task:
     """Edit a task as its issuer. Changing who is responsible is recorded as a reassignment;
-    once issued, the due date moves only through an approved extension."""
+    once issued, the due date moves only through an approved extension. A top-level task's
+    source may be given or changed while it is unfinished; its pieces follow."""
     with transaction.atomic():
         task, access = locked_task(task_id, actor)
         rules.ensure_may(access, task, "edit")
@@ -208,6 +215,9 @@ def task_update(*, task_id: int, actor: User, **changes) -> Task:
             for name in ("lead_unit", "responsible_units", "cooperating_units")
             if name in changes
         }
+        sourced = "source" in changes
+        if sourced:
+            _set_source(actor, task, changes.pop("source"))
         before = _responsibility_snapshot(task)
         for name, value in changes.items():
             if name not in EDITABLE_ALWAYS | EDITABLE_IN_DRAFT:
@@ -262,9 +272,37 @@ def task_update(*, task_id: int, actor: User, **changes) -> Task:
             EventAction.REASSIGNED if reassigned else EventAction.EDITED,
             from_state=task.state,
             to_state=task.state,
-            data={"changed": sorted([*changes, *units]), "before": before, "after": after},
+            data={
+                "changed": sorted([*changes, *units, *(["source"] if sourced else [])]),
+                "before": before,
+                "after": after,
+            },
         )
     return task
+
+
+def _set_source(actor: User, task: Task, source: TaskSource | None) -> None:
+    """Give a top-level task its source (or none), and its pieces with it, every level down
+    in one statement: a piece answers to the document its whole answers to."""
+    if task.parent_id is not None:
+        message = _("来源登记在顶层任务上，分解出的任务随之继承。")
+        raise InvalidInput(message, code="field_locked", fields={"source": [message]})
+    if source is not None:
+        source_for_task(actor, source, task.issuing_unit)
+    task.source = source
+    table = connection.ops.quote_name(Task._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH RECURSIVE pieces(id) AS (
+                SELECT id FROM {table} WHERE parent_id = %s
+                UNION ALL
+                SELECT child.id FROM {table} child JOIN pieces ON child.parent_id = pieces.id
+            )
+            UPDATE {table} SET source_id = %s WHERE id IN (SELECT id FROM pieces)
+            """,
+            [task.pk, source.pk if source else None],
+        )
 
 
 def _responsibility_snapshot(task: Task) -> dict:

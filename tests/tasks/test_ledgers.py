@@ -29,6 +29,9 @@ pytestmark = pytest.mark.django_db
 TASKS_URL = "/api/v1/ledgers/tasks.xlsx"
 RECTIFICATIONS_URL = "/api/v1/ledgers/rectifications.xlsx"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Where the work came from, after each ledger's own columns; empty for a task without one.
+SOURCE_HEADERS = ["来源", "来源文号", "来源文件", "来文单位", "成文日期"]
+NO_SOURCE = [None] * len(SOURCE_HEADERS)
 TASK_HEADERS = [
     "序号",
     "任务内容",
@@ -43,6 +46,7 @@ TASK_HEADERS = [
     "进展",
     "逾期天数",
     "督办级别",
+    *SOURCE_HEADERS,
 ]
 RECTIFICATION_HEADERS = [
     "序号",
@@ -55,6 +59,7 @@ RECTIFICATION_HEADERS = [
     "整改进展",
     "逾期天数",
     "销号日期",
+    *SOURCE_HEADERS,
 ]
 D = datetime.date
 
@@ -191,6 +196,7 @@ def test_the_task_ledger_has_the_columns_an_office_expects(api, ledger_tasks):
         "已竣工800户，剩余150户在建。",
         10,
         "挂牌督办",
+        *NO_SOURCE,
     ]
     # The extension moved the due date; the original stays beside it.
     assert ledger["2"][7:13] == [day(2018, 11, 30), day(2018, 10, 31), "办理中", None, None, None]
@@ -216,8 +222,9 @@ def test_the_rectification_ledger_lists_only_rectification_items(api, ledger_tas
         "重新组织清理，建立长效保洁机制。",
         None,
         None,
+        *NO_SOURCE,
     ]
-    assert ledger["4"][5:] == ["已销号", 0, None, None, day(2018, 10, 8)]
+    assert ledger["4"][5:] == ["已销号", 0, None, None, day(2018, 10, 8), *NO_SOURCE]
 
 
 def test_the_file_is_an_attachment_with_a_chinese_name(api, world, ledger_tasks):
