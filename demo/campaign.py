@@ -73,7 +73,11 @@ SOURCES = {
     "lookback": {"kind": SourceKind.INSPECTION, "title": "脱贫质量“回头看”", "days_before": 20},
     "register_lookback": {"kind": SourceKind.INSPECTION, "title": "建档立卡“回头看”", "days_before": 20},
     "spot_check": {"kind": SourceKind.INSPECTION, "title": "抽查暗访", "days_before": 10},
-    "relocation_lookback": {"kind": SourceKind.INSPECTION, "title": "易地扶贫搬迁“回头看”", "days_before": 30},
+    "relocation_lookback": {
+        "kind": SourceKind.INSPECTION,
+        "title": "易地扶贫搬迁“回头看”",
+        "days_before": 30,
+    },
 }
 
 
