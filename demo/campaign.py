@@ -13,6 +13,8 @@ today and the campaign's end, otherwise from twenty working days ahead.
 import datetime
 from decimal import Decimal
 
+from bulletins.models import Notice, NoticeUrgency
+from bulletins.notice_services import notice_issue
 from tasks.lateness import start_of_day
 from tasks.models import (
     Obligation,
@@ -430,7 +432,7 @@ def build_rectifications(builder: Builder) -> None:
     builder.act(members, "beizhen_staff", "submit", comment="已删除不符合条件人口并备案。")
 
     # Issued, not yet signed for.
-    item("Z5", "危房改造以次充好、偷工减料", "yi", 9, "spot_check")
+    unsigned = item("Z5", "危房改造以次充好、偷工减料", "yi", 9, "spot_check")
 
     # Closed, then found again at the office's re-check: reopened with a new date.
     moved = item("Z6", "易地扶贫搬迁户旧房未按期拆除复垦", "linghai", -8, "relocation_lookback")
@@ -444,6 +446,32 @@ def build_rectifications(builder: Builder) -> None:
         notes="回头看复查发现大有乡3户旧房仍未拆除、宅基地未复垦，复查未通过，重新整改。",
         due_date=builder.workday(15),
     )
+    build_notices(builder, listed=income, unsigned=unsigned)
+
+
+def build_notices(builder: Builder, *, listed: Task, unsigned: Task) -> None:
+    """The city office's 督办通知单: a 挂牌 notice on the late income item, its 回执 due in
+    three working days; a 提示 notice on the unsigned item whose 回执 was due yesterday and
+    is chased (dated back as ``owed_since`` dates the rest)."""
+    office = builder.people["ducha_chief"]
+    notice_issue(
+        actor=office,
+        task_id=listed.pk,
+        urgency=NoticeUrgency.LISTED,
+        request="凌海市贫困户收入漏统、错统问题整改逾期，挂牌督办。请于回执时限前将翠岩镇核查结果和整改措施书面报市委督查室。",
+        reply_by=builder.workday(3),
+    )
+    reminder = notice_issue(
+        actor=office,
+        task_id=unsigned.pk,
+        urgency=NoticeUrgency.PROMPT,
+        request="请义县立即签收危房改造质量问题整改事项，明确责任人和整改时限，并报送回执。",
+        reply_by=builder.workday(1),
+    )
+    missed = builder.workday(-1)
+    Notice.objects.filter(pk=reminder.pk).update(reply_by=missed, issued_on=builder.workday(-4))
+    Obligation.objects.filter(pk=reminder.obligation_id).update(due_date=missed)
+    next_obligation_refresh(Task.objects.get(pk=unsigned.pk))
 
 
 def recheck_due_on(task: Task, due: datetime.date) -> None:

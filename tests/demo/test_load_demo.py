@@ -10,9 +10,10 @@ from django.db.models import Sum
 from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
+from bulletins.models import Notice, NoticeUrgency
 from demo.data import DEMO_PASSWORD
 from notifications.ladder import DEFAULT_SMS_LEVELS
-from notifications.models import EscalationRule
+from notifications.models import Escalation, EscalationRule
 from responsibility.models import ApiToken, Membership, Role, Unit, UnitKind, User
 from tasks.lateness import light_q, today
 from tasks.models import (
@@ -243,3 +244,16 @@ def test_it_loads_into_an_empty_database_when_debug_is_on(settings):
 def test_the_load_takes_a_bounded_number_of_queries(django_assert_max_num_queries):
     with django_assert_max_num_queries(MAX_LOAD_QUERIES):
         load("--force")
+
+
+def test_the_office_has_sent_notices_and_one_reply_is_chased(demo):
+    notices = {notice.urgency: notice for notice in Notice.objects.select_related("obligation", "task")}
+    assert set(notices) == {NoticeUrgency.LISTED, NoticeUrgency.PROMPT}
+    listed, prompt = notices[NoticeUrgency.LISTED], notices[NoticeUrgency.PROMPT]
+    # Today inside the 挂牌 notice's dates: its 回执 is owed, not yet late.
+    assert listed.task.number == "Z3" and listed.reply_by > today() and listed.obligation.met_at is None
+    assert (listed.number, prompt.number) == (1, 2)
+    # The 提示 notice's 回执 was due yesterday: the sweep chased it at the overdue rung.
+    assert prompt.task.number == "Z5" and prompt.reply_by < today()
+    chased = Escalation.objects.filter(obligation=prompt.obligation, manual=False)
+    assert chased.exists()
