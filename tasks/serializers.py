@@ -27,6 +27,7 @@ from .models import (
     TaskEvent,
     TaskKind,
     TaskUnitRole,
+    TransferRequest,
 )
 
 # Decimal fields: wide enough for yuan amounts, strict enough to refuse nonsense.
@@ -428,6 +429,39 @@ class ExtensionSerializer(ModelSerializer):
             "task",
             "requested_by",
             "requested_due_date",
+            "reason",
+            "state",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+            "created_at",
+        ]
+
+
+class TransferInput(serializers.Serializer):
+    to_unit = PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    reason = TextField(max_length=5000)
+
+
+class TransferDecisionInput(serializers.Serializer):
+    approve = serializers.BooleanField()
+    comment = TextField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class TransferSerializer(ModelSerializer):
+    requested_by = PersonRefSerializer()
+    from_unit = UnitRefSerializer()
+    to_unit = UnitRefSerializer()
+    decided_by = PersonRefSerializer(allow_null=True)
+
+    class Meta:
+        model = TransferRequest
+        fields = [
+            "id",
+            "task",
+            "requested_by",
+            "from_unit",
+            "to_unit",
             "reason",
             "state",
             "decided_by",

@@ -4,7 +4,7 @@ Each service opens a transaction, locks the task row if the actor can see it (el
 checks the actor's right (``tasks.rules``), checks the state machine, changes the row, and
 appends the history. The modules: ``common`` (the locked row, the history row, shared
 checks), ``lifecycle`` (transitions), ``editing`` (create, update), ``decompose``,
-``progress`` (reports, figures, steps), ``extensions``. An imported table's tasks are
+``progress`` (reports, figures, steps), ``extensions``, ``transfers`` (转办). An imported table's tasks are
 written in bulk by ``imports.writer`` under the same rules (``ensure_within_campaign``).
 """
 
@@ -14,6 +14,7 @@ from .editing import IndicatorSpec, StepSpec, steps_plan_backwards, task_create,
 from .extensions import extension_decide, extension_request_create
 from .lifecycle import task_available_transitions, task_transition
 from .progress import indicator_record_values, procedure_step_complete, progress_report_create
+from .transfers import transfer_decide, transfer_request_create
 
 __all__ = [
     "ChildSpec",
@@ -32,4 +33,6 @@ __all__ = [
     "task_decompose",
     "task_transition",
     "task_update",
+    "transfer_decide",
+    "transfer_request_create",
 ]
