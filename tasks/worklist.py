@@ -1,5 +1,5 @@
 """What waits for a person now (我的工作台): tasks to sign for, report on and submit, to
-verify, and extension requests to decide, each with its light and working days.
+verify, and extension and transfer requests to decide, each with its light and working days.
 
 The candidates are read as one set (tasks linked to a unit the person belongs to, or issued
 by one they head); which of them wait for the person is then decided task by task by the
@@ -17,14 +17,24 @@ from responsibility.models import Role, User
 from responsibility.selectors import access_for_user
 
 from . import lateness, rules
-from .models import TRANSITIONS, ExtensionRequest, ExtensionState, Task, TaskState, TaskUnit, TaskUnitRole
+from .models import (
+    TRANSITIONS,
+    ExtensionRequest,
+    ExtensionState,
+    Task,
+    TaskState,
+    TaskUnit,
+    TaskUnitRole,
+    TransferRequest,
+    TransferState,
+)
 from .selectors import task_visibility_q
 from .workdays import calendar_for
 
 # Beyond this many, the workbench points to the task list: a page is for a day's work.
 WORKLIST_LIMIT = 200
 # What a person can do about a task that counts as waiting for them, in the order shown.
-WAITING_ACTIONS = ("accept", "report", "submit", "close", "return", "decide_extension")
+WAITING_ACTIONS = ("accept", "report", "submit", "close", "return", "decide_extension", "decide_transfer")
 LIGHT_ORDER = ("red", "yellow", "green")
 
 
@@ -36,12 +46,13 @@ class WorkItem:
     # Working days until the due date; negative: working days overdue.
     working_days: int
     pending_extensions: list[ExtensionRequest]
+    pending_transfers: list[TransferRequest]
 
 
 def work_items_for_user(user: User, *, on: datetime.date | None = None) -> list[WorkItem]:
     """The tasks waiting for the user, reddest and most urgent first, at a fixed number
     of queries: the memberships, the candidates, their unit links, their pending
-    extensions and the holiday calendar (read even when nothing waits, so the count is
+    extensions and transfers and the holiday calendar (read even when nothing waits, so the count is
     the same)."""
     on = on or lateness.today()
     access = access_for_user(user)
@@ -54,7 +65,9 @@ def work_items_for_user(user: User, *, on: datetime.date | None = None) -> list[
         pk__in=TaskUnit.objects.filter(unit__in=member_of, role=TaskUnitRole.RESPONSIBLE).values("task_id")
     )
     issuing_side = Q(issuing_unit__in=heads) & (
-        Q(state=TaskState.SUBMITTED) | Q(extension_requests__state=ExtensionState.PENDING)
+        Q(state=TaskState.SUBMITTED)
+        | Q(extension_requests__state=ExtensionState.PENDING)
+        | Q(state=TaskState.ASSIGNED, transfer_requests__state=TransferState.PENDING)
     )
     candidates = (
         Task.objects.filter(task_visibility_q(user))
@@ -69,6 +82,13 @@ def work_items_for_user(user: User, *, on: datetime.date | None = None) -> list[
                     "requested_by"
                 ),
                 to_attr="pending_extensions",
+            ),
+            Prefetch(
+                "transfer_requests",
+                queryset=TransferRequest.objects.filter(state=TransferState.PENDING).select_related(
+                    "requested_by", "to_unit"
+                ),
+                to_attr="pending_transfers",
             ),
         )
         .order_by("due_date", "pk")[:WORKLIST_LIMIT]
@@ -86,6 +106,13 @@ def work_items_for_user(user: User, *, on: datetime.date | None = None) -> list[
         actions += [name for name in rules.actions_available(access, task) if name == "report"]
         if task.pending_extensions and rules.may(access, task, "decide_extension"):
             actions.append("decide_extension")
+        # A transfer is decided before the item is signed for (``rules.ACTION_STATES``).
+        if (
+            task.pending_transfers
+            and task.state in rules.ACTION_STATES["decide_transfer"]
+            and rules.may(access, task, "decide_transfer")
+        ):
+            actions.append("decide_transfer")
         if not actions:
             continue
         items.append(
@@ -95,6 +122,7 @@ def work_items_for_user(user: User, *, on: datetime.date | None = None) -> list[
                 light=clock.light(task),
                 working_days=clock.working_days(task),
                 pending_extensions=task.pending_extensions,
+                pending_transfers=task.pending_transfers,
             )
         )
     items.sort(key=lambda item: (LIGHT_ORDER.index(item.light) if item.light else 3, item.task.due_date))

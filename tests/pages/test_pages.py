@@ -158,8 +158,9 @@ def test_each_page_costs_the_same_queries_whatever_the_number_of_tasks(browser_c
 
 def test_the_pages_query_counts(browser_client, world, tasks3, django_assert_num_queries):
     client = browser_client.as_user("village_a_head")
-    # Session, user, memberships, the candidates, their links and pending extensions, the calendar.
-    with django_assert_num_queries(7):
+    # Session, user, memberships, the candidates, their links, pending extensions and transfers,
+    # the calendar.
+    with django_assert_num_queries(8):
         client.get("/workbench/")
     # Session, user, memberships, the count and the page's ids (one statement over the task
     # scope), its tasks, their links and indicators, the calendar, the units (own, below) and
@@ -172,12 +173,12 @@ def test_the_pages_query_counts(browser_client, world, tasks3, django_assert_num
     report(task, village)
     # Session, user, memberships, the task, its links, indicators and steps, the calendar,
     # the unit the caller splits through and those below it, reports and their files,
-    # extensions, history, escalations.
-    with django_assert_num_queries(15):
+    # extensions, transfers, history, escalations.
+    with django_assert_num_queries(16):
         client.get(f"/tasks/{task.pk}/")
     for _ in range(3):
         report(task, village)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         client.get(f"/tasks/{task.pk}/")
 
 
