@@ -79,6 +79,8 @@ class TransferForm(forms.Form):
     reason = forms.CharField(label=_("转办理由"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, units, **kwargs):
+        # Ids of its own: the extension form on the same page has a "reason" too.
+        kwargs.setdefault("auto_id", "id_transfer_%s")
         super().__init__(*args, **kwargs)
         self.fields["to_unit"].queryset = units
 

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.links import task_page_url
-from tasks.models import ExtensionRequest, Indicator, ProgressReport, Task, TaskState
+from tasks.models import ExtensionRequest, Indicator, ProgressReport, Task, TaskState, TransferRequest
 from tasks.services import progress_report_create, task_transition
 
 from .conftest import PASSWORD, due_in, village_tasks
@@ -386,3 +386,46 @@ def test_a_post_without_its_csrf_token_is_refused_with_the_chinese_page(world, t
     refused = client.post(f"/tasks/{tasks3['red'].pk}/transitions/accept/")
     assert refused.status_code == 403 and "无权访问" in text(refused)
     assert Task.objects.get(pk=tasks3["red"].pk).state == TaskState.ASSIGNED
+
+
+def test_a_transfer_is_asked_and_decided_and_an_item_returned_through_the_pages(
+    browser_client, world, tasks3
+):
+    task = tasks3["green"]
+    client = browser_client.as_user("village_a_head")
+    page = text(client.get(f"/tasks/{task.pk}/"))
+    assert "申请转办" in page and "退回交办单位" in page
+    # Only the township's other village is offered: the county's own units are not its to name.
+    form = client.get(f"/tasks/{task.pk}/").content.decode()
+    assert "王家屯村" in form and "新立屯村" not in form
+    no_reason = client.post(f"/tasks/{task.pk}/transfers/", {"to_unit": world.unit("王家屯村").pk})
+    assert no_reason.status_code == 400 and 'role="alert"' in no_reason.content.decode()
+    outside = client.post(
+        f"/tasks/{task.pk}/transfers/", {"to_unit": world.unit("新立屯村").pk, "reason": "属地"}
+    )
+    assert outside.status_code == 400 and 'role="alert"' in outside.content.decode()
+    assert not TransferRequest.objects.exists()
+    asked = client.post(
+        f"/tasks/{task.pk}/transfers/", {"to_unit": world.unit("王家屯村").pk, "reason": "属地"}
+    )
+    assert asked.status_code == 302
+    transfer = TransferRequest.objects.get(task=task)
+
+    township = browser_client.as_user("qilihe_head")
+    assert "审批转办" in text(township.get("/workbench/"))
+    refused = township.post(f"/transfers/{transfer.pk}/decision/", {"decision": "refuse"})
+    assert refused.status_code == 400 and "不同意转办须说明理由" in text(refused)
+    approved = township.post(f"/transfers/{transfer.pk}/decision/", {"decision": "approve"})
+    assert approved.status_code == 302
+    task.refresh_from_db()
+    assert task.lead_unit == world.unit("王家屯村")
+    assert "审批转办" not in text(township.get("/workbench/"))
+
+    # The other village returns its yellow item: back with the township, off the village's pages.
+    yellow = tasks3["yellow"]
+    village = browser_client.as_user("village_a_head")
+    returned = village.post(f"/tasks/{yellow.pk}/transitions/return_to_issuer/", {"comment": "不属于本村"})
+    assert returned.status_code == 302 and returned["Location"] == "/workbench/"
+    assert village.get(f"/tasks/{yellow.pk}/").status_code == 404
+    yellow.refresh_from_db()
+    assert yellow.state == TaskState.DRAFT
