@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import Substr
 
 from core.numbers import plain_number
@@ -258,14 +258,17 @@ def escalated_items(scope: Scope, level: str, total: int) -> dict:
     with the units behind it, and how many items reached it (``total``, from
     ``escalated_totals``)."""
     escalations = _chain_tops(_escalations(scope).filter(level=level), scope)
-    # A hand-listed item may repeat an automatic one (only automatic rows are unique), so
-    # an item is a distinct (due date, task, unit, person). Found on those narrow columns,
+    # A hand-listed item may repeat an automatic one (only automatic rows are unique), and a
+    # task chased for its due date and for an obligation (签收, a step) reaches the rung
+    # once per date: an item is a (task, unit, person), named by the earliest date it was
+    # chased for, as ``escalated_totals`` counts it once. Found on those narrow columns,
     # which sort in memory, with the names read for the page only: a DISTINCT over every
     # shown column sorts wide rows, which at a province's size no longer fit in memory.
     keys = list(
-        escalations.order_by("due_date", "task_id", "lead_unit_id", "responsible_person_id")
-        .values_list("due_date", "task_id", "lead_unit_id", "responsible_person_id")
-        .distinct()[:LISTED_LIMIT]
+        escalations.values("task_id", "lead_unit_id", "responsible_person_id")
+        .annotate(first=Min("due_date"))
+        .order_by("first", "task_id", "lead_unit_id", "responsible_person_id")
+        .values_list("first", "task_id", "lead_unit_id", "responsible_person_id")[:LISTED_LIMIT]
     )
     tasks = Task.objects.only("number", "title", "state", "closed_at", "submitted_on").in_bulk(
         {key[1] for key in keys}

@@ -25,6 +25,7 @@ from tasks.models import (
     TaskUnit,
     TaskUnitRole,
 )
+from tasks.obligations import obligations_reowned
 from tasks.scope import scope_rebuild
 from tasks.services import ensure_within_campaign
 
@@ -330,6 +331,8 @@ def _update_imported(actor: User, updated: list, by_number: dict) -> None:
     ReportSchedule.objects.filter(task__in=[task for task, *_ in updated]).delete()
     _schedule_tasks((task.pk, spec) for task, spec, *_ in updated)
     scope_rebuild(task.pk for task, *_ in updated)
+    # An issued task given another lead unit: what the lead unit owes passes to the new one.
+    obligations_reowned([task.pk for task, _s, _w, differing in updated if "lead_unit_id" in differing])
     TaskEvent.objects.bulk_create(
         [
             TaskEvent(

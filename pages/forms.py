@@ -85,6 +85,24 @@ class DecisionForm(forms.Form):
     comment = forms.CharField(label=_("意见"), required=False, max_length=5000)
 
 
+class TransferForm(forms.Form):
+    """转办: the unit the lead unit names, among those its issuer hands work to directly."""
+
+    to_unit = forms.ModelChoiceField(label=_("转办至"), queryset=None, empty_label=_("请选择单位"))
+    reason = forms.CharField(label=_("转办理由"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, units, **kwargs):
+        # Ids of its own: the extension form on the same page has a "reason" too.
+        kwargs.setdefault("auto_id", "id_transfer_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["to_unit"].queryset = units
+
+
+class TransferDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("同意转办")), ("refuse", _("不同意"))])
+    comment = forms.CharField(label=_("意见"), required=False, max_length=5000)
+
+
 class DecomposeForm(forms.Form):
     """One child per chosen unit below, with its share of each indicator; the title and
     due date are the parent's unless changed."""

@@ -59,6 +59,9 @@ from .serializers import (
     TaskDetailSerializer,
     TaskSerializer,
     TaskUpdateInput,
+    TransferDecisionInput,
+    TransferInput,
+    TransferSerializer,
     TransitionInput,
     TransitionsOutput,
     listed_task_data,
@@ -329,8 +332,10 @@ class TaskTransitionApi(ApiView):
     @extend_schema(
         description=(
             "Perform a transition (`assign`, `accept`, `submit`, `close`, `return`, `suspend`, `resume`, "
-            "`cancel`, `reopen`) with an optional comment. Refused with 403 for a side that may not, 409 "
-            "for a state that does not allow it."
+            "`cancel`, `reopen`, `return_to_issuer`) with an optional comment. `return_to_issuer` (退回) is "
+            "the lead unit's, before signing for the task, with a required reason: the task goes back to "
+            "the issuer as a draft. Refused with 403 for a side that may not, 409 for a state that does "
+            "not allow it."
         ),
         request=TransitionInput,
         parameters=[
@@ -509,6 +514,56 @@ class ExtensionDecisionApi(ApiView):
             extension_id=extension.pk, actor=request.user, **data.validated_data
         )
         return Response(ExtensionSerializer(extension).data)
+
+
+class TaskTransfersApi(ListApi):
+    serializer_class = TransferSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.task_transfers(selectors.task_visible_get(self.request.user, self.kwargs["pk"]))
+
+    @extend_schema(
+        description="The transfer requests (转办申请) of a task, with their decisions.",
+        responses={200: TransferSerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        description=(
+            "Ask the issuer to transfer the task to another unit (转办), with a reason: members of the lead "
+            "unit, before signing for it. The unit must be within the issuing unit's jurisdiction (403 "
+            "`outside_jurisdiction`); one request is pending at a time (409 `transfer_pending`). The "
+            "sign-for stays owed by its date until the issuer approves."
+        ),
+        request=TransferInput,
+        responses={201: TransferSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk):
+        data = TransferInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        transfer = services.transfer_request_create(task_id=pk, actor=request.user, **data.validated_data)
+        return Response(TransferSerializer(transfer).data, status=status.HTTP_201_CREATED)
+
+
+class TransferDecisionApi(ApiView):
+    @extend_schema(
+        description=(
+            "Approve or refuse a transfer request (the issuing side). Approved, the named unit becomes the "
+            "lead unit and owes the sign-for within the campaign's limit from today; refused (a comment is "
+            "required), the asking unit still owes it by its original date."
+        ),
+        request=TransferDecisionInput,
+        responses={200: TransferSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk):
+        transfer = selectors.transfer_get_for_user(request.user, pk)
+        data = TransferDecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.transfer_decide(transfer_id=transfer.pk, actor=request.user, **data.validated_data)
+        transfer = selectors.task_transfers(transfer.task_id).get(pk=transfer.pk)
+        return Response(TransferSerializer(transfer).data)
 
 
 class AttachmentDownloadApi(FileDownloadMixin, ApiView):

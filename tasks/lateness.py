@@ -146,6 +146,14 @@ def working_days_past(
     return calendar.working_days_between(due_date, day)
 
 
+def days_overdue(task: Task, on: datetime.date) -> int | None:
+    """Calendar days an overdue task has owed something past its date (the work, or an
+    obligation such as signing for it, whichever is earliest), as of ``on``; None unless
+    it is overdue (the red light). What ledgers print as 逾期天数 beside the light."""
+    owed = owed_date(task)
+    return calendar_days_past(owed, on) if owed is not None and owed < on else None
+
+
 def days_late(task: Task, on: datetime.date) -> int | None:
     """Calendar days late as of ``on``; None if the task is not late."""
     return calendar_days_past(task.due_date, counted_until(task, on)) if is_late(task, on) else None

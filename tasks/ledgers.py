@@ -24,7 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tasks.rungs import level_of_rank
 
-from .lateness import closed_on, days_late, is_overdue, today
+from .lateness import closed_on, days_overdue, today
 from .models import Campaign, ProgressReport, SourceKind, Task, TaskKind, TaskState, TaskUnit, TaskUnitRole
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -105,8 +105,10 @@ class Row:
 
     @property
     def days_overdue(self) -> int | None:
-        # Work still owed: a closed item shows the day it was closed (销号日期) instead.
-        return days_late(self.task, self.on) if is_overdue(self.task, self.on) else None
+        # Counted as the lights count it: from the earliest date owed past, the work's or an
+        # obligation's (an item never signed for is red, and overdue, with its due date
+        # months away). A closed item shows the day it was closed (销号日期) instead.
+        return days_overdue(self.task, self.on)
 
     @property
     def escalation(self) -> str:

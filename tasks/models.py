@@ -314,6 +314,19 @@ class Task(ConcurrentTransitionMixin, models.Model):
         self.submitted_at = None
         self.submitted_on = None
 
+    @declared(
+        "return_to_issuer",
+        side=Side.LEAD,
+        event="returned_to_issuer",
+        label=_("退回交办单位"),
+        needs_comment=True,
+    )
+    @transition(field=state, source=TaskState.ASSIGNED, target=TaskState.DRAFT)
+    def return_to_issuer(self) -> None:
+        # Back with the issuer as a draft: the lead unit no longer sees it, the issuer edits
+        # it (another lead unit, say) and issues it again, which opens a new sign-for window.
+        self.assigned_at = None
+
 
 class TaskUnitRole(models.TextChoices):
     RESPONSIBLE = "responsible", _("责任单位")
@@ -579,6 +592,55 @@ class ExtensionRequest(ConcurrentTransitionMixin, models.Model):
         self.decided_by, self.decided_at, self.decision_comment = by, timezone.now(), comment
 
 
+class TransferState(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已同意")
+    REFUSED = "refused", _("未同意")
+
+
+class TransferRequest(ConcurrentTransitionMixin, models.Model):
+    """转办: the lead unit asks, before signing for the task, that it go to another unit; the
+    issuing side approves (the lead unit changes) or refuses (the asker still owes the
+    sign-for, by its original date)."""
+
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="transfer_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("原牵头单位")
+    )
+    to_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("转办至"))
+    reason = models.TextField(_("理由"))
+    state = FSMField(default=TransferState.PENDING, choices=TransferState.choices, protected=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("转办申请")
+        verbose_name_plural = _("转办申请")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One open request per task: two would race for the lead unit.
+            models.UniqueConstraint(
+                fields=["task"], condition=models.Q(state="pending"), name="one_pending_transfer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} → {self.to_unit_id}"
+
+    @transition(field=state, source=TransferState.PENDING, target=TransferState.APPROVED)
+    def approve(self, *, by, comment: str) -> None:
+        self.decided_by, self.decided_at, self.decision_comment = by, timezone.now(), comment
+
+    @transition(field=state, source=TransferState.PENDING, target=TransferState.REFUSED)
+    def refuse(self, *, by, comment: str) -> None:
+        self.decided_by, self.decided_at, self.decision_comment = by, timezone.now(), comment
+
+
 # What a task's history records: its creation, one event per transition (declared on
 # ``Task``'s methods, ``tasks.transitions``), and the changes that keep its state. Member
 # names are the values upper-cased (``EventAction.RETURNED``); the values are stored.
@@ -598,6 +660,9 @@ EventAction = models.TextChoices(
         ("NOTICE_ISSUED", ("notice_issued", _("下发督办通知单"))),
         ("NOTICE_REPLIED", ("notice_replied", _("报送回执"))),
         ("RECHECKED", ("rechecked", _("回头看复查"))),
+        ("TRANSFER_REQUESTED", ("transfer_requested", _("申请转办"))),
+        ("TRANSFER_APPROVED", ("transfer_approved", _("同意转办"))),
+        ("TRANSFER_REFUSED", ("transfer_refused", _("不同意转办"))),
     ],
     module=__name__,
 )

@@ -82,6 +82,8 @@ MET_BY = {
     "return": (ObligationKind.VERIFY,),
     # Reopened by hand, the item is being reworked: its pending re-check is moot.
     "reopen": (ObligationKind.RECHECK,),
+    # Back with the issuer as a draft, the item is owed by nobody until issued again.
+    "return_to_issuer": (ObligationKind.SIGN_FOR, ObligationKind.STEP, ObligationKind.REPORT),
 }
 
 
@@ -257,3 +259,45 @@ def next_obligation_refresh(task: Task) -> None:
         setattr(task, name, value)
     Task.objects.filter(pk=task.pk).update(**dates)
     TaskScope.objects.filter(task_id=task.pk).update(**dates)
+
+
+def obligations_transferred(task: Task, on: datetime.date) -> datetime.date:
+    """The task's lead unit has just changed by an approved transfer (转办): the old unit's
+    sign-for is met, what the lead unit owes passes to the new one, and a new sign-for
+    window opens from ``on``. Answers the new sign-for date."""
+    task.obligations.filter(kind=ObligationKind.SIGN_FOR, met_at__isnull=True).update(met_at=timezone.now())
+    obligations_reowned([task.pk])
+    due = calendar_for(on).add_working_days(on, task.campaign.sign_for_working_days)
+    Obligation.objects.create(
+        task=task, kind=ObligationKind.SIGN_FOR, owed_by_id=task.lead_unit_id, due_date=due
+    )
+    next_obligation_refresh(task)
+    return due
+
+
+def obligations_reowned(task_ids: list[int]) -> None:
+    """The unmet rows the lead unit owes, owed by the tasks' lead units as they are now: after
+    a transfer, an edit or a re-import that changed a lead unit. One statement."""
+    unmet = Obligation.objects.filter(task_id__in=task_ids, met_at__isnull=True)
+    unmet.exclude(kind__in=OWED_BY_ISSUER).update(
+        owed_by_id=Subquery(Task.objects.filter(pk=OuterRef("task_id")).values("lead_unit_id")[:1])
+    )
+
+
+def obligations_resumed(task: Task, suspended_on: datetime.date, on: datetime.date) -> None:
+    """Move the unmet dates by the working days the task spent suspended, as resuming moves
+    its due date: the clock stood still for every date it owes. Two queries, whatever the
+    number of rows."""
+    rows = list(task.obligations.filter(met_at__isnull=True))
+    if not rows:
+        return
+    calendar = calendar_for(suspended_on, on, *(row.due_date for row in rows))
+    paused = max(calendar.working_days_between(suspended_on, on), 0)
+    if not paused:
+        return
+    for row in rows:
+        row.due_date = calendar.add_working_days(row.due_date, paused)
+        # A new date starts the ladder again for the row, as for the task's own date.
+        row.escalation_rank = None
+    Obligation.objects.bulk_update(rows, ["due_date", "escalation_rank"])
+    next_obligation_refresh(task)

@@ -28,6 +28,8 @@ ACTIONS: dict[str, Side] = {
     "decompose": Side.RESPONSIBLE_HEAD,
     # 回头看: the issuing unit owes the re-check (``tasks.obligations``) and records it.
     "recheck": Side.ISSUER,
+    "request_transfer": Side.LEAD,
+    "decide_transfer": Side.ISSUER,
 }
 
 # The states in which each action that is not a transition can be taken; a transition's
@@ -40,6 +42,9 @@ ACTION_STATES: dict[str, tuple[str, ...]] = {
     "request_extension": (TaskState.ASSIGNED, TaskState.IN_PROGRESS),
     "decompose": (TaskState.ASSIGNED, TaskState.IN_PROGRESS),
     "recheck": (TaskState.CLOSED,),
+    # Before signing for it: once signed for, the item is the unit's own.
+    "request_transfer": (TaskState.ASSIGNED,),
+    "decide_transfer": (TaskState.ASSIGNED,),
 }
 
 
@@ -76,6 +81,8 @@ def may(access: Access, task: Task, action: str) -> bool:
         return is_responsible(access, task)
     if side == Side.RESPONSIBLE_HEAD:
         return decomposing_unit_id(access, task) is not None
+    if side == Side.LEAD:
+        return access.is_member_of_any([task.lead_unit_id])
     if side == Side.ISSUER_OR_SUPERVISOR:
         return is_issuer(access, task) or access.supervises(task.issuing_unit)
     raise KeyError(action)
@@ -95,12 +102,12 @@ def ensure_state(task: Task, action: str, message) -> None:
 def actions_available(access: Access, task: Task) -> list[str]:
     """The actions that are not transitions the caller may take on the task now, by its
     state and their side: what a page offers beside the transitions
-    (``tasks.services.task_available_transitions``). Deciding an extension is offered per
-    pending request, so it is not among them."""
+    (``tasks.services.task_available_transitions``). Deciding an extension or a transfer is
+    offered per pending request, so neither is among them."""
     return [
         action
         for action, states in ACTION_STATES.items()
-        if action != "edit" and task.state in states and may(access, task, action)
+        if action not in ("edit", "decide_transfer") and task.state in states and may(access, task, action)
     ]
 
 

@@ -33,6 +33,7 @@ from .models import (
     TaskSource,
     TaskState,
     TaskUnit,
+    TransferRequest,
 )
 
 
@@ -497,6 +498,19 @@ def extension_get_for_user(user: User, pk) -> ExtensionRequest:
     try:
         return ExtensionRequest.objects.select_related("task").filter(task_visible_exists(user)).get(pk=pk)
     except (ExtensionRequest.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def task_transfers(task: Task) -> QuerySet[TransferRequest]:
+    return TransferRequest.objects.filter(task=task).select_related(
+        "requested_by", "decided_by", "from_unit", "to_unit"
+    )
+
+
+def transfer_get_for_user(user: User, pk) -> TransferRequest:
+    try:
+        return TransferRequest.objects.select_related("task").filter(task_visible_exists(user)).get(pk=pk)
+    except (TransferRequest.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
 
 

@@ -32,6 +32,7 @@ from .models import (
     TaskKind,
     TaskSource,
     TaskUnitRole,
+    TransferRequest,
 )
 from .selectors import recheck_of
 
@@ -590,6 +591,39 @@ class ExtensionSerializer(ModelSerializer):
             "task",
             "requested_by",
             "requested_due_date",
+            "reason",
+            "state",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+            "created_at",
+        ]
+
+
+class TransferInput(serializers.Serializer):
+    to_unit = PrimaryKeyRelatedField(queryset=Unit.objects.all())
+    reason = TextField(max_length=5000)
+
+
+class TransferDecisionInput(serializers.Serializer):
+    approve = serializers.BooleanField()
+    comment = TextField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class TransferSerializer(ModelSerializer):
+    requested_by = PersonRefSerializer()
+    from_unit = UnitRefSerializer()
+    to_unit = UnitRefSerializer()
+    decided_by = PersonRefSerializer(allow_null=True)
+
+    class Meta:
+        model = TransferRequest
+        fields = [
+            "id",
+            "task",
+            "requested_by",
+            "from_unit",
+            "to_unit",
             "reason",
             "state",
             "decided_by",

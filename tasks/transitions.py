@@ -25,6 +25,9 @@ class Side(StrEnum):
     RESPONSIBLE = "responsible"
     RESPONSIBLE_HEAD = "responsible_head"
     ISSUER_OR_SUPERVISOR = "issuer_or_supervisor"
+    # Members of the lead unit alone: it, not a responsible unit beside it, decides whether
+    # the item is its own (returning it, asking for its transfer).
+    LEAD = "lead"
 
 
 @dataclass(frozen=True)

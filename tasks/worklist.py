@@ -1,5 +1,5 @@
 """What waits for a person now (我的工作台): tasks to sign for, report on and submit, to
-verify, extension requests to decide, and closed items to re-check (回头看) from
+verify, extension and transfer requests to decide, and closed items to re-check (回头看) from
 ``RECHECK_AHEAD_WORKING_DAYS`` before their date, each with its light and working days.
 
 The candidates are read as one set (tasks linked to a unit the person belongs to, or issued
@@ -18,14 +18,33 @@ from responsibility.models import Role, User
 from responsibility.selectors import access_for_user
 
 from . import lateness, obligations, rules
-from .models import TRANSITIONS, ExtensionRequest, ExtensionState, Task, TaskState, TaskUnit, TaskUnitRole
+from .models import (
+    TRANSITIONS,
+    ExtensionRequest,
+    ExtensionState,
+    Task,
+    TaskState,
+    TaskUnit,
+    TaskUnitRole,
+    TransferRequest,
+    TransferState,
+)
 from .selectors import task_visibility_q
 from .workdays import calendar_for
 
 # Beyond this many, the workbench points to the task list: a page is for a day's work.
 WORKLIST_LIMIT = 200
 # What a person can do about a task that counts as waiting for them, in the order shown.
-WAITING_ACTIONS = ("accept", "report", "submit", "close", "return", "decide_extension", "recheck")
+WAITING_ACTIONS = (
+    "accept",
+    "report",
+    "submit",
+    "close",
+    "return",
+    "decide_extension",
+    "decide_transfer",
+    "recheck",
+)
 # A re-check falls due weeks after 销号: the workbench shows it from this many working days
 # before its date (and until it is recorded), not for the whole wait.
 RECHECK_AHEAD_WORKING_DAYS = 10
@@ -41,6 +60,7 @@ class WorkItem:
     # negative: working days overdue.
     working_days: int
     pending_extensions: list[ExtensionRequest]
+    pending_transfers: list[TransferRequest]
     # The date a closed item's re-check falls due, when that is what waits.
     recheck_due: datetime.date | None = None
 
@@ -48,7 +68,7 @@ class WorkItem:
 def work_items_for_user(user: User, *, on: datetime.date | None = None) -> list[WorkItem]:
     """The tasks waiting for the user, reddest and most urgent first, at a fixed number
     of queries: the memberships, the candidates, their unit links, their pending
-    extensions and the holiday calendar (read even when nothing waits, so the count is
+    extensions and transfers and the holiday calendar (read even when nothing waits, so the count is
     the same)."""
     on = on or lateness.today()
     access = access_for_user(user)
@@ -65,7 +85,10 @@ def work_items_for_user(user: User, *, on: datetime.date | None = None) -> list[
         next_obligation_date__lte=clock.calendar.add_working_days(on, RECHECK_AHEAD_WORKING_DAYS)
     )
     issuing_side = Q(issuing_unit__in=heads) & (
-        Q(state=TaskState.SUBMITTED) | Q(extension_requests__state=ExtensionState.PENDING) | recheck_soon
+        Q(state=TaskState.SUBMITTED)
+        | Q(extension_requests__state=ExtensionState.PENDING)
+        | Q(state=TaskState.ASSIGNED, transfer_requests__state=TransferState.PENDING)
+        | recheck_soon
     )
     candidates = (
         Task.objects.filter(task_visibility_q(user))
@@ -80,6 +103,13 @@ def work_items_for_user(user: User, *, on: datetime.date | None = None) -> list[
                     "requested_by"
                 ),
                 to_attr="pending_extensions",
+            ),
+            Prefetch(
+                "transfer_requests",
+                queryset=TransferRequest.objects.filter(state=TransferState.PENDING).select_related(
+                    "requested_by", "to_unit"
+                ),
+                to_attr="pending_transfers",
             ),
         )
         .order_by("due_date", "pk")[:WORKLIST_LIMIT]
@@ -101,6 +131,13 @@ def work_items_for_user(user: User, *, on: datetime.date | None = None) -> list[
         ]
         if task.pending_extensions and rules.may(access, task, "decide_extension"):
             actions.append("decide_extension")
+        # A transfer is decided before the item is signed for (``rules.ACTION_STATES``).
+        if (
+            task.pending_transfers
+            and task.state in rules.ACTION_STATES["decide_transfer"]
+            and rules.may(access, task, "decide_transfer")
+        ):
+            actions.append("decide_transfer")
         if not actions:
             continue
         recheck_due = task.next_obligation_date if "recheck" in actions else None
@@ -112,6 +149,7 @@ def work_items_for_user(user: User, *, on: datetime.date | None = None) -> list[
                 working_days=clock.working_days(task, recheck_due),
                 pending_extensions=task.pending_extensions,
                 recheck_due=recheck_due,
+                pending_transfers=task.pending_transfers,
             )
         )
     items.sort(

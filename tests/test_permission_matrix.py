@@ -19,8 +19,8 @@ in that unit, who is not the task's lead leader). Three more callers: ``anonymou
 task's ``lead_leader`` and the system ``admin``. That is 7 x 4 + 3 = 31 callers.
 
 The expected answers are written below, once, as three tables with one line per caller and
-one column per endpoint (reads, transitions, other writes): 8 + 9 + 8 = 25 endpoints, so
-31 x 25 = 775 cells, each a test. They follow the written rules (tasks/rules.py, the
+one column per endpoint (reads, transitions, other writes, signing-for decisions): 8 + 9 + 8
++ 3 = 28 endpoints, so 31 x 28 = 868 cells, each a test. They follow the written rules (tasks/rules.py, the
 selectors' visibility, the supervision office's escalation right), not the code:
 
 - a caller sees the task if a unit they are member or head of, or the level their office
@@ -30,6 +30,9 @@ selectors' visibility, the supervision office's escalation right), not the code:
   suspends, resumes, cancels and decides extensions;
 - the responsible side (members and heads of 七里河镇) accepts, submits, reports, requests
   extensions and completes steps; the head of 七里河镇 alone decomposes;
+- before signing for it, the lead unit alone (members and heads of 七里河镇, not the
+  cooperating unit) returns the task to its issuer (退回) or asks for its transfer (转办),
+  which the issuing side decides;
 - reopening is for the issuing side or an office supervising the issuing unit (市委督查室);
 - recording a closed item's re-check (回头看) is for the issuing side alone;
 - a manual escalation is for an office supervising the lead or the issuing unit, and
@@ -64,6 +67,7 @@ from tasks.models import (
     Task,
     TaskEvent,
     TaskKind,
+    TransferRequest,
 )
 from tasks.services import (
     StepSpec,
@@ -71,13 +75,14 @@ from tasks.services import (
     progress_report_create,
     task_create,
     task_transition,
+    transfer_request_create,
 )
 from tests.conftest import PASSWORD, _tree
 from tests.conftest import PEOPLE as WORLD_PEOPLE
 
 pytestmark = pytest.mark.django_db
 
-CELL_COUNT = 775
+CELL_COUNT = 868
 
 READS = """
                         detail history transitions reports extensions escalations trace download
@@ -185,6 +190,43 @@ lead_leader             403  403       403    403       403      403  403      4
 admin                   200  403       403    403       200      403  201      200
 """
 
+# Before the lead unit signs for the task: returning it to the issuer (``back``), asking
+# for its transfer to 黑山县 (``transfer``), and deciding a pending request.
+SIGN_FOR = """
+                        back transfer transfer_decision
+issuing member          403  403      403
+issuing head            403  403      200
+issuing supervisor      403  403      403
+issuing leader          404  404      404
+above member            403  403      403
+above head              403  403      403
+above supervisor        403  403      403
+above leader            404  404      404
+own member              200  201      403
+own head                200  201      403
+own supervisor          403  403      403
+own leader              404  404      404
+below member            404  404      404
+below head              404  404      404
+below supervisor        404  404      404
+below leader            404  404      404
+sibling member          404  404      404
+sibling head            404  404      404
+sibling supervisor      404  404      404
+sibling leader          404  404      404
+unrelated member        404  404      404
+unrelated head          404  404      404
+unrelated supervisor    404  404      404
+unrelated leader        404  404      404
+cooperating member      403  403      403
+cooperating head        403  403      403
+cooperating supervisor  403  403      403
+cooperating leader      404  404      404
+anonymous               401  401      401
+lead_leader             403  403      403
+admin                   403  403      200
+"""
+
 
 def parse(table: str) -> dict[tuple[str, str], int]:
     """{(endpoint, caller): status} from a table: a header of endpoints, then one line per
@@ -201,7 +243,7 @@ def parse(table: str) -> dict[tuple[str, str], int]:
     return cells
 
 
-EXPECTED = {**parse(READS), **parse(TRANSITIONS), **parse(WRITES)}
+EXPECTED = {**parse(READS), **parse(TRANSITIONS), **parse(WRITES), **parse(SIGN_FOR)}
 
 # Units this module adds to the conftest's tree: name, kind, parent.
 UNITS = [
@@ -349,6 +391,20 @@ ENDPOINTS: dict[str, Endpoint] = {
         "closed_rectification",
         payload=lambda units: {"result": "passed"},
     ),
+    "back": transition("return_to_issuer", "assigned"),
+    "transfer": Endpoint(
+        "post",
+        "/api/v1/tasks/{task}/transfers/",
+        "assigned",
+        201,
+        lambda units: {"to_unit": units["黑山县"].pk, "reason": "属黑山县职责"},
+    ),
+    "transfer_decision": Endpoint(
+        "post",
+        "/api/v1/transfers/{transfer}/decision/",
+        "transfer_pending",
+        payload=lambda units: {"approve": True},
+    ),
     "escalate": Endpoint(
         "post",
         "/api/v1/tasks/{task}/escalations/",
@@ -406,6 +462,11 @@ def prepare(units: dict[str, Unit], campaign: Campaign, setup: str) -> dict[str,
 
     if setup in ("draft", "assigned"):
         return ids
+    if setup == "transfer_pending":
+        ids["transfer"] = transfer_request_create(
+            task_id=task.pk, actor=lead, to_unit=units["黑山县"], reason="属黑山县职责"
+        ).pk
+        return ids
     move(lead, "accept")
     if setup in ("submitted", "closed_rectification"):
         move(lead, "submit")
@@ -455,7 +516,7 @@ def build() -> Matrix:
 
 @pytest.fixture(scope="module")
 def matrix(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The world, built once for the module's 744 cells inside a transaction that is rolled
+    """The world, built once for the module's 837 cells inside a transaction that is rolled
     back at the end; each cell runs in a savepoint of its own, so no cell sees another's
     writes. Building it for every cell would take minutes."""
     with (
@@ -489,6 +550,7 @@ def snapshot(task_pk: int) -> dict:
     task = Task.objects.get(pk=task_pk)
     return {
         "task": (task.state, task.title, task.due_date, task.reopen_count, task.updated_at),
+        "lead_unit": task.lead_unit_id,
         "history": TaskEvent.objects.filter(task_id=task_pk).count(),
         "children": Task.objects.filter(parent_id=task_pk).count(),
         "reports": ProgressReport.objects.filter(task_id=task_pk).count(),
@@ -498,6 +560,7 @@ def snapshot(task_pk: int) -> dict:
         "obligations": sorted(
             Obligation.objects.filter(task_id=task_pk).values_list("pk", "met_at", "result")
         ),
+        "transfers": sorted(TransferRequest.objects.filter(task_id=task_pk).values_list("pk", "state")),
     }
 
 

@@ -17,6 +17,8 @@ ACTION_WORDS = {
     "complete_step": _("完成步骤"),
     "request_extension": _("申请延期"),
     "decide_extension": _("审批延期"),
+    "request_transfer": _("申请转办"),
+    "decide_transfer": _("审批转办"),
     "decompose": _("分解"),
     "recheck": _("回头看复查"),
 }

@@ -40,6 +40,8 @@ from ..forms import (
     ExtensionForm,
     RecheckForm,
     ReportForm,
+    TransferDecisionForm,
+    TransferForm,
     TransitionForm,
 )
 from ..forms_notices import NoticeReplyForm, notice_rows
@@ -150,6 +152,11 @@ def _task_page(request, task, *, forms: dict | None = None, error: DomainError |
         "recheck": selectors.recheck_of(task, lateness.today()),
         "recheck_form": forms.get("recheck")
         or (RecheckForm() if "recheck" in actions and obligations.recheck_pending(task) else None),
+        "transfer_form": forms.get("request_transfer")
+        or (_transfer_form(task) if "request_transfer" in actions else None),
+        "transfers": selectors.task_transfers(task),
+        "may_decide_transfer": task.state in rules.ACTION_STATES["decide_transfer"]
+        and rules.may(access, task, "decide_transfer"),
         "timeline": task_timeline(
             selectors.task_history(task),
             selectors.task_reports(task),
@@ -164,6 +171,11 @@ def _task_page(request, task, *, forms: dict | None = None, error: DomainError |
 
 def _unit_names(task, role) -> list[str]:
     return [link.unit.name for link in task.task_units.all() if link.role == role]
+
+
+def _transfer_form(task, data=None):
+    units = jurisdiction.units_one_level_down(task.issuing_unit, through_task=task.parent_id is not None)
+    return TransferForm(data, units=units.exclude(pk=task.lead_unit_id))
 
 
 def _decompose_form(access, task, data=None):
@@ -209,6 +221,11 @@ def task_transition(request, pk, name):
         )
     except DomainError as exc:
         return _refused(request, pk, exc, name, form)
+    if name == "return_to_issuer":
+        # A draft again, the task is the issuer's alone: the unit that returned it no
+        # longer sees its page.
+        messages.success(request, _("已退回交办单位。"))
+        return redirect("pages:workbench")
     return _done(request, pk, _("已%(action)s。") % {"action": declared.label})
 
 
@@ -297,6 +314,42 @@ def extension_decision(request, pk):
     except DomainError as exc:
         return _refused(request, extension.task_id, exc, "decide_extension", None)
     return _done(request, extension.task_id, _("延期申请已处理。"))
+
+
+@login_required
+@require_POST
+def task_transfer_request(request, pk):
+    task = _visible_task(request.user, pk)
+    form = _transfer_form(task, request.POST)
+    if not form.is_valid():
+        return _task_page(request, task, forms={"request_transfer": form}, status=400)
+    try:
+        services.transfer_request_create(task_id=pk, actor=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        return _refused(request, pk, exc, "request_transfer", form)
+    return _done(request, pk, _("转办申请已提交，等待下达单位审批。"))
+
+
+@login_required
+@require_POST
+def transfer_decision(request, pk):
+    try:
+        transfer = selectors.transfer_get_for_user(request.user, pk)
+    except NotFound:
+        raise Http404 from None
+    form = TransferDecisionForm(request.POST)
+    if not form.is_valid():
+        return _task_page(request, _visible_task(request.user, transfer.task_id), status=400)
+    try:
+        services.transfer_decide(
+            transfer_id=transfer.pk,
+            actor=request.user,
+            approve=form.cleaned_data["decision"] == "approve",
+            comment=form.cleaned_data["comment"],
+        )
+    except DomainError as exc:
+        return _refused(request, transfer.task_id, exc, "decide_transfer", None)
+    return _done(request, transfer.task_id, _("转办申请已处理。"))
 
 
 @login_required

@@ -5,7 +5,7 @@ checks the actor's right (``tasks.rules``), checks the state machine, changes th
 appends the history. The modules: ``common`` (the locked row, the history row, shared
 checks), ``lifecycle`` (transitions), ``editing`` (create, update), ``decompose``,
 ``progress`` (reports, figures, steps), ``extensions``, ``recheck`` (回头看), ``sources``
-(where work comes from). An imported table's tasks are
+(where work comes from), ``transfers`` (转办). An imported table's tasks are
 written in bulk by ``imports.writer`` under the same rules (``ensure_within_campaign``).
 """
 
@@ -18,6 +18,7 @@ from .progress import indicator_record_values, procedure_step_complete, progress
 from .recheck import task_recheck_record
 from .schedules import report_schedule_remove, report_schedule_set
 from .sources import source_create
+from .transfers import transfer_decide, transfer_request_create
 
 __all__ = [
     "ChildSpec",
@@ -40,4 +41,6 @@ __all__ = [
     "task_recheck_record",
     "task_transition",
     "task_update",
+    "transfer_decide",
+    "transfer_request_create",
 ]

@@ -25,6 +25,7 @@ from ..models import (
     TaskUnit,
     TaskUnitRole,
 )
+from ..obligations import obligations_reowned
 from ..scope import scope_rebuild, scope_sync
 from ..workdays import plan_backwards
 from .common import ensure_within_campaign, ensure_within_parent, event_record, locked_task
@@ -262,6 +263,7 @@ def task_update(*, task_id: int, actor: User, **changes) -> Task:
         task.save()
         if units:
             scope_rebuild([task.pk])
+            obligations_reowned([task.pk])
         else:
             scope_sync(task)
         after = _responsibility_snapshot(Task.objects.prefetch_related("task_units").get(pk=task.pk))

@@ -13,8 +13,8 @@ from responsibility.selectors import access_for_user
 
 from .. import rules
 from ..lateness import today
-from ..models import TRANSITIONS, UNFINISHED_STATES, Task, TaskKind, TaskState
-from ..obligations import obligations_after
+from ..models import TRANSITIONS, UNFINISHED_STATES, Task, TaskKind, TaskState, TransferState
+from ..obligations import obligations_after, obligations_resumed
 from ..scope import COPIED, scope_sync
 from ..workdays import calendar_for
 from .common import event_record, locked_task, require_text
@@ -54,6 +54,18 @@ def _ensure_steps_done(task: Task) -> None:
         raise Conflict(_("程序步骤尚未全部完成。"), code="steps_incomplete")
 
 
+def _ensure_not_split(task: Task) -> None:
+    """An item split to units below is the unit's own: returning it would leave their work
+    under a draft nobody issued."""
+    if task.children.filter(state__in=UNFINISHED_STATES).exists():
+        raise Conflict(_("任务已分解下达，不能退回。"), code="children_open")
+
+
+def _ensure_no_pending_transfer(task: Task) -> None:
+    if task.transfer_requests.filter(state=TransferState.PENDING).exists():
+        raise Conflict(_("该任务有待审批的转办申请，请等待下达单位处理。"), code="transfer_pending")
+
+
 def _suspend_arguments(task: Task) -> dict:
     return {"today": today()}
 
@@ -76,10 +88,22 @@ GUARDS: dict[str, tuple[Callable[[Task], None], ...]] = {
     "close": (_ensure_no_open_children,),
     "cancel": (_ensure_no_open_children,),
     "reopen": (_ensure_parent_open,),
+    "return_to_issuer": (_ensure_not_split, _ensure_no_pending_transfer),
 }
 ARGUMENTS: dict[str, Callable[[Task], dict]] = {
     "suspend": _suspend_arguments,
     "resume": _resume_arguments,
+}
+
+
+def _resume_obligations(task: Task, before: dict[str, object]) -> None:
+    obligations_resumed(task, before["suspended_on"], today())
+
+
+# What follows a transition besides its obligations (``tasks.obligations.obligations_after``),
+# given the task's columns from before it.
+AFTER: dict[str, Callable[[Task, dict], None]] = {
+    "resume": _resume_obligations,
 }
 
 
@@ -130,6 +154,8 @@ def task_transition(*, task_id: int, actor: User, name: str, comment: str = "") 
         method(**(ARGUMENTS[name](task) if name in ARGUMENTS else {}))
         _save_changed(task, before)
         obligations_after(task, name)
+        if name in AFTER:
+            AFTER[name](task, before)
         data = {"due_date": [str(old_due), str(task.due_date)]} if task.due_date != old_due else {}
         event_record(
             task,

@@ -19,7 +19,8 @@ from bulletins.services import (
     bulletin_withdraw,
 )
 from core.errors import Forbidden, InvalidInput, InvalidTransition
-from notifications.services import escalation_record_manual
+from notifications.models import Escalation
+from notifications.services import escalation_record_manual, sweep_run
 from outbox.models import MessageState, OutboundMessage
 from outbox.services import outbox_flush
 from responsibility.models import Unit
@@ -484,3 +485,22 @@ def test_the_figures_cost_the_same_queries_however_many_chains_are_listed(
 
     assert figures["listed"]["total"] == 4
     assert len(four_chains) == len(one_chain)
+
+
+def test_an_item_chased_for_its_due_date_and_for_signing_for_it_is_listed_once(world, november, draft):
+    # 芳山镇 never signed for its task (due 18 October) and let its due date (25 November)
+    # pass: the sweep reaches the rungs against both dates, each with its own history.
+    for day in (datetime.date(2018, 11, 28), datetime.date(2018, 11, 30)):
+        with on(day):
+            sweep_run(day=day)
+    task = november.tasks["overdue"]
+    assert Escalation.objects.filter(task=task, obligation__isnull=False).exists()
+    assert Escalation.objects.filter(task=task, obligation__isnull=True, manual=False).exists()
+    figures = bulletin_figures(draft)
+    for level in ("listed", "criticised"):
+        tasks = [item["task"] for item in figures[level]["items"]]
+        assert len(tasks) == len(set(tasks)), (level, figures[level])
+        assert figures[level]["total"] == len(tasks)
+    (item,) = [item for item in figures["listed"]["items"] if item["task"] == task.pk]
+    # Named by the earliest date it owed past: the sign-for of 18 October.
+    assert item["due_date"] == "2018-10-18"

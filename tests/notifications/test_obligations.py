@@ -22,6 +22,8 @@ from tasks.services import (
     task_create,
     task_decompose,
     task_transition,
+    transfer_decide,
+    transfer_request_create,
 )
 
 from ..helpers import assert_error
@@ -255,3 +257,53 @@ def test_backward_planning_shows_the_step_dates_and_saves_nothing(api, world):
     bad = client.post("/api/v1/step-plans/", zero, format="json")
     assert_error(bad, 400, "invalid", fields={"steps"})
     assert api.as_user(None).post("/api/v1/step-plans/", {}, format="json").status_code == 401
+
+
+def test_a_refused_transfer_is_chased_on_the_original_date_and_an_approved_one_from_its_own(addressed, smtp):
+    world = addressed
+    # Assigned Monday 15 October to 大榆树堡村: to be signed for by Thursday 18 October.
+    task = issue(world, D(2018, 10, 15), D(2018, 12, 10))
+    with time_machine.travel(at_nine(D(2018, 10, 16)), tick=False):
+        asked = transfer_request_create(
+            task_id=task.pk,
+            actor=world.person("village_a_head"),
+            to_unit=world.unit("王家屯村"),
+            reason="该户属王家屯村",
+        )
+    with time_machine.travel(at_nine(D(2018, 10, 17)), tick=False):
+        transfer_decide(
+            transfer_id=asked.pk, actor=world.person("qilihe_head"), approve=False, comment="属地负责"
+        )
+    # Refused: the village still owed it by the 18th, and is chased from the 19th.
+    sweep_on(D(2018, 10, 19))
+    assert chased(task, ObligationKind.SIGN_FOR) == ["overdue"]
+    assert "未签收（应于10月18日前签收）" in text_of(smtp.mailbox.to(VILLAGE_HEAD)[-1])
+
+    with time_machine.travel(at_nine(D(2018, 10, 19)), tick=False):
+        asked = transfer_request_create(
+            task_id=task.pk,
+            actor=world.person("village_a_head"),
+            to_unit=world.unit("王家屯村"),
+            reason="再次申请",
+        )
+        transfer_decide(transfer_id=asked.pk, actor=world.person("qilihe_head"), approve=True)
+    # Approved on Friday 19 October: 王家屯村 signs for it by Wednesday 24 October, and the
+    # old village's climb stops with the item.
+    sweep_on(D(2018, 10, 24))
+    rows = Escalation.objects.filter(task=task, obligation__kind=ObligationKind.SIGN_FOR)
+    assert sorted(rows.values_list("obligation__owed_by__name", "level")) == [("大榆树堡村", "overdue")]
+    sweep_on(D(2018, 10, 25))
+    assert sorted(rows.values_list("obligation__owed_by__name", "level")) == [
+        ("大榆树堡村", "overdue"),
+        ("王家屯村", "overdue"),
+    ]
+    assert "未签收（应于10月24日前签收）" in text_of(smtp.mailbox.to("village_b_head@jz.example.cn")[-1])
+
+
+def test_an_item_returned_to_its_issuer_is_not_chased_for_signing_for_it(addressed, smtp):
+    world = addressed
+    task = issue(world, D(2018, 10, 15), D(2018, 12, 10))
+    act(D(2018, 10, 17), "village_a_head", "return_to_issuer", world, task, "不属于本村")
+    sweep_on(D(2018, 10, 22))
+    assert chased(task, ObligationKind.SIGN_FOR) == []
+    assert not smtp.mailbox.to(VILLAGE_HEAD)

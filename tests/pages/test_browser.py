@@ -205,3 +205,37 @@ def test_the_report_form_works_with_javascript_off(browser, live_server, story):
     expect(page.get_by_role("status")).to_contain_text("进展已报送。")
     expect(page.locator(".indicators")).to_contain_text("5 / ≥ 12 户")
     expect(page.locator(".timeline li").filter(has_text="已核查 5 户")).to_have_count(1)
+
+
+def test_a_village_asks_on_its_phone_for_a_transfer_and_the_township_approves_it(browser, live_server, story):
+    green = story["green"]
+    phone = open_as(browser, live_server, "dayushubao_member", f"/tasks/{green.pk}/", **PHONE)
+    expect(phone.get_by_role("heading", level=1)).to_have_text("村卫生室标准化建设")
+    phone.get_by_label("转办至").select_option(label="王家屯村")
+    phone.get_by_label("转办理由").fill("卫生室建在王家屯村，由该村负责。")
+    phone.get_by_role("button", name="提交转办申请").click()
+    expect(phone.get_by_role("status")).to_contain_text("转办申请已提交")
+    transfers = phone.locator("section", has=phone.get_by_role("heading", name="转办申请"))
+    expect(transfers).to_contain_text("大榆树堡村 → 王家屯村")
+    expect(transfers).to_contain_text("待审批")
+    # Usable at 360 pixels: nothing runs off the side of the phone.
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    township = open_as(browser, live_server, "qilihe_head")
+    waiting = light_section(township, "绿灯")
+    expect(waiting).to_contain_text("审批转办")
+    expect(waiting).to_contain_text("申请转办至 王家屯村")
+    waiting.get_by_role("link", name="村卫生室标准化建设").click()
+    township.get_by_role("button", name="同意转办", exact=True).click()
+    expect(township.get_by_role("status")).to_contain_text("转办申请已处理")
+    expect(township.locator(".facts")).to_contain_text("王家屯村")
+    expect(township.get_by_role("listitem").filter(has_text="同意转办")).to_contain_text("郑镇长")
+
+    # The village's yellow item is not its own either: returned, it leaves the village's pages.
+    yellow = story["yellow"]
+    phone.goto(f"{live_server.url}/tasks/{yellow.pk}/")
+    phone.get_by_label("理由", exact=True).fill("光伏电站不在本村。")
+    phone.get_by_role("button", name="退回交办单位").click()
+    expect(phone.get_by_role("status")).to_contain_text("已退回交办单位")
+    expect(phone.get_by_role("heading", name="我的工作台", level=1)).to_be_visible()
+    expect(phone.get_by_text("村级光伏电站并网")).to_have_count(0)

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from core.links import task_page_url
 from tasks import lateness
-from tasks.models import ExtensionRequest, Indicator, ProgressReport, Task, TaskState
+from tasks.models import ExtensionRequest, Indicator, ProgressReport, Task, TaskState, TransferRequest
 from tasks.services import progress_report_create, task_transition
 from tasks.workdays import working_days_between
 
@@ -162,8 +162,9 @@ def test_each_page_costs_the_same_queries_whatever_the_number_of_tasks(browser_c
 
 def test_the_pages_query_counts(browser_client, world, tasks3, django_assert_num_queries):
     client = browser_client.as_user("village_a_head")
-    # Session, user, memberships, the candidates, their links and pending extensions, the calendar.
-    with django_assert_num_queries(7):
+    # Session, user, memberships, the candidates, their links, pending extensions and transfers,
+    # the calendar.
+    with django_assert_num_queries(8):
         client.get("/workbench/")
     # Session, user, memberships, the count and the page's ids (one statement over the task
     # scope), its tasks, their links and indicators, the calendar, the units (own, below) and
@@ -176,12 +177,12 @@ def test_the_pages_query_counts(browser_client, world, tasks3, django_assert_num
     report(task, village)
     # Session, user, memberships, the task, its links, indicators and steps, the calendar,
     # the unit the caller splits through and those below it, reports and their files,
-    # extensions, history, escalations, the report schedule and its periods owed, notices.
-    with django_assert_num_queries(18):
+    # extensions, history, escalations, the report schedule and its periods owed, notices, transfers.
+    with django_assert_num_queries(19):
         client.get(f"/tasks/{task.pk}/")
     for _ in range(3):
         report(task, village)
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(19):
         client.get(f"/tasks/{task.pk}/")
 
 
@@ -409,3 +410,46 @@ def test_the_task_page_shows_the_report_schedule_its_next_date_and_missed_period
         page = text(browser_client.as_user("village_a_head").get(f"/tasks/{task.pk}/"))
     assert "报送要求 每月28日前，下次报送 2026-10-28" in page
     assert "逾期未报：9月28日" in page
+
+
+def test_a_transfer_is_asked_and_decided_and_an_item_returned_through_the_pages(
+    browser_client, world, tasks3
+):
+    task = tasks3["green"]
+    client = browser_client.as_user("village_a_head")
+    page = text(client.get(f"/tasks/{task.pk}/"))
+    assert "申请转办" in page and "退回交办单位" in page
+    # Only the township's other village is offered: the county's own units are not its to name.
+    form = client.get(f"/tasks/{task.pk}/").content.decode()
+    assert "王家屯村" in form and "新立屯村" not in form
+    no_reason = client.post(f"/tasks/{task.pk}/transfers/", {"to_unit": world.unit("王家屯村").pk})
+    assert no_reason.status_code == 400 and 'role="alert"' in no_reason.content.decode()
+    outside = client.post(
+        f"/tasks/{task.pk}/transfers/", {"to_unit": world.unit("新立屯村").pk, "reason": "属地"}
+    )
+    assert outside.status_code == 400 and 'role="alert"' in outside.content.decode()
+    assert not TransferRequest.objects.exists()
+    asked = client.post(
+        f"/tasks/{task.pk}/transfers/", {"to_unit": world.unit("王家屯村").pk, "reason": "属地"}
+    )
+    assert asked.status_code == 302
+    transfer = TransferRequest.objects.get(task=task)
+
+    township = browser_client.as_user("qilihe_head")
+    assert "审批转办" in text(township.get("/workbench/"))
+    refused = township.post(f"/transfers/{transfer.pk}/decision/", {"decision": "refuse"})
+    assert refused.status_code == 400 and "不同意转办须说明理由" in text(refused)
+    approved = township.post(f"/transfers/{transfer.pk}/decision/", {"decision": "approve"})
+    assert approved.status_code == 302
+    task.refresh_from_db()
+    assert task.lead_unit == world.unit("王家屯村")
+    assert "审批转办" not in text(township.get("/workbench/"))
+
+    # The other village returns its yellow item: back with the township, off the village's pages.
+    yellow = tasks3["yellow"]
+    village = browser_client.as_user("village_a_head")
+    returned = village.post(f"/tasks/{yellow.pk}/transitions/return_to_issuer/", {"comment": "不属于本村"})
+    assert returned.status_code == 302 and returned["Location"] == "/workbench/"
+    assert village.get(f"/tasks/{yellow.pk}/").status_code == 404
+    yellow.refresh_from_db()
+    assert yellow.state == TaskState.DRAFT

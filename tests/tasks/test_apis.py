@@ -574,8 +574,9 @@ def test_a_closed_task_cannot_be_edited(api, world, housing):
 @pytest.mark.parametrize(
     ("username", "expected"),
     [
-        ("yi_member", ["accept"]),
-        ("yi_head", ["accept"]),
+        # The lead unit signs for the item or returns it to its issuer (退回).
+        ("yi_member", ["accept", "return_to_issuer"]),
+        ("yi_head", ["accept", "return_to_issuer"]),
         ("city_head", ["suspend", "cancel"]),
         ("city_supervisor", []),
     ],

@@ -204,6 +204,16 @@ def test_the_task_ledger_has_the_columns_an_office_expects(api, ledger_tasks):
     assert ledger["4"][11] is None
 
 
+def test_an_item_never_signed_for_is_overdue_in_the_ledger_as_its_light_is_red(api, make_task):
+    # Issued Tuesday 25 September, to be signed for by Friday 28 September; due in November.
+    with time_machine.travel(datetime.datetime(2018, 9, 25, 1, 0, tzinfo=datetime.UTC), tick=False):
+        make_task("危房改造", number="5", due_date=D(2018, 11, 30))
+    listed = api.as_user("city_head").get("/api/v1/tasks/").json()["results"]
+    assert [(row["number"], row["light"], row["overdue"]) for row in listed] == [("5", "red", True)]
+    (row,) = rows(read(download(api, "city_head")))
+    assert (row[9], row[11]) == ("已下达", 10)
+
+
 def test_the_rectification_ledger_lists_only_rectification_items(api, ledger_tasks):
     response = download(api, "city_head", RECTIFICATIONS_URL)
     sheet = read(response)

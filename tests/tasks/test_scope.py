@@ -28,6 +28,8 @@ from tasks.services import (
     task_decompose,
     task_transition,
     task_update,
+    transfer_decide,
+    transfer_request_create,
 )
 
 pytestmark = pytest.mark.django_db
@@ -146,6 +148,34 @@ def test_an_extension_moves_the_due_date(world, tasks):
         reason="汛期",
     )
     extension_decide(extension_id=extension.pk, actor=world.person("city_head"), approve=True)
+    assert_scope_right(world)
+
+
+def test_returning_to_the_issuer_and_issuing_again(world, tasks):
+    task = tasks["county"]
+    act(world, task, "yi_member", "return_to_issuer", "不属于本县职责")
+    assert_scope_right(world)
+    task_update(task_id=task.pk, actor=world.person("city_head"), lead_unit=world.unit("黑山县"))
+    assert_scope_right(world)
+    act(world, task, "city_head", "assign")
+    assert_scope_right(world)
+
+
+def test_a_transfer_approved_and_one_refused(world, tasks):
+    task = tasks["county"]
+    asked = transfer_request_create(
+        task_id=task.pk,
+        actor=world.person("yi_member"),
+        to_unit=world.unit("市住建委"),
+        reason="危房改造归住建",
+    )
+    transfer_decide(transfer_id=asked.pk, actor=world.person("city_head"), approve=True)
+    # 市住建委 cooperated and now leads; 义县 no longer holds the task.
+    assert_scope_right(world)
+    asked = transfer_request_create(
+        task_id=task.pk, actor=world.person("housing_member"), to_unit=world.unit("黑山县"), reason="属地"
+    )
+    transfer_decide(transfer_id=asked.pk, actor=world.person("city_head"), approve=False, comment="职责明确")
     assert_scope_right(world)
 
 

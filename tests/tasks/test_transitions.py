@@ -9,7 +9,7 @@ from django_fsm import transition
 
 from tasks import rules
 from tasks.models import TRANSITIONS, EventAction, Task, TaskEvent
-from tasks.services.lifecycle import ARGUMENTS, GUARDS
+from tasks.services.lifecycle import AFTER, ARGUMENTS, GUARDS
 from tasks.transitions import Side, declared
 
 # What the API and the stored history have always called them: changing one is an API
@@ -24,6 +24,7 @@ NAMES_AND_EVENTS = {
     "resume": ("resume", "resumed"),
     "cancel": ("cancel", "cancelled"),
     "reopen": ("reopen", "reopened"),
+    "return_to_issuer": ("return_to_issuer", "returned_to_issuer"),
 }
 
 
@@ -96,6 +97,7 @@ def test_the_rules_know_each_transition_by_its_declared_side():
 def test_what_the_services_add_belongs_to_declared_transitions():
     assert set(GUARDS) <= set(TRANSITIONS)
     assert set(ARGUMENTS) <= set(TRANSITIONS)
+    assert set(AFTER) <= set(TRANSITIONS)
 
 
 @pytest.mark.parametrize("name", list(TRANSITIONS))
