@@ -21,9 +21,14 @@ def locked_task(task_id: int, actor: User) -> tuple[Task, Access]:
     Visibility is decided on the locked row (``task_visible_to``), so an API write reads
     the task once: a task the actor cannot see is missing (404), as on every read path.
     Units, unit links and the parent are read only by the rules and services that need
-    them: most writes come from a member of the lead unit, decided on the row alone."""
+    them: most writes come from a member of the lead unit, decided on the row alone.
+
+    The lock is FOR NO KEY UPDATE: a task's id never changes, so writes on other tasks that
+    merely reference this one (a child updated twice in its own transaction has its parent
+    key checked at commit) need not wait for it; they would otherwise deadlock with a
+    parent that, holding its own lock, waits for that child's."""
     try:
-        task = Task.objects.select_for_update().get(pk=task_id)
+        task = Task.objects.select_for_update(no_key=True).get(pk=task_id)
     except Task.DoesNotExist:
         raise NotFound() from None
     access = access_for_user(actor)

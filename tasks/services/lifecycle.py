@@ -28,7 +28,12 @@ def _ensure_no_open_children(task: Task) -> None:
     waits, then finds the parent closed (``_ensure_parent_open``). Filtering the lock by
     state would miss a child that was closed in this statement's snapshot and reopened
     while it waited."""
-    states = Task.objects.select_for_update().filter(parent_id=task.pk).order_by("pk").values_list("state")
+    states = (
+        Task.objects.select_for_update(no_key=True)
+        .filter(parent_id=task.pk)
+        .order_by("pk")
+        .values_list("state")
+    )
     if any(state in UNFINISHED_STATES for (state,) in states):
         raise Conflict(_("仍有未办结的子任务，不能销号。"), code="children_open")
 
