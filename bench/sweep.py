@@ -1,6 +1,6 @@
 """Figure 1: the escalation sweep's record step against hand-written INSERT … SELECTs and
 UPDATEs that raise each task's and each obligation's rung (one pair for the tasks, one for
-the obligations of every kind: the sweep runs one statement per kind and part).
+the obligations of every kind; the sweep runs the same pair per part).
 
 Both run on the same data for the same day, each in a transaction that is rolled back, so
 every run starts from no escalations. The floor selects the same (task, rung) pairs with

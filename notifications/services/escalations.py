@@ -17,7 +17,7 @@ from responsibility.models import Membership, Role, Unit, UnitKind, User, subtre
 from responsibility.selectors import access_for_user
 from tasks import obligations, rules
 from tasks.lateness import today as local_today
-from tasks.models import OPEN_STATES, Campaign, Obligation, ObligationKind, Task, TaskState
+from tasks.models import OPEN_STATES, Campaign, Obligation, Task, TaskState
 from tasks.rungs import LEVEL_RANK, Level
 from tasks.workdays import calendar_for
 
@@ -93,30 +93,57 @@ def _reached_sql(part: SweepPart, rungs: Rungs) -> tuple[str, list]:
     return sql, params
 
 
-def _obligations_reached_sql(part: SweepPart, rungs: Rungs, kind: str) -> tuple[str, list]:
-    """The same for the unmet obligations of one kind owed by the part's units (``o``), of
-    tasks in the states that kind is owed in (open ones; closed ones for a re-check,
-    ``tasks.obligations.OWED_IN_STATES``), against the obligation's date. Only the kinds
-    warned of before their date (``tasks.obligations.WARNED``) reach the reminder rung."""
+def _marks(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _obligations_reached_sql(part: SweepPart, rungs: Rungs) -> tuple[str, list]:
+    """The same for the unmet obligations owed by the part's units (``o``), of every kind at
+    once, against each obligation's date: of tasks in the states its kind is owed in (open
+    ones; closed ones for a re-check, ``tasks.obligations.OWED_IN_STATES``), and only the
+    kinds warned of before their date (``tasks.obligations.WARNED``) from the reminder rung.
+    One statement for every kind reads the unmet rows' index once rather than once a kind."""
     units_sql, units_params = _part_units_sql(part)
     rung_sql, rung_params = _rung_rows(rungs)
-    states = obligations.owed_in_states(kind)
-    open_states = ", ".join(["%s"] * len(states))
+    marks = lambda values: ", ".join(["%s"] * len(values))  # noqa: E731
+    special = list(obligations.OWED_IN_STATES)
+    owed_sql = " OR ".join(
+        [
+            *(
+                f"(o.kind = %s AND t.state IN ({marks(states)}))"
+                for states in obligations.OWED_IN_STATES.values()
+            ),
+            f"(o.kind NOT IN ({marks(special)}) AND t.state IN ({marks(OPEN_STATES)}))",
+        ]
+    )
+    owed_params = [
+        *(value for kind, states in obligations.OWED_IN_STATES.items() for value in (kind, *states)),
+        *special,
+        *OPEN_STATES,
+    ]
+    warned = list(obligations.WARNED)
     quote = connection.ops.quote_name
-    lowest = 0 if kind in obligations.WARNED else LEVEL_RANK[Level.REMINDER] + 1
     sql = f"""
         FROM {quote(Obligation._meta.db_table)} o
         JOIN {quote(Task._meta.db_table)} t ON t.id = o.task_id
         JOIN ({rung_sql}) rung ON rung.campaign_id = t.campaign_id AND o.due_date < rung.before
-        WHERE o.kind = %s AND o.met_at IS NULL AND o.due_date < %s AND rung.rank >= %s
-          AND t.state IN ({open_states}) AND o.owed_by_id IN ({units_sql})
+        WHERE o.met_at IS NULL AND o.due_date < %s
+          AND rung.rank >= CASE WHEN o.kind IN ({_marks(warned)}) THEN 0 ELSE %s END
+          AND ({owed_sql}) AND o.owed_by_id IN ({units_sql})
     """
-    params = [*rung_params, kind, max(row[3] for row in rungs), lowest, *states, *units_params]
+    params = [
+        *rung_params,
+        max(row[3] for row in rungs),
+        *warned,
+        LEVEL_RANK[Level.REMINDER] + 1,
+        *owed_params,
+        *units_params,
+    ]
     return sql, params
 
 
 def _insert_reached(part: SweepPart, rungs: Rungs) -> int:
-    """One INSERT … SELECT for the part's tasks, and one per kind of obligation: each
+    """One INSERT … SELECT for the part's tasks, and one for their obligations: each
     (task or obligation, rung) reached; rows already recorded are skipped."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(column) for column in ESCALATION_COLUMNS)
@@ -141,11 +168,10 @@ def _insert_reached(part: SweepPart, rungs: Rungs) -> int:
             reached_params,
         )
     ]
-    for kind in ObligationKind.values:
-        owed_sql, owed_params = _obligations_reached_sql(part, rungs, kind)
-        statements.append(
-            (
-                f"""
+    owed_sql, owed_params = _obligations_reached_sql(part, rungs)
+    statements.append(
+        (
+            f"""
         INSERT INTO {quote(Escalation._meta.db_table)} ({columns})
         SELECT t.id, rung.level, rung.rank, o.due_date, o.owed_by_id,
                CASE WHEN o.owed_by_id = t.lead_unit_id THEN t.responsible_person_id END,
@@ -154,9 +180,9 @@ def _insert_reached(part: SweepPart, rungs: Rungs) -> int:
         ORDER BY o.id, rung.rank
         ON CONFLICT DO NOTHING
     """,
-                owed_params,
-            )
+            owed_params,
         )
+    )
     recorded = 0
     with connection.cursor() as cursor:
         for sql, params in statements:
@@ -171,9 +197,10 @@ def _raise_ranks(part: SweepPart, rungs: Rungs) -> None:
     task whose due date came back to one already chased shows its rung again."""
     quote = connection.ops.quote_name
     reached_sql, reached_params = _reached_sql(part, rungs)
-    statements = [(Task, "t.id", reached_sql, reached_params)]
-    for kind in ObligationKind.values:
-        statements.append((Obligation, "o.id", *_obligations_reached_sql(part, rungs, kind)))
+    statements = [
+        (Task, "t.id", reached_sql, reached_params),
+        (Obligation, "o.id", *_obligations_reached_sql(part, rungs)),
+    ]
     with connection.cursor() as cursor:
         for model, key, sql, params in statements:
             table = quote(model._meta.db_table)
