@@ -47,9 +47,10 @@ def descriptions_from_sources(apps, schema_editor):
     """Back to the free text, for the sources the forward step made (titled, without a number)."""
     Task = apps.get_model("tasks", "Task")
     made = Task.objects.filter(parent__isnull=True, source__document_number="").exclude(source__title="")
-    for task in made.select_related("source"):
-        description = f"问题来源：{task.source.title}。{task.description}"
-        Task.objects.filter(pk=task.pk).update(description=description)
+    # Named columns only: unapplied beside another branch of the graph, this step's model
+    # may carry columns that branch already dropped.
+    for pk, description, title in made.values_list("pk", "description", "source__title"):
+        Task.objects.filter(pk=pk).update(description=f"问题来源：{title}。{description}")
 
 
 class Migration(migrations.Migration):
