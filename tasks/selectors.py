@@ -207,7 +207,9 @@ class TaskPages:
         parts, params = [], []
         for index, (sql, branch_params) in enumerate(self._keyed):
             # Each branch ordered and cut at the page's end: one range of the scope's index.
-            parts.append(f"(SELECT * FROM ({sql}) AS branch_{index} ORDER BY {order} LIMIT %s)")
+            # Wrapped as a plain SELECT: SQLite refuses a parenthesised member of a UNION.
+            cut = f"SELECT * FROM ({sql}) AS branch_{index} ORDER BY {order} LIMIT %s"
+            parts.append(f"SELECT * FROM ({cut}) AS cut_{index}")
             params.extend([*branch_params, stop])
         merged = f"SELECT * FROM ({' UNION ALL '.join(parts)}) AS merged ORDER BY {order} LIMIT %s OFFSET %s"
         return f"SELECT task_id FROM ({merged}) AS page", [*params, stop - start, start]
