@@ -558,12 +558,11 @@ class ExtensionState(models.TextChoices):
     REJECTED = "rejected", _("已驳回")
 
 
-class ExtensionRequest(ConcurrentTransitionMixin, models.Model):
-    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="extension_requests")
+class DecidedRequest(ConcurrentTransitionMixin, models.Model):
+    """What a request the issuing side decides keeps of its decision: who, when, why.
+    Each kind declares its own states and the transitions that call ``_decided``."""
+
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_due_date = models.DateField(_("申请延期至"))
-    reason = models.TextField(_("理由"))
-    state = FSMField(default=ExtensionState.PENDING, choices=ExtensionState.choices, protected=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -572,7 +571,20 @@ class ExtensionRequest(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at", "-pk"]
+
+    def _decided(self, by, comment: str) -> None:
+        self.decided_by, self.decided_at, self.decision_comment = by, timezone.now(), comment
+
+
+class ExtensionRequest(DecidedRequest):
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="extension_requests")
+    requested_due_date = models.DateField(_("申请延期至"))
+    reason = models.TextField(_("理由"))
+    state = FSMField(default=ExtensionState.PENDING, choices=ExtensionState.choices, protected=True)
+
+    class Meta(DecidedRequest.Meta):
         constraints = [
             # One open request per task: a second would race the first for the due date.
             models.UniqueConstraint(
@@ -585,11 +597,11 @@ class ExtensionRequest(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=state, source=ExtensionState.PENDING, target=ExtensionState.APPROVED)
     def approve(self, *, by, comment: str) -> None:
-        self.decided_by, self.decided_at, self.decision_comment = by, timezone.now(), comment
+        self._decided(by, comment)
 
     @transition(field=state, source=ExtensionState.PENDING, target=ExtensionState.REJECTED)
     def reject(self, *, by, comment: str) -> None:
-        self.decided_by, self.decided_at, self.decision_comment = by, timezone.now(), comment
+        self._decided(by, comment)
 
 
 class TransferState(models.TextChoices):
@@ -598,30 +610,22 @@ class TransferState(models.TextChoices):
     REFUSED = "refused", _("未同意")
 
 
-class TransferRequest(ConcurrentTransitionMixin, models.Model):
+class TransferRequest(DecidedRequest):
     """转办: the lead unit asks, before signing for the task, that it go to another unit; the
     issuing side approves (the lead unit changes) or refuses (the asker still owes the
     sign-for, by its original date)."""
 
     task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="transfer_requests")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     from_unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("原牵头单位")
     )
     to_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("转办至"))
     reason = models.TextField(_("理由"))
     state = FSMField(default=TransferState.PENDING, choices=TransferState.choices, protected=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_comment = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(DecidedRequest.Meta):
         verbose_name = _("转办申请")
         verbose_name_plural = _("转办申请")
-        ordering = ["-created_at", "-pk"]
         constraints = [
             # One open request per task: two would race for the lead unit.
             models.UniqueConstraint(
@@ -634,11 +638,11 @@ class TransferRequest(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=state, source=TransferState.PENDING, target=TransferState.APPROVED)
     def approve(self, *, by, comment: str) -> None:
-        self.decided_by, self.decided_at, self.decision_comment = by, timezone.now(), comment
+        self._decided(by, comment)
 
     @transition(field=state, source=TransferState.PENDING, target=TransferState.REFUSED)
     def refuse(self, *, by, comment: str) -> None:
-        self.decided_by, self.decided_at, self.decision_comment = by, timezone.now(), comment
+        self._decided(by, comment)
 
 
 # What a task's history records: its creation, one event per transition (declared on

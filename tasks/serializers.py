@@ -330,15 +330,27 @@ def listed_task_data(rows: list[dict], context: dict) -> list[dict]:
     return data
 
 
-class SourceAttachmentSerializer(ModelSerializer):
+class AttachmentSerializer(ModelSerializer):
+    """A stored file (evidence of a report), with the link that downloads it."""
+
     url = serializers.SerializerMethodField()
+    download_route = "attachment-download"
 
     class Meta:
-        model = SourceAttachment
+        model = Attachment
         fields = ["id", "original_name", "content_type", "size", "sha256", "url"]
 
-    def get_url(self, attachment: SourceAttachment) -> str:
-        return reverse("source-attachment-download", args=[attachment.pk])
+    def get_url(self, attachment: Attachment) -> str:
+        return reverse(self.download_route, args=[attachment.pk])
+
+
+class SourceAttachmentSerializer(AttachmentSerializer):
+    """A source document's file: the same fields, its own download link."""
+
+    download_route = "source-attachment-download"
+
+    class Meta(AttachmentSerializer.Meta):
+        model = SourceAttachment
 
 
 class SourceSerializer(ModelSerializer):
@@ -540,17 +552,6 @@ class ReportInput(serializers.Serializer):
     text = TextField(max_length=20000)
     figures = JSONListField(child=FigureInput(), required=False, max_length=100)
     files = serializers.ListField(child=serializers.FileField(), required=False, max_length=10)
-
-
-class AttachmentSerializer(ModelSerializer):
-    url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Attachment
-        fields = ["id", "original_name", "content_type", "size", "sha256", "url"]
-
-    def get_url(self, attachment: Attachment) -> str:
-        return reverse("attachment-download", args=[attachment.pk])
 
 
 class ReportSerializer(ModelSerializer):

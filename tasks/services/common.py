@@ -9,6 +9,7 @@ from core.errors import InvalidInput, NotFound
 from responsibility.models import User
 from responsibility.selectors import Access, access_for_user
 
+from .. import rules
 from ..models import Campaign, Task, TaskEvent
 from ..selectors import task_visible_to
 
@@ -35,6 +36,21 @@ def locked_task(task_id: int, actor: User) -> tuple[Task, Access]:
     if not task_visible_to(access, task):
         raise NotFound()
     return task, access
+
+
+def locked_request(model, request_id: int, actor: User, action: str, *related: str):
+    """A request about a task (an extension, a transfer) to be decided by ``action``: its
+    task locked first, like every write to a task, and the actor's right to ``action``
+    checked on it, then the request itself locked; call inside a transaction. A request of
+    a task the actor cannot see is missing (404). Returns (task, access, request)."""
+    # A request never changes task: its task id is read before any lock is taken.
+    task_id = model.objects.filter(pk=request_id).values_list("task_id", flat=True).first()
+    if task_id is None:
+        raise NotFound()
+    task, access = locked_task(task_id, actor)
+    rules.ensure_may(access, task, action)
+    request = model.objects.select_for_update().select_related(*related).get(pk=request_id)
+    return task, access, request
 
 
 def event_record(

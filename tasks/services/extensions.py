@@ -7,14 +7,21 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
-from core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from core.errors import Conflict, InvalidInput, InvalidTransition
 from responsibility.models import User
 
 from .. import lateness, rules
 from ..lateness import today
 from ..models import UNFINISHED_STATES, EventAction, ExtensionRequest
 from ..scope import scope_sync
-from .common import ensure_within_campaign, ensure_within_parent, event_record, locked_task, require_text
+from .common import (
+    ensure_within_campaign,
+    ensure_within_parent,
+    event_record,
+    locked_request,
+    locked_task,
+    require_text,
+)
 
 
 def extension_request_create(
@@ -58,14 +65,8 @@ def extension_decide(*, extension_id: int, actor: User, approve: bool, comment: 
     extension of a task the actor cannot see is missing (404)."""
     if not approve:
         comment = require_text(comment, "comment", _("驳回须说明理由。"))
-    # A request never changes task: its task id is read before any lock is taken.
-    task_id = ExtensionRequest.objects.filter(pk=extension_id).values_list("task_id", flat=True).first()
-    if task_id is None:
-        raise NotFound()
     with transaction.atomic():
-        task, access = locked_task(task_id, actor)
-        rules.ensure_may(access, task, "decide_extension")
-        extension = ExtensionRequest.objects.select_for_update().get(pk=extension_id)
+        task, _access, extension = locked_request(ExtensionRequest, extension_id, actor, "decide_extension")
         method = extension.approve if approve else extension.reject
         if not can_proceed(method):
             raise InvalidTransition(_("该延期申请已处理。"))

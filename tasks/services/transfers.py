@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
-from core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from core.errors import Conflict, InvalidInput, InvalidTransition
 from responsibility import jurisdiction
 from responsibility.models import Unit, User
 
@@ -15,7 +15,7 @@ from ..lateness import today
 from ..models import EventAction, TaskState, TaskUnit, TaskUnitRole, TransferRequest
 from ..obligations import obligations_transferred
 from ..scope import scope_rebuild
-from .common import event_record, locked_task, require_text
+from .common import event_record, locked_request, locked_task, require_text
 
 
 def _ensure_target(task, to_unit: Unit) -> None:
@@ -82,13 +82,10 @@ def transfer_decide(*, transfer_id: int, actor: User, approve: bool, comment: st
     request of a task the actor cannot see is missing (404)."""
     if not approve:
         comment = require_text(comment, "comment", _("不同意转办须说明理由。"))
-    task_id = TransferRequest.objects.filter(pk=transfer_id).values_list("task_id", flat=True).first()
-    if task_id is None:
-        raise NotFound()
     with transaction.atomic():
-        task, access = locked_task(task_id, actor)
-        rules.ensure_may(access, task, "decide_transfer")
-        transfer = TransferRequest.objects.select_for_update().select_related("to_unit").get(pk=transfer_id)
+        task, _access, transfer = locked_request(
+            TransferRequest, transfer_id, actor, "decide_transfer", "to_unit"
+        )
         method = transfer.approve if approve else transfer.refuse
         if not can_proceed(method):
             raise InvalidTransition(_("该转办申请已处理。"))
