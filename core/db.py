@@ -1,8 +1,10 @@
-"""Set-based writes the ORM makes slow."""
+"""Set-based writes, and reads, the ORM makes slow."""
 
+import threading
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, models
+from django.db.models.expressions import RawSQL
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> None:
@@ -74,3 +76,44 @@ def new_row(model: type[models.Model], **values) -> dict[str, object]:
         field.attname: field.get_db_prep_save(field.pre_save(instance, add=True), connection)
         for field in model._meta.concrete_fields
     }
+
+
+class CompiledRows:
+    """A ``.values()`` query compiled once per thread and shape, then run for other ids.
+
+    ``build(ids, *shape)`` returns the queryset, with the expression ``ids`` where a set of
+    ids goes (``pk__in=ids``); ``rows(shape, sql, params)`` runs it with that set given as
+    SQL, and answers the rows as ``.values()`` would, through the backend's converters.
+    Building and compiling a read of many columns and joins cost a listed page more than
+    the database took to run it (bench/FIXES.md); the text is the same every time. Per
+    thread, because a compiler belongs to its thread's connection."""
+
+    MARK = "SELECT 'duban compiled ids'"
+
+    def __init__(self, build):
+        self.build = build
+        self.local = threading.local()
+
+    def rows(self, shape: tuple, sql: str, params: Sequence) -> list[dict]:
+        compiled = self.local.__dict__.setdefault("compiled", {})
+        key = (connection.alias, connection.vendor, shape)
+        if key not in compiled:
+            compiled[key] = self._compile(shape)
+        text, names, compiler, converters = compiled[key]
+        with connection.cursor() as cursor:
+            cursor.execute(text.replace(self.MARK, sql), params)
+            values = cursor.fetchall()
+        if converters:
+            values = compiler.apply_converters(values, converters)
+        return [dict(zip(names, row, strict=True)) for row in values]
+
+    def _compile(self, shape: tuple):
+        queryset = self.build(RawSQL(self.MARK, ()), *shape)
+        query = queryset.query
+        compiler = query.get_compiler(using=queryset.db)
+        text, params = compiler.as_sql()
+        if params or text.count(self.MARK) != 1:
+            raise ValueError("A compiled read takes its ids in one place and no other parameter.")
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+        return text, names, compiler, converters

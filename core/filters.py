@@ -56,3 +56,22 @@ class ExistingDayField(forms.DateField):
 
 class DateFilter(django_filters.DateFilter):
     field_class = ExistingDayField
+
+
+class FormOnceFilterSet(filters.FilterSet):
+    """A filter set whose form class is built once, by its first instance: only for filter
+    sets whose fields do not depend on the request (a ``queryset`` function that reads the
+    request would be read for the first request alone).
+
+    django-filter builds, on every request, a new form class and a new form field for
+    every filter: for the task list that cost more than the filtering itself
+    (bench/FIXES.md). A form instance still copies the class's fields, as every Django
+    form does, so no request sees another's values."""
+
+    def get_form_class(self):
+        cls = type(self)
+        form = cls.__dict__.get("_built_form_class")
+        if form is None:
+            form = super().get_form_class()
+            cls._built_form_class = form
+        return form

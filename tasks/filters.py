@@ -1,7 +1,7 @@
 from django.db import models
 from django_filters import rest_framework as filters
 
-from core.filters import BooleanFilter, DateFilter, IntegerFilter
+from core.filters import BooleanFilter, DateFilter, FormOnceFilterSet, IntegerFilter
 from responsibility.models import User
 
 from .lateness import campaigns_light_q, overdue_q, request_calendar, today
@@ -18,14 +18,16 @@ class CalendarDayFilter(filters.FilterSet):
         filter_overrides = {models.DateField: {"filter_class": DateFilter}}
 
 
-class TaskFilter(filters.FilterSet):
+class TaskFilter(FormOnceFilterSet):
     # Not distinct: these filter on the task's own columns, so no row can repeat, and a
     # DISTINCT over every column makes PostgreSQL sort whole rows for every page and wrap
     # the count in it too (bench/FIXES.md).
     state = filters.MultipleChoiceFilter(choices=TaskState.choices, distinct=False)
     kind = filters.MultipleChoiceFilter(choices=TaskKind.choices, distinct=False)
-    campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all())
-    responsible_person = filters.ModelChoiceFilter(queryset=User.objects.all())
+    # The querysets given as functions: every request deep-copies the filters, and a
+    # queryset's copy is a copy of its whole query.
+    campaign = filters.ModelChoiceFilter(queryset=lambda request: Campaign.objects.all())
+    responsible_person = filters.ModelChoiceFilter(queryset=lambda request: User.objects.all())
     parent = IntegerFilter(field_name="parent_id")
     due_after = DateFilter(field_name="due_date", lookup_expr="gte")
     due_before = DateFilter(field_name="due_date", lookup_expr="lte")

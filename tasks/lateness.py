@@ -240,17 +240,27 @@ def light_q(light: str, on: datetime.date, working_days: int, calendar: WorkCale
     red = overdue_q(on)
     if light == "red":
         return red
-    yellow = owed_before_q(limit + datetime.timedelta(days=1), warned=True) & ~red
+    warned = owed_before_q(limit + datetime.timedelta(days=1), warned=True)
     if light == "yellow":
-        return yellow
-    return Q(state__in=OPEN_STATES) & ~red & ~yellow
+        return warned & ~red
+    # Not red and not (warned and not red): not red and not warned. Django's negations
+    # test NULL dates explicitly, so the shorter form selects the same rows, and it is a
+    # third less SQL to build and compile on every request for a light (bench/FIXES.md).
+    return Q(state__in=OPEN_STATES) & ~red & ~warned
 
 
 def campaigns_light_q(
     light: str, on: datetime.date, working_days: Iterable[int], calendar: WorkCalendar | None = None
 ) -> Q:
     """``light_q`` over tasks of campaigns that warn at different distances: each campaign
-    sets its ``yellow_working_days``, and ``working_days`` are the values they set."""
+    sets its ``yellow_working_days``, and ``working_days`` are the values they set.
+
+    When every campaign sets the same value, as most offices' do, the campaign is not
+    consulted: a light filter then reads the scope's columns alone, without joining the
+    campaigns for every row it counts (bench/FIXES.md)."""
+    working_days = list(working_days)
+    if len(working_days) == 1:
+        return light_q(light, on, working_days[0], calendar)
     condition = Q(pk__in=[])
     for days in working_days:
         condition |= Q(campaign__yellow_working_days=days) & light_q(light, on, days, calendar)

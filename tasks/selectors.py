@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
+from core.db import CompiledRows
 from core.errors import NotFound
 from responsibility.models import Unit, User
 from responsibility.selectors import Access, access_for_user, unit_subtree_ids
@@ -96,11 +97,6 @@ def task_visible_to(access: Access, task: Task) -> bool:
     return any(unit.path.startswith(root) for unit in paths for root in access.visible_paths)
 
 
-# A scope row shows its task to whoever sees the row's unit's subtree: a draft only to the
-# issuing side (the first rule of ``task_visibility_q``, kept ready by ``tasks.scope``).
-SCOPE_VISIBLE = Q(issuing=True) | ~Q(state=TaskState.DRAFT)
-
-
 def visibility_roots(access: Access) -> list[int]:
     """The units at the roots of the subtrees the user sees, none inside another."""
     paths = access.visible_paths
@@ -108,33 +104,83 @@ def visibility_roots(access: Access) -> list[int]:
     return [int(path.rstrip("/").rsplit("/", 1)[-1]) for path in roots]
 
 
-def scope_branches(user: User, scopes: QuerySet[TaskScope]) -> list[QuerySet[TaskScope]]:
-    """The scope rows of the tasks the user sees, among ``scopes``, as disjoint sets with one
-    row per task: one set per root of the user's subtrees, each one range of the scope's
-    index, then the tasks the user leads and sees no other way (under their issuing unit).
+@dataclass(frozen=True)
+class Reach:
+    """Whose tasks a user's branches hold: every task (an administrator), or those under
+    ``roots`` and those the user leads (``leader``)."""
+
+    admin: bool
+    roots: tuple[int, ...]
+    leader: int | None
+
+    @classmethod
+    def of(cls, user: User) -> "Reach":
+        access = access_for_user(user)
+        return cls(access.is_admin, tuple(visibility_roots(access)), user.pk)
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def scope_branches(
+    reach: Reach, scopes: QuerySet[TaskScope], keys: dict | None = None
+) -> list[tuple[str, list]]:
+    """The scope rows of the tasks a user sees, among ``scopes``, as SQL for disjoint sets
+    with one row per task (``task_id`` and the ``keys`` annotated on the rows): one set per
+    root of the user's subtrees, each one range of the scope's index, then the tasks the
+    user leads and sees no other way (under their issuing unit).
 
     The same visibility as ``task_visibility_q``, in the shape that costs what the user's
     units hold: an OR of the conditions, or one IN over several units, would make
-    PostgreSQL read every row of those units and sort them for every page
-    (bench/FIXES.md). A test holds the two forms to the same tasks."""
-    access = access_for_user(user)
-    if access.is_admin:
-        return [scopes.filter(unit_id=F("task__issuing_unit_id"))]
-    roots = visibility_roots(access)
+    PostgreSQL read every row of those units and sort them for every page. The filtered
+    rows are compiled once and each branch is a condition around them, which the
+    database merges back into one scan: compiling the filters for every branch (a light
+    is some forty comparisons) cost a page more than its queries (bench/FIXES.md). A test
+    holds the two forms to the same tasks."""
+    keys = keys or {}
+    rows = scopes.order_by().annotate(**keys).values("task_id", "unit_id", "issuing", "state", *keys)
+    scoped, scoped_params = _sql(rows)
+    task_table = _q(Task._meta.db_table)
+    columns = ", ".join(f"scoped.{_q(name)}" for name in ("task_id", *keys))
+    select = f"SELECT {columns} FROM ({scoped}) scoped"
+    under_issuer = (
+        f" INNER JOIN {task_table} led ON led.{_q('id')} = scoped.{_q('task_id')}"
+        f" WHERE scoped.{_q('unit_id')} = led.{_q('issuing_unit_id')}"
+    )
+    if reach.admin:
+        return [(select + under_issuer, [*scoped_params])]
     branches = []
-    for index, root in enumerate(roots):
-        branch = scopes.filter(SCOPE_VISIBLE, unit_id=root)
+    for index, root in enumerate(reach.roots):
+        where = f"scoped.{_q('unit_id')} = %s AND {_visible('scoped')}"
+        params = [*scoped_params, root, TaskState.DRAFT]
         if index:
-            branch = branch.exclude(_seen_under(roots[:index]))
-        branches.append(branch)
-    if user.pk is not None:
-        led = scopes.filter(task__lead_leader_id=user.pk, unit_id=F("task__issuing_unit_id"))
-        branches.append(led.exclude(_seen_under(roots)) if roots else led)
+            where, params = _not_seen_under(where, params, reach.roots[:index])
+        branches.append((f"{select} WHERE {where}", params))
+    if reach.leader is not None:
+        where, params = f"led.{_q('lead_leader_id')} = %s", [*scoped_params, reach.leader]
+        if reach.roots:
+            where, params = _not_seen_under(where, params, reach.roots)
+        branches.append((f"{select}{under_issuer} AND {where}", params))
     return branches
 
 
-def _seen_under(roots: list[int]) -> Exists:
-    return Exists(TaskScope.objects.filter(SCOPE_VISIBLE, unit_id__in=roots, task_id=OuterRef("task_id")))
+def _visible(alias: str) -> str:
+    # A scope row shows its task to whoever sees the row's unit's subtree: a draft only to
+    # the issuing side (the first rule of ``task_visibility_q``, kept ready by
+    # ``tasks.scope``). Its one parameter is the draft state.
+    return f"({alias}.{_q('issuing')} OR {alias}.{_q('state')} <> %s)"
+
+
+def _not_seen_under(where: str, params: list, roots: tuple[int, ...]) -> tuple[str, list]:
+    """``where``, and the task is not seen under any of ``roots`` (an earlier branch's)."""
+    marks = ", ".join(["%s"] * len(roots))
+    seen = (
+        f"NOT EXISTS (SELECT 1 FROM {_q(TaskScope._meta.db_table)} seen"
+        f" WHERE seen.{_q('task_id')} = scoped.{_q('task_id')} AND seen.{_q('unit_id')} IN ({marks})"
+        f" AND {_visible('seen')})"
+    )
+    return f"{where} AND {seen}", [*params, *roots, TaskState.DRAFT]
 
 
 # The list's orderings, on the scope row or through to its task.
@@ -155,31 +201,31 @@ class TaskPages:
     page's tasks, chosen by their ids (each branch ordered and cut at the slice's end,
     then merged), and two for their links and indicators (``listed_tasks``)."""
 
-    def __init__(self, branches: list[QuerySet[TaskScope]], ordering: list[str], *, rows: bool = False):
-        self.branches = branches
+    def __init__(self, reach: Reach, scopes: QuerySet[TaskScope], ordering: list[str], *, rows: bool = False):
+        self.reach, self.scopes = reach, scopes
         # Plain rows (``listed_rows``) for the API, which writes them out as JSON; tasks
         # (``listed_tasks``) for the pages' templates.
-        self.read = listed_rows if rows else listed_tasks
+        self.rows = rows
         terms = [(term.removeprefix("-"), term.startswith("-")) for term in ordering]
         if not any(name in ("pk", "id") for name, _descending in terms):
             terms.append(("pk", False))
         self.terms = terms
 
     @cached_property
-    def _keyed(self) -> list[tuple[str, tuple]]:
+    def _keyed(self) -> list[tuple[str, list]]:
         """Each branch's task ids with the ordering's keys, unordered, compiled once for the
-        count and the page: compiling the filters' conditions (a light is some forty
-        comparisons) cost a page more than either query (bench/FIXES.md)."""
+        count and the page."""
         keys = {f"key_{n}": F(SCOPE_ORDERING[name]) for n, (name, _descending) in enumerate(self.terms)}
-        keyed = (branch.order_by().annotate(**keys).values_list("task_id", *keys) for branch in self.branches)
-        return [_sql(rows) for rows in keyed]
+        return scope_branches(self.reach, self.scopes, keys)
 
     def count(self) -> int:
         if all("__" not in SCOPE_ORDERING[name] for name, _descending in self.terms):
             branches = self._keyed
         else:
             # Keys read through the task would join it for every row counted.
-            branches = [_sql(branch.order_by().values("task_id")) for branch in self.branches]
+            branches = scope_branches(self.reach, self.scopes)
+        if not branches:
+            return 0
         parts, params = [], []
         for index, (sql, branch_params) in enumerate(branches):
             parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{index})")
@@ -191,17 +237,20 @@ class TaskPages:
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, page: slice) -> list[Task]:
+    def __getitem__(self, page: slice) -> list:
         start, stop = page.start or 0, page.stop
-        if stop <= start:
+        if stop <= start or not self._keyed:
             return []
         # The page's tasks sort again by the same columns (the scope's are copies).
         ordering = [f"{'-' if descending else ''}{name}" for name, descending in self.terms]
-        return self.read(Task.objects.filter(pk__in=RawSQL(*self._ids_sql(start, stop))).order_by(*ordering))
+        ids = self._ids_sql(start, stop)
+        if self.rows:
+            return listed_rows(ids, ordering)
+        return listed_tasks(Task.objects.filter(pk__in=RawSQL(*ids)).order_by(*ordering))
 
     def _ids_sql(self, start: int, stop: int) -> tuple[str, list]:
         order = ", ".join(
-            f"{connection.ops.quote_name(f'key_{n}')} {'DESC' if descending else 'ASC'}"
+            f"{_q(f'key_{n}')} {'DESC' if descending else 'ASC'}"
             for n, (_name, descending) in enumerate(self.terms)
         )
         parts, params = [], []
@@ -224,7 +273,7 @@ def task_pages_for_user(
 ) -> TaskPages:
     """The tasks the user sees among the filtered ``scopes``, in ``ordering``, for paging:
     as tasks, or as ``listed_rows`` with ``rows``."""
-    return TaskPages(scope_branches(user, scopes), ordering, rows=rows)
+    return TaskPages(Reach.of(user), scopes, ordering, rows=rows)
 
 
 def _with_details(tasks: QuerySet[Task]) -> QuerySet[Task]:
@@ -277,11 +326,13 @@ def tasks_seen_among(user: User, scopes: QuerySet[TaskScope]) -> QuerySet[Task]:
     read whole: for the ledgers, which read every one of them in chunks. The same branches
     as the list (``scope_branches``), united: visibility costs what the user's units hold,
     not the UNION of their links over the province's tasks (``task_visibility_q``)."""
-    branches = [branch.order_by().values("task_id") for branch in scope_branches(user, scopes)]
+    branches = scope_branches(Reach.of(user), scopes)
     if not branches:
         return Task.objects.none()
-    first, *rest = branches
-    return Task.objects.filter(pk__in=first.union(*rest, all=True) if rest else first)
+    selects = (f"SELECT task_id FROM ({sql}) AS seen_{n}" for n, (sql, _params) in enumerate(branches))
+    united = " UNION ALL ".join(selects)
+    params = [param for _sql, branch_params in branches for param in branch_params]
+    return Task.objects.filter(pk__in=RawSQL(f"SELECT task_id FROM ({united}) AS seen", params))
 
 
 # What the API shows of a listed task, as plain values (tasks.serializers.listed_task_data):
@@ -322,19 +373,36 @@ LISTED_VALUES = (
 )
 
 
-def listed_rows(tasks: QuerySet[Task]) -> list[dict]:
-    """The tasks as ``LISTED_VALUES`` rows, each with its unit links (``links``: unit id,
-    name, kind and role) and its indicators (``indicators``): three queries, as
-    ``listed_tasks``."""
-    rows = list(tasks.values(*LISTED_VALUES))
+# The listed page's tasks, and their unit links, as compiled reads (core.db.CompiledRows):
+# their SQL is the same for every page of an ordering but for the ids.
+_LISTED = CompiledRows(
+    lambda ids, *ordering: Task.objects.filter(pk__in=ids).order_by(*ordering).values(*LISTED_VALUES)
+)
+_LINKS = CompiledRows(
+    lambda ids: (
+        TaskUnit.objects.filter(task_id__in=ids)
+        .order_by("pk")
+        .values("task_id", "unit_id", "unit__name", "unit__kind", "role")
+    )
+)
+
+
+def listed_rows(ids: tuple[str, list], ordering: list[str]) -> list[dict]:
+    """The tasks whose ids the SQL ``ids`` selects, in ``ordering``, as ``LISTED_VALUES``
+    rows, each with its unit links (``links``: unit id, name, kind and role) and its
+    indicators (``indicators``): three queries, as ``listed_tasks``."""
+    rows = _LISTED.rows(tuple(ordering), *ids)
     by_id = {row["id"]: row for row in rows}
     for row in rows:
         row["links"], row["indicators"] = [], []
-    ids = list(by_id)
-    links = TaskUnit.objects.filter(task_id__in=ids).order_by("pk")
-    for task_id, *link in links.values_list("task_id", "unit_id", "unit__name", "unit__kind", "role"):
-        by_id[task_id]["links"].append(link)
-    for indicator in Indicator.objects.filter(task_id__in=ids).order_by("pk"):
+    if not by_id:
+        return rows
+    marks = ", ".join(["%s"] * len(by_id))
+    for link in _LINKS.rows((), marks, list(by_id)):
+        by_id[link["task_id"]]["links"].append(
+            (link["unit_id"], link["unit__name"], link["unit__kind"], link["role"])
+        )
+    for indicator in Indicator.objects.filter(task_id__in=list(by_id)).order_by("pk"):
         by_id[indicator.task_id]["indicators"].append(indicator)
     return rows
 
