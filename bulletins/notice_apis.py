@@ -85,7 +85,9 @@ class NoticeReplyApi(ApiView):
     @extend_schema(
         description=(
             "Return the 回执 of a notice, as its receiving unit: the measures taken, the date done or "
-            "promised, and who signed. Meets the 回执 owed and appears in the task's history; once only."
+            "promised, and who signed. Meets the 回执 owed and appears in the task's history; once only "
+            "(409 notice_replied), and not to a withdrawn notice (409 notice_withdrawn). The PDF is then "
+            "rendered again with the 回执 printed in."
         ),
         request=NoticeReplyInput,
         responses={200: NoticeSerializer, **WRITE_ERRORS},

@@ -314,3 +314,15 @@ def test_a_reply_whose_job_never_ran_is_printed_by_the_pending_run(world, item):
     assert notices_render_pending() == 1
     assert Notice.objects.get(pk=notice.pk).pdf_replied
     assert notices_render_pending() == 0
+
+
+def test_a_notice_withdrawn_before_its_job_ran_is_not_mailed_afterwards(addressed, item):
+    world = addressed
+    notice = issue(world, item)
+    withdraw(world, notice)
+
+    rendered = notice_render(notice_id=notice.pk)
+
+    assert rendered.pdf  # the document exists, to download
+    subjects = list(OutboundMessage.objects.filter(kind="notice").values_list("subject", flat=True))
+    assert len(subjects) == 3 and all(subject.startswith("【撤销】") for subject in subjects)
