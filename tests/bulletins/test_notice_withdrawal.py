@@ -292,7 +292,7 @@ def test_the_chase_of_a_missing_reply_carries_the_notice_pdf(addressed, item, sm
         "督办通知单〔2018〕第1号.pdf": first.pdf_sha256,
         "督办通知单〔2018〕第2号.pdf": second.pdf_sha256,
     }
-    # A rung that chases no 回执 carries nothing: the item's own date, later.
+    # Every digest that carries a file carries these two notices' PDFs and nothing else.
     chases = OutboundMessage.objects.filter(kind="digest").exclude(attachments=[])
     assert {path for m in chases for path, _name in m.attachments} == {first.pdf.name, second.pdf.name}
 
