@@ -24,3 +24,11 @@ def bulletin_render_pending() -> int:
 def notice_render(notice_id: int) -> None:
     """Render an issued notice's PDF and mail it to the unit (safe to run again)."""
     notice_services.notice_render(notice_id=notice_id)
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3, soft_time_limit=300
+)
+def notice_render_reply(notice_id: int) -> None:
+    """Render a replied notice's PDF again with its 回执 filled in (safe to run again)."""
+    notice_services.notice_render_reply(notice_id=notice_id)

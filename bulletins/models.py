@@ -161,6 +161,8 @@ class Notice(models.Model):
     )
     pdf = models.FileField(upload_to=notice_pdf_path, max_length=255, blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
+    # The PDF has been rendered again with the 回执 filled in (``notice_render_reply``).
+    pdf_replied = models.BooleanField(default=False, db_default=False)
 
     # The 回执, as the unit returns it.
     reply_measures = models.TextField(_("办理情况及措施"), blank=True)
@@ -172,6 +174,13 @@ class Notice(models.Model):
     )
     replied_at = models.DateTimeField(null=True, blank=True)
 
+    # Withdrawn (撤销) by its office: the number stays used, the 回执 is no longer owed.
+    withdrawn_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdraw_reason = models.TextField(_("撤销理由"), blank=True)
+
     class Meta:
         verbose_name = _("督办通知单")
         verbose_name_plural = _("督办通知单")
@@ -181,6 +190,10 @@ class Notice(models.Model):
             models.CheckConstraint(
                 condition=models.Q(replied_at__isnull=True) | models.Q(reply_date__isnull=False),
                 name="notice_reply_dated",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_at__isnull=True) | ~models.Q(withdraw_reason=""),
+                name="notice_withdrawal_reasoned",
             ),
         ]
         indexes = [models.Index(fields=["task", "created_at"], name="notice_task_idx")]
@@ -196,3 +209,7 @@ class Notice(models.Model):
     @property
     def is_replied(self) -> bool:
         return self.replied_at is not None
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None

@@ -18,7 +18,7 @@ from core.schema import LIST_ERRORS, NOT_ACCEPTABLE, READ_ERRORS, WRITE_ERRORS
 from . import notice_selectors as selectors
 from . import notice_services as services
 from .models import Notice
-from .notice_serializers import NoticeInput, NoticeReplyInput, NoticeSerializer
+from .notice_serializers import NoticeInput, NoticeReplyInput, NoticeSerializer, NoticeWithdrawInput
 
 
 def _answer(request, notice: Notice, status_code=status.HTTP_200_OK) -> Response:
@@ -30,10 +30,11 @@ class NoticeFilter(filters.FilterSet):
     task = IntegerFilter(min_value=1)
     year = IntegerFilter(min_value=1, max_value=9999)
     replied = BooleanFilter(field_name="replied_at", lookup_expr="isnull", exclude=True)
+    withdrawn = BooleanFilter(field_name="withdrawn_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Notice
-        fields = ["task", "office", "to_unit", "year", "urgency", "replied"]
+        fields = ["task", "office", "to_unit", "year", "urgency", "replied", "withdrawn"]
 
 
 class NoticeListApi(ListApi):
@@ -84,7 +85,9 @@ class NoticeReplyApi(ApiView):
     @extend_schema(
         description=(
             "Return the 回执 of a notice, as its receiving unit: the measures taken, the date done or "
-            "promised, and who signed. Meets the 回执 owed and appears in the task's history; once only."
+            "promised, and who signed. Meets the 回执 owed and appears in the task's history; once only "
+            "(409 notice_replied), and not to a withdrawn notice (409 notice_withdrawn). The PDF is then "
+            "rendered again with the 回执 printed in."
         ),
         request=NoticeReplyInput,
         responses={200: NoticeSerializer, **WRITE_ERRORS},
@@ -101,6 +104,26 @@ class NoticeReplyApi(ApiView):
             reply_date=values["reply_date"],
             completed=values["completed"],
             signer=values["signer"],
+        )
+        return _answer(request, notice)
+
+
+class NoticeWithdrawApi(ApiView):
+    @extend_schema(
+        description=(
+            "Withdraw (撤销) a notice, as its office, with a reason: it stays listed, marked withdrawn, "
+            "and its number is not given again; its 回执 is no longer owed nor chased, and the unit is "
+            "told by e-mail. Not once its 回执 is in (409 notice_replied), nor twice (409 notice_withdrawn)."
+        ),
+        request=NoticeWithdrawInput,
+        responses={200: NoticeSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk):
+        notice = selectors.notice_get_for_user(request.user, pk)
+        data = NoticeWithdrawInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        notice = services.notice_withdraw(
+            notice_id=notice.pk, actor=request.user, reason=data.validated_data["reason"]
         )
         return _answer(request, notice)
 

@@ -16,7 +16,7 @@ def notice_list_for_user(user: User) -> QuerySet[Notice]:
     visible = Task.objects.filter(task_visibility_q(user)).order_by().values("pk")
     return (
         Notice.objects.filter(task_id__in=visible)
-        .select_related("office", "to_unit", "task", "issued_by", "replied_by")
+        .select_related("office", "to_unit", "task", "issued_by", "replied_by", "withdrawn_by")
         .order_by("-created_at", "-pk")
     )
 

@@ -20,6 +20,7 @@ class NoticeSerializer(ModelSerializer):
     numbering = serializers.CharField(help_text="The number as printed: 〔2026〕第3号.")
     issued_by = PersonRefSerializer()
     replied_by = PersonRefSerializer(allow_null=True)
+    withdrawn_by = PersonRefSerializer(allow_null=True)
     pdf_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -47,6 +48,9 @@ class NoticeSerializer(ModelSerializer):
             "reply_signer",
             "replied_by",
             "replied_at",
+            "withdrawn_at",
+            "withdrawn_by",
+            "withdraw_reason",
         ]
 
     def get_pdf_url(self, notice: Notice) -> str | None:
@@ -71,3 +75,7 @@ class NoticeReplyInput(serializers.Serializer):
     reply_date = DateField(help_text="The date the work was done or is promised to be done.")
     completed = serializers.BooleanField(help_text="True: done on reply_date; false: promised by it.")
     signer = TextField(max_length=50)
+
+
+class NoticeWithdrawInput(serializers.Serializer):
+    reason = TextField(max_length=5000, help_text="Why the office withdraws the notice.")

@@ -3,9 +3,10 @@ rendering and mailing its PDF, and recording the unit's 回执."""
 
 import datetime
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
@@ -177,6 +178,8 @@ def notice_render(*, notice_id: int) -> Notice:
         notice.pdf.save(f"{notice.number}.pdf", ContentFile(pdf), save=False)
         notice.pdf_sha256 = sha256(pdf)
         notice.save(update_fields=["pdf", "pdf_sha256"])
+        if Notice.objects.filter(pk=notice.pk, withdrawn_at__isnull=False).exists():
+            return notice  # withdrawn before its job ran: the unit is told of the withdrawal only
         units, users = _recipients(notice)
         task = notice.task
         item = f"{task.number} {task.title}" if task.number else task.title
@@ -211,12 +214,54 @@ def notice_render(*, notice_id: int) -> Notice:
     return notice
 
 
+def notice_render_reply(*, notice_id: int) -> Notice:
+    """Render the PDF again once the 回执 is in, its part filled with what the unit
+    returned, who returned it and when; the file mailed at issue stays as it was sent (the
+    outbox's messages name it). Mails nothing. Running it again changes nothing."""
+    notice = Notice.objects.select_related("office", "to_unit", "task", "replied_by").get(pk=notice_id)
+    if not notice.is_replied or notice.pdf_replied:
+        return notice
+    pdf, _refused = render_pdf(notice_html(notice))
+    with transaction.atomic():
+        locked = Notice.objects.select_for_update().get(pk=notice.pk)
+        if locked.pdf_replied:
+            return locked  # a concurrent run finished first
+        notice.pdf.save(f"{notice.number}-reply.pdf", ContentFile(pdf), save=False)
+        notice.pdf_sha256, notice.pdf_replied = sha256(pdf), True
+        notice.save(update_fields=["pdf", "pdf_sha256", "pdf_replied"])
+    return notice
+
+
+def notice_pdfs_for_obligations(obligation_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """The PDF of each notice whose 回执 owed is among ``obligation_ids``, for the ladder's
+    digests that chase it: one query for all of them; a notice whose PDF was never
+    rendered (its job did not run) is rendered, and mailed as at issue, once here. A
+    withdrawn notice is owed nothing and carries nothing."""
+    notices = list(
+        Notice.objects.filter(obligation_id__in=obligation_ids, withdrawn_at__isnull=True).only(
+            "pk", "obligation_id", "year", "number", "pdf"
+        )
+    )
+    documents = {}
+    for notice in notices:
+        if not notice.pdf:
+            notice = notice_render(notice_id=notice.pk)
+        documents[notice.obligation_id] = (notice.pdf.name, f"督办通知单{notice.numbering}.pdf")
+    return documents
+
+
 def notices_render_pending() -> int:
-    """Render and mail every notice whose job never ran (the broker was down)."""
+    """Render and mail every notice whose job never ran (the broker was down), and render
+    again every replied notice whose PDF does not print its 回执 yet."""
     pending = list(Notice.objects.filter(pdf="").values_list("pk", flat=True))
     for notice_id in pending:
         notice_render(notice_id=notice_id)
-    return len(pending)
+    replied = list(
+        Notice.objects.filter(replied_at__isnull=False, pdf_replied=False).values_list("pk", flat=True)
+    )
+    for notice_id in replied:
+        notice_render_reply(notice_id=notice_id)
+    return len(pending) + len(replied)
 
 
 def may_reply(access: Access, notice: Notice) -> bool:
@@ -255,6 +300,8 @@ def notice_reply(
         notice = Notice.objects.select_for_update(of=("self",)).select_related("task").get(pk=notice_id)
         if not may_reply(access, notice):
             raise Forbidden(_("回执由承办单位报送。"), code="not_the_receiving_unit")
+        if notice.is_withdrawn:
+            raise Conflict(_("该督办通知单已撤销，无需报送回执。"), code="notice_withdrawn")
         if notice.is_replied:
             raise Conflict(_("该督办通知单已报送回执。"), code="notice_replied")
         notice.reply_measures, notice.reply_date, notice.reply_completed = measures, reply_date, completed
@@ -283,4 +330,66 @@ def notice_reply(
                 "signer": signer,
             },
         )
+        enqueue_on_commit("bulletins.jobs.notice_render_reply", notice.pk)
+    return notice
+
+
+def notice_withdraw(*, notice_id: int, actor: User, reason: str) -> Notice:
+    """Withdraw (撤销) a notice its office issued, for a reason: the notice stays, marked
+    withdrawn, and its number stays used (numbers are never given again); the 回执 is no
+    longer owed, so the ladder stops chasing it; the unit and the people it went to are
+    told by e-mail; the task's history records it. Only those who may issue for the
+    notice's office about this item withdraw it (``may_issue``), and only while no 回执
+    has come back."""
+    reason = require_text(reason, "reason", _("请填写撤销理由。"))
+    with transaction.atomic():
+        try:
+            task_id = Notice.objects.values_list("task_id", flat=True).get(pk=notice_id)
+        except Notice.DoesNotExist:
+            raise NotFound() from None
+        task, access = locked_task(task_id, actor)
+        task = Task.objects.select_related("lead_unit", "issuing_unit", "responsible_person").get(pk=task.pk)
+        notice = Notice.objects.select_for_update(of=("self",)).select_related("office", "to_unit")
+        notice = notice.get(pk=notice_id)
+        notice.task = task
+        if not may_issue(access, notice.office, task):
+            raise Forbidden(_("督办通知单只能由签发它的督查室撤销。"), code="not_the_notice_issuer")
+        if notice.is_withdrawn:
+            raise Conflict(_("该督办通知单已撤销。"), code="notice_withdrawn")
+        if notice.is_replied:
+            raise Conflict(_("该督办通知单已报送回执，不能撤销。"), code="notice_replied")
+        notice.withdrawn_at, notice.withdrawn_by, notice.withdraw_reason = timezone.now(), actor, reason
+        notice.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
+        obligations.obligation_met(task, kind=ObligationKind.REPLY, key=str(notice.pk))
+        event_record(
+            task,
+            actor,
+            EventAction.NOTICE_WITHDRAWN,
+            comment=reason,
+            data={"notice": notice.pk, "office": notice.office_id, "number": notice.numbering},
+        )
+        units, users = _recipients(notice)
+        item = " ".join((f"{task.number} {task.title}" if task.number else task.title).split())
+        name = f"{notice.office.name}督办通知单{notice.numbering}"
+        facts = {
+            "unit": notice.to_unit.name,
+            "office": notice.office.name,
+            "issued": notice.issued_on.isoformat(),
+            "item": item,
+            "name": name,
+            "number": notice.numbering,
+            "reason": reason,
+            "today": local_today().isoformat(),
+        }
+        # The e-mail goes out in the office's language, whoever's request withdraws it.
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = str(_("【撤销】%(name)s：%(item)s") % facts)
+            body = str(
+                _(
+                    "%(unit)s：\n\n%(office)s于%(issued)s就“%(item)s”签发的督办通知单%(number)s已撤销，"
+                    "无需再报送回执。\n\n撤销理由：%(reason)s\n\n%(office)s\n%(today)s"
+                )
+                % facts
+            )
+        outbox_store(kind="notice", units=units, users=users, subject=subject[:300], body_text=body)
     return notice

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
@@ -72,12 +72,18 @@ NOTICE_COLOURS = {"prompt": "#1f5fbf", "urge": "#c99700", "listed": "#c00000"}
 
 
 def notice_html(notice, *, base_href: str | None = None) -> str:
-    """A 督办通知单 as the PDF prints it: the notice, a cut line, and the 回执 to return."""
+    """A 督办通知单 as the PDF prints it: the notice, a cut line, and the 回执 to return,
+    blank, or once returned filled in with what the unit said, who sent it and when."""
     context = {
         "base_href": base_href,
         "notice": notice,
         "task": notice.task,
         "colour": NOTICE_COLOURS[notice.urgency],
+        # When the 回执 came back, on the office's clock (Beijing time), whatever the
+        # process's own time zone.
+        "replied_at": timezone.localtime(notice.replied_at, timezone.get_default_timezone())
+        if notice.replied_at
+        else None,
         "title_font": TITLE_FONT,
         "body_font": BODY_FONT,
         "fallback_font": FALLBACK_FONT,

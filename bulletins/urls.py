@@ -12,5 +12,6 @@ urlpatterns = [
     path("notices/", notice_apis.NoticeListApi.as_view(), name="notice-list"),
     path("notices/<int:pk>/", notice_apis.NoticeDetailApi.as_view(), name="notice-detail"),
     path("notices/<int:pk>/reply/", notice_apis.NoticeReplyApi.as_view(), name="notice-reply"),
+    path("notices/<int:pk>/withdraw/", notice_apis.NoticeWithdrawApi.as_view(), name="notice-withdraw"),
     path("notices/<int:pk>/pdf/", notice_apis.NoticePdfApi.as_view(), name="notice-pdf"),
 ]

@@ -65,6 +65,8 @@ class OutboundMessage(models.Model):
     # A file in the default storage sent along, such as a bulletin's PDF.
     attachment_path = models.CharField(max_length=255, blank=True)
     attachment_name = models.CharField(max_length=255, blank=True)
+    # Further files sent along, each ``[path, name]``: the notices whose 回执 a digest chases.
+    attachments = models.JSONField(default=list, blank=True, db_default=[])
     # An SMS is a template registered with the gateway and its values, not free text.
     sms_template = models.CharField(max_length=64, blank=True)
     sms_params = models.JSONField(default=dict, blank=True)

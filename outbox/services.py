@@ -95,9 +95,10 @@ def _email(message: OutboundMessage, connection_) -> EmailMultiAlternatives:
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
-    if message.attachment_path:
-        with default_storage.open(message.attachment_path, "rb") as attachment:
-            email.attach(message.attachment_name, attachment.read(), "application/pdf")
+    files = [(message.attachment_path, message.attachment_name)] if message.attachment_path else []
+    for path, name in [*files, *(message.attachments or [])]:
+        with default_storage.open(path, "rb") as attachment:
+            email.attach(name, attachment.read(), "application/pdf")
     return email
 
 

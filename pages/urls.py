@@ -22,6 +22,7 @@ urlpatterns = [
     path("tasks/<int:pk>/recheck/", tasks.task_recheck, name="task_recheck"),
     path("tasks/<int:pk>/decompose/", tasks.task_decompose, name="task_decompose"),
     path("tasks/<int:pk>/notices/<int:notice_pk>/reply/", tasks.notice_reply, name="notice_reply"),
+    path("tasks/<int:pk>/notices/<int:notice_pk>/withdraw/", tasks.notice_withdraw, name="notice_withdraw"),
     path("extensions/<int:pk>/decision/", tasks.extension_decision, name="extension_decision"),
     path("tasks/<int:pk>/transfers/", tasks.task_transfer_request, name="task_transfer"),
     path("transfers/<int:pk>/decision/", tasks.transfer_decision, name="transfer_decision"),

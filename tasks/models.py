@@ -663,6 +663,7 @@ EventAction = models.TextChoices(
         ("STEP_COMPLETED", ("step_completed", _("完成步骤"))),
         ("NOTICE_ISSUED", ("notice_issued", _("下发督办通知单"))),
         ("NOTICE_REPLIED", ("notice_replied", _("报送回执"))),
+        ("NOTICE_WITHDRAWN", ("notice_withdrawn", _("撤销督办通知单"))),
         ("RECHECKED", ("rechecked", _("回头看复查"))),
         ("TRANSFER_REQUESTED", ("transfer_requested", _("申请转办"))),
         ("TRANSFER_APPROVED", ("transfer_approved", _("同意转办"))),

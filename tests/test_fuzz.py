@@ -67,7 +67,7 @@ from tasks.services import (
 )
 from tests.conftest import build_world, task_maker
 
-OPERATIONS = 98
+OPERATIONS = 99
 MAX_EXAMPLES = 15
 ROLES = {
     "member": "yi_member",

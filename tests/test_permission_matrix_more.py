@@ -39,7 +39,11 @@ responsibility/selectors.py), not the code:
   as ``escalate``, an office supervising the lead or the issuing unit (its supervisors or
   head; the nearest such office of the caller's issues it) and administrators (the nearest
   office over the task), ``403 not_a_notice_issuer`` for anyone else who sees the task, 404
-  for a caller who does not.
+  for a caller who does not;
+- ``annul``: ``POST /notices/{id}/withdraw/`` (撤销) the notice 县委督查室 issued about the task:
+  only who may issue for that office (its supervisor) and administrators; everyone else who
+  sees the task is refused (``403 not_the_notice_issuer``), even an office that could issue
+  a notice of its own, 404 for a caller who does not see it.
 
 Every write runs in a savepoint of its own; a refused one must leave the ladder, its
 history, the calendar, bulletins, escalations and tokens as they were, an allowed one must
@@ -47,6 +51,7 @@ change something. A cell where the code answers otherwise is marked ``xfail(stri
 with the disagreement as its reason (``DISAGREEMENTS``).
 """
 
+import datetime
 from dataclasses import dataclass
 
 import pytest
@@ -56,9 +61,10 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from bulletins.models import Bulletin, Notice
+from bulletins.notice_services import notice_issue
 from notifications.models import Escalation, EscalationRule, LadderChange
 from notifications.services import digest_compose, escalation_record_manual
-from responsibility.models import ApiToken, User
+from responsibility.models import ApiToken, Unit, User
 from tasks.models import CalendarChange, CalendarDay, Task
 from tests.test_permission_matrix import (
     CALLERS,
@@ -80,43 +86,43 @@ pytestmark = pytest.mark.django_db
 HIDDEN = 204
 
 MORE = """
-                        people contact outbox rule default_rule calendar bulletin escalate logout notice
-issuing member          200    204     204    403  403          403      403      403      204    403
-issuing head            200    204     200    403  403          403      403      403      204    403
-issuing supervisor      200    200     200    200  403          403      201      201      204    201
-issuing leader          404    404     204    403  403          403      403      404      204    404
-above member            200    204     204    403  403          403      403      403      204    403
-above head              200    204     204    403  403          403      403      403      204    403
-above supervisor        200    200     200    403  403          403      403      201      204    201
-above leader            404    404     204    403  403          403      403      404      204    404
-own member              200    200     204    403  403          403      403      403      204    403
-own head                200    200     200    403  403          403      403      403      204    403
-own supervisor          200    200     200    403  403          403      403      201      204    201
-own leader              404    404     204    403  403          403      403      404      204    404
-below member            200    204     204    403  403          403      403      404      204    404
-below head              200    204     204    403  403          403      403      404      204    404
-below supervisor        200    204     204    403  403          403      403      404      204    404
-below leader            404    404     204    403  403          403      403      404      204    404
-sibling member          404    404     204    403  403          403      403      404      204    404
-sibling head            404    404     204    403  403          403      403      404      204    404
-sibling supervisor      404    404     204    403  403          403      403      404      204    404
-sibling leader          404    404     204    403  403          403      403      404      204    404
-unrelated member        404    404     204    403  403          403      403      404      204    404
-unrelated head          404    404     204    403  403          403      403      404      204    404
-unrelated supervisor    404    404     204    403  403          403      403      404      204    404
-unrelated leader        404    404     204    403  403          403      403      404      204    404
-cooperating member      404    404     204    403  403          403      403      403      204    403
-cooperating head        404    404     204    403  403          403      403      403      204    403
-cooperating supervisor  404    404     200    403  403          403      403      403      204    403
-cooperating leader      404    404     204    403  403          403      403      404      204    404
-anonymous               401    401     401    401  401          401      401      401      401    401
-lead_leader             404    404     200    403  403          403      403      403      204    403
-admin                   200    200     200    200  200          201      201      201      204    201
+                        people contact outbox rule default_rule calendar bulletin escalate logout notice annul
+issuing member          200    204     204    403  403          403      403      403      204    403    403
+issuing head            200    204     200    403  403          403      403      403      204    403    403
+issuing supervisor      200    200     200    200  403          403      201      201      204    201    403
+issuing leader          404    404     204    403  403          403      403      404      204    404    404
+above member            200    204     204    403  403          403      403      403      204    403    403
+above head              200    204     204    403  403          403      403      403      204    403    403
+above supervisor        200    200     200    403  403          403      403      201      204    201    200
+above leader            404    404     204    403  403          403      403      404      204    404    404
+own member              200    200     204    403  403          403      403      403      204    403    403
+own head                200    200     200    403  403          403      403      403      204    403    403
+own supervisor          200    200     200    403  403          403      403      201      204    201    403
+own leader              404    404     204    403  403          403      403      404      204    404    404
+below member            200    204     204    403  403          403      403      404      204    404    404
+below head              200    204     204    403  403          403      403      404      204    404    404
+below supervisor        200    204     204    403  403          403      403      404      204    404    404
+below leader            404    404     204    403  403          403      403      404      204    404    404
+sibling member          404    404     204    403  403          403      403      404      204    404    404
+sibling head            404    404     204    403  403          403      403      404      204    404    404
+sibling supervisor      404    404     204    403  403          403      403      404      204    404    404
+sibling leader          404    404     204    403  403          403      403      404      204    404    404
+unrelated member        404    404     204    403  403          403      403      404      204    404    404
+unrelated head          404    404     204    403  403          403      403      404      204    404    404
+unrelated supervisor    404    404     204    403  403          403      403      404      204    404    404
+unrelated leader        404    404     204    403  403          403      403      404      204    404    404
+cooperating member      404    404     204    403  403          403      403      403      204    403    403
+cooperating head        404    404     204    403  403          403      403      403      204    403    403
+cooperating supervisor  404    404     200    403  403          403      403      403      204    403    403
+cooperating leader      404    404     204    403  403          403      403      404      204    404    404
+anonymous               401    401     401    401  401          401      401      401      401    401    401
+lead_leader             404    404     200    403  403          403      403      403      204    403    403
+admin                   200    200     200    200  200          201      201      201      204    201    200
 """
 
 EXPECTED = parse(MORE)
 ACTIONS = MORE.strip("\n").splitlines()[0].split()
-CELL_COUNT = 31 * 10
+CELL_COUNT = 31 * 11
 
 # Cells where the code answers otherwise than the written rule: (action, caller) -> why.
 DISAGREEMENTS: dict[tuple[str, str], str] = {}
@@ -130,6 +136,7 @@ REFUSAL_CODES: dict[str | tuple[str, str], str] = {
     "calendar": "calendar_admin_only",
     "bulletin": "not_a_bulletin_issuer",
     "notice": "not_a_notice_issuer",
+    "annul": "not_the_notice_issuer",
 }
 CONTACT = {"email": "zheng@qilihe.example.cn", "phone": "0416-7123456"}
 HOLIDAY = {"date": "2030-04-03", "kind": "holiday", "name": "清明节"}
@@ -152,6 +159,8 @@ class World:
     default_rule: int
     # The digests composed about the task's escalation.
     digests: frozenset[int]
+    # The notice 县委督查室 issued about the task.
+    notice: int
 
 
 def action(name: str, world: World) -> Action:
@@ -205,6 +214,9 @@ def action(name: str, world: World) -> Action:
                 "reply_by": "2018-10-12",
             },
         ),
+        "annul": Action(
+            "post", f"/api/v1/notices/{world.notice}/withdraw/", 200, {"reason": "已并入市级督办"}
+        ),
     }[name]
 
 
@@ -230,6 +242,14 @@ def extend(matrix: Matrix) -> World:
     )
     digests = frozenset(message.pk for message in digest_compose())
     assert digests
+    notice = notice_issue(
+        actor=person("yi_supervisor"),
+        task_id=task.pk,
+        urgency="prompt",
+        request="请报送进展",
+        reply_by=NOW.date() + datetime.timedelta(days=4),
+        office=Unit.objects.get(name="县委督查室"),
+    )
     return World(
         matrix=matrix,
         task=task.pk,
@@ -237,6 +257,7 @@ def extend(matrix: Matrix) -> World:
         campaign_rule=EscalationRule.objects.get(campaign=task.campaign, level="listed").pk,
         default_rule=EscalationRule.objects.get(campaign=None, level="listed").pk,
         digests=digests,
+        notice=notice.pk,
     )
 
 
@@ -268,7 +289,7 @@ def snapshot(world: World) -> dict:
         "calendar_changes": CalendarChange.objects.count(),
         "bulletins": sorted(Bulletin.objects.values_list("pk", "issuer_id", "number")),
         "escalations": Escalation.objects.filter(task_id=world.task).count(),
-        "notices": sorted(Notice.objects.values_list("pk", "office_id", "number")),
+        "notices": sorted(Notice.objects.values_list("pk", "office_id", "number", "withdrawn_at")),
         "tokens": sorted(ApiToken.objects.values_list("user_id", flat=True)),
     }
 

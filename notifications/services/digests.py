@@ -22,6 +22,7 @@ from tasks import lateness, obligations
 from tasks.models import Campaign, ObligationKind
 from tasks.workdays import calendar_for
 
+from ..documents import documents_for
 from ..ladder import AUDIENCE_FLAGS, ROBOT, SMS, Rung, ladders_for
 from ..models import Escalation, Level
 from ..recipients import UNIT, USER, Chain, Recipient, audience_recipients
@@ -266,7 +267,12 @@ def digest_compose(*, today: datetime.date | None = None) -> list[OutboundMessag
         calendar = calendar_for(today, *(item.due_date for item in items))
         # Many items share a due date: each is counted once per run.
         days_past = functools.cache(lambda due: lateness.working_days_past(due, today, calendar))
-        messages = _messages_for(per_recipient, chain, today, days_past)
+        # The documents the chased obligations are owed on (a notice's PDF), read and, if
+        # need be, rendered once for the run; each e-mail names the files of its items.
+        documents = documents_for(
+            (item.obligation_id, item.obligation_kind) for item in items if item.obligation_id is not None
+        )
+        messages = _messages_for(per_recipient, chain, today, days_past, documents)
         channels = {item.id: _channels(item, ladders) for item in items}
         robot_messages, covered = _robot_messages(per_recipient, chain, channels, today, days_past)
         messages += robot_messages
@@ -330,6 +336,7 @@ def _messages_for(
     chain: Chain,
     today: datetime.date,
     days_past: DaysPast,
+    documents: dict[int, tuple[str, str]],
 ) -> list[tuple[OutboundMessage, list[Item]]]:
     """One message per address; recipients without one, or opted out, are kept visibly."""
     by_address: dict[str, tuple[Recipient, list[Item]]] = {}
@@ -355,10 +362,20 @@ def _messages_for(
         else:
             by_address[address] = (recipient, list(items))
     for address, (recipient, items) in by_address.items():
-        messages.append(
-            (_message(recipient, address, chain, items, today, days_past, MessageState.PENDING), items)
-        )
+        message = _message(recipient, address, chain, items, today, days_past, MessageState.PENDING)
+        message.attachments = _documents_of(items, documents)
+        messages.append((message, items))
     return messages
+
+
+def _documents_of(items: list[Item], documents: dict[int, tuple[str, str]]) -> list[list[str]]:
+    """The files an e-mail carries: each chased obligation's document once, by due date."""
+    files: dict[str, str] = {}
+    for item in sorted(items, key=lambda i: (i.due_date, i.obligation_id or 0)):
+        if item.obligation_id in documents:
+            path, name = documents[item.obligation_id]
+            files.setdefault(path, name)
+    return [[path, name] for path, name in files.items()]
 
 
 def _wanted(recipient: Recipient, items: list[Item], chain: Chain) -> list[Item]:

@@ -44,7 +44,7 @@ from ..forms import (
     TransferForm,
     TransitionForm,
 )
-from ..forms_notices import NoticeReplyForm, notice_rows
+from ..forms_notices import NoticeReplyForm, NoticeWithdrawForm, notice_rows
 from ..timeline import task_timeline
 
 PAGE_SIZE = 20
@@ -148,7 +148,7 @@ def _task_page(request, task, *, forms: dict | None = None, error: DomainError |
         or (_decompose_form(access, task) if "decompose" in actions else None),
         "may_decide": rules.may(access, task, "decide_extension"),
         "reporting": schedule_status(task, today()),
-        "notices": notice_rows(access, task, forms.get("notice_reply")),
+        "notices": notice_rows(access, task, forms.get("notice_reply"), forms.get("notice_withdraw")),
         "recheck": selectors.recheck_of(task, lateness.today()),
         "recheck_form": forms.get("recheck")
         or (RecheckForm() if "recheck" in actions and obligations.recheck_pending(task) else None),
@@ -397,3 +397,22 @@ def notice_reply(request, pk, notice_pk):
     except DomainError as exc:
         return _refused(request, pk, exc, "notice_reply", (notice_pk, form))
     return _done(request, pk, _("回执已报送。"))
+
+
+@login_required
+@require_POST
+def notice_withdraw(request, pk, notice_pk):
+    """The issuing office withdraws a notice about this task, with a reason."""
+    form = NoticeWithdrawForm(request.POST, prefix=f"w{notice_pk}")
+    if not form.is_valid():
+        return _task_page(
+            request, _visible_task(request.user, pk), forms={"notice_withdraw": (notice_pk, form)}, status=400
+        )
+    try:
+        notice = notice_get_for_user(request.user, notice_pk)
+        if notice.task_id != pk:
+            raise NotFound()
+        notice_services.notice_withdraw(notice_id=notice.pk, actor=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        return _refused(request, pk, exc, "notice_withdraw", (notice_pk, form))
+    return _done(request, pk, _("督办通知单已撤销。"))

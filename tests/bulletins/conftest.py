@@ -15,6 +15,7 @@ from bulletins.models import Bulletin
 from bulletins.services import bulletin_create
 from notifications.models import Escalation
 from notifications.services import escalation_record_manual
+from responsibility.models import Unit, User
 from tasks.models import Indicator, Task, TaskKind
 from tasks.rungs import LEVEL_RANK, Level
 from tasks.services import (
@@ -148,6 +149,30 @@ def november(world, make_task, act) -> November:
             reason="逾期未完成",
         )
     return November(tasks={name: Task.objects.get(pk=task.pk) for name, task in tasks.items()})
+
+
+@pytest.fixture
+def addressed(world):
+    """Every unit and person has an e-mail address (the notices' tests)."""
+    for user in User.objects.all():
+        User.objects.filter(pk=user.pk).update(email=f"{user.username}@jz.example.cn")
+    for unit in Unit.objects.all():
+        Unit.objects.filter(pk=unit.pk).update(email=f"unit{unit.pk}@jz.example.cn")
+    return world
+
+
+@pytest.fixture
+def item(world, make_task, act) -> Task:
+    """义县's housing item, issued on 15 October and signed for the next day: it owes
+    nothing but the work (the notices' tests)."""
+    with on(datetime.date(2018, 10, 15)):
+        task = make_task(
+            "义县危房改造验收",
+            responsible_person=world.person("yi_member"),
+            due_date=datetime.date(2018, 11, 30),
+        )
+    with on(datetime.date(2018, 10, 16)):
+        return act(task, "yi_member", "accept")
 
 
 @pytest.fixture

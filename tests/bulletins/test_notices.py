@@ -21,7 +21,6 @@ from notifications.models import Escalation
 from notifications.services import sweep_run
 from outbox.models import MessageState, OutboundMessage
 from outbox.services import outbox_flush
-from responsibility.models import Unit, User
 from tasks.models import EventAction, Obligation, ObligationKind, Task, TaskEvent
 from tasks.rungs import LEVEL_RANK, Level
 from tasks.services import extension_decide, extension_request_create
@@ -41,29 +40,6 @@ REQUEST = "该项任务进度滞后，请于11月23日前报送整改措施，�
 
 def on(day: datetime.date, hour: int = 9):
     return time_machine.travel(at(day, hour), tick=False)
-
-
-@pytest.fixture
-def addressed(world):
-    """Every unit and person has an e-mail address."""
-    for user in User.objects.all():
-        User.objects.filter(pk=user.pk).update(email=f"{user.username}@jz.example.cn")
-    for unit in Unit.objects.all():
-        Unit.objects.filter(pk=unit.pk).update(email=f"unit{unit.pk}@jz.example.cn")
-    return world
-
-
-@pytest.fixture
-def item(world, make_task, act) -> Task:
-    """Issued on 15 October and signed for the next day: it owes nothing but the work."""
-    with on(D(2018, 10, 15)):
-        task = make_task(
-            "义县危房改造验收",
-            responsible_person=world.person("yi_member"),
-            due_date=D(2018, 11, 30),
-        )
-    with on(D(2018, 10, 16)):
-        return act(task, "yi_member", "accept")
 
 
 def issue(world, task, *, by="city_supervisor", urgency="urge", day=ISSUED, reply_by=REPLY_BY, **extra):

@@ -76,3 +76,41 @@ def test_the_office_sees_the_notice_without_a_reply_form_and_cannot_post_one(bro
     )
     assert refused.status_code == 403
     assert "回执由承办单位报送" in text(refused)
+
+
+def test_the_office_withdraws_its_notice_from_the_task_page(browser_client, notice):
+    client = browser_client.as_user("yi_supervisor")
+    url = f"/tasks/{notice.task_id}/"
+    action = f"/tasks/{notice.task_id}/notices/{notice.pk}/withdraw/"
+    page = client.get(url)
+    assert "撤销通知单" in text(page)
+    assert f'name="w{notice.pk}-reason"' in page.content.decode()
+
+    unexplained = client.post(action, {f"w{notice.pk}-reason": " "})
+    assert unexplained.status_code == 400
+    withdrawn = client.post(action, {f"w{notice.pk}-reason": "已并入市级挂牌督办。"})
+    assert withdrawn.status_code == 302
+
+    body = text(client.get(url))
+    assert "督办通知单已撤销。" in body
+    assert "已撤销" in body and "撤销理由：已并入市级挂牌督办。" in body
+    assert f'name="w{notice.pk}-reason"' not in client.get(url).content.decode()
+    assert Obligation.objects.get(task=notice.task, kind=ObligationKind.REPLY).met_at is not None
+    assert TaskEvent.objects.filter(task=notice.task, action=EventAction.NOTICE_WITHDRAWN).count() == 1
+
+    # The unit no longer has a 回执 form, and cannot withdraw.
+    unit = browser_client.as_user("village_a_head")
+    assert f'name="n{notice.pk}-signer"' not in unit.get(url).content.decode()
+
+
+def test_the_unit_cannot_withdraw_the_notice(browser_client, notice):
+    client = browser_client.as_user("village_a_head")
+    assert f'name="w{notice.pk}-reason"' not in client.get(f"/tasks/{notice.task_id}/").content.decode()
+
+    refused = client.post(
+        f"/tasks/{notice.task_id}/notices/{notice.pk}/withdraw/", {f"w{notice.pk}-reason": "不需要"}
+    )
+
+    assert refused.status_code == 403
+    assert "督办通知单只能由签发它的督查室撤销" in text(refused)
+    assert not TaskEvent.objects.filter(action=EventAction.NOTICE_WITHDRAWN).exists()
