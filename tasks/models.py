@@ -552,6 +552,30 @@ class Attachment(models.Model):
         return self.original_name
 
 
+def recheck_attachment_path(instance: "RecheckAttachment", filename: str) -> str:
+    # As evidence: a name of our own, under the item it was found on.
+    return f"rechecks/{instance.obligation.task_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class RecheckAttachment(models.Model):
+    """A file the issuer found on a re-check (回头看: a photo of the site, the check sheet),
+    kept against the re-check's obligation row and served only to those who see its task,
+    like evidence (``tasks.attachments``)."""
+
+    obligation = models.ForeignKey(Obligation, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to=recheck_attachment_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 class ExtensionState(models.TextChoices):
     PENDING = "pending", _("待审批")
     APPROVED = "approved", _("已批准")
