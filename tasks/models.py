@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +45,15 @@ class Campaign(models.Model):
         default=40,
         db_default=40,
         help_text=_("整改事项销号后多少个工作日内由下达单位回头看复查；0 表示不复查。"),
+    )
+    # 立行立改 in an imported problem list: due this many working days after the import
+    # (README, "Importing a problem list"). A database default too, as above.
+    immediate_working_days = models.PositiveSmallIntegerField(
+        _("立行立改时限（工作日）"),
+        default=5,
+        db_default=5,
+        validators=[MinValueValidator(1)],
+        help_text=_("问题清单中“立行立改”的问题，导入后多少个工作日内须整改完成。"),
     )
 
     class Meta:

@@ -60,9 +60,14 @@ class CampaignSerializer(ModelSerializer):
             "description",
             "yellow_working_days",
             "recheck_working_days",
+            "immediate_working_days",
         ]
         # A year of working days at most: beyond it a re-check is no longer a look back.
-        extra_kwargs = {"recheck_working_days": {"max_value": 250}}
+        # 立行立改 is "at once": a month of working days at most.
+        extra_kwargs = {
+            "recheck_working_days": {"max_value": 250},
+            "immediate_working_days": {"max_value": 22},
+        }
 
     def validate(self, attrs):
         starts = attrs.get("starts_on", getattr(self.instance, "starts_on", None))
