@@ -590,7 +590,7 @@ def generate(scale: float, seed: int = 2018) -> dict:
         cursor.execute(
             "UPDATE tasks_task t SET next_obligation_date = o.first, next_warned_date = o.warned "
             "FROM (SELECT task_id, MIN(due_date) AS first, "
-            "MIN(due_date) FILTER (WHERE kind IN ('step', 'report')) AS warned "
+            "MIN(due_date) FILTER (WHERE kind IN ('step', 'report', 'recheck')) AS warned "
             "FROM tasks_obligation WHERE met_at IS NULL GROUP BY task_id) o WHERE t.id = o.task_id"
         )
         counts["late"] = state["late"]

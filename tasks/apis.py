@@ -352,15 +352,24 @@ class TaskTransitionApi(ApiView):
 
 
 class TaskRecheckApi(ApiView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
     @extend_schema(
         description=(
             "Record the re-check (回头看) of a closed rectification item, for the issuing side: `result` "
             "`passed` meets the re-check; `failed` meets it and reopens the item (its 屡改屡犯 count goes "
             "up) with the new `due_date` it must be rectified by, and `notes` saying what was found. "
+            "What the office found may go with it as files (multipart/form-data, `files` repeated once "
+            "per file), checked as evidence is (one bad file refuses the request and saves nothing) and "
+            "downloaded from the task's `recheck.attachments` by whoever sees the task. "
             "Refused with 409 `no_recheck_due` when no re-check is pending (so a repeated request "
             "records nothing twice). Send `Prefer: return=minimal` for a 204 without the task."
         ),
-        request=RecheckInput,
+        request={
+            "application/json": RecheckInput,
+            "multipart/form-data": RecheckInput,
+            "application/x-www-form-urlencoded": RecheckInput,
+        },
         parameters=[PREFER],
         responses={200: TaskDetailSerializer, **MINIMAL, **WRITE_ERRORS},
     )
@@ -598,6 +607,27 @@ class AttachmentDownloadApi(FileDownloadMixin, ApiView):
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+class RecheckAttachmentDownloadApi(AttachmentDownloadApi):
+    """A re-check's file, served as evidence is: only to those who see its task."""
+
+    def attachment_for(self, user, pk):
+        return selectors.recheck_attachment_get_for_user(user, pk)
+
+    @extend_schema(
+        description=(
+            "Download a file of a re-check (回头看: a photo of the site, the check sheet), in the type it "
+            "was uploaded with; only for callers who may see its task."
+        ),
+        responses={
+            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            **READ_ERRORS,
+            **NOT_ACCEPTABLE,
+        },
+    )
+    def get(self, request, pk):
+        return super().get(request, pk)
 
 
 class SourceAttachmentDownloadApi(AttachmentDownloadApi):

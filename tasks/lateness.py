@@ -88,7 +88,9 @@ def work_overdue(task: Task, on: datetime.date) -> bool:
 
 def owed_date(task: Task, *, warned: bool = False) -> datetime.date | None:
     """The earliest date an open task owes anything by (or, ``warned``, anything warned of
-    before its date: the work and its steps); None when it owes nothing."""
+    before its date: the work, its steps and reports, ``tasks.obligations.WARNED``); None
+    when it owes nothing, and for a task no longer open (a closed item's re-check is
+    warned of by the ladder, never by a light)."""
     if task.state not in OPEN_STATES:
         return None
     dates = [task.due_date] if owes_work(task) else []

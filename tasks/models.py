@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +45,15 @@ class Campaign(models.Model):
         default=40,
         db_default=40,
         help_text=_("整改事项销号后多少个工作日内由下达单位回头看复查；0 表示不复查。"),
+    )
+    # 立行立改 in an imported problem list: due this many working days after the import
+    # (README, "Importing a problem list"). A database default too, as above.
+    immediate_working_days = models.PositiveSmallIntegerField(
+        _("立行立改时限（工作日）"),
+        default=5,
+        db_default=5,
+        validators=[MinValueValidator(1)],
+        help_text=_("问题清单中“立行立改”的问题，导入后多少个工作日内须整改完成。"),
     )
 
     class Meta:
@@ -540,6 +550,30 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
 class Attachment(models.Model):
     report = models.ForeignKey(ProgressReport, on_delete=models.PROTECT, related_name="attachments")
     file = models.FileField(upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+def recheck_attachment_path(instance: "RecheckAttachment", filename: str) -> str:
+    # As evidence: a name of our own, under the item it was found on.
+    return f"rechecks/{instance.obligation.task_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class RecheckAttachment(models.Model):
+    """A file the issuer found on a re-check (回头看: a photo of the site, the check sheet),
+    kept against the re-check's obligation row and served only to those who see its task,
+    like evidence (``tasks.attachments``)."""
+
+    obligation = models.ForeignKey(Obligation, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to=recheck_attachment_path, max_length=255)
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()

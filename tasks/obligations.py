@@ -25,8 +25,10 @@ A re-check is the one obligation of a task that is no longer open: it is owed on
 item. What that means, written once here:
 
 - the closed item is not overdue and has no light (``tasks.lateness``: its work is done);
-  its ``next_obligation_date`` is its re-check's date, the only thing a closed task can
-  owe, and the lights never read it for a closed task;
+  its ``next_obligation_date`` and ``next_warned_date`` are its re-check's date, the only
+  thing a closed task can owe, and the lights never read them for a closed task;
+- the issuing unit is reminded before that date (``WARNED``: the reminder rung, up its own
+  chain), as a unit is of a step or a report;
 - a re-check past its date and not recorded is **missed** (``recheck_missed_q``): the
   office's own lateness, counted as such where re-checks are counted (the dashboard's
   ``recheck_missed``, the bulletin's rectification figures) and chased by the ladder up
@@ -62,8 +64,12 @@ from .workdays import calendar_for
 
 # Kinds warned of before their date (the reminder rung, the yellow light). Signing for and
 # verifying start when the work reaches the one who owes them, a few days before their
-# date: a warning would come with the work itself, so they show only once missed.
-WARNED = (ObligationKind.STEP, ObligationKind.REPORT)
+# date: a warning would come with the work itself, so they show only once missed. A
+# re-check falls due weeks after 销号, when the item is out of the office's mind: it is
+# warned of (the issuer's reminder rung, the campaign's ``yellow_working_days`` before), as
+# steps and reports are; a closed item has no light, so only the ladder and the workbench
+# read it.
+WARNED = (ObligationKind.STEP, ObligationKind.REPORT, ObligationKind.RECHECK)
 # Kinds owed by the issuing unit rather than the lead unit: the ladder climbs the issuer's
 # chain for them.
 OWED_BY_ISSUER = (ObligationKind.VERIFY, ObligationKind.RECHECK)

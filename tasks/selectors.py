@@ -27,6 +27,7 @@ from .models import (
     Obligation,
     ObligationKind,
     ProgressReport,
+    RecheckAttachment,
     SourceAttachment,
     Task,
     TaskEvent,
@@ -421,11 +422,12 @@ def task_visible_get(user: User, pk) -> Task:
 
 
 def with_recheck(tasks: QuerySet[Task]) -> QuerySet[Task]:
-    """Each task with its latest re-check (回头看, ``tasks.obligations``) as three columns of
-    the same row: ``recheck_due``, ``recheck_met_at``, ``recheck_result`` (None without
-    one). Read in the task's own query, so a detail costs what it did."""
+    """Each task with its latest re-check (回头看, ``tasks.obligations``) as four columns of
+    the same row: ``recheck_id``, ``recheck_due``, ``recheck_met_at``, ``recheck_result``
+    (None without one). Read in the task's own query, so a detail costs what it did."""
     latest = Obligation.objects.filter(task=OuterRef("pk"), kind=ObligationKind.RECHECK).order_by("-pk")
     return tasks.annotate(
+        recheck_id=Subquery(latest.values("pk")[:1]),
         recheck_due=Subquery(latest.values("due_date")[:1]),
         recheck_met_at=Subquery(latest.values("met_at")[:1]),
         recheck_result=Subquery(latest.values("result")[:1]),
@@ -445,7 +447,17 @@ def recheck_of(task: Task, on: datetime.date) -> dict | None:
         "recorded_at": met_at,
         "result": task.recheck_result or "",
         "missed": met_at is None and due < on,
+        "attachments": getattr(task, "recheck_attachments", []),
     }
+
+
+def _with_recheck_files(task: Task) -> Task:
+    """The files of the task's latest re-check (``recheck_of``), read once it is loaded
+    through ``with_recheck``: one query more only for an item that has a re-check."""
+    task.recheck_attachments = (
+        list(RecheckAttachment.objects.filter(obligation_id=task.recheck_id)) if task.recheck_id else []
+    )
+    return task
 
 
 def _with_source(tasks: QuerySet[Task]) -> QuerySet[Task]:
@@ -459,7 +471,7 @@ def _with_source(tasks: QuerySet[Task]) -> QuerySet[Task]:
 def task_get_with_details(pk) -> Task:
     """A task with everything a response shows, read again after a change the caller was
     allowed to make: the service found the task among those they see."""
-    return (
+    return _with_recheck_files(
         with_recheck(_with_source(_with_details(Task.objects.filter(pk=pk)))).prefetch_related("steps").get()
     )
 
@@ -467,9 +479,10 @@ def task_get_with_details(pk) -> Task:
 def task_get_for_user(user: User, pk) -> Task:
     try:
         tasks = Task.objects.filter(task_row_visibility_q(user))
-        return with_recheck(_with_source(_with_details(tasks))).prefetch_related("steps").get(pk=pk)
+        task = with_recheck(_with_source(_with_details(tasks))).prefetch_related("steps").get(pk=pk)
     except (Task.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
+    return _with_recheck_files(task)
 
 
 def task_visible_exists(user: User, task_ref: str = "task_id") -> Exists:
@@ -589,6 +602,15 @@ def attachment_get_for_user(user: User, pk) -> Attachment:
         visible = task_visible_exists(user, "report__task_id")
         return Attachment.objects.select_related("report").filter(visible).get(pk=pk)
     except (Attachment.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def recheck_attachment_get_for_user(user: User, pk) -> RecheckAttachment:
+    """A re-check's file, for whoever sees its task (as evidence is); a 404 to anybody else."""
+    try:
+        visible = task_visible_exists(user, "obligation__task_id")
+        return RecheckAttachment.objects.select_related("obligation").filter(visible).get(pk=pk)
+    except (RecheckAttachment.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
 
 

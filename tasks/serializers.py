@@ -23,6 +23,7 @@ from .models import (
     Indicator,
     ProcedureStep,
     ProgressReport,
+    RecheckAttachment,
     RecheckResult,
     Responsibility,
     SourceAttachment,
@@ -59,9 +60,14 @@ class CampaignSerializer(ModelSerializer):
             "description",
             "yellow_working_days",
             "recheck_working_days",
+            "immediate_working_days",
         ]
         # A year of working days at most: beyond it a re-check is no longer a look back.
-        extra_kwargs = {"recheck_working_days": {"max_value": 250}}
+        # 立行立改 is "at once": a month of working days at most.
+        extra_kwargs = {
+            "recheck_working_days": {"max_value": 250},
+            "immediate_working_days": {"max_value": 22},
+        }
 
     def validate(self, attrs):
         starts = attrs.get("starts_on", getattr(self.instance, "starts_on", None))
@@ -251,6 +257,19 @@ class TaskSerializer(ModelSerializer):
         return level_of_rank(task.escalation_rank)
 
 
+class RecheckAttachmentSerializer(ModelSerializer):
+    """A file of a re-check (回头看), with the link that downloads it."""
+
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RecheckAttachment
+        fields = ["id", "original_name", "content_type", "size", "sha256", "url"]
+
+    def get_url(self, attachment: RecheckAttachment) -> str:
+        return reverse("recheck-attachment-download", args=[attachment.pk])
+
+
 class RecheckSerializer(serializers.Serializer):
     """A closed item's re-check (回头看): when it falls due, and what was found once it is
     recorded (``result`` blank until then, or when reopening the item by hand made it moot)."""
@@ -259,6 +278,7 @@ class RecheckSerializer(serializers.Serializer):
     recorded_at = serializers.DateTimeField(allow_null=True)
     result = serializers.ChoiceField(choices=[*RecheckResult.choices, ("", "")])
     missed = serializers.BooleanField(help_text="Past its date and not recorded.")
+    attachments = RecheckAttachmentSerializer(many=True, help_text="What the office found, as files.")
 
 
 def _moment(value, zone) -> str:
@@ -410,6 +430,7 @@ class RecheckInput(serializers.Serializer):
     result = serializers.ChoiceField(choices=RecheckResult.choices)
     notes = TextField(required=False, allow_blank=True, default="", max_length=5000)
     due_date = DateField(required=False, allow_null=True, default=None)
+    files = serializers.ListField(child=serializers.FileField(), required=False, max_length=10)
 
 
 class IndicatorInput(serializers.Serializer):

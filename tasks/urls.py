@@ -32,6 +32,11 @@ urlpatterns = [
     path("tasks/<int:pk>/transfers/", apis.TaskTransfersApi.as_view(), name="task-transfers"),
     path("transfers/<int:pk>/decision/", apis.TransferDecisionApi.as_view(), name="transfer-decision"),
     path("attachments/<int:pk>/", apis.AttachmentDownloadApi.as_view(), name="attachment-download"),
+    path(
+        "recheck-attachments/<int:pk>/",
+        apis.RecheckAttachmentDownloadApi.as_view(),
+        name="recheck-attachment-download",
+    ),
     path("sources/", apis.SourceListApi.as_view(), name="source-list"),
     path("sources/<int:pk>/", apis.SourceDetailApi.as_view(), name="source-detail"),
     path(

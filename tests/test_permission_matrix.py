@@ -19,8 +19,8 @@ in that unit, who is not the task's lead leader). Three more callers: ``anonymou
 task's ``lead_leader`` and the system ``admin``. That is 7 x 4 + 3 = 31 callers.
 
 The expected answers are written below, once, as three tables with one line per caller and
-one column per endpoint (reads, transitions, other writes, signing-for decisions): 8 + 9 + 8
-+ 3 = 28 endpoints, so 31 x 28 = 868 cells, each a test. They follow the written rules (tasks/rules.py, the
+one column per endpoint (reads, transitions, other writes, signing-for decisions): 9 + 9 + 8
++ 3 = 29 endpoints, so 31 x 29 = 899 cells, each a test. They follow the written rules (tasks/rules.py, the
 selectors' visibility, the supervision office's escalation right), not the code:
 
 - a caller sees the task if a unit they are member or head of, or the level their office
@@ -64,6 +64,7 @@ from tasks.models import (
     Obligation,
     ProcedureStep,
     ProgressReport,
+    RecheckAttachment,
     Task,
     TaskEvent,
     TaskKind,
@@ -74,6 +75,7 @@ from tasks.services import (
     extension_request_create,
     progress_report_create,
     task_create,
+    task_recheck_record,
     task_transition,
     transfer_request_create,
 )
@@ -82,41 +84,41 @@ from tests.conftest import PEOPLE as WORLD_PEOPLE
 
 pytestmark = pytest.mark.django_db
 
-CELL_COUNT = 868
+CELL_COUNT = 899
 
 READS = """
-                        detail history transitions reports extensions escalations trace download
-issuing member          200    200     200         200     200        200         200   200
-issuing head            200    200     200         200     200        200         200   200
-issuing supervisor      200    200     200         200     200        200         200   200
-issuing leader          404    404     404         404     404        404         404   404
-above member            200    200     200         200     200        200         200   200
-above head              200    200     200         200     200        200         200   200
-above supervisor        200    200     200         200     200        200         200   200
-above leader            404    404     404         404     404        404         404   404
-own member              200    200     200         200     200        200         200   200
-own head                200    200     200         200     200        200         200   200
-own supervisor          200    200     200         200     200        200         200   200
-own leader              404    404     404         404     404        404         404   404
-below member            404    404     404         404     404        404         404   404
-below head              404    404     404         404     404        404         404   404
-below supervisor        404    404     404         404     404        404         404   404
-below leader            404    404     404         404     404        404         404   404
-sibling member          404    404     404         404     404        404         404   404
-sibling head            404    404     404         404     404        404         404   404
-sibling supervisor      404    404     404         404     404        404         404   404
-sibling leader          404    404     404         404     404        404         404   404
-unrelated member        404    404     404         404     404        404         404   404
-unrelated head          404    404     404         404     404        404         404   404
-unrelated supervisor    404    404     404         404     404        404         404   404
-unrelated leader        404    404     404         404     404        404         404   404
-cooperating member      200    200     200         200     200        200         200   200
-cooperating head        200    200     200         200     200        200         200   200
-cooperating supervisor  200    200     200         200     200        200         200   200
-cooperating leader      404    404     404         404     404        404         404   404
-anonymous               401    401     401         401     401        401         401   401
-lead_leader             200    200     200         200     200        200         200   200
-admin                   200    200     200         200     200        200         200   200
+                        detail history transitions reports extensions escalations trace download recheck_files
+issuing member          200    200     200         200     200        200         200   200        200
+issuing head            200    200     200         200     200        200         200   200        200
+issuing supervisor      200    200     200         200     200        200         200   200        200
+issuing leader          404    404     404         404     404        404         404   404        404
+above member            200    200     200         200     200        200         200   200        200
+above head              200    200     200         200     200        200         200   200        200
+above supervisor        200    200     200         200     200        200         200   200        200
+above leader            404    404     404         404     404        404         404   404        404
+own member              200    200     200         200     200        200         200   200        200
+own head                200    200     200         200     200        200         200   200        200
+own supervisor          200    200     200         200     200        200         200   200        200
+own leader              404    404     404         404     404        404         404   404        404
+below member            404    404     404         404     404        404         404   404        404
+below head              404    404     404         404     404        404         404   404        404
+below supervisor        404    404     404         404     404        404         404   404        404
+below leader            404    404     404         404     404        404         404   404        404
+sibling member          404    404     404         404     404        404         404   404        404
+sibling head            404    404     404         404     404        404         404   404        404
+sibling supervisor      404    404     404         404     404        404         404   404        404
+sibling leader          404    404     404         404     404        404         404   404        404
+unrelated member        404    404     404         404     404        404         404   404        404
+unrelated head          404    404     404         404     404        404         404   404        404
+unrelated supervisor    404    404     404         404     404        404         404   404        404
+unrelated leader        404    404     404         404     404        404         404   404        404
+cooperating member      200    200     200         200     200        200         200   200        200
+cooperating head        200    200     200         200     200        200         200   200        200
+cooperating supervisor  200    200     200         200     200        200         200   200        200
+cooperating leader      404    404     404         404     404        404         404   404        404
+anonymous               401    401     401         401     401        401         401   401        401
+lead_leader             200    200     200         200     200        200         200   200        200
+admin                   200    200     200         200     200        200         200   200        200
 """
 
 # assign acts on a draft, which only the issuing side sees: the other units get 404.
@@ -317,7 +319,8 @@ CALLERS: dict[str, str | None] = {
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    # Formatted with the ids ``prepare`` returns: task, step, extension, attachment.
+    # Formatted with the ids ``prepare`` returns: task, step, extension, attachment,
+    # recheck_attachment.
     path: str
     # The task's situation in which the action is possible (see ``prepare``).
     setup: str
@@ -347,6 +350,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "escalations": Endpoint("get", "/api/v1/tasks/{task}/escalations/", "in_progress"),
     "trace": Endpoint("get", "/api/v1/tasks/{task}/trace/", "in_progress"),
     "download": Endpoint("get", "/api/v1/attachments/{attachment}/", "evidence"),
+    "recheck_files": Endpoint("get", "/api/v1/recheck-attachments/{recheck_attachment}/", "rechecked"),
     "assign": transition("assign", "draft"),
     "accept": transition("accept", "assigned"),
     "submit": transition("submit", "in_progress"),
@@ -440,7 +444,11 @@ def person(username: str) -> User:
 def prepare(units: dict[str, Unit], campaign: Campaign, setup: str) -> dict[str, int]:
     """A task in the situation ``setup`` names, moved there by the people whose job it is."""
     issuer, lead = person("city_head"), person("qilihe_head")
-    kind = {"closed_rectification": TaskKind.RECTIFICATION, "procedure": TaskKind.PROCEDURE}.get(setup)
+    kind = {
+        "closed_rectification": TaskKind.RECTIFICATION,
+        "rechecked": TaskKind.RECTIFICATION,
+        "procedure": TaskKind.PROCEDURE,
+    }.get(setup)
     steps = [StepSpec("公示", datetime.date(2018, 10, 31)), StepSpec("验收", datetime.date(2018, 11, 30))]
     task = task_create(
         actor=issuer,
@@ -468,10 +476,18 @@ def prepare(units: dict[str, Unit], campaign: Campaign, setup: str) -> dict[str,
         ).pk
         return ids
     move(lead, "accept")
-    if setup in ("submitted", "closed_rectification"):
+    if setup in ("submitted", "closed_rectification", "rechecked"):
         move(lead, "submit")
-    if setup == "closed_rectification":
+    if setup in ("closed_rectification", "rechecked"):
         move(issuer, "close")
+    if setup == "rechecked":
+        task_recheck_record(
+            task_id=task.pk,
+            actor=issuer,
+            result="passed",
+            files=[SimpleUploadedFile("photo.png", PNG, content_type="image/png")],
+        )
+        ids["recheck_attachment"] = RecheckAttachment.objects.get(obligation__task_id=task.pk).pk
     if setup == "suspended":
         move(issuer, "suspend")
     if setup == "procedure":
@@ -588,7 +604,7 @@ def test_cell(matrix, endpoint, caller, expected):
     assert response.status_code == expected, getattr(response, "content", response)
     if expected in ERROR_CODES:
         assert response.json()["code"] == ERROR_CODES[expected]
-    elif endpoint == "download":
+    elif endpoint in ("download", "recheck_files"):
         assert b"".join(response.streaming_content) == PNG
     elif endpoint == "transitions":
         # The listing offers exactly what the caller's line allows among the moves open

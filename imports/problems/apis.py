@@ -25,7 +25,8 @@ class ProblemImportOutput(serializers.Serializer):
     rows = serializers.ListField(
         child=serializers.DictField(),
         help_text="Per problem: row, number, problem, location, lead_unit, responsible_units, due_date, "
-        "deadline_text, source, action (created or unchanged).",
+        "deadline_text, source, action (created, updated or unchanged) and changes (the columns an "
+        "update changes: responsible_units, deadline, measures, source).",
     )
     errors = serializers.ListField(
         child=serializers.DictField(), help_text="Per error: row, column, column_label, code, message."
@@ -46,7 +47,11 @@ class CampaignProblemImportApi(ApiView):
             "整改时限, 来源) for the campaign. Each problem becomes a rectification item (整改事项) issued "
             "at once to its responsible unit. A dry run (the default) answers row by row what would be "
             "created and every error by row and column; `dry_run=false` imports it, all or nothing. "
-            "Importing the same list again changes nothing. For the campaign's issuing unit."
+            "A problem imported before whose 责任单位, 整改时限, 整改措施 or 来源 now read otherwise is "
+            "`updated` on its item while the item is unfinished (through the issuer's edit, with its "
+            "history), and a row error `problem_changed` once the item is closed or cancelled, or when "
+            "its 所在单位 changed. Importing the same list again changes nothing. For the campaign's "
+            "issuing unit."
         ),
         request={"multipart/form-data": ProblemImportInput},
         responses={200: ProblemImportOutput, **WRITE_ERRORS},

@@ -24,8 +24,6 @@ from ..text import compact
 from ..unitnames import AmbiguousName, UnitMatcher, UnknownName, normalize_name, split_units
 from .table import LABELS
 
-# "立行立改": due this many working days after the import, by the office's calendar.
-IMMEDIATE_WORKING_DAYS = 5
 MAX_TITLE = Task._meta.get_field("title").max_length
 MAX_NUMBER = Task._meta.get_field("number").max_length
 # Closing punctuation does not make a problem another one.
@@ -164,7 +162,8 @@ def build_problem_plan(rows: list[SourceRow], campaign: Campaign) -> ProblemPlan
     context = _context(campaign)
     elsewhere = _elsewhere(rows, context)
     deadlines: dict[str, Deadline | DeadlineError] = {}
-    immediate_due = add_working_days(timezone.localdate(), IMMEDIATE_WORKING_DAYS)
+    # "立行立改": due the campaign's working days after the import, by the office's calendar.
+    immediate_due = add_working_days(timezone.localdate(), campaign.immediate_working_days)
     group: Unit | None = None
     seen: dict[tuple[int, str], int] = {}
     for row in rows:

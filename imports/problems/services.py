@@ -5,8 +5,12 @@ Each problem becomes a rectification item issued by the campaign's issuing unit 
 (交办): it owes its 签收 from the import (``tasks.obligations.obligations_issued``), and
 its 整改 evidence, 销号 and any reopening go as for any item. A problem is found again by
 its identity (``imports.models.ProblemRecord``): a row already imported with the same
-words is unchanged; one whose units or deadline now read otherwise is a row error, since
-an issued item changes by an extension or a reassignment, not by a spreadsheet.
+words is unchanged. One whose 责任单位, 整改时限, 整改措施 or 来源 now read otherwise is the
+office restating an item not yet finished: the real import applies the change through
+the issuer's editing service (``tasks.services.task_update``, with its rules and history),
+and the record keeps the new words, so that the same list again changes nothing. A
+finished item (closed, cancelled) is not rewritten by a list, nor is a problem's place
+(所在单位): those are row errors (``problem_changed``).
 """
 
 from dataclasses import asdict, dataclass, field
@@ -21,8 +25,9 @@ from responsibility.models import User
 from responsibility.selectors import access_scope
 from tasks.models import Campaign, EventAction, Task, TaskEvent, TaskKind, TaskState, TaskUnit
 from tasks.obligations import obligations_issued
+from tasks.rules import ACTION_STATES
 from tasks.scope import scope_rebuild
-from tasks.services import ensure_within_campaign
+from tasks.services import ensure_within_campaign, task_update
 
 from ..models import ProblemRecord
 from ..readers import read_rows
@@ -31,8 +36,7 @@ from ..table import RowError
 from .plan import ProblemPlan, ProblemSpec, build_problem_plan
 from .table import LABELS, PROBLEM_LIST
 
-CREATED, UNCHANGED = "created", "unchanged"
-# What a re-import compares, by the column it is reported at.
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 # What a re-import compares, by column: the meaning the words resolved to (a unit, the
 # units, a date), or for free text the words themselves.
 COMPARED = (
@@ -42,6 +46,9 @@ COMPARED = (
     ("measures", None),
     ("source", None),
 )
+# The columns a re-import may change on an item not yet finished; any other (its place)
+# makes it another problem's row, an error.
+RESTATED = ("responsible_units", "deadline", "measures", "source")
 
 
 @dataclass
@@ -66,8 +73,8 @@ def problem_list_import(
             # One import into a campaign at a time: the second finds the first's items.
             list(Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("pk"))
             plan = build_problem_plan(source_rows, campaign)
-            actions = _compare(campaign, plan) if not plan.errors else {}
-            result = _result(plan, [*notes, *plan.notes], actions, dry_run)
+            actions, restated = _compare(campaign, plan) if not plan.errors else ({}, {})
+            result = _result(plan, [*notes, *plan.notes], actions, restated, dry_run)
             if plan.errors and not dry_run:
                 message = _(
                     "问题清单有 %(count)d 处错误，未导入任何内容。请先试导入（dry run）查看逐行错误。"
@@ -77,36 +84,53 @@ def problem_list_import(
                 created = [spec for spec in plan.specs if actions[spec.row] == CREATED]
                 _ensure_assignable(campaign, created)
                 _create(actor, campaign, created)
+                _restate(actor, restated)
     return result
 
 
-def _compare(campaign: Campaign, plan: ProblemPlan) -> dict[int, str]:
-    """Each row's action; a problem imported before whose words now mean something else is
-    an error at the first column that differs."""
+@dataclass
+class Restated:
+    """An issued item the list now words otherwise: its record, the row and the columns."""
+
+    record: ProblemRecord
+    spec: ProblemSpec
+    columns: list[str]
+
+
+def _compare(campaign: Campaign, plan: ProblemPlan) -> tuple[dict[int, str], dict[int, Restated]]:
+    """Each row's action, and the items a row restates by row; a problem imported before
+    whose place now reads otherwise, or whose item is finished, is an error at the first
+    column that differs."""
     records = {
         (record.anchor_unit_id, record.key): record
         for record in ProblemRecord.objects.filter(
             campaign=campaign, key__in={spec.key for spec in plan.specs}
-        )
+        ).select_related("task")
     }
-    actions = {}
+    actions, restated = {}, {}
     for spec in plan.specs:
         record = records.get((spec.anchor.pk, spec.key))
         if record is None:
             actions[spec.row] = CREATED
             continue
+        differing = _differing(spec, record)
         actions[spec.row] = UNCHANGED
-        error = _difference(spec, record)
-        if error is not None:
-            plan.errors.append(error)
-    return actions
+        if not differing:
+            continue
+        unfinished = record.task.state in ACTION_STATES["edit"]
+        if unfinished and all(column in RESTATED for column in differing):
+            actions[spec.row] = UPDATED
+            restated[spec.row] = Restated(record, spec, differing)
+        else:
+            plan.errors.append(_changed_error(spec, record, differing[0], unfinished))
+    return actions, restated
 
 
-def _difference(spec: ProblemSpec, record: ProblemRecord) -> RowError | None:
+def _differing(spec: ProblemSpec, record: ProblemRecord) -> list[str]:
+    """The columns whose words now mean something else than when the record was written."""
     resolved = spec.resolved()
+    differing = []
     for column, meaning in COMPARED:
-        was = getattr(record, column)
-        now = spec.words[column] if column in spec.words else getattr(spec, column)
         if meaning == "units":
             differs = (record.resolved.get("lead_unit"), record.resolved.get("units")) != (
                 resolved["lead_unit"],
@@ -115,14 +139,63 @@ def _difference(spec: ProblemSpec, record: ProblemRecord) -> RowError | None:
         elif meaning is not None:
             differs = record.resolved.get(meaning) != resolved[meaning]
         else:
-            differs = was != now
+            differs = getattr(record, column) != getattr(spec, column)
         if differs:
-            message = _(
+            differing.append(column)
+    return differing
+
+
+def _changed_error(spec: ProblemSpec, record: ProblemRecord, column: str, unfinished: bool) -> RowError:
+    was = getattr(record, column)
+    now = spec.words[column] if column in spec.words else getattr(spec, column)
+    values = {"row": record.row, "label": LABELS[column], "was": was, "now": now}
+    if unfinished:
+        # Only its place: another place is another problem, not this one moved.
+        message = (
+            _(
                 "该问题已于第 %(row)d 行导入为整改事项，%(label)s原为“%(was)s”，现为“%(now)s”。"
-                "已交办的事项请在事项中调整（延期申请、调整责任单位），表中请保持原样。"
-            ) % {"row": record.row, "label": LABELS[column], "was": was, "now": now}
-            return RowError(spec.row, column, "problem_changed", message)
-    return None
+                "问题所在单位不随清单修改；如确属另一处的问题，请作为新问题单列。"
+            )
+            % values
+        )
+    else:
+        message = (
+            _(
+                "该问题已于第 %(row)d 行导入为整改事项，已办结（或已撤销），%(label)s原为“%(was)s”，"
+                "现为“%(now)s”。已办结的事项不随清单修改，表中请保持原样；问题复发请重新打开该事项。"
+            )
+            % values
+        )
+    return RowError(spec.row, column, "problem_changed", message)
+
+
+def _restate(actor: User, restated: dict[int, Restated]) -> None:
+    """Apply each restated row to its item through the issuer's editing service (its rules,
+    its history naming the list), then keep the list's new words on the record."""
+    records = []
+    for change in restated.values():
+        spec, record, columns = change.spec, change.record, change.columns
+        changes: dict = {}
+        if "deadline" in columns:
+            changes.update(due_date=spec.due_date, deadline_text=spec.deadline_text[:50])
+        if "responsible_units" in columns:
+            changes.update(lead_unit=spec.lead_unit, responsible_units=spec.responsible_units)
+            if spec.lead_unit.pk != record.task.lead_unit_id and record.task.responsible_person_id:
+                # Another lead unit names its own responsible person, as after a transfer.
+                changes["responsible_person"] = None
+        if {"measures", "source"} & set(columns):
+            changes["description"] = _description(spec)
+        task_update(task_id=record.task_id, actor=actor, restated_by="problem_list", **changes)
+        record.row = spec.row
+        record.responsible_units = spec.words["responsible_units"]
+        record.deadline = spec.words["deadline"]
+        record.measures = spec.measures
+        record.source = problem_source(spec.source)
+        record.resolved = spec.resolved()
+        records.append(record)
+    ProblemRecord.objects.bulk_update(
+        records, ["row", "responsible_units", "deadline", "measures", "source", "resolved"]
+    )
 
 
 def _ensure_assignable(campaign: Campaign, specs: list[ProblemSpec]) -> None:
@@ -261,7 +334,7 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
 
 
 def _result(
-    plan: ProblemPlan, notes: list[str], actions: dict[int, str], dry_run: bool
+    plan: ProblemPlan, notes: list[str], actions: dict[int, str], restated: dict[int, Restated], dry_run: bool
 ) -> ProblemImportResult:
     rows = [
         {
@@ -275,6 +348,8 @@ def _result(
             "deadline_text": spec.deadline_text,
             "source": spec.source,
             "action": actions.get(spec.row),
+            # What an update changes, by column (责任单位, 整改时限, 整改措施, 来源).
+            "changes": restated[spec.row].columns if spec.row in restated else [],
         }
         for spec in plan.specs
     ]
@@ -287,6 +362,7 @@ def _result(
         ],
         counts={
             "created": sum(1 for action in actions.values() if action == CREATED),
+            "updated": sum(1 for action in actions.values() if action == UPDATED),
             "unchanged": sum(1 for action in actions.values() if action == UNCHANGED),
             "headings": len(plan.headings),
         },

@@ -210,7 +210,10 @@ def import_confirm(request):
                 accept_default_deadline=form.cleaned_data["accept_default_deadline"],
             )
             done = (
-                _("已导入问题清单：新建整改事项 %(created)d 项（已交办），已导入而不变 %(unchanged)d 项。")
+                _(
+                    "已导入问题清单：新建整改事项 %(created)d 项（已交办），更新未办结事项 %(updated)d 项，"
+                    "已导入而不变 %(unchanged)d 项。"
+                )
                 if problems
                 else _(
                     "已导入：新建 %(created)d 项，更新 %(updated)d 项，未变 %(unchanged)d 项（均为草稿）。"

@@ -263,7 +263,9 @@ def task_recheck(request, pk):
     if not form.is_valid():
         return _task_page(request, _visible_task(request.user, pk), forms={"recheck": form}, status=400)
     try:
-        services.task_recheck_record(task_id=pk, actor=request.user, **form.cleaned_data)
+        services.task_recheck_record(
+            task_id=pk, actor=request.user, files=request.FILES.getlist("files"), **form.cleaned_data
+        )
     except DomainError as exc:
         return _refused(request, pk, exc, "recheck", form)
     return _done(request, pk, _("回头看复查已记录。"))

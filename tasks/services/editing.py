@@ -197,17 +197,28 @@ def task_create(
 
 EDITABLE_ALWAYS = {"title", "description", "number", "lead_leader", "responsible_person"}
 EDITABLE_IN_DRAFT = {"due_date", "kind"}
+# What only the issuer's own document restating an item changes besides (``task_update``).
+EDITABLE_RESTATED = {"deadline_text"}
 
 
-def task_update(*, task_id: int, actor: User, **changes) -> Task:
+def task_update(*, task_id: int, actor: User, restated_by: str = "", **changes) -> Task:
     """Edit a task as its issuer. Changing who is responsible is recorded as a reassignment;
     once issued, the due date moves only through an approved extension. A top-level task's
-    source may be given or changed while it is unfinished; its pieces follow."""
+    source may be given or changed while it is unfinished; its pieces follow.
+
+    ``restated_by`` names the issuer's own document that restates an unfinished item's terms
+    (``"problem_list"``: a problem list imported again with another 整改时限): then the due
+    date moves though the item is issued, with the words of its deadline (``deadline_text``),
+    the ladder starting again from the new date and the original date kept, as for an
+    extension; the history names the document and both dates."""
     with transaction.atomic():
         task, access = locked_task(task_id, actor)
         rules.ensure_may(access, task, "edit")
         rules.ensure_state(task, "edit", _("已办结或已撤销的任务不能修改。"))
-        locked = set(changes) & EDITABLE_IN_DRAFT if task.state != TaskState.DRAFT else set()
+        issued = task.state != TaskState.DRAFT
+        locked = set(changes) & EDITABLE_IN_DRAFT if issued else set()
+        if restated_by:
+            locked -= {"due_date"}
         if locked:
             message = _("任务下达后，完成时限只能通过延期申请调整。")
             raise InvalidInput(message, code="field_locked", fields={name: [message] for name in locked})
@@ -220,14 +231,20 @@ def task_update(*, task_id: int, actor: User, **changes) -> Task:
         if sourced:
             _set_source(actor, task, changes.pop("source"))
         before = _responsibility_snapshot(task)
+        old_due = task.due_date
+        editable = EDITABLE_ALWAYS | EDITABLE_IN_DRAFT | (EDITABLE_RESTATED if restated_by else set())
         for name, value in changes.items():
-            if name not in EDITABLE_ALWAYS | EDITABLE_IN_DRAFT:
+            if name not in editable:
                 raise InvalidInput(_("字段不可修改：%(name)s。") % {"name": name}, code="field_locked")
-            setattr(task, name, value)
+            if name == "due_date" and issued:
+                task.move_due_date(value)
+            else:
+                setattr(task, name, value)
         if "due_date" in changes:
             ensure_within_campaign(task.due_date, task.campaign)
             ensure_within_parent(task.due_date, task.parent)
-            task.original_due_date = task.due_date
+            if not issued:
+                task.original_due_date = task.due_date
         if units:
             old_lead_id = task.lead_unit_id
             task.lead_unit = units.get("lead_unit", task.lead_unit)
@@ -278,6 +295,11 @@ def task_update(*, task_id: int, actor: User, **changes) -> Task:
                 "changed": sorted([*changes, *units, *(["source"] if sourced else [])]),
                 "before": before,
                 "after": after,
+                **(
+                    {"restated_by": restated_by, "due_date": [str(old_due), str(task.due_date)]}
+                    if restated_by
+                    else {}
+                ),
             },
         )
     return task

@@ -18,8 +18,9 @@ from core.errors import InvalidInput, InvalidTransition
 from responsibility.models import User
 
 from .. import rules
+from ..attachments import checked_uploads, store_checked
 from ..lateness import today
-from ..models import EventAction, Obligation, ObligationKind, RecheckResult, Task
+from ..models import EventAction, Obligation, ObligationKind, RecheckAttachment, RecheckResult, Task
 from ..obligations import next_obligation_refresh, obligations_after
 from .common import ensure_within_campaign, ensure_within_parent, event_record, locked_task, require_text
 from .lifecycle import GUARDS, _column_values, _save_changed
@@ -44,11 +45,14 @@ def task_recheck_record(
     result: str,
     notes: str = "",
     due_date: datetime.date | None = None,
+    files: list | None = None,
 ) -> Task:
     """Record the re-check of a closed item for the issuing side: ``result`` passed or
     failed, ``notes`` (required when failed: what was found), ``due_date`` (required when
-    failed, refused when passed). Refused with 409 ``no_recheck_due`` when no re-check is
-    pending, so that sending the same finding twice records it once."""
+    failed, refused when passed), ``files`` what the office found (photos, the check sheet),
+    checked as evidence is and kept against the re-check, all before any is stored. Refused
+    with 409 ``no_recheck_due`` when no re-check is pending, so that sending the same
+    finding twice records it once."""
     if result not in RecheckResult.values:
         message = _("复查结果须为“通过”或“未通过”。")
         raise InvalidInput(message, code="invalid_choice", fields={"result": [message]})
@@ -62,6 +66,8 @@ def task_recheck_record(
     with transaction.atomic():
         task, access = locked_task(task_id, actor)
         rules.ensure_may(access, task, "recheck")
+        # Checked once the caller may record it (a file is no way to learn of an item).
+        checked = checked_uploads(list(files or []))
         obligation = (
             Obligation.objects.select_for_update()
             .filter(task=task, kind=ObligationKind.RECHECK, met_at__isnull=True)
@@ -79,6 +85,7 @@ def task_recheck_record(
         on = today()
         obligation.met_at, obligation.result = timezone.now(), result
         obligation.save(update_fields=["met_at", "result"])
+        stored = store_checked(RecheckAttachment, checked, obligation=obligation)
         event_record(
             task,
             actor,
@@ -90,6 +97,7 @@ def task_recheck_record(
                 "result": result,
                 "recheck_due": str(obligation.due_date),
                 "late": obligation.due_date < on,
+                **({"files": [attachment.original_name for attachment in stored]} if stored else {}),
             },
         )
         if not failed:

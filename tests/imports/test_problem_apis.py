@@ -27,6 +27,7 @@ ROW_KEYS = {
     "deadline_text",
     "source",
     "action",
+    "changes",
 }
 ERROR_KEYS = {"row", "column", "column_label", "code", "message"}
 
@@ -55,7 +56,7 @@ def test_a_dry_run_reports_each_problem_and_writes_nothing(api, world):
     body = response.json()
     assert set(body) == {"dry_run", "notes", "rows", "errors", "counts"}
     assert body["dry_run"] is True and body["errors"] == []
-    assert body["counts"] == {"created": 5, "unchanged": 0, "headings": 0}
+    assert body["counts"] == {"created": 5, "updated": 0, "unchanged": 0, "headings": 0}
     assert all(set(row) == ROW_KEYS for row in body["rows"])
     first = body["rows"][0]
     assert (first["row"], first["location"], first["lead_unit"], first["due_date"], first["action"]) == (
@@ -80,7 +81,7 @@ def test_confirming_creates_the_items_and_again_changes_nothing(api, world):
 
     again = post(client, world, csv_bytes(problem_rows(5)), dry_run=False, name="问题清单.csv")
 
-    assert again.json()["counts"] == {"created": 0, "unchanged": 5, "headings": 0}
+    assert again.json()["counts"] == {"created": 0, "updated": 0, "unchanged": 5, "headings": 0}
     assert Task.objects.count() == 5
 
 

@@ -52,12 +52,12 @@ def test_the_example_list_imports_once(campaign):
     dry = import_problems(campaign, EXAMPLES / "问题清单.csv", "--dry-run")
 
     assert "第2行 贫困户脱贫档案填写不完整、不规范（七里河镇，2018-10-31）：新建" in dry.splitlines()
-    assert dry.splitlines()[-1] == "试导入：新建整改事项 10 项，已导入而不变 0 项。"
+    assert dry.splitlines()[-1] == "试导入：新建整改事项 10 项，更新 0 项，已导入而不变 0 项。"
     assert not Task.objects.exists()
 
     done = import_problems(campaign, EXAMPLES / "问题清单.csv")
 
-    assert done.splitlines()[-1] == "已导入：新建整改事项 10 项，已导入而不变 0 项。"
+    assert done.splitlines()[-1] == "已导入：新建整改事项 10 项，更新 0 项，已导入而不变 0 项。"
     assert Task.objects.filter(kind=TaskKind.RECTIFICATION).count() == 10 == ProblemRecord.objects.count()
     houses = Task.objects.get(number="8")
     assert sorted(houses.units.values_list("name", flat=True)) == ["凌海市", "市住建委"]
@@ -65,7 +65,7 @@ def test_the_example_list_imports_once(campaign):
 
     again = import_problems(campaign, EXAMPLES / "问题清单.csv")
 
-    assert again.splitlines()[-1] == "已导入：新建整改事项 0 项，已导入而不变 10 项。"
+    assert again.splitlines()[-1] == "已导入：新建整改事项 0 项，更新 0 项，已导入而不变 10 项。"
     assert Task.objects.count() == 10
 
 

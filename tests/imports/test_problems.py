@@ -116,7 +116,7 @@ def test_a_list_of_1400_problems_imports_in_one_transaction_after_a_dry_run(worl
 
     result = run(world, data)
 
-    assert result.counts == {"created": 1400, "unchanged": 0, "headings": 0}
+    assert result.counts == {"created": 1400, "updated": 0, "unchanged": 0, "headings": 0}
     items = Task.objects.filter(kind=TaskKind.RECTIFICATION)
     assert items.count() == 1400
     assert set(items.values_list("state", flat=True)) == {TaskState.ASSIGNED}
@@ -140,6 +140,21 @@ def test_a_list_of_1400_problems_imports_in_one_transaction_after_a_dry_run(worl
     ]
 
 
+def test_immediate_rectification_takes_the_campaigns_working_days(world):
+    """立行立改 is the campaign's setting: two working days from Monday 15 October, the 17th;
+    the words are kept, and a re-import on the same terms is unchanged."""
+    Campaign.objects.filter(pk=world.campaign.pk).update(immediate_working_days=2)
+    world.campaign.refresh_from_db()
+    rows = problem_rows(4)
+
+    result = run(world, xlsx(rows))
+
+    immediate = Task.objects.get(number="3")
+    assert (immediate.due_date, immediate.deadline_text) == (datetime.date(2018, 10, 17), "立行立改")
+    assert result.rows[2]["due_date"] == "2018-10-17"
+    assert run(world, xlsx(rows), dry_run=True).counts["unchanged"] == 4
+
+
 def test_importing_the_list_again_changes_nothing(world):
     data = xlsx(problem_rows(60))
     run(world, data)
@@ -147,7 +162,7 @@ def test_importing_the_list_again_changes_nothing(world):
 
     again = run(world, csv_bytes(problem_rows(60)), filename="问题清单.csv", dry_run=False)
 
-    assert again.errors == [] and again.counts == {"created": 0, "unchanged": 60, "headings": 0}
+    assert again.errors == [] and again.counts == {"created": 0, "updated": 0, "unchanged": 60, "headings": 0}
     assert snapshot() == before
 
 
@@ -159,7 +174,7 @@ def test_a_new_problem_in_a_longer_list_is_the_only_one_created(world):
 
     result = run(world, xlsx(rows))
 
-    assert result.counts == {"created": 1, "unchanged": 20, "headings": 0}
+    assert result.counts == {"created": 1, "updated": 0, "unchanged": 20, "headings": 0}
     assert Task.objects.count() == 21
 
 
@@ -236,19 +251,127 @@ def test_a_failure_in_the_middle_of_writing_leaves_nothing(world):
     assert snapshot() == dict.fromkeys(snapshot(), 0)
 
 
-def test_a_changed_deadline_of_an_imported_problem_is_a_row_error(world):
+def changed_rows() -> list[list[str]]:
+    """The list of ten again, restated: row 6 (十月底 → 12月15日), row 9 (七里河镇 → 义县) and
+    row 4 (its 整改措施)."""
     rows = problem_rows(10)
-    run(world, xlsx(rows))
     rows[3][5] = "12月15日前"
     rows[6][3] = "义县"
+    rows[1][4] = "逐户重新核算家庭收入，入户签字确认"
+    return rows
 
-    result = run(world, xlsx(rows), dry_run=True)
 
-    assert [(e["row"], e["column"], e["code"]) for e in result.errors] == [
-        (6, "deadline", "problem_changed"),
-        (9, "responsible_units", "problem_changed"),
-    ]
-    assert "原为“10月底前”，现为“12月15日前”" in result.errors[0]["message"]
+def test_a_changed_list_updates_the_items_not_yet_closed_through_the_issuers_edit(world):
+    run(world, xlsx(problem_rows(10)))
+    moved, reassigned, measured = (Task.objects.get(number=n) for n in ("4", "7", "2"))
+    task_transition(task_id=moved.pk, actor=world.person("qilihe_head"), name="accept")
+    before = snapshot()
+
+    dry = run(world, xlsx(changed_rows()), dry_run=True)
+
+    assert dry.errors == []
+    assert dry.counts == {"created": 0, "updated": 3, "unchanged": 7, "headings": 0}
+    assert {row["row"]: row["changes"] for row in dry.rows if row["action"] == "updated"} == {
+        4: ["measures"],
+        6: ["deadline"],
+        9: ["responsible_units"],
+    }
+    assert snapshot() == before
+    assert Task.objects.get(pk=moved.pk).due_date == datetime.date(2018, 10, 31)
+
+    result = run(world, xlsx(changed_rows()))
+
+    assert result.errors == [] and result.counts["updated"] == 3
+    # The new 整改时限 on an item already signed for: the ladder starts again from it, the
+    # original date is kept and the history says the list restated it.
+    moved.refresh_from_db()
+    assert (moved.due_date, moved.original_due_date, moved.state) == (
+        datetime.date(2018, 12, 15),
+        datetime.date(2018, 10, 31),
+        TaskState.IN_PROGRESS,
+    )
+    event = moved.events.latest("pk")
+    assert event.action == EventAction.EDITED and event.actor == world.person("city_head")
+    assert event.data["restated_by"] == "problem_list"
+    assert event.data["due_date"] == ["2018-10-31", "2018-12-15"]
+    assert event.data["changed"] == ["deadline_text", "due_date"]
+    # Another responsible unit: a reassignment, its 签收 owed by the new unit, its scope rows
+    # under the county.
+    reassigned.refresh_from_db()
+    assert reassigned.lead_unit == world.unit("义县")
+    assert reassigned.events.latest("pk").action == EventAction.REASSIGNED
+    sign_for = Obligation.objects.get(task=reassigned, kind=ObligationKind.SIGN_FOR, met_at__isnull=True)
+    assert sign_for.owed_by == world.unit("义县")
+    assert TaskScope.objects.filter(task=reassigned, unit=world.unit("义县")).exists()
+    assert not TaskScope.objects.filter(task=reassigned, unit=world.unit("七里河镇")).exists()
+    # New measures: the description the item shows.
+    measured.refresh_from_db()
+    assert "整改措施：逐户重新核算家庭收入，入户签字确认" in measured.description
+    assert measured.problem.measures == "逐户重新核算家庭收入，入户签字确认"
+
+    # The same list again changes nothing.
+    after = snapshot()
+    events = TaskEvent.objects.count()
+    again = run(world, xlsx(changed_rows()))
+    assert again.errors == [] and again.counts == {"created": 0, "updated": 0, "unchanged": 10, "headings": 0}
+    assert snapshot() == after and TaskEvent.objects.count() == events
+
+
+def test_an_immediate_deadline_restated_is_dated_from_the_import(world):
+    rows = problem_rows(4)
+    run(world, xlsx(rows))
+    rows[0][5] = "立行立改"  # was 11月30日前
+
+    result = run(world, xlsx(rows))
+
+    assert result.counts["updated"] == 1
+    item = Task.objects.get(number="1")
+    # Five working days from Monday 15 October, the words kept.
+    assert (item.due_date, item.deadline_text) == (datetime.date(2018, 10, 22), "立行立改")
+    # A day later the same list is still the same: 立行立改 is not dated again.
+    with time_machine.travel(TODAY + datetime.timedelta(days=1), tick=False):
+        again = problem_list_import(
+            actor=world.person("city_head"),
+            campaign=world.campaign,
+            data=xlsx(rows),
+            filename="x.xlsx",
+            dry_run=False,
+        )
+    assert again.counts["unchanged"] == 4
+    assert Task.objects.get(number="1").due_date == datetime.date(2018, 10, 22)
+
+
+def test_a_closed_item_changed_in_the_list_is_a_row_error_and_nothing_is_written(world):
+    run(world, xlsx(problem_rows(10)))
+    closed = Task.objects.get(number="4")
+    for username, name in [("qilihe_head", "accept"), ("qilihe_head", "submit"), ("city_head", "close")]:
+        task_transition(task_id=closed.pk, actor=world.person(username), name=name, comment="已整改")
+    before = snapshot()
+    events = TaskEvent.objects.count()
+
+    dry = run(world, xlsx(changed_rows()), dry_run=True)
+
+    assert [(e["row"], e["column"], e["code"]) for e in dry.errors] == [(6, "deadline", "problem_changed")]
+    assert "原为“10月底前”，现为“12月15日前”" in dry.errors[0]["message"]
+    assert "已办结" in dry.errors[0]["message"]
+    with pytest.raises(ImportInvalid):
+        run(world, xlsx(changed_rows()))
+    # All or nothing: the items not closed are not updated either.
+    assert snapshot() == before and TaskEvent.objects.count() == events
+    assert Task.objects.get(number="7").lead_unit == world.unit("七里河镇")
+
+
+def test_a_restated_item_keeps_the_editing_rules(world):
+    """The list's new 责任单位 goes through the issuer's edit: a responsible person the old
+    unit named is cleared for the new unit to name its own, as after a transfer."""
+    run(world, xlsx(problem_rows(10)))
+    item = Task.objects.get(number="7")
+    Task.objects.filter(pk=item.pk).update(responsible_person=world.person("qilihe_head"))
+
+    run(world, xlsx(changed_rows()))
+
+    item.refresh_from_db()
+    assert (item.lead_unit, item.responsible_person) == (world.unit("义县"), None)
 
 
 def test_an_issued_item_that_moved_on_is_still_the_same_problem(world):
@@ -305,7 +428,12 @@ def test_a_list_by_county_takes_the_heading_as_the_problems_place(world):
 
     result = run(world, xlsx(rows, header=header))
 
-    assert result.errors == [] and result.counts == {"created": 3, "unchanged": 0, "headings": 2}
+    assert result.errors == [] and result.counts == {
+        "created": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "headings": 2,
+    }
     leads = sorted(Task.objects.values_list("title", "lead_unit__name", "problem__location_unit__name"))
     assert leads == [
         ("危房改造入住率低", "市住建委", "义县"),

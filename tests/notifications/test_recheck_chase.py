@@ -68,11 +68,11 @@ def test_a_missed_recheck_is_chased_once_per_rung_up_the_issuers_chain(addressed
     assert owed.due_date == D(2018, 10, 10)
     village_mail = len(smtp.mailbox.to(VILLAGE_HEAD))
 
-    sweep_on(D(2018, 10, 10))  # due today: no warning before its date
-    assert chased(task) == []
+    sweep_on(D(2018, 10, 10))  # due today: warned of already (see below)
+    assert chased(task) == ["reminder"]
     sweep_on(D(2018, 10, 11))
-    assert chased(task) == ["overdue"]
-    row = Escalation.objects.get(obligation=owed)
+    assert chased(task) == ["overdue", "reminder"]
+    row = Escalation.objects.get(obligation=owed, level="overdue")
     assert (row.lead_unit_id, row.responsible_person_id) == (addressed.unit("七里河镇").pk, None)
     digest = text_of(smtp.mailbox.to(TOWNSHIP_HEAD)[-1])
     assert "回头看复查（应于10月10日前完成）" in digest
@@ -80,16 +80,16 @@ def test_a_missed_recheck_is_chased_once_per_rung_up_the_issuers_chain(addressed
 
     sent = len(smtp.mailbox.messages)
     sweep_on(D(2018, 10, 11))  # again the same day: nothing new, nobody told twice
-    assert chased(task) == ["overdue"]
+    assert chased(task) == ["overdue", "reminder"]
     assert len(smtp.mailbox.messages) == sent
 
     # Three working days past (11, 12 and 15 October): listed; seven (to the 19th): criticised.
     sweep_on(D(2018, 10, 15))
-    assert chased(task) == ["listed", "overdue"]
+    assert chased(task) == ["listed", "overdue", "reminder"]
     sweep_on(D(2018, 10, 19))
-    assert chased(task) == ["criticism", "listed", "overdue"]
+    assert chased(task) == ["criticism", "listed", "overdue", "reminder"]
     sweep_on(D(2018, 10, 22))
-    assert chased(task) == ["criticism", "listed", "overdue"]
+    assert chased(task) == ["criticism", "listed", "overdue", "reminder"]
     owed.refresh_from_db()
     assert owed.escalation_rank == LEVEL_RANK[Level.CRITICISM]
     # The item's own date is not chased (it was finished in time), nor its unit told.
@@ -100,11 +100,45 @@ def test_a_missed_recheck_is_chased_once_per_rung_up_the_issuers_chain(addressed
     with time_machine.travel(at_nine(D(2018, 10, 23)), tick=False):
         task_recheck_record(task_id=task.pk, actor=addressed.person("qilihe_head"), result="passed")
     sweep_on(D(2018, 10, 29))
-    assert chased(task) == ["criticism", "listed", "overdue"]
+    assert chased(task) == ["criticism", "listed", "overdue", "reminder"]
 
 
 def test_a_recheck_recorded_in_time_is_never_chased(addressed, closed, smtp):
-    with time_machine.travel(at_nine(D(2018, 10, 9)), tick=False):
+    with time_machine.travel(at_nine(D(2018, 9, 29)), tick=False):
         task_recheck_record(task_id=closed.pk, actor=addressed.person("qilihe_head"), result="passed")
     sweep_on(D(2018, 10, 22))
     assert chased(closed) == []
+
+
+def test_the_issuer_is_reminded_of_a_recheck_its_warning_days_before_and_only_once(addressed, closed, smtp):
+    """The campaign warns three working days ahead: of the 10 October re-check from Sunday 30
+    September (a working day in lieu; 8, 9 and 10 October follow the holiday), not on the
+    Saturday before, when the third working day ahead is 8 October."""
+    task = closed
+    village_mail = len(smtp.mailbox.to(VILLAGE_HEAD))
+    sweep_on(D(2018, 9, 29))
+    assert chased(task) == []
+    sweep_on(D(2018, 9, 30))
+    assert chased(task) == ["reminder"]
+    row = Escalation.objects.get(task=task, level="reminder")
+    # Owed by the issuing unit: it is reminded, not the unit that fixed the problem.
+    assert (row.lead_unit_id, row.responsible_person_id, row.obligation.kind) == (
+        addressed.unit("七里河镇").pk,
+        None,
+        ObligationKind.RECHECK,
+    )
+    # The reminder's audience, the owing unit (no responsible person of its own): the
+    # township's mailbox.
+    digest = text_of(smtp.mailbox.to(f"unit{addressed.unit('七里河镇').pk}@jz.example.cn")[-1])
+    assert "回头看复查（应于10月10日前完成）" in digest
+    assert "大榆树堡村饮水管网漏损" in digest
+    assert len(smtp.mailbox.to(VILLAGE_HEAD)) == village_mail
+    sent = len(smtp.mailbox.messages)
+    sweep_on(D(2018, 10, 8))
+    assert chased(task) == ["reminder"]
+    assert len(smtp.mailbox.messages) == sent
+    # Recorded in time after the warning: nothing more.
+    with time_machine.travel(at_nine(D(2018, 10, 9)), tick=False):
+        task_recheck_record(task_id=task.pk, actor=addressed.person("qilihe_head"), result="passed")
+    sweep_on(D(2018, 10, 15))
+    assert chased(task) == ["reminder"]

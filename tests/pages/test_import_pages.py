@@ -175,7 +175,7 @@ def test_a_problem_list_is_tried_then_confirmed_into_issued_rectification_items(
     assert not Task.objects.exists()
 
     page = send(problem_rows(6))
-    assert "没有错误：将新建整改事项 6 项并交办责任单位，0 项已导入过，不变" in text(page)
+    assert "没有错误：将新建整改事项 6 项并交办责任单位，更新未办结的事项 0 项" in text(page)
     confirmed = client.post("/imports/confirm/", {"upload": token_of(page)})
     assert confirmed.status_code == 302
     assert confirmed["Location"] == f"/tasks/?campaign={world.campaign.pk}&kind=rectification"
@@ -185,4 +185,7 @@ def test_a_problem_list_is_tried_then_confirmed_into_issued_rectification_items(
         == 6
         == ProblemRecord.objects.count()
     )
-    assert "0 项并交办责任单位，6 项已导入过" in text(send(problem_rows(6)))
+    assert (
+        "0 项并交办责任单位，更新未办结的事项 0 项（责任单位、整改时限、整改措施按新表），6 项已导入过"
+        in text(send(problem_rows(6)))
+    )

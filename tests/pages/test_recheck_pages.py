@@ -5,9 +5,10 @@ import datetime
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tasks.models import Task, TaskState
-from tests.tasks.test_recheck import at_nine, closed_item
+from tasks.models import RecheckAttachment, Task, TaskState
+from tests.tasks.test_recheck import PNG, at_nine, closed_item
 
 from .test_pages import text
 
@@ -63,3 +64,22 @@ def test_the_issuer_records_a_failed_recheck_on_the_task_page(browser_client, wo
     assert "记录复查结果" not in page
     task = Task.objects.get(pk=item.pk)
     assert (task.state, task.reopen_count, task.due_date) == (TaskState.IN_PROGRESS, 1, D(2019, 1, 31))
+
+
+def test_the_issuer_attaches_the_site_photo_to_a_passed_recheck_and_the_unit_sees_it(
+    browser_client, world, item, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    url = f"/tasks/{item.pk}/"
+    issuer = browser_client.as_user("qilihe_head")
+    photo = SimpleUploadedFile("路灯现场.png", PNG, content_type="image/png")
+    with time_machine.travel(at_nine(D(2018, 12, 20)), tick=False):
+        assert 'name="files"' in issuer.get(url).content.decode()
+        done = issuer.post(f"{url}recheck/", {"result": "passed", "notes": "路灯正常", "files": [photo]})
+        assert done.status_code == 302, done.content
+        village = browser_client.as_user("village_a_head").get(url).content.decode()
+    attachment = RecheckAttachment.objects.get()
+    link = f"/api/v1/recheck-attachments/{attachment.pk}/"
+    assert "复查通过" in village and link in village and "路灯现场.png" in village
+    download = browser_client.as_user("village_a_head").get(link)
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PNG

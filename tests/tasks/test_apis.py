@@ -1203,6 +1203,28 @@ def test_everyone_reads_campaigns_only_administrators_write_them(api, world):
     assert_error(api.delete(f"/api/v1/campaigns/{created.json()['id']}/"), 405, "method_not_allowed")
 
 
+def test_a_campaigns_day_settings_are_read_and_set_by_administrators(api, world):
+    shown = api.as_user("village_a_head").get(f"/api/v1/campaigns/{world.campaign.pk}/").json()
+    assert {name: shown[name] for name in ("yellow_working_days", "recheck_working_days")} == {
+        "yellow_working_days": 3,
+        "recheck_working_days": 40,
+    }
+    assert shown["immediate_working_days"] == 5  # 立行立改, by default
+    path = f"/api/v1/campaigns/{world.campaign.pk}/"
+    assert_error(
+        api.as_user("city_head").patch(path, {"immediate_working_days": 3}, format="json"),
+        403,
+        "permission_denied",
+    )
+    for wrong in (0, 23, -1):
+        response = api.as_user("admin").patch(path, {"immediate_working_days": wrong}, format="json")
+        assert_error(response, 400, "invalid", fields={"immediate_working_days"})
+    patched = api.as_user("admin").patch(path, {"immediate_working_days": 3}, format="json")
+    assert patched.status_code == 200 and patched.json()["immediate_working_days"] == 3
+    world.campaign.refresh_from_db()
+    assert world.campaign.immediate_working_days == 3
+
+
 def test_a_campaign_cannot_end_before_it_starts(api, world):
     response = api.as_user("admin").patch(
         f"/api/v1/campaigns/{world.campaign.pk}/", {"ends_on": "2018-08-31"}, format="json"

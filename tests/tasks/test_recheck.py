@@ -7,9 +7,11 @@ Day holiday (1–7 October, with Saturday 29 and Sunday 30 September worked) and
 """
 
 import datetime
+import hashlib
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tasks import lateness, obligations
 from tasks.models import (
@@ -17,6 +19,7 @@ from tasks.models import (
     EventAction,
     Obligation,
     ObligationKind,
+    RecheckAttachment,
     RecheckResult,
     Task,
     TaskKind,
@@ -266,3 +269,117 @@ def test_the_dashboard_counts_a_missed_recheck_for_the_unit_and_above(api, world
         post(api, "qilihe_head", task, D(2018, 10, 11), {"result": "passed"})
         body = api.as_user("yi_head").get(f"/api/v1/units/{world.unit('义县').pk}/dashboard/").json()
     assert body["unit"]["recheck_missed"] == 0
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(32))
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def post_files(api, username, task, day, body):
+    with time_machine.travel(at_nine(day), tick=False):
+        return api.as_user(username).post(f"/api/v1/tasks/{task.pk}/recheck/", body, format="multipart")
+
+
+def test_a_recheck_keeps_its_files_served_only_to_those_who_see_the_item(api, world, media_root):
+    task = closed_item(world, D(2018, 11, 9))
+    body = {
+        "result": "failed",
+        "notes": "回头看发现路灯再次损坏",
+        "due_date": "2019-01-31",
+        "files": [
+            SimpleUploadedFile("现场照片.png", PNG, content_type="image/png"),
+            SimpleUploadedFile("复查记录.pdf", PDF, content_type="application/pdf"),
+        ],
+    }
+    response = post_files(api, "qilihe_head", task, D(2018, 12, 20), body)
+    assert response.status_code == 200, response.content
+    files = response.json()["recheck"]["attachments"]
+    assert [(f["original_name"], f["content_type"], f["size"]) for f in files] == [
+        ("现场照片.png", "image/png", len(PNG)),
+        ("复查记录.pdf", "application/pdf", len(PDF)),
+    ]
+    assert files[0]["sha256"] == hashlib.sha256(PNG).hexdigest()
+    # Kept against the re-check itself, and named in its history row.
+    row = recheck(task)
+    assert list(row.attachments.values_list("original_name", flat=True)) == ["现场照片.png", "复查记录.pdf"]
+    event = task.events.get(action=EventAction.RECHECKED)
+    assert event.data["files"] == ["现场照片.png", "复查记录.pdf"]
+
+    # Whoever sees the item downloads them: the issuer, the unit that fixes it, the county
+    # above and the city's office; the detail shows them to each.
+    for username in ("qilihe_head", "village_a_head", "yi_head", "city_supervisor"):
+        download = api.as_user(username).get(files[0]["url"])
+        assert download.status_code == 200, username
+        assert b"".join(download.streaming_content) == PNG
+        assert download["Content-Type"] == "image/png"
+        assert download["Content-Disposition"].startswith("attachment")
+        assert download["X-Content-Type-Options"] == "nosniff"
+        detail = api.as_user(username).get(f"/api/v1/tasks/{task.pk}/").json()
+        # Reopened, the item shows the re-check that reopened it, with its files.
+        assert [f["id"] for f in detail["recheck"]["attachments"]] == [f["id"] for f in files]
+    # Anybody else is told the file does not exist.
+    for username in ("heishan_head", "village_b_head"):
+        assert_error(api.as_user(username).get(files[1]["url"]), 404, "not_found")
+    assert_error(api.as_user("qilihe_head").get("/api/v1/recheck-attachments/987654/"), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("照片.png", b"GIF89a not really a png", "invalid_attachment"),
+        ("记录.exe", b"MZ\x90\x00", "invalid_attachment"),
+        ("空白.pdf", b"", "invalid"),
+    ],
+)
+def test_a_bad_file_refuses_the_recheck_and_nothing_is_kept(api, world, media_root, name, content, code):
+    task = closed_item(world, D(2018, 11, 9))
+    files = [SimpleUploadedFile("好的.png", PNG), SimpleUploadedFile(name, content)]
+    body = {"result": "passed", "files": files}
+    response = post_files(api, "qilihe_head", task, D(2018, 12, 20), body)
+    assert_error(response, 400, code, fields={"files"})
+    assert recheck(task).met_at is None
+    assert not RecheckAttachment.objects.exists()
+    assert not task.events.filter(action=EventAction.RECHECKED).exists()
+    assert not media_root.exists() or not any(path.is_file() for path in media_root.rglob("*"))
+
+
+def test_a_caller_who_may_not_record_the_recheck_learns_nothing_from_a_file(api, world, media_root):
+    task = closed_item(world, D(2018, 11, 9))
+
+    def bad():
+        return {"result": "passed", "files": [SimpleUploadedFile("记录.exe", b"MZ\x90\x00")]}
+
+    assert_error(post_files(api, "village_a_head", task, D(2018, 12, 20), bad()), 403, "permission_denied")
+    assert_error(post_files(api, "heishan_head", task, D(2018, 12, 20), bad()), 404, "not_found")
+    good = {"result": "passed", "files": [SimpleUploadedFile("现场照片.png", PNG)]}
+    assert_error(post_files(api, "yi_head", task, D(2018, 12, 20), good), 403, "permission_denied")
+    assert recheck(task).met_at is None
+    assert not RecheckAttachment.objects.exists()
+
+
+def test_a_recheck_with_files_costs_a_fixed_number_of_queries(
+    api, world, media_root, django_assert_num_queries
+):
+    counts = []
+    for n in (1, 3):
+        task = closed_item(world, D(2018, 11, 9), title=f"问题{n}")
+        files = [SimpleUploadedFile(f"照片{i}.png", PNG + bytes([i])) for i in range(n)]
+        api.as_user("qilihe_head")
+        with time_machine.travel(at_nine(D(2018, 12, 20)), tick=False):
+            with django_assert_num_queries(NUM_QUERIES["passed"] + n) as captured:
+                response = api.post(
+                    f"/api/v1/tasks/{task.pk}/recheck/",
+                    {"result": "passed", "files": files},
+                    format="multipart",
+                    HTTP_PREFER="return=minimal",
+                )
+        assert response.status_code == 204, response.content
+        counts.append(len(captured) - n)
+    # One INSERT a file, as for evidence; the rest does not grow.
+    assert counts == [NUM_QUERIES["passed"], NUM_QUERIES["passed"]]

@@ -17,7 +17,7 @@ from imports.writer import TaskSpec, tasks_sync_imported
 from responsibility.models import Role, Unit
 from responsibility.serializers import UnitRefSerializer
 from responsibility.services import membership_create, unit_move
-from tasks.models import Task, TaskScope
+from tasks.models import Campaign, Task, TaskScope
 from tasks.scope import COPIED, scope_fill
 from tasks.selectors import task_pages_for_user, task_visibility_q, tasks_of_units_q, tasks_seen_among
 from tasks.services import (
@@ -26,6 +26,7 @@ from tasks.services import (
     extension_decide,
     extension_request_create,
     task_decompose,
+    task_recheck_record,
     task_transition,
     task_update,
     transfer_decide,
@@ -160,6 +161,35 @@ def test_returning_to_the_issuer_and_issuing_again(world, tasks):
     assert_scope_right(world)
     act(world, task, "city_head", "assign")
     assert_scope_right(world)
+
+
+def test_a_recheck_pending_warned_and_recorded(api, world, tasks, make_task):
+    """A closed item owes its re-check (回头看) and is warned of it: the date is on the task
+    and its scope rows as the next obligation and the next warned one, while the list shows
+    the closed item without a light, in no light's filter."""
+    Campaign.objects.filter(pk=world.campaign.pk).update(recheck_working_days=2)
+    world.campaign.refresh_from_db()
+    task = make_task("村道路灯损坏未修复", kind="rectification", lead_unit="义县")
+    act(world, task, "yi_head", "accept")
+    act(world, task, "yi_head", "submit")
+    act(world, task, "city_head", "close")  # Monday 8 October: re-checked by the 10th
+    assert_scope_right(world)
+    task.refresh_from_db()
+    assert (task.next_obligation_date, task.next_warned_date) == (D(2018, 10, 10), D(2018, 10, 10))
+    assert set(TaskScope.objects.filter(task=task).values_list("next_warned_date", flat=True)) == {
+        D(2018, 10, 10)
+    }
+    client = api.as_user("city_head")
+    listed = client.get("/api/v1/tasks/", {"state": "closed"}).json()["results"]
+    assert [(row["id"], row["light"]) for row in listed] == [(task.pk, None)]
+    for light in ("red", "yellow", "green"):
+        ids = [row["id"] for row in client.get("/api/v1/tasks/", {"light": light}).json()["results"]]
+        assert task.pk not in ids, light
+
+    task_recheck_record(task_id=task.pk, actor=world.person("city_head"), result="passed")
+    assert_scope_right(world)
+    task.refresh_from_db()
+    assert (task.next_obligation_date, task.next_warned_date) == (None, None)
 
 
 def test_a_transfer_approved_and_one_refused(world, tasks):

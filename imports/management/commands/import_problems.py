@@ -10,7 +10,11 @@ from imports.problems.table import LABELS
 from responsibility.models import User
 from tasks.models import Campaign
 
-ACTIONS = {"created": gettext_lazy("新建"), "unchanged": gettext_lazy("已导入，不变")}
+ACTIONS = {
+    "created": gettext_lazy("新建"),
+    "updated": gettext_lazy("已导入，按新表更新"),
+    "unchanged": gettext_lazy("已导入，不变"),
+}
 
 
 def _where(key: str) -> str:
@@ -81,6 +85,9 @@ class Command(BaseCommand):
         if result.errors:
             summary = _("有 %(count)d 处错误，未导入") % {"count": len(result.errors)}
         else:
-            summary = _("新建整改事项 %(created)d 项，已导入而不变 %(unchanged)d 项") % result.counts
+            summary = (
+                _("新建整改事项 %(created)d 项，更新 %(updated)d 项，已导入而不变 %(unchanged)d 项")
+                % result.counts
+            )
         done = _("试导入：%(summary)s。") if result.dry_run else _("已导入：%(summary)s。")
         self.stdout.write(done % {"summary": summary})
