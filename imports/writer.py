@@ -27,7 +27,7 @@ from tasks.models import (
 )
 from tasks.obligations import obligations_reowned
 from tasks.scope import scope_rebuild
-from tasks.services import ensure_within_campaign
+from tasks.services import ensure_within_campaign, transfers_supersede
 
 from .models import TaskWording
 
@@ -332,7 +332,11 @@ def _update_imported(actor: User, updated: list, by_number: dict) -> None:
     _schedule_tasks((task.pk, spec) for task, spec, *_ in updated)
     scope_rebuild(task.pk for task, *_ in updated)
     # An issued task given another lead unit: what the lead unit owes passes to the new one.
-    obligations_reowned([task.pk for task, _s, _w, differing in updated if "lead_unit_id" in differing])
+    releaded = [task for task, _s, _w, differing in updated if "lead_unit_id" in differing]
+    obligations_reowned([task.pk for task in releaded])
+    # A transfer the old lead unit asked for is moot (``transfers_supersede``).
+    assigned = [task for task in releaded if task.state == TaskState.ASSIGNED]
+    transfers_supersede(assigned, actor=actor, because="import")
     TaskEvent.objects.bulk_create(
         [
             TaskEvent(

@@ -62,6 +62,7 @@ from .serializers import (
     TransferDecisionInput,
     TransferInput,
     TransferSerializer,
+    TransferWithdrawInput,
     TransitionInput,
     TransitionsOutput,
     listed_task_data,
@@ -552,7 +553,9 @@ class TransferDecisionApi(ApiView):
         description=(
             "Approve or refuse a transfer request (the issuing side). Approved, the named unit becomes the "
             "lead unit and owes the sign-for within the campaign's limit from today; refused (a comment is "
-            "required), the asking unit still owes it by its original date."
+            "required), the asking unit still owes it by its original date. A request withdrawn, decided "
+            "or closed by the task (signed for, returned, suspended, cancelled, given another lead unit) "
+            "is 409 `transfer_closed`."
         ),
         request=TransferDecisionInput,
         responses={200: TransferSerializer, **WRITE_ERRORS},
@@ -562,6 +565,26 @@ class TransferDecisionApi(ApiView):
         data = TransferDecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.transfer_decide(transfer_id=transfer.pk, actor=request.user, **data.validated_data)
+        transfer = selectors.task_transfers(transfer.task_id).get(pk=transfer.pk)
+        return Response(TransferSerializer(transfer).data)
+
+
+class TransferWithdrawApi(ApiView):
+    @extend_schema(
+        description=(
+            "Withdraw a pending transfer request, as a member of the unit that asked, with an optional "
+            "comment; the sign-for stays owed by its date. A request already decided, withdrawn or closed "
+            "by the task (signed for, returned, suspended, cancelled, given another lead unit) is 409 "
+            "`transfer_closed`."
+        ),
+        request=TransferWithdrawInput,
+        responses={200: TransferSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk):
+        transfer = selectors.transfer_get_for_user(request.user, pk)
+        data = TransferWithdrawInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.transfer_withdraw(transfer_id=transfer.pk, actor=request.user, **data.validated_data)
         transfer = selectors.task_transfers(transfer.task_id).get(pk=transfer.pk)
         return Response(TransferSerializer(transfer).data)
 

@@ -611,6 +611,10 @@ class TransferDecisionInput(serializers.Serializer):
     comment = TextField(required=False, allow_blank=True, default="", max_length=5000)
 
 
+class TransferWithdrawInput(serializers.Serializer):
+    comment = TextField(required=False, allow_blank=True, default="", max_length=5000)
+
+
 class TransferSerializer(ModelSerializer):
     requested_by = PersonRefSerializer()
     from_unit = UnitRefSerializer()
@@ -630,6 +634,7 @@ class TransferSerializer(ModelSerializer):
             "decided_by",
             "decided_at",
             "decision_comment",
+            "closed_because",
             "created_at",
         ]
 

@@ -18,7 +18,7 @@ from .progress import indicator_record_values, procedure_step_complete, progress
 from .recheck import task_recheck_record
 from .schedules import report_schedule_remove, report_schedule_set
 from .sources import source_create
-from .transfers import transfer_decide, transfer_request_create
+from .transfers import transfer_decide, transfer_request_create, transfer_withdraw, transfers_supersede
 
 __all__ = [
     "ChildSpec",
@@ -43,4 +43,6 @@ __all__ = [
     "task_update",
     "transfer_decide",
     "transfer_request_create",
+    "transfer_withdraw",
+    "transfers_supersede",
 ]
