@@ -55,6 +55,7 @@ from .serializers import (
     ResponsibilitySerializer,
     SourceInput,
     SourceSerializer,
+    SourceUpdateInput,
     TaskCreateInput,
     TaskDetailSerializer,
     TaskSerializer,
@@ -690,12 +691,46 @@ class SourceListApi(ListApi):
 
 
 class SourceDetailApi(ApiView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
     @extend_schema(
         description="One source document with its files; 404 for a caller who does not see it.",
         responses={200: SourceSerializer, **READ_ERRORS},
     )
     def get(self, request, pk):
         return Response(SourceSerializer(selectors.source_get_for_user(request.user, pk)).data)
+
+    @extend_schema(
+        description=(
+            "Correct a source document: its kind, number, date, issuing body, title or original text (its "
+            "registering unit and files stay). Whoever may register sources for its registering unit may "
+            "(403 `not_a_source_registrar`); a caller who does not see it gets 404. Tasks made from it show "
+            "it as it is now."
+        ),
+        request={
+            "application/json": SourceUpdateInput,
+            "multipart/form-data": SourceUpdateInput,
+            "application/x-www-form-urlencoded": SourceUpdateInput,
+        },
+        responses={200: SourceSerializer, **WRITE_ERRORS},
+    )
+    def patch(self, request, pk):
+        data = SourceUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.source_update(actor=request.user, source_id=pk, **data.validated_data)
+        return Response(SourceSerializer(selectors.source_get_for_user(request.user, pk)).data)
+
+    @extend_schema(
+        description=(
+            "Delete a source document no task was made from, with its files (409 `source_in_use` "
+            "otherwise; correct it instead). Whoever may register sources for its registering unit may."
+        ),
+        request=None,
+        responses={204: None, **WRITE_ERRORS},
+    )
+    def delete(self, request, pk):
+        services.source_delete(actor=request.user, source_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def ledger_response(ledger: ledgers.Ledger) -> FileResponse:

@@ -388,6 +388,20 @@ class SourceInput(serializers.Serializer):
     files = serializers.ListField(child=serializers.FileField(), required=False, max_length=10)
 
 
+class SourceUpdateInput(serializers.Serializer):
+    """What of a source may be corrected: not its registering unit (``field_locked``)."""
+
+    kind = serializers.ChoiceField(choices=SourceKind.choices, required=False)
+    registered_by = PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(), required=False, help_text="Kept as registered: 400 `field_locked`."
+    )
+    document_number = TextField(required=False, allow_blank=True, max_length=100)
+    document_date = DateField(required=False, allow_null=True)
+    issued_by = TextField(required=False, allow_blank=True, max_length=200)
+    title = TextField(required=False, allow_blank=True, max_length=500)
+    original_text = TextField(required=False, allow_blank=True, max_length=50000)
+
+
 class TaskDetailSerializer(TaskSerializer):
     steps = StepSerializer(many=True)
     recheck = RecheckSerializer(allow_null=True, read_only=True)

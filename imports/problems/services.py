@@ -22,7 +22,7 @@ from responsibility.selectors import access_scope
 from tasks.models import Campaign, EventAction, Task, TaskEvent, TaskKind, TaskState, TaskUnit
 from tasks.obligations import obligations_issued
 from tasks.scope import scope_rebuild
-from tasks.services import ensure_within_campaign
+from tasks.services import ensure_within_campaign, sources_for_texts
 
 from ..models import ProblemRecord
 from ..readers import read_rows
@@ -143,20 +143,27 @@ def _ensure_assignable(campaign: Campaign, specs: list[ProblemSpec]) -> None:
 
 
 def problem_source(text: str) -> str:
-    """The 来源 cell as the item keeps it: free text, in ``ProblemRecord.source`` and the
-    item's description.
-
-    The one place a 来源 is read. When tasks carry an origin of their own (a kind such as
-    批示, 会议议定, 上级交办, 督查发现, 群众反映, 其他), this is where the cell's words map onto it
-    ("暗访", "第三方评估", "回头看" → 督查发现) and ``_create`` sets it on each item."""
+    """The 来源 cell as the record keeps it and a re-import compares it (``COMPARED``)."""
     return text.strip()
+
+
+def problem_sources(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> dict[str, int]:
+    """The source each 来源 cell names, by the cell: "抽查暗访", "脱贫质量“回头看”" and "中省第三方
+    评估" are 督查发现, "市委书记批示" a 批示 (``tasks.sources.kind_from_text``), found among the
+    sources the campaign's issuing unit registered or registered now
+    (``tasks.services.sources_for_texts``); the same list imported again finds them again.
+    Two statements at most, whatever the length of the list."""
+    texts = [problem_source(spec.source) for spec in specs if spec.source.strip()]
+    if not texts:
+        return {}
+    found = sources_for_texts(actor=actor, registered_by=campaign.issuing_unit, texts=texts)
+    return {text: source.pk for text, source in found.items()}
 
 
 def _description(spec: ProblemSpec) -> str:
     lines = [
         (_("所在单位"), spec.words["location"]),
         (_("整改措施"), spec.measures),
-        (_("问题来源"), problem_source(spec.source)),
         (_("备注"), spec.remarks),
     ]
     return "\n".join(f"{label}：{text}" for label, text in lines if text)
@@ -169,6 +176,7 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
     if not specs:
         return
     now = timezone.now()
+    sources = problem_sources(actor, campaign, specs)
     tasks = Task.objects.bulk_create(
         [
             Task(
@@ -182,6 +190,7 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
                 due_date=spec.due_date,
                 original_due_date=spec.due_date,
                 deadline_text=spec.deadline_text[:50],
+                source_id=sources.get(problem_source(spec.source)),
                 state=TaskState.ASSIGNED,
                 assigned_at=now,
             )
