@@ -6,6 +6,7 @@ from openpyxl import Workbook
 
 from tasks.models import Campaign, ReportSchedule, Task, TaskUnitRole
 from tasks.schedules import schedule_wording
+from tasks.sources import source_text
 
 from .models import TaskWording
 from .plan import mark_for_export
@@ -32,8 +33,10 @@ def _schedule(task: Task) -> ReportSchedule | None:
 
 def _row(task: Task, heading: bool) -> list[str]:
     segment = mark_for_export(task.number.rsplit(".", 1)[-1])
+    # The source as one cell that an import reads back as the same source.
+    source = source_text(task.source) if task.source else ""
     if heading:
-        return [segment, task.title, "", "", "", "", "", task.notes]
+        return [segment, task.title, "", "", "", "", "", source, task.notes]
     links = list(task.task_units.all())
     names = {
         role: "、".join(
@@ -49,7 +52,7 @@ def _row(task: Task, heading: bool) -> list[str]:
         "deadline": _deadline(task),
     }
     cells.update(_office_words(task, links))
-    return [segment, task.title, *cells.values(), task.notes]
+    return [segment, task.title, *cells.values(), source, task.notes]
 
 
 def _office_words(task: Task, links) -> dict[str, str]:
@@ -79,7 +82,7 @@ def table_export(campaign: Campaign) -> tempfile.SpooledTemporaryFile:
     """The imported tasks in table order, headings as their own rows, as .xlsx."""
     tasks = list(
         Task.objects.filter(campaign=campaign, imported=True)
-        .select_related("lead_unit", "lead_leader", "wording", "report_schedule")
+        .select_related("lead_unit", "lead_leader", "wording", "report_schedule", "source")
         .prefetch_related("task_units__unit")
         .order_by("pk")
     )

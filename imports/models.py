@@ -56,8 +56,8 @@ class ProblemRecord(models.Model):
     responsible_units = models.TextField(_("责任单位（原文）"), blank=True)
     measures = models.TextField(_("整改措施"), blank=True)
     deadline = models.TextField(_("整改时限（原文）"), blank=True)
-    # Where the problem was found, as the list words it (暗访, 第三方评估, 回头看). Free text
-    # until tasks carry a source of their own; then this column maps onto it.
+    # Where the problem was found, as the list words it (暗访, 第三方评估, 回头看): the item's
+    # source is the ``TaskSource`` these words name (``imports.problems.services.problem_sources``).
     source = models.TextField(_("问题来源"), blank=True)
     # {"location": id or null, "lead_unit": id, "units": [[unit id, role], ...],
     # "due_date": "YYYY-MM-DD" or null for 立行立改}

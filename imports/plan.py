@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from responsibility.jurisdiction import level_leaders_q, outside_reach
 from responsibility.models import Membership, Unit, User
-from tasks.models import Campaign, Task
+from tasks.models import Campaign, Task, TaskSource
 from tasks.services import due_date_bounds
 
 from .deadlines import Deadline, DeadlineError, parse_deadline
@@ -37,6 +37,7 @@ NUMBERED_BY_POSITION = "部分任务没有序号：按其在表中的顺序编�
 MAX_LENGTHS = {
     "task": Task._meta.get_field("title").max_length,
     "remarks": Task._meta.get_field("notes").max_length,
+    "source": TaskSource._meta.get_field("title").max_length,
 }
 
 
@@ -361,7 +362,8 @@ def _refused(row: SourceRow, number: str, title: str, numbering: _Numbering, err
 
 
 def _check_lengths(row: SourceRow, title: str, errors: list[RowError]) -> None:
-    for column, text in (("task", title), ("remarks", row.values["remarks"])):
+    values = row.values
+    for column, text in (("task", title), ("remarks", values["remarks"]), ("source", values["source"])):
         if len(text) > MAX_LENGTHS[column]:
             message = f"内容有 {len(text)} 字，超过 {MAX_LENGTHS[column]} 字的上限，请精简。"
             errors.append(RowError(row.row, column, "too_long", message))
@@ -384,7 +386,13 @@ def _heading_spec(
         return None
     campaign = context.campaign
     return TaskSpec(
-        number, parent, title, campaign.issuing_unit, campaign.ends_on, notes=row.values["remarks"]
+        number,
+        parent,
+        title,
+        campaign.issuing_unit,
+        campaign.ends_on,
+        notes=row.values["remarks"],
+        source_text=row.values["source"].strip(),
     )
 
 
@@ -447,6 +455,7 @@ def _task_spec(row, number, parent, title, context, errors) -> TaskSpec | None:
         ongoing=ongoing,
         report_schedule=schedule,
         notes=values["remarks"],
+        source_text=values["source"].strip(),
         words=TaskWords(**{column: values[column].strip() for column in ASSIGNMENT_COLUMNS}),
     )
 

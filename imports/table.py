@@ -17,6 +17,7 @@ COLUMNS = (
     "responsible_units",
     "cooperating_units",
     "deadline",
+    "source",
     "remarks",
 )
 
@@ -29,6 +30,7 @@ COLUMN_LABELS = {
     "responsible_units": "责任单位",
     "cooperating_units": "配合单位",
     "deadline": "完成时限",
+    "source": "来源",
     "remarks": "备注",
 }
 HEADER_VARIANTS = {
@@ -39,6 +41,8 @@ HEADER_VARIANTS = {
     "responsible_units": ("责任单位", "责任部门"),
     "cooperating_units": ("配合单位", "协办单位", "配合部门"),
     "deadline": ("完成时限", "时间节点", "完成时间", "完成期限", "时限"),
+    # Where the task comes from (立项来源): "市委常委会议定（2018年第5次）", "省委督查发现问题".
+    "source": ("来源", "任务来源", "事项来源", "交办来源"),
     "remarks": ("备注",),
 }
 _TRAILING_NOTE = re.compile(r"\([^()]*\)$")

@@ -27,7 +27,8 @@ from tasks.models import (
 )
 from tasks.obligations import obligations_reowned
 from tasks.scope import scope_rebuild
-from tasks.services import ensure_within_campaign
+from tasks.services import ensure_within_campaign, sources_for_texts, transfers_supersede
+from tasks.sources import source_matches_text
 
 from .models import TaskWording
 
@@ -66,6 +67,9 @@ class TaskSpec:
     report_schedule: tuple[str, int | None, str] | None = None
     # None for a heading, which has no assignment cells.
     words: TaskWords | None = None
+    # The 来源 cell: the source document the task comes from, found or registered by
+    # ``tasks.services.sources_for_texts``; an empty cell leaves the task's source as it is.
+    source_text: str = ""
 
 
 @dataclass
@@ -133,7 +137,7 @@ def tasks_sync_imported(
             task.number: task
             for task in Task.objects.filter(campaign=campaign, imported=True)
             .select_for_update(of=("self",))
-            .select_related("wording")
+            .select_related("wording", "source")
             .prefetch_related("task_units")
         }
         changes, created, updated = [], [], []
@@ -158,6 +162,9 @@ def tasks_sync_imported(
             differing = [name for name, value in wanted.items() if getattr(task, name) != value]
             if sorted([link.unit_id, link.role] for link in task.task_units.all()) != _spec_units(spec):
                 differing.append("units")
+            text = spec.source_text
+            if text and (task.source is None or not source_matches_text(task.source, text)):
+                differing.append("source")
             # Words that change what the task has changed with it; words alone ("王 某" for
             # 王某, "各县(市)区" for the counties by name) are a change of their own.
             if not differing and _wording_differs(task, spec):
@@ -175,11 +182,23 @@ def tasks_sync_imported(
         # A locked change refuses the whole import: nothing is written, the caller says why.
         if apply and not any(change.action == "locked" for change in changes):
             by_number = {number: task.pk for number, task in existing.items()}
-            _create_imported(actor, campaign, created, by_number)
-            _update_imported(actor, updated, by_number)
+            sources = _sources(actor, campaign, created, updated)
+            _create_imported(actor, campaign, created, by_number, sources)
+            _update_imported(actor, updated, by_number, sources)
         else:
             transaction.set_rollback(True)
     return changes
+
+
+def _sources(actor: User, campaign: Campaign, created: list, updated: list) -> dict[str, int]:
+    """The id of the source each 来源 cell to be written names, registered by the campaign's
+    issuing unit (found, or registered now): a statement or two for the whole table."""
+    texts = [spec.source_text for spec in created if spec.source_text]
+    texts += [spec.source_text for _task, spec, _wanted, differing in updated if "source" in differing]
+    if not texts:
+        return {}
+    found = sources_for_texts(actor=actor, registered_by=campaign.issuing_unit, texts=texts)
+    return {text: source.pk for text, source in found.items()}
 
 
 def _ensure_imported_assignments(campaign: Campaign, specs: list[TaskSpec]) -> None:
@@ -244,7 +263,9 @@ def _schedule_tasks(rows) -> None:
     )
 
 
-def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_number: dict) -> None:
+def _create_imported(
+    actor: User, campaign: Campaign, specs: list[TaskSpec], by_number: dict, sources: dict[str, int]
+) -> None:
     # Parents first: ids ascend level by level, then in table order, which lists ordered by
     # due date keep among tasks due the same day.
     specs = sorted(specs, key=_depth)
@@ -272,6 +293,7 @@ def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_
                     "deadline_text": spec.deadline_text,
                     "ongoing": spec.ongoing,
                     "notes": spec.notes,
+                    "source_id": sources.get(spec.source_text),
                 }.values()
             )
             for spec, task_id in zip(specs, ids, strict=True)
@@ -305,10 +327,12 @@ def _create_imported(actor: User, campaign: Campaign, specs: list[TaskSpec], by_
     )
 
 
-def _update_imported(actor: User, updated: list, by_number: dict) -> None:
+def _update_imported(actor: User, updated: list, by_number: dict, sources: dict[str, int]) -> None:
     if not updated:
         return
-    for task, spec, wanted, _differing in updated:
+    for task, spec, wanted, differing in updated:
+        if "source" in differing:
+            task.source_id = sources[spec.source_text]
         if spec.parent_number in by_number:
             wanted["parent_id"] = by_number[spec.parent_number]
         if "due_date" in wanted:
@@ -320,7 +344,7 @@ def _update_imported(actor: User, updated: list, by_number: dict) -> None:
             task.original_due_date = task.due_date
     Task.objects.bulk_update(
         [task for task, *_ in updated],
-        [*SYNCED_FIELDS, "original_due_date", "escalation_rank"],
+        [*SYNCED_FIELDS, "original_due_date", "escalation_rank", "source_id"],
         batch_size=500,
     )
     TaskUnit.objects.filter(task__in=[task for task, *_ in updated]).delete()
@@ -332,7 +356,8 @@ def _update_imported(actor: User, updated: list, by_number: dict) -> None:
     _schedule_tasks((task.pk, spec) for task, spec, *_ in updated)
     scope_rebuild(task.pk for task, *_ in updated)
     # An issued task given another lead unit: what the lead unit owes passes to the new one.
-    obligations_reowned([task.pk for task, _s, _w, differing in updated if "lead_unit_id" in differing])
+    releaded = [task for task, _s, _w, differing in updated if "lead_unit_id" in differing]
+    obligations_reowned([task.pk for task in releaded])
     TaskEvent.objects.bulk_create(
         [
             TaskEvent(
@@ -349,3 +374,6 @@ def _update_imported(actor: User, updated: list, by_number: dict) -> None:
         ],
         batch_size=1000,
     )
+    # A transfer the old lead unit asked for is moot (``transfers_supersede``).
+    assigned = [task for task in releaded if task.state == TaskState.ASSIGNED]
+    transfers_supersede(assigned, actor=actor, because="import")

@@ -103,6 +103,10 @@ class TransferDecisionForm(forms.Form):
     comment = forms.CharField(label=_("意见"), required=False, max_length=5000)
 
 
+class TransferWithdrawForm(forms.Form):
+    comment = forms.CharField(label=_("说明"), required=False, max_length=5000)
+
+
 class DecomposeForm(forms.Form):
     """One child per chosen unit below, with its share of each indicator; the title and
     due date are the parent's unless changed."""

@@ -26,6 +26,7 @@ urlpatterns = [
     path("extensions/<int:pk>/decision/", tasks.extension_decision, name="extension_decision"),
     path("tasks/<int:pk>/transfers/", tasks.task_transfer_request, name="task_transfer"),
     path("transfers/<int:pk>/decision/", tasks.transfer_decision, name="transfer_decision"),
+    path("transfers/<int:pk>/withdraw/", tasks.transfer_withdraw, name="transfer_withdraw"),
     path("bulletins/", bulletins.bulletin_list, name="bulletin_list"),
     path("bulletins/new/", bulletins.bulletin_new, name="bulletin_new"),
     path("bulletins/<int:pk>/", bulletins.bulletin_detail, name="bulletin_detail"),

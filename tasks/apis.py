@@ -55,6 +55,7 @@ from .serializers import (
     ResponsibilitySerializer,
     SourceInput,
     SourceSerializer,
+    SourceUpdateInput,
     TaskCreateInput,
     TaskDetailSerializer,
     TaskSerializer,
@@ -62,6 +63,7 @@ from .serializers import (
     TransferDecisionInput,
     TransferInput,
     TransferSerializer,
+    TransferWithdrawInput,
     TransitionInput,
     TransitionsOutput,
     listed_task_data,
@@ -561,7 +563,9 @@ class TransferDecisionApi(ApiView):
         description=(
             "Approve or refuse a transfer request (the issuing side). Approved, the named unit becomes the "
             "lead unit and owes the sign-for within the campaign's limit from today; refused (a comment is "
-            "required), the asking unit still owes it by its original date."
+            "required), the asking unit still owes it by its original date. A request withdrawn, decided "
+            "or closed by the task (signed for, returned, suspended, cancelled, given another lead unit) "
+            "is 409 `transfer_closed`."
         ),
         request=TransferDecisionInput,
         responses={200: TransferSerializer, **WRITE_ERRORS},
@@ -571,6 +575,26 @@ class TransferDecisionApi(ApiView):
         data = TransferDecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.transfer_decide(transfer_id=transfer.pk, actor=request.user, **data.validated_data)
+        transfer = selectors.task_transfers(transfer.task_id).get(pk=transfer.pk)
+        return Response(TransferSerializer(transfer).data)
+
+
+class TransferWithdrawApi(ApiView):
+    @extend_schema(
+        description=(
+            "Withdraw a pending transfer request, as a member of the unit that asked, with an optional "
+            "comment; the sign-for stays owed by its date. A request already decided, withdrawn or closed "
+            "by the task (signed for, returned, suspended, cancelled, given another lead unit) is 409 "
+            "`transfer_closed`."
+        ),
+        request=TransferWithdrawInput,
+        responses={200: TransferSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk):
+        transfer = selectors.transfer_get_for_user(request.user, pk)
+        data = TransferWithdrawInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.transfer_withdraw(transfer_id=transfer.pk, actor=request.user, **data.validated_data)
         transfer = selectors.task_transfers(transfer.task_id).get(pk=transfer.pk)
         return Response(TransferSerializer(transfer).data)
 
@@ -697,12 +721,46 @@ class SourceListApi(ListApi):
 
 
 class SourceDetailApi(ApiView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
     @extend_schema(
         description="One source document with its files; 404 for a caller who does not see it.",
         responses={200: SourceSerializer, **READ_ERRORS},
     )
     def get(self, request, pk):
         return Response(SourceSerializer(selectors.source_get_for_user(request.user, pk)).data)
+
+    @extend_schema(
+        description=(
+            "Correct a source document: its kind, number, date, issuing body, title or original text (its "
+            "registering unit and files stay). Whoever may register sources for its registering unit may "
+            "(403 `not_a_source_registrar`); a caller who does not see it gets 404. Tasks made from it show "
+            "it as it is now."
+        ),
+        request={
+            "application/json": SourceUpdateInput,
+            "multipart/form-data": SourceUpdateInput,
+            "application/x-www-form-urlencoded": SourceUpdateInput,
+        },
+        responses={200: SourceSerializer, **WRITE_ERRORS},
+    )
+    def patch(self, request, pk):
+        data = SourceUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.source_update(actor=request.user, source_id=pk, **data.validated_data)
+        return Response(SourceSerializer(selectors.source_get_for_user(request.user, pk)).data)
+
+    @extend_schema(
+        description=(
+            "Delete a source document no task was made from, with its files (409 `source_in_use` "
+            "otherwise; correct it instead). Whoever may register sources for its registering unit may."
+        ),
+        request=None,
+        responses={204: None, **WRITE_ERRORS},
+    )
+    def delete(self, request, pk):
+        services.source_delete(actor=request.user, source_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def ledger_response(ledger: ledgers.Ledger) -> FileResponse:

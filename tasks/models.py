@@ -642,6 +642,10 @@ class TransferState(models.TextChoices):
     PENDING = "pending", _("待审批")
     APPROVED = "approved", _("已同意")
     REFUSED = "refused", _("未同意")
+    WITHDRAWN = "withdrawn", _("已撤回")
+    # Closed by the task itself: it was signed for, returned, suspended or cancelled, or given
+    # another lead unit, and a transfer no longer makes sense (``transfers_supersede``).
+    SUPERSEDED = "superseded", _("已失效")
 
 
 class TransferRequest(DecidedRequest):
@@ -656,6 +660,9 @@ class TransferRequest(DecidedRequest):
     to_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("转办至"))
     reason = models.TextField(_("理由"))
     state = FSMField(default=TransferState.PENDING, choices=TransferState.choices, protected=True)
+    # What closed a superseded request: the transition's name (``accept``, ``return_to_issuer``,
+    # ``suspend``, ``cancel``), ``edit`` or ``import`` for a new lead unit.
+    closed_because = models.CharField(_("失效原因"), max_length=32, blank=True)
 
     class Meta(DecidedRequest.Meta):
         verbose_name = _("转办申请")
@@ -676,6 +683,10 @@ class TransferRequest(DecidedRequest):
 
     @transition(field=state, source=TransferState.PENDING, target=TransferState.REFUSED)
     def refuse(self, *, by, comment: str) -> None:
+        self._decided(by, comment)
+
+    @transition(field=state, source=TransferState.PENDING, target=TransferState.WITHDRAWN)
+    def withdraw(self, *, by, comment: str) -> None:
         self._decided(by, comment)
 
 
@@ -702,6 +713,8 @@ EventAction = models.TextChoices(
         ("TRANSFER_REQUESTED", ("transfer_requested", _("申请转办"))),
         ("TRANSFER_APPROVED", ("transfer_approved", _("同意转办"))),
         ("TRANSFER_REFUSED", ("transfer_refused", _("不同意转办"))),
+        ("TRANSFER_WITHDRAWN", ("transfer_withdrawn", _("撤回转办申请"))),
+        ("TRANSFER_SUPERSEDED", ("transfer_superseded", _("转办申请失效"))),
     ],
     module=__name__,
 )

@@ -30,6 +30,8 @@ ACTIONS: dict[str, Side] = {
     "recheck": Side.ISSUER,
     "request_transfer": Side.LEAD,
     "decide_transfer": Side.ISSUER,
+    # The asking unit (``tasks.services.transfer_withdraw``), the lead unit while it waits.
+    "withdraw_transfer": Side.LEAD,
 }
 
 # The states in which each action that is not a transition can be taken; a transition's

@@ -408,6 +408,20 @@ class SourceInput(serializers.Serializer):
     files = serializers.ListField(child=serializers.FileField(), required=False, max_length=10)
 
 
+class SourceUpdateInput(serializers.Serializer):
+    """What of a source may be corrected: not its registering unit (``field_locked``)."""
+
+    kind = serializers.ChoiceField(choices=SourceKind.choices, required=False)
+    registered_by = PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(), required=False, help_text="Kept as registered: 400 `field_locked`."
+    )
+    document_number = TextField(required=False, allow_blank=True, max_length=100)
+    document_date = DateField(required=False, allow_null=True)
+    issued_by = TextField(required=False, allow_blank=True, max_length=200)
+    title = TextField(required=False, allow_blank=True, max_length=500)
+    original_text = TextField(required=False, allow_blank=True, max_length=50000)
+
+
 class TaskDetailSerializer(TaskSerializer):
     steps = StepSerializer(many=True)
     recheck = RecheckSerializer(allow_null=True, read_only=True)
@@ -632,6 +646,10 @@ class TransferDecisionInput(serializers.Serializer):
     comment = TextField(required=False, allow_blank=True, default="", max_length=5000)
 
 
+class TransferWithdrawInput(serializers.Serializer):
+    comment = TextField(required=False, allow_blank=True, default="", max_length=5000)
+
+
 class TransferSerializer(ModelSerializer):
     requested_by = PersonRefSerializer()
     from_unit = UnitRefSerializer()
@@ -651,6 +669,7 @@ class TransferSerializer(ModelSerializer):
             "decided_by",
             "decided_at",
             "decision_comment",
+            "closed_because",
             "created_at",
         ]
 

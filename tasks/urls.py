@@ -31,6 +31,7 @@ urlpatterns = [
     path("extensions/<int:pk>/decision/", apis.ExtensionDecisionApi.as_view(), name="extension-decision"),
     path("tasks/<int:pk>/transfers/", apis.TaskTransfersApi.as_view(), name="task-transfers"),
     path("transfers/<int:pk>/decision/", apis.TransferDecisionApi.as_view(), name="transfer-decision"),
+    path("transfers/<int:pk>/withdraw/", apis.TransferWithdrawApi.as_view(), name="transfer-withdraw"),
     path("attachments/<int:pk>/", apis.AttachmentDownloadApi.as_view(), name="attachment-download"),
     path(
         "recheck-attachments/<int:pk>/",

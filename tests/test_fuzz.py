@@ -17,8 +17,8 @@ campaign, a wrong password, a holiday on a weekend), so ``positive_data_acceptan
 beside its defaults. What the schema can state, it states: the characters every text refuses,
 the minimum of every id and page, the empty value a one-choice filter accepts.
 
-100 operations are fuzzed for each of the 5 callers (500 tests) with at most 15 generated
-examples each (``MAX_EXAMPLES``), and once more (100 tests) with schemathesis' coverage phase as
+103 operations are fuzzed for each of the 5 callers (515 tests) with at most 15 generated
+examples each (``MAX_EXAMPLES``), and once more (103 tests) with schemathesis' coverage phase as
 the administrator: boundary values and each field's invalid shapes, some 6,000 requests that pass
 every permission check and so reach validation and the services. About 11,000 requests in all,
 three to four minutes on two cores. Generation is derandomized, so a run is repeatable; a path
@@ -55,7 +55,10 @@ from tasks.models import (
     ExtensionRequest,
     ProcedureStep,
     Responsibility,
+    SourceKind,
     Task,
+    TaskSource,
+    TransferRequest,
 )
 from tasks.rungs import Level
 from tasks.services import (
@@ -63,11 +66,13 @@ from tasks.services import (
     StepSpec,
     extension_request_create,
     progress_report_create,
+    source_create,
     task_transition,
+    transfer_request_create,
 )
 from tests.conftest import build_world, task_maker
 
-OPERATIONS = 100
+OPERATIONS = 103
 MAX_EXAMPLES = 15
 ROLES = {
     "member": "yi_member",
@@ -118,7 +123,9 @@ MODELS = {
     "people": User,
     "responsibilities": Responsibility,
     "robots": Robot,
+    "sources": TaskSource,
     "tasks": Task,
+    "transfers": TransferRequest,
     "units": Unit,
 }
 
@@ -157,7 +164,17 @@ def build_fuzz_world() -> dict[str, list[int]]:
         ],
     )
     make_task("义县饮水安全工程", lead_unit="义县", assign=False)
-    make_task("光伏扶贫", lead_leader=world.person("leader"))
+    solar = make_task("光伏扶贫", lead_leader=world.person("leader"))
+    transfer_request_create(
+        task_id=solar.pk, actor=world.person("yi_member"), to_unit=world.unit("黑山县"), reason="属黑山县。"
+    )
+    source_create(
+        actor=world.person("city_supervisor"),
+        registered_by=world.unit("市委督查室"),
+        kind=SourceKind.INSTRUCTION,
+        document_number="锦市委办发〔2018〕12号",
+        title="关于中省考核反馈问题整改的批示",
+    )
     task_transition(task_id=target_task.pk, actor=world.person("yi_head"), name="accept")
     progress_report_create(
         task_id=target_task.pk,

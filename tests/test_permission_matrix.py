@@ -20,7 +20,7 @@ task's ``lead_leader`` and the system ``admin``. That is 7 x 4 + 3 = 31 callers.
 
 The expected answers are written below, once, as three tables with one line per caller and
 one column per endpoint (reads, transitions, other writes, signing-for decisions): 9 + 9 + 8
-+ 3 = 29 endpoints, so 31 x 29 = 899 cells, each a test. They follow the written rules (tasks/rules.py, the
++ 4 = 30 endpoints, so 31 x 30 = 930 cells, each a test. They follow the written rules (tasks/rules.py, the
 selectors' visibility, the supervision office's escalation right), not the code:
 
 - a caller sees the task if a unit they are member or head of, or the level their office
@@ -32,7 +32,7 @@ selectors' visibility, the supervision office's escalation right), not the code:
   extensions and completes steps; the head of 七里河镇 alone decomposes;
 - before signing for it, the lead unit alone (members and heads of 七里河镇, not the
   cooperating unit) returns the task to its issuer (退回) or asks for its transfer (转办),
-  which the issuing side decides;
+  which the issuing side decides, and the unit that asked alone withdraws;
 - reopening is for the issuing side or an office supervising the issuing unit (市委督查室);
 - recording a closed item's re-check (回头看) is for the issuing side alone;
 - a manual escalation is for an office supervising the lead or the issuing unit, and
@@ -84,7 +84,7 @@ from tests.conftest import PEOPLE as WORLD_PEOPLE
 
 pytestmark = pytest.mark.django_db
 
-CELL_COUNT = 899
+CELL_COUNT = 930
 
 READS = """
                         detail history transitions reports extensions escalations trace download recheck_files
@@ -193,40 +193,40 @@ admin                   200  403       403    403       200      403  201      2
 """
 
 # Before the lead unit signs for the task: returning it to the issuer (``back``), asking
-# for its transfer to 黑山县 (``transfer``), and deciding a pending request.
+# for its transfer to 黑山县 (``transfer``), deciding a pending request, and withdrawing it.
 SIGN_FOR = """
-                        back transfer transfer_decision
-issuing member          403  403      403
-issuing head            403  403      200
-issuing supervisor      403  403      403
-issuing leader          404  404      404
-above member            403  403      403
-above head              403  403      403
-above supervisor        403  403      403
-above leader            404  404      404
-own member              200  201      403
-own head                200  201      403
-own supervisor          403  403      403
-own leader              404  404      404
-below member            404  404      404
-below head              404  404      404
-below supervisor        404  404      404
-below leader            404  404      404
-sibling member          404  404      404
-sibling head            404  404      404
-sibling supervisor      404  404      404
-sibling leader          404  404      404
-unrelated member        404  404      404
-unrelated head          404  404      404
-unrelated supervisor    404  404      404
-unrelated leader        404  404      404
-cooperating member      403  403      403
-cooperating head        403  403      403
-cooperating supervisor  403  403      403
-cooperating leader      404  404      404
-anonymous               401  401      401
-lead_leader             403  403      403
-admin                   403  403      200
+                        back transfer transfer_decision transfer_withdraw
+issuing member          403  403      403                403
+issuing head            403  403      200                403
+issuing supervisor      403  403      403                403
+issuing leader          404  404      404                404
+above member            403  403      403                403
+above head              403  403      403                403
+above supervisor        403  403      403                403
+above leader            404  404      404                404
+own member              200  201      403                200
+own head                200  201      403                200
+own supervisor          403  403      403                403
+own leader              404  404      404                404
+below member            404  404      404                404
+below head              404  404      404                404
+below supervisor        404  404      404                404
+below leader            404  404      404                404
+sibling member          404  404      404                404
+sibling head            404  404      404                404
+sibling supervisor      404  404      404                404
+sibling leader          404  404      404                404
+unrelated member        404  404      404                404
+unrelated head          404  404      404                404
+unrelated supervisor    404  404      404                404
+unrelated leader        404  404      404                404
+cooperating member      403  403      403                403
+cooperating head        403  403      403                403
+cooperating supervisor  403  403      403                403
+cooperating leader      404  404      404                404
+anonymous               401  401      401                401
+lead_leader             403  403      403                403
+admin                   403  403      200                403
 """
 
 
@@ -409,6 +409,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         "transfer_pending",
         payload=lambda units: {"approve": True},
     ),
+    "transfer_withdraw": Endpoint(
+        "post",
+        "/api/v1/transfers/{transfer}/withdraw/",
+        "transfer_pending",
+        payload=lambda units: {"comment": "本镇办理"},
+    ),
     "escalate": Endpoint(
         "post",
         "/api/v1/tasks/{task}/escalations/",
@@ -532,7 +538,7 @@ def build() -> Matrix:
 
 @pytest.fixture(scope="module")
 def matrix(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The world, built once for the module's 837 cells inside a transaction that is rolled
+    """The world, built once for the module's 899 cells inside a transaction that is rolled
     back at the end; each cell runs in a savepoint of its own, so no cell sees another's
     writes. Building it for every cell would take minutes."""
     with (

@@ -23,11 +23,11 @@ from core.db import insert_rows
 from responsibility import jurisdiction
 from responsibility.models import User
 from responsibility.selectors import access_scope
-from tasks.models import Campaign, EventAction, Task, TaskEvent, TaskKind, TaskState, TaskUnit
+from tasks.models import Campaign, EventAction, Task, TaskEvent, TaskKind, TaskSource, TaskState, TaskUnit
 from tasks.obligations import obligations_issued
 from tasks.rules import ACTION_STATES
 from tasks.scope import scope_rebuild
-from tasks.services import ensure_within_campaign, task_update
+from tasks.services import ensure_within_campaign, sources_for_texts, task_update
 
 from ..models import ProblemRecord
 from ..readers import read_rows
@@ -84,7 +84,7 @@ def problem_list_import(
                 created = [spec for spec in plan.specs if actions[spec.row] == CREATED]
                 _ensure_assignable(campaign, created)
                 _create(actor, campaign, created)
-                _restate(actor, restated)
+                _restate(actor, campaign, restated)
     return result
 
 
@@ -169,10 +169,17 @@ def _changed_error(spec: ProblemSpec, record: ProblemRecord, column: str, unfini
     return RowError(spec.row, column, "problem_changed", message)
 
 
-def _restate(actor: User, restated: dict[int, Restated]) -> None:
+def _restate(actor: User, campaign: Campaign, restated: dict[int, Restated]) -> None:
     """Apply each restated row to its item through the issuer's editing service (its rules,
     its history naming the list), then keep the list's new words on the record."""
     records = []
+    # The sources the restated 来源 cells name, found or registered at once.
+    resourced = [change for change in restated.values() if "source" in change.columns]
+    sources: dict[str, TaskSource] = {}
+    if resourced:
+        found = problem_sources(actor, campaign, [change.spec for change in resourced])
+        by_id = TaskSource.objects.in_bulk(found.values())
+        sources = {text: by_id[pk] for text, pk in found.items()}
     for change in restated.values():
         spec, record, columns = change.spec, change.record, change.columns
         changes: dict = {}
@@ -183,8 +190,10 @@ def _restate(actor: User, restated: dict[int, Restated]) -> None:
             if spec.lead_unit.pk != record.task.lead_unit_id and record.task.responsible_person_id:
                 # Another lead unit names its own responsible person, as after a transfer.
                 changes["responsible_person"] = None
-        if {"measures", "source"} & set(columns):
+        if "measures" in columns:
             changes["description"] = _description(spec)
+        if "source" in columns:
+            changes["source"] = sources.get(problem_source(spec.source))
         task_update(task_id=record.task_id, actor=actor, restated_by="problem_list", **changes)
         record.row = spec.row
         record.responsible_units = spec.words["responsible_units"]
@@ -216,20 +225,27 @@ def _ensure_assignable(campaign: Campaign, specs: list[ProblemSpec]) -> None:
 
 
 def problem_source(text: str) -> str:
-    """The 来源 cell as the item keeps it: free text, in ``ProblemRecord.source`` and the
-    item's description.
-
-    The one place a 来源 is read. When tasks carry an origin of their own (a kind such as
-    批示, 会议议定, 上级交办, 督查发现, 群众反映, 其他), this is where the cell's words map onto it
-    ("暗访", "第三方评估", "回头看" → 督查发现) and ``_create`` sets it on each item."""
+    """The 来源 cell as the record keeps it and a re-import compares it (``COMPARED``)."""
     return text.strip()
+
+
+def problem_sources(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> dict[str, int]:
+    """The source each 来源 cell names, by the cell: "抽查暗访", "脱贫质量“回头看”" and "中省第三方
+    评估" are 督查发现, "市委书记批示" a 批示 (``tasks.sources.kind_from_text``), found among the
+    sources the campaign's issuing unit registered or registered now
+    (``tasks.services.sources_for_texts``); the same list imported again finds them again.
+    Two statements at most, whatever the length of the list."""
+    texts = [problem_source(spec.source) for spec in specs if spec.source.strip()]
+    if not texts:
+        return {}
+    found = sources_for_texts(actor=actor, registered_by=campaign.issuing_unit, texts=texts)
+    return {text: source.pk for text, source in found.items()}
 
 
 def _description(spec: ProblemSpec) -> str:
     lines = [
         (_("所在单位"), spec.words["location"]),
         (_("整改措施"), spec.measures),
-        (_("问题来源"), problem_source(spec.source)),
         (_("备注"), spec.remarks),
     ]
     return "\n".join(f"{label}：{text}" for label, text in lines if text)
@@ -242,6 +258,7 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
     if not specs:
         return
     now = timezone.now()
+    sources = problem_sources(actor, campaign, specs)
     tasks = Task.objects.bulk_create(
         [
             Task(
@@ -255,6 +272,7 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
                 due_date=spec.due_date,
                 original_due_date=spec.due_date,
                 deadline_text=spec.deadline_text[:50],
+                source_id=sources.get(problem_source(spec.source)),
                 state=TaskState.ASSIGNED,
                 assigned_at=now,
             )

@@ -42,6 +42,7 @@ from ..forms import (
     ReportForm,
     TransferDecisionForm,
     TransferForm,
+    TransferWithdrawForm,
     TransitionForm,
 )
 from ..forms_notices import NoticeReplyForm, NoticeWithdrawForm, notice_rows
@@ -157,6 +158,8 @@ def _task_page(request, task, *, forms: dict | None = None, error: DomainError |
         "transfers": selectors.task_transfers(task),
         "may_decide_transfer": task.state in rules.ACTION_STATES["decide_transfer"]
         and rules.may(access, task, "decide_transfer"),
+        # A pending request is the lead unit's own (``transfers_supersede`` closes it otherwise).
+        "may_withdraw_transfer": rules.may(access, task, "withdraw_transfer"),
         "timeline": task_timeline(
             selectors.task_history(task),
             selectors.task_reports(task),
@@ -352,6 +355,25 @@ def transfer_decision(request, pk):
     except DomainError as exc:
         return _refused(request, transfer.task_id, exc, "decide_transfer", None)
     return _done(request, transfer.task_id, _("转办申请已处理。"))
+
+
+@login_required
+@require_POST
+def transfer_withdraw(request, pk):
+    try:
+        transfer = selectors.transfer_get_for_user(request.user, pk)
+    except NotFound:
+        raise Http404 from None
+    form = TransferWithdrawForm(request.POST)
+    if not form.is_valid():
+        return _task_page(request, _visible_task(request.user, transfer.task_id), status=400)
+    try:
+        services.transfer_withdraw(
+            transfer_id=transfer.pk, actor=request.user, comment=form.cleaned_data["comment"]
+        )
+    except DomainError as exc:
+        return _refused(request, transfer.task_id, exc, "withdraw_transfer", None)
+    return _done(request, transfer.task_id, _("转办申请已撤回。"))
 
 
 @login_required

@@ -17,8 +17,8 @@ from .lifecycle import task_available_transitions, task_transition
 from .progress import indicator_record_values, procedure_step_complete, progress_report_create
 from .recheck import task_recheck_record
 from .schedules import report_schedule_remove, report_schedule_set
-from .sources import source_create
-from .transfers import transfer_decide, transfer_request_create
+from .sources import source_create, source_delete, source_update, sources_for_texts
+from .transfers import transfer_decide, transfer_request_create, transfer_withdraw, transfers_supersede
 
 __all__ = [
     "ChildSpec",
@@ -34,6 +34,9 @@ __all__ = [
     "report_schedule_remove",
     "report_schedule_set",
     "source_create",
+    "source_delete",
+    "source_update",
+    "sources_for_texts",
     "steps_plan_backwards",
     "task_available_transitions",
     "task_create",
@@ -43,4 +46,6 @@ __all__ = [
     "task_update",
     "transfer_decide",
     "transfer_request_create",
+    "transfer_withdraw",
+    "transfers_supersede",
 ]

@@ -31,6 +31,7 @@ from ..workdays import plan_backwards
 from .common import ensure_within_campaign, ensure_within_parent, event_record, locked_task
 from .lifecycle import task_transition
 from .sources import source_for_task
+from .transfers import transfers_supersede
 
 
 @dataclass
@@ -302,6 +303,9 @@ def task_update(*, task_id: int, actor: User, restated_by: str = "", **changes) 
                 ),
             },
         )
+        if task.lead_unit_id != before["lead_unit"] and task.state == TaskState.ASSIGNED:
+            # The unit that asked for a transfer no longer leads the task.
+            transfers_supersede([task], actor=actor, because="edit")
     return task
 
 

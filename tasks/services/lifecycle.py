@@ -13,11 +13,12 @@ from responsibility.selectors import access_for_user
 
 from .. import rules
 from ..lateness import today
-from ..models import TRANSITIONS, UNFINISHED_STATES, Task, TaskKind, TaskState, TransferState
+from ..models import TRANSITIONS, UNFINISHED_STATES, Task, TaskKind, TaskState
 from ..obligations import obligations_after, obligations_resumed
 from ..scope import COPIED, scope_sync
 from ..workdays import calendar_for
 from .common import event_record, locked_task, require_text
+from .transfers import transfers_supersede
 
 
 def _ensure_no_open_children(task: Task) -> None:
@@ -66,11 +67,6 @@ def _ensure_not_split(task: Task) -> None:
         raise Conflict(_("任务已分解下达，不能退回。"), code="children_open")
 
 
-def _ensure_no_pending_transfer(task: Task) -> None:
-    if task.transfer_requests.filter(state=TransferState.PENDING).exists():
-        raise Conflict(_("该任务有待审批的转办申请，请等待下达单位处理。"), code="transfer_pending")
-
-
 def _suspend_arguments(task: Task) -> dict:
     return {"today": today()}
 
@@ -93,7 +89,7 @@ GUARDS: dict[str, tuple[Callable[[Task], None], ...]] = {
     "close": (_ensure_no_open_children,),
     "cancel": (_ensure_no_open_children,),
     "reopen": (_ensure_parent_open,),
-    "return_to_issuer": (_ensure_not_split, _ensure_no_pending_transfer),
+    "return_to_issuer": (_ensure_not_split,),
 }
 ARGUMENTS: dict[str, Callable[[Task], dict]] = {
     "suspend": _suspend_arguments,
@@ -171,4 +167,7 @@ def task_transition(*, task_id: int, actor: User, name: str, comment: str = "") 
             comment=comment,
             data=data,
         )
+        if from_state == TaskState.ASSIGNED and task.state != TaskState.ASSIGNED:
+            # Signed for, returned, suspended or cancelled: a transfer asked before is moot.
+            transfers_supersede([task], actor=actor, because=name)
     return task

@@ -2,17 +2,28 @@
 issuing side decides. Returning an item to its issuer (退回) is a transition
 (``Task.return_to_issuer``) and goes through ``task_transition``."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
-from core.errors import Conflict, InvalidInput, InvalidTransition
+from core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition
 from responsibility import jurisdiction
 from responsibility.models import Unit, User
 
 from .. import rules
 from ..lateness import today
-from ..models import EventAction, TaskState, TaskUnit, TaskUnitRole, TransferRequest
+from ..models import (
+    EventAction,
+    Task,
+    TaskEvent,
+    TaskState,
+    TaskUnit,
+    TaskUnitRole,
+    TransferRequest,
+    TransferState,
+)
 from ..obligations import obligations_transferred
 from ..scope import scope_rebuild
 from .common import event_record, locked_request, locked_task, require_text
@@ -74,6 +85,105 @@ def _hand_over(task, to_unit: Unit) -> None:
     scope_rebuild([task.pk])
 
 
+# Why a pending request closed by itself, by what the task did (``TransferRequest.closed_because``).
+SUPERSEDED_BECAUSE = {
+    "accept": _("任务已签收，转办申请自动失效。"),
+    "return_to_issuer": _("任务已退回下达单位，转办申请自动失效。"),
+    "suspend": _("任务已暂缓，转办申请自动失效。"),
+    "cancel": _("任务已撤销，转办申请自动失效。"),
+    "edit": _("牵头单位已调整，转办申请自动失效。"),
+    "import": _("重新导入调整了牵头单位，转办申请自动失效。"),
+}
+
+CLOSED_MESSAGES = {
+    TransferState.APPROVED: _("该转办申请已同意，不能再处理。"),
+    TransferState.REFUSED: _("该转办申请已不同意，不能再处理。"),
+    TransferState.WITHDRAWN: _("该转办申请已由申请单位撤回。"),
+    TransferState.SUPERSEDED: _("该转办申请已失效（任务已签收、退回、暂缓、撤销或调整了牵头单位）。"),
+}
+
+
+def _ensure_pending(transfer: TransferRequest) -> None:
+    if transfer.state != TransferState.PENDING:
+        raise Conflict(CLOSED_MESSAGES[transfer.state], code="transfer_closed")
+
+
+def transfers_supersede(tasks: list[Task], *, actor: User | None, because: str) -> int:
+    """Close the pending transfer requests of ``tasks``, which have just left the state in
+    which a transfer makes sense (signed for, returned, suspended, cancelled) or been given
+    another lead unit: a request approved now would hand over work the unit has taken on,
+    or that is no longer its. Each closed request is a history event of its task. One
+    statement when nothing waits, two otherwise; call inside the transaction that changed
+    the tasks, with them locked."""
+    if not tasks:
+        return 0
+    by_pk = {task.pk: task for task in tasks}
+    comment = gettext(SUPERSEDED_BECAUSE[because])
+    table = connection.ops.quote_name(TransferRequest._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(by_pk))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {table}
+            SET state = %s, closed_because = %s, decided_by_id = %s, decided_at = %s, decision_comment = %s
+            WHERE state = %s AND task_id IN ({placeholders})
+            RETURNING id, task_id, from_unit_id, to_unit_id
+            """,
+            [
+                TransferState.SUPERSEDED,
+                because,
+                actor.pk if actor else None,
+                timezone.now(),
+                comment,
+                TransferState.PENDING,
+                *by_pk,
+            ],
+        )
+        closed = cursor.fetchall()
+    TaskEvent.objects.bulk_create(
+        TaskEvent(
+            task_id=task_id,
+            actor=actor,
+            action=EventAction.TRANSFER_SUPERSEDED,
+            from_state=by_pk[task_id].state,
+            to_state=by_pk[task_id].state,
+            comment=comment,
+            data={"transfer": pk, "from_unit": from_unit, "to_unit": to_unit, "because": because},
+        )
+        for pk, task_id, from_unit, to_unit in closed
+    )
+    return len(closed)
+
+
+def transfer_withdraw(*, transfer_id: int, actor: User, comment: str = "") -> TransferRequest:
+    """Withdraw a pending request, as a member of the unit that asked (the lead unit while it
+    waits: a new lead unit closes it, ``transfers_supersede``). The sign-for stays owed."""
+    with transaction.atomic():
+        task, access, transfer = locked_request(TransferRequest, transfer_id, actor, "withdraw_transfer")
+        # The unit that asked, which a pending request's lead unit is; after a hand-over the
+        # new lead unit is told the request is closed only if it asked it.
+        if not access.is_member_of_any([transfer.from_unit_id]):
+            raise Forbidden(_("只有申请转办的单位可以撤回申请。"))
+        _ensure_pending(transfer)
+        comment = (comment or "").strip()
+        transfer.withdraw(by=actor, comment=comment)
+        transfer.save()
+        event_record(
+            task,
+            actor,
+            EventAction.TRANSFER_WITHDRAWN,
+            from_state=task.state,
+            to_state=task.state,
+            comment=comment,
+            data={
+                "transfer": transfer.pk,
+                "from_unit": transfer.from_unit_id,
+                "to_unit": transfer.to_unit_id,
+            },
+        )
+    return transfer
+
+
 def transfer_decide(*, transfer_id: int, actor: User, approve: bool, comment: str = "") -> TransferRequest:
     """Approve (the named unit leads the task, with a new sign-for window from today) or
     refuse (a reason is required; the asking unit still owes the sign-for by its date).
@@ -86,6 +196,7 @@ def transfer_decide(*, transfer_id: int, actor: User, approve: bool, comment: st
         task, _access, transfer = locked_request(
             TransferRequest, transfer_id, actor, "decide_transfer", "to_unit"
         )
+        _ensure_pending(transfer)
         method = transfer.approve if approve else transfer.refuse
         if not can_proceed(method):
             raise InvalidTransition(_("该转办申请已处理。"))

@@ -238,13 +238,14 @@ def test_the_export_reads_back_as_the_same_rows(api, world):
     data = b"".join(response.streaming_content)
     sheet = load_workbook(io.BytesIO(data)).active
     values = [[cell if cell is not None else "" for cell in row] for row in sheet.iter_rows(values_only=True)]
-    assert values[1] == ["序号", "任务", *HEADER[2:]]
+    # The export's own columns: 来源 (none here) before 备注.
+    assert values[1] == ["序号", "任务", *HEADER[2:7], "来源", "备注"]
     assert values[2:] == [
-        ["一、", "住房安全保障", "", "", "", "", "", ""],
-        ["1", "完成D级危房改造950户", "蒋副市长", "义县", "", "市住建委", "10月底前", ""],
-        ["2", "完成D级危房改造938户", "蒋副市长", "黑山县", "", "市住建委", "11月30日前", ""],
-        ["二、", "问题整改", "", "", "", "", "", ""],
-        ["1", "贫困户信息“三上墙”", "", "市住建委", "各县(市)区", "", "长期坚持", "每月报送"],
+        ["一、", "住房安全保障", "", "", "", "", "", "", ""],
+        ["1", "完成D级危房改造950户", "蒋副市长", "义县", "", "市住建委", "10月底前", "", ""],
+        ["2", "完成D级危房改造938户", "蒋副市长", "黑山县", "", "市住建委", "11月30日前", "", ""],
+        ["二、", "问题整改", "", "", "", "", "", "", ""],
+        ["1", "贫困户信息“三上墙”", "", "市住建委", "各县(市)区", "", "长期坚持", "", "每月报送"],
     ]
 
     again = post(client, world, data, dry_run=False, name="导出.xlsx")

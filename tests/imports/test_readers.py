@@ -11,9 +11,29 @@ from imports.table import COLUMNS, HEADER_VARIANTS, TableError, header_column, p
 
 from .word import docx, paragraph, table
 
-HEADER = ["序号", "任务", "牵头领导", "牵头单位", "责任单位", "配合单位", "完成时限", "备注"]
-HOUSING = ["1", "完成950户D级危房改造", "王副市长", "市住建委", "义县、黑山县", "市财政局", "10月底前", ""]
-CLINICS = ["2", "村卫生室标准化建设", "李副市长", "市卫计委", "各县（市）区", "", "11月30日前", "医管局协助"]
+HEADER = ["序号", "任务", "牵头领导", "牵头单位", "责任单位", "配合单位", "完成时限", "来源", "备注"]
+HOUSING = [
+    "1",
+    "完成950户D级危房改造",
+    "王副市长",
+    "市住建委",
+    "义县、黑山县",
+    "市财政局",
+    "10月底前",
+    "市委常委会议定（2018年第5次）",
+    "",
+]
+CLINICS = [
+    "2",
+    "村卫生室标准化建设",
+    "李副市长",
+    "市卫计委",
+    "各县（市）区",
+    "",
+    "11月30日前",
+    "",
+    "医管局协助",
+]
 EXIT = [
     "3",
     "完成贫困村退出程序并录入数据",
@@ -22,6 +42,7 @@ EXIT = [
     "凌海市、北镇市",
     "市农委",
     "11月30日前",
+    "",
     "",
 ]
 
@@ -99,7 +120,7 @@ def test_title_rows_above_the_header_are_skipped():
 
 
 def test_columns_in_any_order():
-    order = [6, 3, 1, 0, 4, 2, 7, 5]
+    order = [6, 3, 1, 0, 8, 4, 2, 7, 5]
     rows, _notes = read_rows(xlsx([[HEADER[i] for i in order], [HOUSING[i] for i in order]]), "t.xlsx")
 
     assert rows[0].values == dict(zip(COLUMNS, HOUSING, strict=True))
@@ -154,6 +175,7 @@ def test_numbers_and_dates_in_cells_become_text():
         "义县",
         "",
         datetime.datetime(2018, 10, 31),
+        "",
         2.5,
     ]
     rows, _notes = read_rows(xlsx([HEADER, row]), "t.xlsx")
@@ -372,6 +394,7 @@ def test_text_form_rows():
         "responsible_units": "义县、黑山县",
         "cooperating_units": "市财政局",
         "deadline": "10月底前",
+        "source": "",
         "remarks": "",
     }
     assert by_number["1."].row == 6
@@ -609,7 +632,7 @@ def test_a_wrong_sheet_dimension_does_not_hide_rows():
         for info in source.infolist():
             content = source.read(info)
             if info.filename == "xl/worksheets/sheet1.xml":
-                content = content.replace(b'<dimension ref="A1:H4" />', b'<dimension ref="A1:B2" />')
+                content = content.replace(b'<dimension ref="A1:I4" />', b'<dimension ref="A1:B2" />')
                 assert b'ref="A1:B2"' in content
             target.writestr(info, content)
 

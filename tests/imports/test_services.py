@@ -111,7 +111,7 @@ def test_reimporting_updates_by_number_and_a_round_trip_changes_nothing(world):
     again = run(world, exported, dry_run=False)
     assert again.counts == {"created": 0, "updated": 0, "unchanged": 5, "missing": 0}, again.rows
     sheet = load_workbook(io.BytesIO(exported)).active
-    assert [cell.value for cell in sheet[2]] == HEADER[:1] + ["任务"] + HEADER[2:]
+    assert [cell.value for cell in sheet[2]] == HEADER[:1] + ["任务"] + HEADER[2:7] + ["来源", "备注"]
 
 
 def test_a_reimported_due_date_starts_the_ladder_again(world):

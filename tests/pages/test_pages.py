@@ -412,6 +412,30 @@ def test_the_task_page_shows_the_report_schedule_its_next_date_and_missed_period
     assert "逾期未报：9月28日" in page
 
 
+def test_the_asking_unit_withdraws_its_transfer_request_on_the_page(browser_client, world, tasks3):
+    task = tasks3["green"]
+    village = browser_client.as_user("village_a_head")
+    asked = village.post(
+        f"/tasks/{task.pk}/transfers/", {"to_unit": world.unit("王家屯村").pk, "reason": "属地"}
+    )
+    assert asked.status_code == 302
+    transfer = TransferRequest.objects.get(task=task)
+    assert "撤回转办申请" in text(village.get(f"/tasks/{task.pk}/"))
+    # The issuer decides it, but does not withdraw it.
+    assert "撤回转办申请" not in text(browser_client.as_user("qilihe_head").get(f"/tasks/{task.pk}/"))
+    refused = browser_client.as_user("qilihe_head").post(f"/transfers/{transfer.pk}/withdraw/", {})
+    assert refused.status_code == 403
+    withdrawn = browser_client.as_user("village_a_head").post(
+        f"/transfers/{transfer.pk}/withdraw/", {"comment": "本村办理"}
+    )
+    assert withdrawn.status_code == 302
+    transfer.refresh_from_db()
+    assert (transfer.state, transfer.decision_comment) == ("withdrawn", "本村办理")
+    page = text(village.get(f"/tasks/{task.pk}/"))
+    assert "已撤回" in page and "撤回转办申请" in page  # the state, and the history's event
+    assert "审批转办" not in text(browser_client.as_user("qilihe_head").get("/workbench/"))
+
+
 def test_a_transfer_is_asked_and_decided_and_an_item_returned_through_the_pages(
     browser_client, world, tasks3
 ):

@@ -11,7 +11,7 @@ import datetime
 import pytest
 import time_machine
 
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
 from tasks.models import EventAction, Obligation, ObligationKind, Task, TaskState, TransferRequest
 from tasks.services import (
     ChildSpec,
@@ -241,19 +241,33 @@ def test_refused_transfer_requests_create_nothing(
     assert not task.events.filter(action=EventAction.TRANSFER_REQUESTED).exists()
 
 
-def test_one_pending_transfer_and_no_return_while_it_waits(api, world, housing):
+def test_one_pending_transfer_and_returning_closes_it(api, world, housing):
     url = f"/api/v1/tasks/{housing.pk}/transfers/"
     api.as_user("yi_member")
     first = api.post(url, {"to_unit": world.unit("黑山县").pk, "reason": "属地"}, format="json")
     assert first.status_code == 201
     again = api.post(url, {"to_unit": world.unit("市住建委").pk, "reason": "行业"}, format="json")
     assert_error(again, 409, "transfer_pending")
+    # The unit sends the item back instead: its request is moot, closed with the return.
     back = api.post(
         f"/api/v1/tasks/{housing.pk}/transitions/return_to_issuer/", {"comment": "退回"}, format="json"
     )
-    assert_error(back, 409, "transfer_pending")
-    assert TransferRequest.objects.count() == 1
-    assert Task.objects.get(pk=housing.pk).state == TaskState.ASSIGNED
+    assert back.status_code == 200, back.content
+    asked = TransferRequest.objects.get()
+    assert (asked.state, asked.closed_because, asked.decided_by.username) == (
+        "superseded",
+        "return_to_issuer",
+        "yi_member",
+    )
+    assert Task.objects.get(pk=housing.pk).state == TaskState.DRAFT
+    assert history(housing)[-2:] == [
+        (EventAction.RETURNED_TO_ISSUER, "yi_member", "退回"),
+        (EventAction.TRANSFER_SUPERSEDED, "yi_member", "任务已退回下达单位，转办申请自动失效。"),
+    ]
+    decision = api.as_user("city_head").post(
+        f"/api/v1/transfers/{asked.pk}/decision/", {"approve": False, "comment": "不同意"}, format="json"
+    )
+    assert_error(decision, 409, "transfer_closed")
 
 
 def test_a_signed_for_item_is_not_transferred(api, world, housing):
@@ -261,6 +275,22 @@ def test_a_signed_for_item_is_not_transferred(api, world, housing):
         task_id=housing.pk, actor=world.person("yi_member"), to_unit=world.unit("黑山县"), reason="属地"
     )
     task_transition(task_id=housing.pk, actor=world.person("yi_head"), name="accept")
+    # Signing for it closes the request, in the task's history.
+    asked.refresh_from_db()
+    closed = (asked.state, asked.closed_because, asked.decided_by.username)
+    assert closed == ("superseded", "accept", "yi_head")
+    superseded = housing.events.get(action=EventAction.TRANSFER_SUPERSEDED)
+    assert (superseded.comment, superseded.from_state, superseded.to_state) == (
+        "任务已签收，转办申请自动失效。",
+        TaskState.IN_PROGRESS,
+        TaskState.IN_PROGRESS,
+    )
+    assert superseded.data == {
+        "transfer": asked.pk,
+        "from_unit": world.unit("义县").pk,
+        "to_unit": world.unit("黑山县").pk,
+        "because": "accept",
+    }
     url = f"/api/v1/tasks/{housing.pk}/transfers/"
     body = {"to_unit": world.unit("黑山县").pk, "reason": "x"}
     late = api.as_user("yi_member").post(url, body, format="json")
@@ -268,10 +298,103 @@ def test_a_signed_for_item_is_not_transferred(api, world, housing):
     decision = api.as_user("city_head").post(
         f"/api/v1/transfers/{asked.pk}/decision/", {"approve": True}, format="json"
     )
-    assert_error(decision, 409, "invalid_transition")
+    assert_error(decision, 409, "transfer_closed")
+    assert api.get(url).json()["results"][0]["state"] == "superseded"
     assert Task.objects.get(pk=housing.pk).lead_unit.name == "义县"
     # Signed for, the request waits on nobody's workbench.
     assert work_items_for_user(world.person("city_head")) == []
+
+
+@pytest.mark.parametrize(("actor", "name"), [("city_head", "suspend"), ("city_head", "cancel")])
+def test_suspending_or_cancelling_closes_a_pending_transfer(world, housing, actor, name):
+    asked = transfer_request_create(
+        task_id=housing.pk, actor=world.person("yi_member"), to_unit=world.unit("黑山县"), reason="属地"
+    )
+    task_transition(task_id=housing.pk, actor=world.person(actor), name=name, comment="理由")
+    asked.refresh_from_db()
+    assert (asked.state, asked.closed_because) == ("superseded", name)
+    assert history(housing)[-1][:2] == (EventAction.TRANSFER_SUPERSEDED, actor)
+    with pytest.raises(Conflict) as closed:
+        transfer_decide(transfer_id=asked.pk, actor=world.person("city_head"), approve=True)
+    assert closed.value.code == "transfer_closed"
+    if name == "suspend":
+        # Resumed, the item waits for its sign-for again and the unit may ask anew.
+        task_transition(task_id=housing.pk, actor=world.person(actor), name="resume")
+        transfer_request_create(
+            task_id=housing.pk, actor=world.person("yi_member"), to_unit=world.unit("黑山县"), reason="再议"
+        )
+
+
+def test_the_issuer_naming_another_lead_unit_closes_a_pending_transfer(world, housing):
+    asked = transfer_request_create(
+        task_id=housing.pk, actor=world.person("yi_member"), to_unit=world.unit("黑山县"), reason="属地"
+    )
+    task_update(task_id=housing.pk, actor=world.person("city_head"), lead_unit=world.unit("市住建委"))
+    asked.refresh_from_db()
+    assert (asked.state, asked.closed_because) == ("superseded", "edit")
+    assert [action for action, *_ in history(housing)[-2:]] == [
+        EventAction.REASSIGNED,
+        EventAction.TRANSFER_SUPERSEDED,
+    ]
+
+
+def test_the_asking_unit_withdraws_its_request(api, world, housing):
+    asked = transfer_request_create(
+        task_id=housing.pk, actor=world.person("yi_member"), to_unit=world.unit("黑山县"), reason="属地"
+    )
+    url = f"/api/v1/transfers/{asked.pk}/withdraw/"
+    withdrawn = api.as_user("yi_head").post(url, {"comment": "本县办理"}, format="json")
+    assert withdrawn.status_code == 200, withdrawn.content
+    body = withdrawn.json()
+    assert (body["state"], body["decided_by"]["full_name"], body["decision_comment"]) == (
+        "withdrawn",
+        world.person("yi_head").full_name,
+        "本县办理",
+    )
+    assert history(housing)[-1] == (EventAction.TRANSFER_WITHDRAWN, "yi_head", "本县办理")
+    # Nothing waits on the issuer; the county still owes the sign-for by its date.
+    assert work_items_for_user(world.person("city_head")) == []
+    assert sign_for(housing) == [("义县", D(2018, 10, 11))]
+    assert_error(api.post(url, {}, format="json"), 409, "transfer_closed")
+    decision = api.as_user("city_head").post(
+        f"/api/v1/transfers/{asked.pk}/decision/", {"approve": True}, format="json"
+    )
+    assert_error(decision, 409, "transfer_closed")
+    # Withdrawn, the unit may ask again.
+    again = transfer_request_create(
+        task_id=housing.pk, actor=world.person("yi_member"), to_unit=world.unit("市住建委"), reason="行业"
+    )
+    assert again.state == "pending"
+
+
+@pytest.mark.parametrize(
+    ("username", "status_code", "code"),
+    [
+        ("city_head", 403, "permission_denied"),
+        ("housing_member", 403, "permission_denied"),
+        ("city_supervisor", 403, "permission_denied"),
+        ("heishan_head", 404, "not_found"),
+    ],
+)
+def test_only_the_asking_unit_withdraws(api, world, make_task, username, status_code, code):
+    task = make_task(cooperating_units=[world.unit("市住建委")])
+    asked = transfer_request_create(
+        task_id=task.pk, actor=world.person("yi_member"), to_unit=world.unit("黑山县"), reason="属地"
+    )
+    response = api.as_user(username).post(f"/api/v1/transfers/{asked.pk}/withdraw/", {}, format="json")
+    assert_error(response, status_code, code)
+    asked.refresh_from_db()
+    assert asked.state == "pending"
+    assert not task.events.filter(action=EventAction.TRANSFER_WITHDRAWN).exists()
+
+
+def test_after_a_hand_over_the_new_lead_unit_cannot_withdraw_the_request(api, world, housing):
+    asked = transfer_request_create(
+        task_id=housing.pk, actor=world.person("yi_member"), to_unit=world.unit("黑山县"), reason="属地"
+    )
+    transfer_decide(transfer_id=asked.pk, actor=world.person("city_head"), approve=True)
+    response = api.as_user("heishan_head").post(f"/api/v1/transfers/{asked.pk}/withdraw/", {}, format="json")
+    assert_error(response, 403, "permission_denied")
 
 
 @pytest.mark.parametrize(
@@ -326,6 +449,30 @@ def test_the_transfer_operations_answer_at_fixed_query_counts(api, world, housin
     again = api.post(decision, {"approve": True}, format="json", HTTP_IDEMPOTENCY_KEY="transfer-1")
     assert again["Idempotent-Replayed"] == "true" and again.json() == decided.json()
     assert housing.events.filter(action=EventAction.TRANSFER_APPROVED).count() == 1
+
+
+def test_withdrawing_and_closing_a_transfer_take_fixed_query_counts(
+    api, world, housing, django_assert_num_queries
+):
+    asked = transfer_request_create(
+        task_id=housing.pk, actor=world.person("yi_member"), to_unit=world.unit("黑山县"), reason="属地"
+    )
+    api.as_user("yi_member")
+    # Memberships; the request (visible?); savepoint; its task id, the task locked; the request
+    # locked; its update; history; release; the answer.
+    with django_assert_num_queries(10):
+        withdrawn = api.post(f"/api/v1/transfers/{asked.pk}/withdraw/", {}, format="json")
+    assert withdrawn.status_code == 200, withdrawn.content
+    transfer_request_create(
+        task_id=housing.pk, actor=world.person("yi_member"), to_unit=world.unit("黑山县"), reason="属地"
+    )
+    # Signing for it closes the request with its history row: one statement more than when
+    # nothing waits (tests/tasks/test_apis.py, 12).
+    with django_assert_num_queries(13):
+        accepted = api.post(
+            f"/api/v1/tasks/{housing.pk}/transitions/accept/", {}, format="json", HTTP_PREFER="return=minimal"
+        )
+    assert accepted.status_code == 204, accepted.content
 
 
 # 暂缓 → 恢复
