@@ -18,11 +18,14 @@ in lieu (调休上班) is a working day like any other. Two nominal days that mo
 same working day (a weekly Friday inside a long holiday) make one period.
 
 A period runs from the day after the previous period's due date up to and including its
-own due date. A progress report meets the period its office-local day falls in: the first
-period due on or after that day. A report on the 28th meets the period due on the 28th;
-one on the 29th falls in the next period and leaves the one before unmet, chased by the
-ladder as every obligation is (``notifications.services.escalations``) until the task is
-closed. A second report in the same period meets nothing more.
+own due date. A period passed without a report is missed, chased by the ladder as every
+obligation is (``notifications.services.escalations``) until a report meets it or the task
+is closed. A progress report meets one period: the earliest missed one, if any (a late
+report, 补报: the period is met late, its ``met_at`` after its date, and no longer
+chased), else the period its office-local day falls in, the first due on or after that day.
+A report on the 28th meets the period due on the 28th; one on the 29th, with that period
+unmet, meets it late and leaves the next one owed. A second report in the same period meets
+nothing more.
 
 The periods are written when they become owed, in one ``bulk_create`` each time: every
 period due after the task's assignment up to its due date (for 长期坚持 work, the
@@ -34,7 +37,8 @@ are: a missed report stays missed). The sweep therefore never rolls periods forw
 import calendar as month_calendar
 import datetime
 
-from django.db.models import F, Subquery
+from django.db.models import F, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -161,29 +165,42 @@ def _start_of_day(day: datetime.date) -> datetime.datetime:
 
 
 def report_period_met(task: Task, day: datetime.date) -> bool:
-    """A report made on the office's ``day`` meets the period it falls in, the first period
-    due on or after it, if that period is still unmet. True if it met one."""
-    # One statement: the period is the first row due on or after the day, met or not (a
-    # second report in a period meets nothing more), and it is met only if still unmet.
-    period = (
-        task.obligations.filter(kind=ObligationKind.REPORT, due_date__gte=day)
+    """A report made on the office's ``day`` meets one period, if one is owed: the earliest
+    period missed before it (a late report, 补报, met late: its ``met_at`` falls after its
+    date, ``met_late_q``), else the period it falls in, the first due on or after it, if
+    that period is still unmet. True if it met one."""
+    periods = task.obligations.filter(kind=ObligationKind.REPORT)
+    missed = periods.filter(met_at__isnull=True, due_date__lt=day).order_by("due_date").values("pk")[:1]
+    # The period the day falls in is the first row due on or after it, met or not (a second
+    # report in a period meets nothing more), and it is met only if still unmet.
+    current = (
+        periods.filter(due_date__gte=day)
         .order_by("due_date", F("met_at").asc(nulls_last=True))
         .values("pk")[:1]
     )
-    return bool(
-        Obligation.objects.filter(pk=Subquery(period), met_at__isnull=True).update(met_at=timezone.now())
-    )
+    # One statement, whichever it meets.
+    period = Coalesce(Subquery(missed), Subquery(current))
+    return bool(Obligation.objects.filter(pk=period, met_at__isnull=True).update(met_at=timezone.now()))
+
+
+def met_late_q(prefix: str = "") -> Q:
+    """Obligation rows (or, with ``prefix``, rows reached through it) met after their date: a
+    late report (补报) meets its missed period, the fact that it was late is kept by the
+    office-local day of ``met_at`` falling after ``due_date``. What ledgers and bulletins
+    count as met late."""
+    return Q(**{f"{prefix}met_at__isnull": False, f"{prefix}met_at__date__gt": F(f"{prefix}due_date")})
 
 
 def schedule_status(task: Task, today: datetime.date) -> dict:
-    """The task's schedule with its next period and its missed ones (two queries): what the
-    API and the task page show."""
+    """The task's schedule with its next period, its missed ones and those met late (two
+    queries): what the API and the task page show."""
     schedule = ReportSchedule.objects.filter(task=task).first()
-    unmet = list(
-        task.obligations.filter(kind=ObligationKind.REPORT, met_at__isnull=True)
+    rows = list(
+        task.obligations.filter(kind=ObligationKind.REPORT)
         .order_by("due_date")
-        .values_list("due_date", flat=True)
+        .values_list("due_date", "met_at")
     )
+    unmet = [due for due, met_at in rows if met_at is None]
     return {
         "schedule": schedule,
         "cadence": schedule.cadence if schedule else None,
@@ -193,4 +210,9 @@ def schedule_status(task: Task, today: datetime.date) -> dict:
         "label": schedule_label(schedule) if schedule else "",
         "next_due_date": next((day for day in unmet if day >= today), None),
         "missed": [day for day in unmet if day < today],
+        "met_late": [due for due, met_at in rows if met_at is not None and _local_day(met_at) > due],
     }
+
+
+def _local_day(moment: datetime.datetime) -> datetime.date:
+    return timezone.localdate(moment, timezone.get_default_timezone())

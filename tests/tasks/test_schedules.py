@@ -14,7 +14,7 @@ import time_machine
 
 from tasks import lateness
 from tasks.models import Obligation, ObligationKind, ReportCadence, ReportSchedule, Task, TaskEvent
-from tasks.schedules import due_dates
+from tasks.schedules import due_dates, met_late_q
 from tasks.services import progress_report_create, report_schedule_set, task_create, task_transition
 
 from ..helpers import assert_error
@@ -139,16 +139,41 @@ def test_assigning_writes_each_period_up_to_the_due_date(monthly_task):
     assert monthly_task.next_warned_date == D(2018, 10, 26)
 
 
-def test_a_report_on_the_28th_meets_its_period_and_one_on_the_29th_does_not(world, monthly_task):
-    report(world, monthly_task, D(2018, 10, 29))  # after the 26 October period: the November one
-    assert periods(monthly_task) == [("2018-10-26", False), ("2018-11-28", True)]
-    report(world, monthly_task, D(2018, 11, 28))  # the same period again: nothing more
-    assert periods(monthly_task) == [("2018-10-26", False), ("2018-11-28", True)]
+def test_a_report_on_the_29th_meets_the_missed_period_late_and_leaves_the_next_owed(world, monthly_task):
+    # Nothing reported by 26 October: the period is missed, the task red from the 27th.
     monthly_task.refresh_from_db()
-    # The October period stays owed: the task is red from 27 October.
-    assert monthly_task.next_obligation_date == D(2018, 10, 26)
     assert lateness.is_overdue(monthly_task, D(2018, 10, 29))
-    assert Task.objects.filter(lateness.overdue_q(D(2018, 10, 29)), pk=monthly_task.pk).exists()
+    report(world, monthly_task, D(2018, 10, 29))  # a late report (补报) for October
+    assert periods(monthly_task) == [("2018-10-26", True), ("2018-11-28", False)]
+    monthly_task.refresh_from_db()
+    # No longer chased: the next thing owed is November's report, not yet due.
+    assert monthly_task.next_obligation_date == D(2018, 11, 28)
+    assert not lateness.is_overdue(monthly_task, D(2018, 10, 29))
+    assert not Task.objects.filter(lateness.overdue_q(D(2018, 10, 29)), pk=monthly_task.pk).exists()
+    # The fact that it was late is kept: met on the 29th, due on the 26th.
+    late = Obligation.objects.filter(met_late_q(), task=monthly_task)
+    assert list(late.values_list("due_date", flat=True)) == [D(2018, 10, 26)]
+    report(world, monthly_task, D(2018, 11, 28))  # on time for November
+    assert periods(monthly_task) == [("2018-10-26", True), ("2018-11-28", True)]
+    report(world, monthly_task, D(2018, 11, 28))  # the same period again: nothing more
+    assert Obligation.objects.filter(met_late_q(), task=monthly_task).count() == 1
+    monthly_task.refresh_from_db()
+    assert monthly_task.next_obligation_date is None
+
+
+def test_late_reports_meet_the_missed_periods_earliest_first(world, monthly_task):
+    # Weekly from 1 October: by 20 October two Fridays passed without a report.
+    with time_machine.travel(at_nine(D(2018, 10, 1)), tick=False):
+        report_schedule_set(task_id=monthly_task.pk, actor=world.person("city_head"), cadence="weekly", day=5)
+    assert periods(monthly_task)[:3] == [("2018-10-12", False), ("2018-10-19", False), ("2018-10-26", False)]
+    report(world, monthly_task, D(2018, 10, 22))
+    assert periods(monthly_task)[:3] == [("2018-10-12", True), ("2018-10-19", False), ("2018-10-26", False)]
+    report(world, monthly_task, D(2018, 10, 23))
+    assert periods(monthly_task)[:3] == [("2018-10-12", True), ("2018-10-19", True), ("2018-10-26", False)]
+    report(world, monthly_task, D(2018, 10, 24))  # nothing missed left: this week's period
+    assert periods(monthly_task)[:3] == [("2018-10-12", True), ("2018-10-19", True), ("2018-10-26", True)]
+    late = Obligation.objects.filter(met_late_q(), task=monthly_task).order_by("due_date")
+    assert list(late.values_list("due_date", flat=True)) == [D(2018, 10, 12), D(2018, 10, 19)]
 
 
 def test_a_report_on_the_due_day_itself_meets_the_period(world):
@@ -165,12 +190,13 @@ def test_a_report_on_the_due_day_itself_meets_the_period(world):
         task_transition(task_id=task.pk, actor=world.person("yi_head"), name="accept")
         # Set on an open task: the periods after today are written at once.
         report_schedule_set(task_id=task.pk, actor=world.person("city_head"), cadence="monthly", day=28)
-    # 28 November 2018, a Wednesday, at 23:30 in Beijing (15:30 UTC): still the 28th.
-    with time_machine.travel(datetime.datetime(2018, 11, 28, 15, 30, tzinfo=datetime.UTC), tick=False):
-        progress_report_create(task_id=task.pk, actor=world.person("yi_head"), text="十一月进展")
-    assert periods(task) == [("2018-10-26", False), ("2018-11-28", True)]
+    # 26 October 2018, a Friday, at 23:30 in Beijing (15:30 UTC): still the 26th.
+    with time_machine.travel(datetime.datetime(2018, 10, 26, 15, 30, tzinfo=datetime.UTC), tick=False):
+        progress_report_create(task_id=task.pk, actor=world.person("yi_head"), text="十月进展")
+    assert periods(task) == [("2018-10-26", True), ("2018-11-28", False)]
+    assert not Obligation.objects.filter(met_late_q(), task=task).exists()  # on time
     task.refresh_from_db()
-    assert task.next_obligation_date == D(2018, 10, 26)
+    assert task.next_obligation_date == D(2018, 11, 28)
     history = TaskEvent.objects.filter(task=task, action="edited").get()
     assert history.data == {"report_schedule": ["", "每月28日前"]}
 
@@ -259,6 +285,11 @@ def test_the_next_report_date_and_missed_periods_are_read(api, world, monthly_ta
     assert body["wording"] == "每月28日前"
     assert body["next_due_date"] == "2018-11-28"
     assert body["missed"] == ["2018-10-26"]
+    assert body["met_late"] == []
+    report(world, monthly_task, D(2018, 11, 2))
+    with time_machine.travel(at_nine(D(2018, 11, 2)), tick=False):
+        body = api.get(f"/api/v1/tasks/{monthly_task.pk}/report-schedule/").json()
+    assert (body["missed"], body["met_late"]) == ([], ["2018-10-26"])
 
 
 @pytest.mark.parametrize(
