@@ -136,6 +136,58 @@ def periods_open(task: Task, schedule: ReportSchedule, after: datetime.date) -> 
     return len(rows)
 
 
+def periods_extended(task: Task, before: datetime.date, until: datetime.date) -> int:
+    """The task's due date has moved later, from ``before`` to ``until`` (an approved
+    extension): write the periods of its schedule it now owes in one ``bulk_create``,
+    continuing the series it owes. Resuming after a suspension moved the unmet periods by
+    the working days it was suspended (``tasks.obligations.obligations_resumed``), each row
+    keeping its schedule's date as its ``key``: the new periods follow the last one's key
+    and are moved alike, so the series stays one, spaced as the schedule says. A schedule
+    set since the last period was written starts its own series after the day it was set,
+    as ``periods_replace`` does. Answers the number written."""
+    schedule = ReportSchedule.objects.filter(task=task).first()
+    if schedule is None:
+        return 0
+    last = (
+        task.obligations.filter(kind=ObligationKind.REPORT)
+        .order_by("-due_date", "-pk")
+        .values_list("key", "due_date")
+        .first()
+    )
+    set_on = _local_day(schedule.updated_at)
+    after, moved_to = max(set_on, before), None
+    if last is not None and _key_day(*last) > set_on:
+        after, moved_to = _key_day(*last), last[1]
+    calendar = calendar_for(after, until)
+    shift = calendar.working_days_between(after, moved_to) if moved_to else 0
+    label = schedule_label(schedule)
+    rows = []
+    for day in due_dates(schedule, after, until, calendar):
+        due = calendar.add_working_days(day, shift) if shift > 0 else day
+        if due <= until:
+            rows.append(
+                Obligation(
+                    task=task,
+                    kind=ObligationKind.REPORT,
+                    key=day.isoformat(),
+                    label=label,
+                    owed_by_id=task.lead_unit_id,
+                    due_date=due,
+                )
+            )
+    Obligation.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _key_day(key: str, due_date: datetime.date) -> datetime.date:
+    # A period's key is its date in the schedule (``period_rows``); a row written otherwise
+    # counts from its due date.
+    try:
+        return datetime.date.fromisoformat(key)
+    except ValueError:
+        return due_date
+
+
 def periods_replace(task: Task, schedule: ReportSchedule | None, today: datetime.date) -> None:
     """An open task's schedule set, replaced or removed today: the periods not yet due are
     written anew; those already due stay (met, or missed and chased). A report made today

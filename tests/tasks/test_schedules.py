@@ -15,7 +15,14 @@ import time_machine
 from tasks import lateness
 from tasks.models import Obligation, ObligationKind, ReportCadence, ReportSchedule, Task, TaskEvent
 from tasks.schedules import due_dates, met_late_q
-from tasks.services import progress_report_create, report_schedule_set, task_create, task_transition
+from tasks.services import (
+    extension_decide,
+    extension_request_create,
+    progress_report_create,
+    report_schedule_set,
+    task_create,
+    task_transition,
+)
 
 from ..helpers import assert_error
 
@@ -220,6 +227,68 @@ def test_replacing_the_schedule_keeps_missed_periods_and_rewrites_the_rest(world
         ("2018-12-07", False),
     ]
     assert ReportSchedule.objects.get(task=monthly_task).wording == "每周五"
+
+
+def extend(world, task: Task, day: datetime.date, until: datetime.date) -> None:
+    with time_machine.travel(at_nine(day), tick=False):
+        extension = extension_request_create(
+            task_id=task.pk, actor=world.person("yi_head"), requested_due_date=until, reason="资金晚到"
+        )
+        extension_decide(extension_id=extension.pk, actor=world.person("city_head"), approve=True)
+
+
+def test_an_extension_adds_the_periods_up_to_the_new_due_date(world, monthly_task):
+    extend(world, monthly_task, D(2018, 11, 2), D(2019, 1, 31))
+    assert periods(monthly_task) == [
+        ("2018-10-26", False),  # missed before the extension: still owed
+        ("2018-11-28", False),
+        ("2018-12-28", False),
+        ("2019-01-28", False),
+    ]
+    monthly_task.refresh_from_db()
+    assert monthly_task.due_date == D(2019, 1, 31)
+    assert monthly_task.next_warned_date == D(2018, 10, 26)
+    # A second extension continues the series, never writing a period twice.
+    extend(world, monthly_task, D(2018, 11, 5), D(2019, 3, 1))
+    assert [day for day, _met in periods(monthly_task)][3:] == ["2019-01-28", "2019-02-28"]
+
+
+def test_an_extension_after_a_suspension_continues_the_moved_series(world, monthly_task):
+    with time_machine.travel(at_nine(D(2018, 10, 29)), tick=False):
+        task_transition(
+            task_id=monthly_task.pk, actor=world.person("city_head"), name="suspend", comment="汛期"
+        )
+    with time_machine.travel(at_nine(D(2018, 11, 5)), tick=False):
+        task_transition(task_id=monthly_task.pk, actor=world.person("city_head"), name="resume")
+    # Five working days suspended (30 October to 5 November): every unmet date moved by them.
+    assert periods(monthly_task) == [("2018-11-02", False), ("2018-12-05", False)]
+    monthly_task.refresh_from_db()
+    assert monthly_task.due_date == D(2018, 12, 17)
+    extend(world, monthly_task, D(2018, 11, 6), D(2019, 1, 31))
+    # 28 December moved by the same five working days (29 December worked, New Year off) is
+    # 7 January; 28 January so moved is 4 February, after the new date: not owed.
+    assert periods(monthly_task) == [("2018-11-02", False), ("2018-12-05", False), ("2019-01-07", False)]
+    keys = Obligation.objects.filter(task=monthly_task, kind="report").order_by("due_date")
+    assert list(keys.values_list("key", flat=True)) == ["2018-10-26", "2018-11-28", "2018-12-28"]
+
+
+def test_an_extension_costs_the_same_queries_however_many_periods_it_adds(world, make_task):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for until in (D(2018, 12, 20), D(2019, 6, 30)):
+        with time_machine.travel(at_nine(D(2018, 10, 1)), tick=False):
+            task = make_task("周报任务", due_date=D(2018, 12, 10))
+            report_schedule_set(task_id=task.pk, actor=world.person("city_head"), cadence="weekly", day=5)
+            extension = extension_request_create(
+                task_id=task.pk, actor=world.person("yi_head"), requested_due_date=until, reason="资金晚到"
+            )
+            with CaptureQueriesContext(connection) as queries:
+                extension_decide(extension_id=extension.pk, actor=world.person("city_head"), approve=True)
+        counts.append(len(queries))
+        assert Obligation.objects.filter(task=task, kind="report", due_date__gt=D(2018, 12, 10)).count() > 0
+    assert counts[0] == counts[1]
 
 
 def test_ongoing_work_is_never_overdue_by_its_date_only_by_its_reports(world):
