@@ -179,10 +179,13 @@ def obligations_after(task: Task, transition: str) -> None:
         next_obligation_refresh(task)
 
 
-def obligations_issued(tasks: list[Task], campaign: Campaign) -> None:
+def obligations_issued(
+    tasks: list[Task], campaign: Campaign, schedules: dict[int, ReportSchedule] | None = None
+) -> None:
     """What tasks of ``campaign`` written assigned in bulk owe from their issue (a
-    decomposition's children): their steps read in one query, their dates set in two
-    statements."""
+    decomposition's children): their steps read in one query, the periods of the report
+    schedules the caller wrote for them (``schedules``, by task id), all written in one
+    statement, their dates set in two statements."""
     if not tasks:
         return
     calendar = calendar_for(*(_local_day(task.assigned_at or timezone.now()) for task in tasks))
@@ -206,6 +209,9 @@ def obligations_issued(tasks: list[Task], campaign: Campaign) -> None:
         rows.append(
             Obligation(task=task, kind=ObligationKind.SIGN_FOR, owed_by_id=task.lead_unit_id, due_date=due)
         )
+        schedule = (schedules or {}).get(task.pk)
+        if schedule is not None:
+            rows.extend(period_rows(task, schedule, start, calendar))
     Obligation.objects.bulk_create(rows, ignore_conflicts=True)
     ids = [task.pk for task in tasks]
 

@@ -109,7 +109,9 @@ def schedule_label(schedule: ReportSchedule) -> str:
     }.get(schedule.cadence, _("进展报送"))
 
 
-def period_rows(task: Task, schedule: ReportSchedule, after: datetime.date) -> list[Obligation]:
+def period_rows(
+    task: Task, schedule: ReportSchedule, after: datetime.date, calendar: WorkCalendar | None = None
+) -> list[Obligation]:
     """The schedule's periods due in (``after``, the task's due date], as unsaved report
     obligations of the lead unit."""
     until = task.due_date
@@ -125,7 +127,7 @@ def period_rows(task: Task, schedule: ReportSchedule, after: datetime.date) -> l
             owed_by_id=task.lead_unit_id,
             due_date=day,
         )
-        for day in due_dates(schedule, after, until)
+        for day in due_dates(schedule, after, until, calendar)
     ]
 
 

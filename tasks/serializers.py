@@ -533,6 +533,10 @@ class ChildInput(serializers.Serializer):
     responsible_person = PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     due_date = DateField()
     targets = TargetShareInput(many=True, required=False)
+    inherit_report_schedule = serializers.BooleanField(
+        default=True,
+        help_text="The child reports on a copy of the parent's report schedule (按期反馈); false: on none.",
+    )
 
 
 class DecomposeInput(serializers.Serializer):

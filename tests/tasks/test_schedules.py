@@ -16,11 +16,13 @@ from tasks import lateness
 from tasks.models import Obligation, ObligationKind, ReportCadence, ReportSchedule, Task, TaskEvent
 from tasks.schedules import due_dates, met_late_q
 from tasks.services import (
+    ChildSpec,
     extension_decide,
     extension_request_create,
     progress_report_create,
     report_schedule_set,
     task_create,
+    task_decompose,
     task_transition,
 )
 
@@ -289,6 +291,58 @@ def test_an_extension_costs_the_same_queries_however_many_periods_it_adds(world,
         counts.append(len(queries))
         assert Obligation.objects.filter(task=task, kind="report", due_date__gt=D(2018, 12, 10)).count() > 0
     assert counts[0] == counts[1]
+
+
+def test_split_pieces_report_on_a_copy_of_the_schedule_unless_told_not_to(world, monthly_task):
+    with time_machine.travel(at_nine(D(2018, 11, 1)), tick=False):
+        town, village = task_decompose(
+            task_id=monthly_task.pk,
+            actor=world.person("yi_head"),
+            children=[
+                ChildSpec(
+                    title="七里河镇危房改造", lead_unit=world.unit("七里河镇"), due_date=D(2018, 12, 5)
+                ),
+                ChildSpec(
+                    title="大榆树堡村危房改造",
+                    lead_unit=world.unit("大榆树堡村"),
+                    due_date=D(2018, 12, 5),
+                    inherit_report_schedule=False,
+                ),
+            ],
+        )
+    copy = ReportSchedule.objects.get(task=town)
+    assert (copy.cadence, copy.day) == (ReportCadence.MONTHLY, 28)
+    # Its own periods, from its issue to its own due date, owed by its own lead unit.
+    rows = Obligation.objects.filter(task=town, kind=ObligationKind.REPORT)
+    assert list(rows.values_list("due_date", "owed_by__name", "label")) == [
+        (D(2018, 11, 28), "七里河镇", "月度进展报送")
+    ]
+    town.refresh_from_db()
+    assert town.next_warned_date == D(2018, 11, 28)
+    assert not ReportSchedule.objects.filter(task=village).exists()
+    assert not Obligation.objects.filter(task=village, kind=ObligationKind.REPORT).exists()
+    # The parent keeps its own.
+    assert periods(monthly_task) == [("2018-10-26", False), ("2018-11-28", False)]
+    # A report of the piece meets the piece's period, not the whole's.
+    with time_machine.travel(at_nine(D(2018, 11, 2)), tick=False):
+        task_transition(task_id=town.pk, actor=world.person("qilihe_head"), name="accept")
+        progress_report_create(task_id=town.pk, actor=world.person("qilihe_head"), text="已完成 120 户")
+    assert periods(town) == [("2018-11-28", True)]
+    assert periods(monthly_task) == [("2018-10-26", False), ("2018-11-28", False)]
+
+
+def test_a_split_through_the_api_may_leave_the_schedule_behind(api, world, monthly_task):
+    child = {"title": "七里河镇危房改造", "lead_unit": world.unit("七里河镇").pk, "due_date": "2018-12-05"}
+    with time_machine.travel(at_nine(D(2018, 11, 1)), tick=False):
+        response = api.as_user("yi_head").post(
+            f"/api/v1/tasks/{monthly_task.pk}/decompose/",
+            {"children": [child, {**child, "inherit_report_schedule": False}]},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    inheriting, alone = (item["id"] for item in response.json())
+    assert ReportSchedule.objects.filter(task_id__in=[inheriting, alone]).count() == 1
+    assert ReportSchedule.objects.filter(task_id=inheriting).exists()
 
 
 def test_ongoing_work_is_never_overdue_by_its_date_only_by_its_reports(world):
