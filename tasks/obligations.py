@@ -213,7 +213,14 @@ def obligations_issued(
         if schedule is not None:
             rows.extend(period_rows(task, schedule, start, calendar))
     Obligation.objects.bulk_create(rows, ignore_conflicts=True)
-    ids = [task.pk for task in tasks]
+    next_obligations_refresh([task.pk for task in tasks])
+
+
+def next_obligations_refresh(task_ids: list[int]) -> None:
+    """``next_obligation_refresh`` for many tasks at once, in two statements: their next
+    dates from their unmet rows, on the tasks and their scope rows."""
+    if not task_ids:
+        return
 
     def earliest(kinds, task_column: str) -> Subquery:
         return Subquery(
@@ -225,7 +232,7 @@ def obligations_issued(
         )
 
     for model, column, field in ((Task, "pk", "pk"), (TaskScope, "task_id", "task_id")):
-        model.objects.filter(**{f"{field}__in": ids}).update(
+        model.objects.filter(**{f"{field}__in": task_ids}).update(
             next_obligation_date=earliest(ObligationKind.values, column),
             next_warned_date=earliest(WARNED, column),
         )

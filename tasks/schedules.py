@@ -42,7 +42,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Obligation, ObligationKind, ReportCadence, ReportSchedule, Task
+from .models import Obligation, ObligationKind, ProgressReport, ReportCadence, ReportSchedule, Task
 from .workdays import WorkCalendar, calendar_for
 
 WEEKDAYS = "一二三四五六日"
@@ -191,27 +191,48 @@ def _key_day(key: str, due_date: datetime.date) -> datetime.date:
 
 
 def periods_replace(task: Task, schedule: ReportSchedule | None, today: datetime.date) -> None:
-    """An open task's schedule set, replaced or removed today: the periods not yet due are
-    written anew; those already due stay (met, or missed and chased). A report made today
-    or earlier in the period that contains today meets the new period too."""
-    task.obligations.filter(kind=ObligationKind.REPORT, met_at__isnull=True, due_date__gt=today).delete()
-    if schedule is None:
+    """An open task's schedule set, replaced or removed today: ``periods_rewrite`` for it."""
+    periods_rewrite([(task, schedule)], today)
+
+
+def periods_rewrite(changed: list[tuple[Task, ReportSchedule | None]], today: datetime.date) -> None:
+    """Open tasks' schedules set, replaced or removed today (by hand, or by a re-imported
+    table): the periods not yet due are written anew; those already due stay (met, or missed
+    and chased). A report made today or earlier in the period that contains today meets the
+    new period too. Three statements whatever the number of tasks; the caller refreshes
+    their next dates (``tasks.obligations``)."""
+    if not changed:
         return
-    periods_open(task, schedule, today)
-    current = (
-        task.obligations.filter(kind=ObligationKind.REPORT, met_at__isnull=True, due_date__gt=today)
-        .order_by("due_date")
-        .first()
-    )
-    if current is None:
+    Obligation.objects.filter(
+        task_id__in=[task.pk for task, _schedule in changed],
+        kind=ObligationKind.REPORT,
+        met_at__isnull=True,
+        due_date__gt=today,
+    ).delete()
+    scheduled = [(task, schedule) for task, schedule in changed if schedule is not None]
+    if not scheduled:
         return
-    before = due_dates(schedule, current.due_date - datetime.timedelta(days=400), today)
-    since = before[-1] if before else None
-    reports = task.reports.all()
-    if since is not None:
-        reports = reports.filter(created_at__gte=_start_of_day(since + datetime.timedelta(days=1)))
-    if reports.exists():
-        Obligation.objects.filter(pk=current.pk).update(met_at=timezone.now())
+    calendar = calendar_for(today, *(task.due_date for task, _schedule in scheduled))
+    rows, since = [], {}
+    for task, schedule in scheduled:
+        periods = period_rows(task, schedule, today, calendar)
+        if periods:
+            # The period that contains today runs from the day after the schedule's date
+            # before it: a report since then meets it.
+            before = due_dates(schedule, periods[0].due_date - datetime.timedelta(days=400), today, calendar)
+            since[task.pk] = (
+                periods[0],
+                _start_of_day(before[-1] + datetime.timedelta(days=1)) if before else None,
+            )
+        rows.extend(periods)
+    if since:
+        reported = Q()
+        for task_id, (_period, start) in since.items():
+            reported |= Q(task_id=task_id, created_at__gte=start) if start else Q(task_id=task_id)
+        now = timezone.now()
+        for task_id in set(ProgressReport.objects.filter(reported).values_list("task_id", flat=True)):
+            since[task_id][0].met_at = now
+    Obligation.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def _start_of_day(day: datetime.date) -> datetime.datetime:
