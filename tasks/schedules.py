@@ -29,9 +29,12 @@ nothing more.
 
 The periods are written when they become owed, in one ``bulk_create`` each time: every
 period due after the task's assignment up to its due date (for 长期坚持 work, the
-campaign's end, which its due date holds) when the task is assigned, and those due after
-today when an open task's schedule is set or replaced (periods already past stay as they
-are: a missed report stays missed). The sweep therefore never rolls periods forward.
+campaign's end, which its due date holds) when the task is assigned or split off its
+parent (a piece reports on a copy of the parent's schedule), those due after today when an
+open task's schedule is set or replaced, by hand or by a re-imported table (periods
+already past stay as they are: a missed report stays missed until a late report meets
+it), and those up to the new date when an extension moves the due date. The sweep
+therefore never rolls periods forward.
 """
 
 import calendar as month_calendar
@@ -230,7 +233,8 @@ def periods_rewrite(changed: list[tuple[Task, ReportSchedule | None]], today: da
         for task_id, (_period, start) in since.items():
             reported |= Q(task_id=task_id, created_at__gte=start) if start else Q(task_id=task_id)
         now = timezone.now()
-        for task_id in set(ProgressReport.objects.filter(reported).values_list("task_id", flat=True)):
+        reporting = ProgressReport.objects.filter(reported).order_by().values_list("task_id", flat=True)
+        for task_id in reporting.distinct():
             since[task_id][0].met_at = now
     Obligation.objects.bulk_create(rows, ignore_conflicts=True)
 
