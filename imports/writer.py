@@ -15,7 +15,9 @@ from responsibility import jurisdiction
 from responsibility.models import Unit, User
 from responsibility.selectors import access_for_user
 from tasks import rules
+from tasks.lateness import today as local_today
 from tasks.models import (
+    OPEN_STATES,
     Campaign,
     EventAction,
     ReportSchedule,
@@ -25,7 +27,8 @@ from tasks.models import (
     TaskUnit,
     TaskUnitRole,
 )
-from tasks.obligations import obligations_reowned
+from tasks.obligations import next_obligations_refresh, obligations_reowned
+from tasks.schedules import periods_rewrite
 from tasks.scope import scope_rebuild
 from tasks.services import ensure_within_campaign, sources_for_texts, transfers_supersede
 from tasks.sources import source_matches_text
@@ -137,7 +140,7 @@ def tasks_sync_imported(
             task.number: task
             for task in Task.objects.filter(campaign=campaign, imported=True)
             .select_for_update(of=("self",))
-            .select_related("wording", "source")
+            .select_related("wording", "source", "report_schedule")
             .prefetch_related("task_units")
         }
         changes, created, updated = [], [], []
@@ -165,13 +168,15 @@ def tasks_sync_imported(
             text = spec.source_text
             if text and (task.source is None or not source_matches_text(task.source, text)):
                 differing.append("source")
+            if _schedule_of(task) != spec.report_schedule:
+                differing.append("report_schedule")
             # Words that change what the task has changed with it; words alone ("王 某" for
             # 王某, "各县(市)区" for the counties by name) are a change of their own.
             if not differing and _wording_differs(task, spec):
                 differing.append("wording")
             if not differing:
                 changes.append(SpecChange(spec.number, "unchanged"))
-            elif "due_date" in differing and task.state != TaskState.DRAFT:
+            elif {"due_date", "ongoing"} & set(differing) and task.state != TaskState.DRAFT:
                 changes.append(SpecChange(spec.number, "locked", differing))
             else:
                 changes.append(SpecChange(spec.number, "updated", differing))
@@ -247,6 +252,19 @@ def _word_tasks(rows) -> None:
             if spec.words is not None
         ),
     )
+
+
+def _schedule_of(task: Task) -> tuple[str, int | None, str] | None:
+    """The task's report schedule as a spec names it (cadence, day, the office's words)."""
+    schedule = getattr(task, "report_schedule", None)
+    return None if schedule is None else (schedule.cadence, schedule.day, schedule.wording)
+
+
+def _schedule_row(task: Task, spec: TaskSpec) -> ReportSchedule | None:
+    if spec.report_schedule is None:
+        return None
+    cadence, day, wording = spec.report_schedule
+    return ReportSchedule(task=task, cadence=cadence, day=day, wording=wording)
 
 
 def _schedule_tasks(rows) -> None:
@@ -351,9 +369,17 @@ def _update_imported(actor: User, updated: list, by_number: dict, sources: dict[
     _link_units((task.pk, _spec_units(spec)) for task, spec, *_ in updated)
     TaskWording.objects.filter(task__in=[task for task, *_ in updated]).delete()
     _word_tasks((task.pk, spec, _spec_units(spec)) for task, spec, *_ in updated)
-    # Imported tasks change while drafts: their periods are written when they are assigned.
     ReportSchedule.objects.filter(task__in=[task for task, *_ in updated]).delete()
     _schedule_tasks((task.pk, spec) for task, spec, *_ in updated)
+    # A draft's periods are written when it is assigned; an issued task's schedule changed
+    # by the table rewrites the periods not yet due, as setting it by hand does.
+    rescheduled = [
+        (task, _schedule_row(task, spec))
+        for task, spec, _wanted, differing in updated
+        if "report_schedule" in differing and task.state in OPEN_STATES
+    ]
+    periods_rewrite(rescheduled, local_today())
+    next_obligations_refresh([task.pk for task, _schedule in rescheduled])
     scope_rebuild(task.pk for task, *_ in updated)
     # An issued task given another lead unit: what the lead unit owes passes to the new one.
     releaded = [task for task, _s, _w, differing in updated if "lead_unit_id" in differing]

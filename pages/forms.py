@@ -6,7 +6,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tasks.models import Indicator, RecheckResult, SourceKind, TaskState
+from tasks.models import Indicator, RecheckResult, ReportCadence, ReportSchedule, SourceKind, TaskState
 from tasks.transitions import TaskTransition
 
 DECIMAL = {"max_digits": 16, "decimal_places": 4}
@@ -80,6 +80,41 @@ class RecheckForm(forms.Form):
     due_date = forms.DateField(label=_("重新整改时限（未通过须填写）"), required=False, widget=IsoDateInput())
 
 
+class ReportScheduleForm(forms.Form):
+    """按期反馈: when the lead unit reports, as the API's PUT takes it; the service decides
+    which day a cadence needs."""
+
+    cadence = forms.ChoiceField(label=_("报送周期"), choices=ReportCadence.choices)
+    day = forms.IntegerField(
+        label=_("报送日（每月几日；每季度最后一个月几日，季度末可不填；每周填星期几，1 为周一）"),
+        required=False,
+        min_value=1,
+        max_value=31,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    once_on = forms.DateField(label=_("报送日期（一次报送时填写）"), required=False, widget=IsoDateInput())
+    wording = forms.CharField(
+        label=_("报送要求原文（可不填，如“每月28日前”）"),
+        required=False,
+        max_length=ReportSchedule._meta.get_field("wording").max_length,
+    )
+
+    def __init__(self, *args, schedule: ReportSchedule | None = None, **kwargs):
+        # Ids of its own: the extension and split forms on the same page have dates too.
+        kwargs.setdefault("auto_id", "id_schedule_%s")
+        if schedule is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "cadence": schedule.cadence,
+                    "day": schedule.day,
+                    "once_on": schedule.once_on,
+                    "wording": schedule.wording,
+                },
+            )
+        super().__init__(*args, **kwargs)
+
+
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", _("批准")), ("reject", _("驳回"))])
     comment = forms.CharField(label=_("意见"), required=False, max_length=5000)
@@ -113,6 +148,8 @@ class DecomposeForm(forms.Form):
 
     title = forms.CharField(label=_("子任务名称"), max_length=500)
     due_date = forms.DateField(label=_("完成时限"), widget=IsoDateInput())
+    # Unchecked by default: a piece reports as the whole does unless the split says not.
+    no_report_schedule = forms.BooleanField(label=_("子任务不沿用本任务的报送要求"), required=False)
 
     def __init__(self, *args, units, indicators, **kwargs):
         super().__init__(*args, **kwargs)

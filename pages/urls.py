@@ -21,6 +21,12 @@ urlpatterns = [
     path("tasks/<int:pk>/extensions/", tasks.task_extension_request, name="task_extension"),
     path("tasks/<int:pk>/recheck/", tasks.task_recheck, name="task_recheck"),
     path("tasks/<int:pk>/decompose/", tasks.task_decompose, name="task_decompose"),
+    path("tasks/<int:pk>/report-schedule/", tasks.task_report_schedule, name="task_report_schedule"),
+    path(
+        "tasks/<int:pk>/report-schedule/remove/",
+        tasks.task_report_schedule_remove,
+        name="task_report_schedule_remove",
+    ),
     path("tasks/<int:pk>/notices/<int:notice_pk>/reply/", tasks.notice_reply, name="notice_reply"),
     path("tasks/<int:pk>/notices/<int:notice_pk>/withdraw/", tasks.notice_withdraw, name="notice_withdraw"),
     path("extensions/<int:pk>/decision/", tasks.extension_decision, name="extension_decision"),

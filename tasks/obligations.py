@@ -185,10 +185,13 @@ def obligations_after(task: Task, transition: str) -> None:
         next_obligation_refresh(task)
 
 
-def obligations_issued(tasks: list[Task], campaign: Campaign) -> None:
+def obligations_issued(
+    tasks: list[Task], campaign: Campaign, schedules: dict[int, ReportSchedule] | None = None
+) -> None:
     """What tasks of ``campaign`` written assigned in bulk owe from their issue (a
-    decomposition's children): their steps read in one query, their dates set in two
-    statements."""
+    decomposition's children): their steps read in one query, the periods of the report
+    schedules the caller wrote for them (``schedules``, by task id), all written in one
+    statement, their dates set in two statements."""
     if not tasks:
         return
     calendar = calendar_for(*(_local_day(task.assigned_at or timezone.now()) for task in tasks))
@@ -212,8 +215,18 @@ def obligations_issued(tasks: list[Task], campaign: Campaign) -> None:
         rows.append(
             Obligation(task=task, kind=ObligationKind.SIGN_FOR, owed_by_id=task.lead_unit_id, due_date=due)
         )
+        schedule = (schedules or {}).get(task.pk)
+        if schedule is not None:
+            rows.extend(period_rows(task, schedule, start, calendar))
     Obligation.objects.bulk_create(rows, ignore_conflicts=True)
-    ids = [task.pk for task in tasks]
+    next_obligations_refresh([task.pk for task in tasks])
+
+
+def next_obligations_refresh(task_ids: list[int]) -> None:
+    """``next_obligation_refresh`` for many tasks at once, in two statements: their next
+    dates from their unmet rows, on the tasks and their scope rows."""
+    if not task_ids:
+        return
 
     def earliest(kinds, task_column: str) -> Subquery:
         return Subquery(
@@ -225,7 +238,7 @@ def obligations_issued(tasks: list[Task], campaign: Campaign) -> None:
         )
 
     for model, column, field in ((Task, "pk", "pk"), (TaskScope, "task_id", "task_id")):
-        model.objects.filter(**{f"{field}__in": ids}).update(
+        model.objects.filter(**{f"{field}__in": task_ids}).update(
             next_obligation_date=earliest(ObligationKind.values, column),
             next_warned_date=earliest(WARNED, column),
         )

@@ -36,6 +36,10 @@ class ReportScheduleOutput(serializers.Serializer):
     missed = serializers.ListField(
         child=serializers.DateField(), help_text="Due dates of periods passed without a report, chased."
     )
+    met_late = serializers.ListField(
+        child=serializers.DateField(),
+        help_text="Due dates of periods met by a late report (补报), no longer chased.",
+    )
 
 
 def _status_response(task, code=status.HTTP_200_OK) -> Response:

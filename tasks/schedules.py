@@ -18,27 +18,34 @@ in lieu (调休上班) is a working day like any other. Two nominal days that mo
 same working day (a weekly Friday inside a long holiday) make one period.
 
 A period runs from the day after the previous period's due date up to and including its
-own due date. A progress report meets the period its office-local day falls in: the first
-period due on or after that day. A report on the 28th meets the period due on the 28th;
-one on the 29th falls in the next period and leaves the one before unmet, chased by the
-ladder as every obligation is (``notifications.services.escalations``) until the task is
-closed. A second report in the same period meets nothing more.
+own due date. A period passed without a report is missed, chased by the ladder as every
+obligation is (``notifications.services.escalations``) until a report meets it or the task
+is closed. A progress report meets one period: the earliest missed one, if any (a late
+report, 补报: the period is met late, its ``met_at`` after its date, and no longer
+chased), else the period its office-local day falls in, the first due on or after that day.
+A report on the 28th meets the period due on the 28th; one on the 29th, with that period
+unmet, meets it late and leaves the next one owed. A second report in the same period meets
+nothing more.
 
 The periods are written when they become owed, in one ``bulk_create`` each time: every
 period due after the task's assignment up to its due date (for 长期坚持 work, the
-campaign's end, which its due date holds) when the task is assigned, and those due after
-today when an open task's schedule is set or replaced (periods already past stay as they
-are: a missed report stays missed). The sweep therefore never rolls periods forward.
+campaign's end, which its due date holds) when the task is assigned or split off its
+parent (a piece reports on a copy of the parent's schedule), those due after today when an
+open task's schedule is set or replaced, by hand or by a re-imported table (periods
+already past stay as they are: a missed report stays missed until a late report meets
+it), and those up to the new date when an extension moves the due date. The sweep
+therefore never rolls periods forward.
 """
 
 import calendar as month_calendar
 import datetime
 
-from django.db.models import F, Subquery
+from django.db.models import F, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Obligation, ObligationKind, ReportCadence, ReportSchedule, Task
+from .models import Obligation, ObligationKind, ProgressReport, ReportCadence, ReportSchedule, Task
 from .workdays import WorkCalendar, calendar_for
 
 WEEKDAYS = "一二三四五六日"
@@ -105,7 +112,9 @@ def schedule_label(schedule: ReportSchedule) -> str:
     }.get(schedule.cadence, _("进展报送"))
 
 
-def period_rows(task: Task, schedule: ReportSchedule, after: datetime.date) -> list[Obligation]:
+def period_rows(
+    task: Task, schedule: ReportSchedule, after: datetime.date, calendar: WorkCalendar | None = None
+) -> list[Obligation]:
     """The schedule's periods due in (``after``, the task's due date], as unsaved report
     obligations of the lead unit."""
     until = task.due_date
@@ -121,7 +130,7 @@ def period_rows(task: Task, schedule: ReportSchedule, after: datetime.date) -> l
             owed_by_id=task.lead_unit_id,
             due_date=day,
         )
-        for day in due_dates(schedule, after, until)
+        for day in due_dates(schedule, after, until, calendar)
     ]
 
 
@@ -132,28 +141,102 @@ def periods_open(task: Task, schedule: ReportSchedule, after: datetime.date) -> 
     return len(rows)
 
 
-def periods_replace(task: Task, schedule: ReportSchedule | None, today: datetime.date) -> None:
-    """An open task's schedule set, replaced or removed today: the periods not yet due are
-    written anew; those already due stay (met, or missed and chased). A report made today
-    or earlier in the period that contains today meets the new period too."""
-    task.obligations.filter(kind=ObligationKind.REPORT, met_at__isnull=True, due_date__gt=today).delete()
+def periods_extended(task: Task, before: datetime.date, until: datetime.date) -> int:
+    """The task's due date has moved later, from ``before`` to ``until`` (an approved
+    extension): write the periods of its schedule it now owes in one ``bulk_create``,
+    continuing the series it owes. Resuming after a suspension moved the unmet periods by
+    the working days it was suspended (``tasks.obligations.obligations_resumed``), each row
+    keeping its schedule's date as its ``key``: the new periods follow the last one's key
+    and are moved alike, so the series stays one, spaced as the schedule says. A schedule
+    set since the last period was written starts its own series after the day it was set,
+    as ``periods_replace`` does. Answers the number written."""
+    schedule = ReportSchedule.objects.filter(task=task).first()
     if schedule is None:
-        return
-    periods_open(task, schedule, today)
-    current = (
-        task.obligations.filter(kind=ObligationKind.REPORT, met_at__isnull=True, due_date__gt=today)
-        .order_by("due_date")
+        return 0
+    last = (
+        task.obligations.filter(kind=ObligationKind.REPORT)
+        .order_by("-due_date", "-pk")
+        .values_list("key", "due_date")
         .first()
     )
-    if current is None:
+    set_on = _local_day(schedule.updated_at)
+    after, moved_to = max(set_on, before), None
+    if last is not None and _key_day(*last) > set_on:
+        after, moved_to = _key_day(*last), last[1]
+    calendar = calendar_for(after, until)
+    shift = calendar.working_days_between(after, moved_to) if moved_to else 0
+    label = schedule_label(schedule)
+    rows = []
+    for day in due_dates(schedule, after, until, calendar):
+        due = calendar.add_working_days(day, shift) if shift > 0 else day
+        if due <= until:
+            rows.append(
+                Obligation(
+                    task=task,
+                    kind=ObligationKind.REPORT,
+                    key=day.isoformat(),
+                    label=label,
+                    owed_by_id=task.lead_unit_id,
+                    due_date=due,
+                )
+            )
+    Obligation.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _key_day(key: str, due_date: datetime.date) -> datetime.date:
+    # A period's key is its date in the schedule (``period_rows``); a row written otherwise
+    # counts from its due date.
+    try:
+        return datetime.date.fromisoformat(key)
+    except ValueError:
+        return due_date
+
+
+def periods_replace(task: Task, schedule: ReportSchedule | None, today: datetime.date) -> None:
+    """An open task's schedule set, replaced or removed today: ``periods_rewrite`` for it."""
+    periods_rewrite([(task, schedule)], today)
+
+
+def periods_rewrite(changed: list[tuple[Task, ReportSchedule | None]], today: datetime.date) -> None:
+    """Open tasks' schedules set, replaced or removed today (by hand, or by a re-imported
+    table): the periods not yet due are written anew; those already due stay (met, or missed
+    and chased). A report made today or earlier in the period that contains today meets the
+    new period too. Three statements whatever the number of tasks; the caller refreshes
+    their next dates (``tasks.obligations``)."""
+    if not changed:
         return
-    before = due_dates(schedule, current.due_date - datetime.timedelta(days=400), today)
-    since = before[-1] if before else None
-    reports = task.reports.all()
-    if since is not None:
-        reports = reports.filter(created_at__gte=_start_of_day(since + datetime.timedelta(days=1)))
-    if reports.exists():
-        Obligation.objects.filter(pk=current.pk).update(met_at=timezone.now())
+    Obligation.objects.filter(
+        task_id__in=[task.pk for task, _schedule in changed],
+        kind=ObligationKind.REPORT,
+        met_at__isnull=True,
+        due_date__gt=today,
+    ).delete()
+    scheduled = [(task, schedule) for task, schedule in changed if schedule is not None]
+    if not scheduled:
+        return
+    calendar = calendar_for(today, *(task.due_date for task, _schedule in scheduled))
+    rows, since = [], {}
+    for task, schedule in scheduled:
+        periods = period_rows(task, schedule, today, calendar)
+        if periods:
+            # The period that contains today runs from the day after the schedule's date
+            # before it: a report since then meets it.
+            before = due_dates(schedule, periods[0].due_date - datetime.timedelta(days=400), today, calendar)
+            since[task.pk] = (
+                periods[0],
+                _start_of_day(before[-1] + datetime.timedelta(days=1)) if before else None,
+            )
+        rows.extend(periods)
+    if since:
+        reported = Q()
+        for task_id, (_period, start) in since.items():
+            reported |= Q(task_id=task_id, created_at__gte=start) if start else Q(task_id=task_id)
+        now = timezone.now()
+        reporting = ProgressReport.objects.filter(reported).order_by().values_list("task_id", flat=True)
+        for task_id in reporting.distinct():
+            since[task_id][0].met_at = now
+    Obligation.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def _start_of_day(day: datetime.date) -> datetime.datetime:
@@ -161,29 +244,42 @@ def _start_of_day(day: datetime.date) -> datetime.datetime:
 
 
 def report_period_met(task: Task, day: datetime.date) -> bool:
-    """A report made on the office's ``day`` meets the period it falls in, the first period
-    due on or after it, if that period is still unmet. True if it met one."""
-    # One statement: the period is the first row due on or after the day, met or not (a
-    # second report in a period meets nothing more), and it is met only if still unmet.
-    period = (
-        task.obligations.filter(kind=ObligationKind.REPORT, due_date__gte=day)
+    """A report made on the office's ``day`` meets one period, if one is owed: the earliest
+    period missed before it (a late report, 补报, met late: its ``met_at`` falls after its
+    date, ``met_late_q``), else the period it falls in, the first due on or after it, if
+    that period is still unmet. True if it met one."""
+    periods = task.obligations.filter(kind=ObligationKind.REPORT)
+    missed = periods.filter(met_at__isnull=True, due_date__lt=day).order_by("due_date").values("pk")[:1]
+    # The period the day falls in is the first row due on or after it, met or not (a second
+    # report in a period meets nothing more), and it is met only if still unmet.
+    current = (
+        periods.filter(due_date__gte=day)
         .order_by("due_date", F("met_at").asc(nulls_last=True))
         .values("pk")[:1]
     )
-    return bool(
-        Obligation.objects.filter(pk=Subquery(period), met_at__isnull=True).update(met_at=timezone.now())
-    )
+    # One statement, whichever it meets.
+    period = Coalesce(Subquery(missed), Subquery(current))
+    return bool(Obligation.objects.filter(pk=period, met_at__isnull=True).update(met_at=timezone.now()))
+
+
+def met_late_q(prefix: str = "") -> Q:
+    """Obligation rows (or, with ``prefix``, rows reached through it) met after their date: a
+    late report (补报) meets its missed period, the fact that it was late is kept by the
+    office-local day of ``met_at`` falling after ``due_date``. What ledgers and bulletins
+    count as met late."""
+    return Q(**{f"{prefix}met_at__isnull": False, f"{prefix}met_at__date__gt": F(f"{prefix}due_date")})
 
 
 def schedule_status(task: Task, today: datetime.date) -> dict:
-    """The task's schedule with its next period and its missed ones (two queries): what the
-    API and the task page show."""
+    """The task's schedule with its next period, its missed ones and those met late (two
+    queries): what the API and the task page show."""
     schedule = ReportSchedule.objects.filter(task=task).first()
-    unmet = list(
-        task.obligations.filter(kind=ObligationKind.REPORT, met_at__isnull=True)
+    rows = list(
+        task.obligations.filter(kind=ObligationKind.REPORT)
         .order_by("due_date")
-        .values_list("due_date", flat=True)
+        .values_list("due_date", "met_at")
     )
+    unmet = [due for due, met_at in rows if met_at is None]
     return {
         "schedule": schedule,
         "cadence": schedule.cadence if schedule else None,
@@ -193,4 +289,9 @@ def schedule_status(task: Task, today: datetime.date) -> dict:
         "label": schedule_label(schedule) if schedule else "",
         "next_due_date": next((day for day in unmet if day >= today), None),
         "missed": [day for day in unmet if day < today],
+        "met_late": [due for due, met_at in rows if met_at is not None and _local_day(met_at) > due],
     }
+
+
+def _local_day(moment: datetime.datetime) -> datetime.date:
+    return timezone.localdate(moment, timezone.get_default_timezone())

@@ -179,6 +179,7 @@ class TaskSerializer(ModelSerializer):
             "responsible_person",
             "due_date",
             "original_due_date",
+            "ongoing",
             "overdue",
             "light",
             "escalation",
@@ -217,6 +218,7 @@ class TaskSerializer(ModelSerializer):
             "responsible_person": _person(task.responsible_person),
             "due_date": fields["due_date"].to_representation(task.due_date),
             "original_due_date": fields["original_due_date"].to_representation(task.original_due_date),
+            "ongoing": task.ongoing,
             "overdue": self.get_overdue(task),
             "light": self.get_light(task),
             "escalation": self.get_escalation(task),
@@ -334,6 +336,7 @@ def listed_task_data(rows: list[dict], context: dict) -> list[dict]:
             "responsible_person": _ref(row, "responsible_person", "full_name", "title"),
             "due_date": date(row["due_date"]),
             "original_due_date": date(row["original_due_date"]),
+            "ongoing": row["ongoing"],
             "overdue": is_overdue(clock, today),
             "light": task_light(clock, today, yellow_limits(row["campaign__yellow_working_days"])),
             "escalation": level_of_rank(row["escalation_rank"]),
@@ -501,7 +504,13 @@ class TaskCreateInput(serializers.Serializer):
     responsibility = PrimaryKeyRelatedField(
         queryset=Responsibility.objects.all(), required=False, allow_null=True
     )
-    due_date = DateField()
+    due_date = DateField(
+        required=False, allow_null=True, default=None, help_text="Required unless the work is ongoing."
+    )
+    ongoing = serializers.BooleanField(
+        default=False,
+        help_text="长期坚持: work without a final date, due at the campaign's end; give no due_date with it.",
+    )
     indicators = IndicatorInput(many=True, required=False)
     steps = StepInput(many=True, required=False)
     source = PrimaryKeyRelatedField(
@@ -520,6 +529,9 @@ class TaskUpdateInput(serializers.Serializer):
     number = TextField(required=False, allow_blank=True, max_length=40)
     kind = serializers.ChoiceField(choices=TaskKind.choices, required=False)
     due_date = DateField(required=False)
+    ongoing = serializers.BooleanField(
+        required=False, help_text="长期坚持 (in a draft): true moves the due date to the campaign's end."
+    )
     lead_unit = PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False)
     responsible_units = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
     cooperating_units = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
@@ -556,6 +568,10 @@ class ChildInput(serializers.Serializer):
     responsible_person = PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     due_date = DateField()
     targets = TargetShareInput(many=True, required=False)
+    inherit_report_schedule = serializers.BooleanField(
+        default=True,
+        help_text="The child reports on a copy of the parent's report schedule (按期反馈); false: on none.",
+    )
 
 
 class DecomposeInput(serializers.Serializer):

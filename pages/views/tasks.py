@@ -40,6 +40,7 @@ from ..forms import (
     ExtensionForm,
     RecheckForm,
     ReportForm,
+    ReportScheduleForm,
     TransferDecisionForm,
     TransferForm,
     TransferWithdrawForm,
@@ -131,6 +132,9 @@ def _task_page(request, task, *, forms: dict | None = None, error: DomainError |
     indicators = list(task.indicators.all())
     parents = {indicator.parent_id for indicator in indicators}
     leaves = [indicator for indicator in indicators if indicator.pk not in parents]
+    reporting = schedule_status(task, today())
+    # The issuing side sets the report schedule as it edits the task (the service's rule).
+    may_edit = task.state in rules.ACTION_STATES["edit"] and rules.may(access, task, "edit")
     context = {
         "task": task,
         "responsible_units": _unit_names(task, TaskUnitRole.RESPONSIBLE),
@@ -148,7 +152,9 @@ def _task_page(request, task, *, forms: dict | None = None, error: DomainError |
         "decompose_form": forms.get("decompose")
         or (_decompose_form(access, task) if "decompose" in actions else None),
         "may_decide": rules.may(access, task, "decide_extension"),
-        "reporting": schedule_status(task, today()),
+        "reporting": reporting,
+        "schedule_form": forms.get("report_schedule")
+        or (ReportScheduleForm(schedule=reporting["schedule"]) if may_edit else None),
         "notices": notice_rows(access, task, forms.get("notice_reply"), forms.get("notice_withdraw")),
         "recheck": selectors.recheck_of(task, lateness.today()),
         "recheck_form": forms.get("recheck")
@@ -276,6 +282,31 @@ def task_recheck(request, pk):
 
 @login_required
 @require_POST
+def task_report_schedule(request, pk):
+    form = ReportScheduleForm(request.POST)
+    if not form.is_valid():
+        return _task_page(
+            request, _visible_task(request.user, pk), forms={"report_schedule": form}, status=400
+        )
+    try:
+        services.report_schedule_set(task_id=pk, actor=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        return _refused(request, pk, exc, "report_schedule", form)
+    return _done(request, pk, _("报送要求已保存。"))
+
+
+@login_required
+@require_POST
+def task_report_schedule_remove(request, pk):
+    try:
+        services.report_schedule_remove(task_id=pk, actor=request.user)
+    except DomainError as exc:
+        return _refused(request, pk, exc, "report_schedule", None)
+    return _done(request, pk, _("报送要求已取消。"))
+
+
+@login_required
+@require_POST
 def task_step_complete(request, pk, step_pk):
     try:
         services.procedure_step_complete(task_id=pk, step_id=step_pk, actor=request.user)
@@ -394,6 +425,7 @@ def task_decompose(request, pk):
             due_date=form.cleaned_data["due_date"],
             lead_unit=child["lead_unit"],
             targets=child["targets"],
+            inherit_report_schedule=not form.cleaned_data["no_report_schedule"],
         )
         for child in form.children()
     ]

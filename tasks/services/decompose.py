@@ -19,6 +19,7 @@ from ..models import (
     EventAction,
     Indicator,
     ProcedureStep,
+    ReportSchedule,
     Task,
     TaskEvent,
     TaskKind,
@@ -41,6 +42,9 @@ class ChildSpec:
     cooperating_units: list[Unit] = field(default_factory=list)
     # parent indicator id -> this child's share of the target
     targets: dict[int, Decimal] = field(default_factory=dict)
+    # The piece reports as the whole does (its own copy of the parent's schedule), unless
+    # the split says otherwise.
+    inherit_report_schedule: bool = True
 
 
 def task_decompose(*, task_id: int, actor: User, children: list[ChildSpec]) -> list[Task]:
@@ -48,7 +52,9 @@ def task_decompose(*, task_id: int, actor: User, children: list[ChildSpec]) -> l
 
     Children are issued at once by the decomposing unit. Each child is due no later than
     the parent; for each split indicator the children's targets may not exceed the
-    parent's (what remains unallocated is shown on the parent).
+    parent's (what remains unallocated is shown on the parent). Each child reports on the
+    parent's report schedule (按期反馈), a copy of its own with its own periods from its
+    issue to its due date, unless its spec says otherwise.
     """
     if not children:
         raise InvalidInput(_("至少需要一个子任务。"), code="children_required")
@@ -67,7 +73,8 @@ def task_decompose(*, task_id: int, actor: User, children: list[ChildSpec]) -> l
         if task.kind == TaskKind.PROCEDURE:
             _children_copy_steps(task, created)
         _children_record_issue(task, created, actor)
-        obligations_issued(created, task.campaign)
+        schedules = _children_copy_schedule(task, created, children)
+        obligations_issued(created, task.campaign, schedules)
         event_record(
             task,
             actor,
@@ -225,6 +232,29 @@ def _children_copy_steps(task: Task, created: list[Task]) -> None:
         for c in created
         for s in steps
     )
+
+
+def _children_copy_schedule(
+    task: Task, created: list[Task], children: list[ChildSpec]
+) -> dict[int, ReportSchedule]:
+    """The parent's report schedule copied to each child that inherits it, in one statement;
+    answers the copies by child id."""
+    schedule = ReportSchedule.objects.filter(task=task).first()
+    if schedule is None:
+        return {}
+    copies = [
+        ReportSchedule(
+            task=child,
+            cadence=schedule.cadence,
+            day=schedule.day,
+            once_on=schedule.once_on,
+            wording=schedule.wording,
+        )
+        for child, spec in zip(created, children, strict=True)
+        if spec.inherit_report_schedule
+    ]
+    ReportSchedule.objects.bulk_create(copies)
+    return {copy.task_id: copy for copy in copies}
 
 
 def _children_record_issue(task: Task, created: list[Task], actor: User) -> None:

@@ -116,7 +116,8 @@ def task_create(
     title: str,
     issuing_unit: Unit,
     lead_unit: Unit,
-    due_date: datetime.date,
+    due_date: datetime.date | None = None,
+    ongoing: bool = False,
     kind: str = TaskKind.TASK,
     description: str = "",
     number: str = "",
@@ -135,7 +136,8 @@ def task_create(
     The issuing unit hands the work to units within its jurisdiction, names a responsible
     person of the lead unit and a lead leader of its own level (``responsibility.jurisdiction``).
     It takes the campaign, units and people themselves: there is no task row to lock yet, and
-    none of them is changed.
+    none of them is changed. Work without a final date (长期坚持, ``ongoing``) takes no
+    ``due_date``: it falls due at the campaign's end, as an imported one does.
     """
     # A new task has no row to lock yet; the rule is the issuer's, as for editing.
     rules.ensure_may(access_for_user(actor), Task(issuing_unit=issuing_unit), "edit")
@@ -148,6 +150,7 @@ def task_create(
         responsible_person=responsible_person,
         lead_leader=lead_leader,
     )
+    due_date = _ongoing_due_date(due_date, ongoing, campaign)
     ensure_within_campaign(due_date, campaign)
     if source is not None:
         source_for_task(actor, source, issuing_unit)
@@ -170,6 +173,7 @@ def task_create(
         responsible_person=responsible_person,
         due_date=due_date,
         original_due_date=due_date,
+        ongoing=ongoing,
         responsibility=responsibility,
         source=source,
     )
@@ -197,9 +201,24 @@ def task_create(
 
 
 EDITABLE_ALWAYS = {"title", "description", "number", "lead_leader", "responsible_person"}
-EDITABLE_IN_DRAFT = {"due_date", "kind"}
+# 长期坚持 is a deadline as much as the date is: once issued, neither changes by an edit.
+EDITABLE_IN_DRAFT = {"due_date", "kind", "ongoing"}
 # What only the issuer's own document restating an item changes besides (``task_update``).
 EDITABLE_RESTATED = {"deadline_text"}
+
+
+def _ongoing_due_date(due_date: datetime.date | None, ongoing: bool, campaign: Campaign) -> datetime.date:
+    """The date a task falls due: its own, or for work without one (长期坚持) the campaign's
+    end, which keeps the lists in order while the work is never late by it."""
+    if ongoing and due_date is not None:
+        message = _("长期坚持的工作不设完成时限。")
+        raise InvalidInput(message, code="ongoing_has_no_date", fields={"due_date": [message]})
+    if ongoing:
+        return campaign.ends_on
+    if due_date is None:
+        message = _("请填写完成时限；不设时限的工作请选择长期坚持。")
+        raise InvalidInput(message, code="required", fields={"due_date": [message]})
+    return due_date
 
 
 def task_update(*, task_id: int, actor: User, restated_by: str = "", **changes) -> Task:
@@ -241,7 +260,9 @@ def task_update(*, task_id: int, actor: User, restated_by: str = "", **changes) 
                 task.move_due_date(value)
             else:
                 setattr(task, name, value)
-        if "due_date" in changes:
+        if changes.get("ongoing"):
+            task.due_date = _ongoing_due_date(changes.get("due_date"), True, task.campaign)
+        if "due_date" in changes or changes.get("ongoing"):
             ensure_within_campaign(task.due_date, task.campaign)
             ensure_within_parent(task.due_date, task.parent)
             if not issued:

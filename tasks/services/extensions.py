@@ -12,7 +12,9 @@ from responsibility.models import User
 
 from .. import lateness, rules
 from ..lateness import today
-from ..models import UNFINISHED_STATES, EventAction, ExtensionRequest
+from ..models import UNFINISHED_STATES, EventAction, ExtensionRequest, TaskState
+from ..obligations import next_obligation_refresh
+from ..schedules import periods_extended
 from ..scope import scope_sync
 from .common import (
     ensure_within_campaign,
@@ -80,9 +82,13 @@ def extension_decide(*, extension_id: int, actor: User, approve: bool, comment: 
         if approve:
             data["due_date"] = [str(task.due_date), str(extension.requested_due_date)]
             data["was_overdue"] = lateness.is_overdue(task, today())
+            before = task.due_date
             task.move_due_date(extension.requested_due_date)
             task.save(update_fields=["due_date", "escalation_rank", "updated_at"])
             scope_sync(task)
+            # The periods of its report schedule cover the new date as they covered the old.
+            if task.state != TaskState.DRAFT and periods_extended(task, before, task.due_date):
+                next_obligation_refresh(task)
         event_record(
             task,
             actor,

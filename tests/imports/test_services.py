@@ -183,3 +183,96 @@ def test_a_schedule_changed_since_the_import_is_exported_as_it_is_now(world):
     exported = table_export(world.campaign).read()
     cells = [row[6].value for row in load_workbook(io.BytesIO(exported)).active.iter_rows(min_row=3)]
     assert cells[2] == "长期坚持，每周五前"
+
+
+def test_a_reimported_schedule_rewrites_the_periods_not_yet_due_of_an_issued_task(world):
+    import datetime
+
+    import time_machine
+
+    from tasks.models import Obligation, ReportSchedule, TaskEvent
+    from tasks.services import progress_report_create, task_transition
+
+    def nine(day):
+        return datetime.datetime.combine(day, datetime.time(1, 0), tzinfo=datetime.UTC)
+
+    def periods(number):
+        rows = Obligation.objects.filter(task__number=number, kind="report").order_by("due_date")
+        return [(str(row.due_date), row.met_at is not None) for row in rows]
+
+    with time_machine.travel(nine(datetime.date(2018, 10, 1)), tick=False):
+        run(world, xlsx(SCHEDULED), dry_run=False)
+        issued = Task.objects.get(number="一.1")
+        task_transition(task_id=issued.pk, actor=world.person("city_head"), name="assign")
+        task_transition(task_id=issued.pk, actor=world.person("yi_head"), name="accept")
+    with time_machine.travel(nine(datetime.date(2018, 10, 10)), tick=False):
+        progress_report_create(task_id=issued.pk, actor=world.person("yi_head"), text="十月进展")
+    assert periods("一.1") == [("2018-10-26", True), ("2018-11-28", False)]
+
+    # 5 November: the table now asks 义县 for a weekly report by Friday, and the draft 一.4
+    # for a monthly one.
+    rows = [list(row) for row in SCHEDULED]
+    rows[1][6], rows[4][6] = "每周五前", "每月底"
+    with time_machine.travel(nine(datetime.date(2018, 11, 5)), tick=False):
+        result = run(world, xlsx(rows), dry_run=False)
+    changed = {row["number"]: row["changed"] for row in result.rows if row["action"] == "updated"}
+    assert changed == {
+        "一.1": ["deadline_text", "report_schedule"],
+        "一.4": ["deadline_text", "report_schedule"],
+    }
+    assert (ReportSchedule.objects.get(task=issued).cadence, ReportSchedule.objects.get(task=issued).day) == (
+        "weekly",
+        5,
+    )
+    # October's period, met, stays; November's monthly one is owed no more; the weeks from
+    # today to the due date (10 December, the campaign's end) are.
+    assert periods("一.1") == [
+        ("2018-10-26", True),
+        ("2018-11-09", False),
+        ("2018-11-16", False),
+        ("2018-11-23", False),
+        ("2018-11-30", False),
+        ("2018-12-07", False),
+    ]
+    issued.refresh_from_db()
+    assert issued.next_warned_date == datetime.date(2018, 11, 9)
+    assert TaskEvent.objects.filter(task=issued).latest("pk").data["changed"] == [
+        "deadline_text",
+        "report_schedule",
+    ]
+    # The draft owes nothing until it is issued.
+    assert periods("一.4") == []
+
+    # 长期坚持 is the deadline too: an issued task does not become ongoing by a re-import.
+    rows[1][6] = "长期坚持，每周五前"
+    with time_machine.travel(nine(datetime.date(2018, 11, 6)), tick=False):
+        dry = run(world, xlsx(rows), dry_run=True)
+    locked = next(row for row in dry.rows if row["number"] == "一.1")
+    assert locked["action"] == "locked" and "ongoing" in locked["changed"]
+
+
+def test_a_reimport_costs_the_same_queries_however_many_issued_schedules_change(world):
+    import datetime
+
+    import time_machine
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tasks.services import task_transition
+
+    counts = []
+    with time_machine.travel(datetime.datetime(2018, 10, 1, 1, tzinfo=datetime.UTC), tick=False):
+        run(world, xlsx(SCHEDULED), dry_run=False)
+        for number in ("一.1", "一.3", "一.4"):
+            task_transition(
+                task_id=Task.objects.get(number=number).pk, actor=world.person("city_head"), name="assign"
+            )
+        rows = [list(row) for row in SCHEDULED]
+        for changed in ((1,), (3, 4)):
+            for index in changed:
+                rows[index][6] = "每月20日前"
+            with CaptureQueriesContext(connection) as queries:
+                result = run(world, xlsx(rows), dry_run=False)
+            assert result.counts["updated"] == len(changed)
+            counts.append(len(queries))
+    assert counts[0] == counts[1]

@@ -96,6 +96,29 @@ def test_a_report_in_time_leaves_nothing_to_chase(addressed, smtp):
     assert not lateness.is_overdue(task, D(2018, 10, 29))
 
 
+def test_a_late_report_meets_the_missed_period_and_the_ladder_stops(addressed, smtp):
+    world = addressed
+    task = scheduled(world, "monthly", 28, D(2018, 12, 31), "大榆树堡村厕所改造进展")
+    october = Obligation.objects.get(task=task, kind=ObligationKind.REPORT, due_date=D(2018, 10, 26))
+    sweep_on(D(2018, 10, 29))
+    assert levels(october) == ["overdue", "reminder"]
+    # 补报 on the 30th: October's period is met, late; November's is still to come.
+    with time_machine.travel(at_nine(D(2018, 10, 30)), tick=False):
+        progress_report_create(task_id=task.pk, actor=world.person("village_a_head"), text="十月进展补报")
+    october.refresh_from_db()
+    assert october.met_at is not None and october.due_date == D(2018, 10, 26)
+    november = Obligation.objects.get(task=task, kind=ObligationKind.REPORT, due_date=D(2018, 11, 28))
+    assert november.met_at is None
+    # Days later the ladder would have reached the next rung for October: it does not.
+    sent = len(smtp.mailbox.messages)
+    sweep_on(D(2018, 11, 9))
+    assert levels(october) == ["overdue", "reminder"]
+    assert not any("10月26日前报送" in text_of(m) for m in smtp.mailbox.messages[sent:])
+    task.refresh_from_db()
+    assert task.next_obligation_date == D(2018, 11, 28)
+    assert not lateness.is_overdue(task, D(2018, 11, 9))
+
+
 def test_a_missed_quarter_and_a_missed_week_are_chased_alike(addressed, smtp):
     world = addressed
     quarterly = scheduled(world, "quarterly", None, D(2018, 12, 31), "产业项目季度形象进度")

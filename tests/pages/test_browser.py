@@ -239,3 +239,30 @@ def test_a_village_asks_on_its_phone_for_a_transfer_and_the_township_approves_it
     expect(phone.get_by_role("status")).to_contain_text("已退回交办单位")
     expect(phone.get_by_role("heading", name="我的工作台", level=1)).to_be_visible()
     expect(phone.get_by_text("村级光伏电站并网")).to_have_count(0)
+
+
+def test_the_township_sets_and_removes_a_report_schedule_on_its_phone(browser, live_server, story):
+    green = story["green"]
+    phone = open_as(browser, live_server, "qilihe_head", f"/tasks/{green.pk}/", **PHONE)
+    form = phone.locator("#schedule-form")
+    expect(form.get_by_role("heading", name="报送要求（按期反馈）")).to_be_visible()
+    form.get_by_label("报送周期").select_option(label="每月")
+    form.get_by_label(re.compile("^报送日（")).fill("28")
+    form.get_by_label(re.compile("^报送要求原文")).fill("每月28日前")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    form.get_by_role("button", name="设置报送要求").click()
+    expect(phone.get_by_role("status")).to_contain_text("报送要求已保存。")
+    expect(phone.locator(".facts .reporting")).to_contain_text("每月28日前，下次报送")
+    expect(phone.locator("#schedule-form").get_by_label("报送周期")).to_have_value("monthly")
+
+    # A weekly schedule without its weekday: the service's refusal, shown on the page.
+    phone.locator("#schedule-form").get_by_label("报送周期").select_option(label="每周")
+    phone.locator("#schedule-form").get_by_label(re.compile("^报送日（")).fill("")
+    phone.get_by_role("button", name="修改报送要求").click()
+    expect(phone.locator("p.error")).to_contain_text("按周报送须写明星期几")
+    expect(phone.locator(".facts .reporting")).to_contain_text("每月28日前")
+
+    phone.get_by_role("button", name="取消报送要求").click()
+    expect(phone.get_by_role("status")).to_contain_text("报送要求已取消。")
+    expect(phone.locator(".facts .reporting")).to_have_count(0)
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

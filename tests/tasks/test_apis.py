@@ -27,6 +27,7 @@ from tasks.models import (
     ProgressReport,
     Task,
     TaskEvent,
+    TaskScope,
     TaskState,
 )
 from tasks.services import IndicatorSpec, StepSpec, extension_request_create, task_transition
@@ -480,6 +481,31 @@ def test_create_refuses_bad_input_and_writes_nothing(api, world, changes, code, 
     assert not TaskEvent.objects.exists()
 
 
+def test_ongoing_work_is_created_without_a_date_and_falls_due_at_the_campaigns_end(api, world):
+    payload = _new_task(world, ongoing=True)
+    del payload["due_date"]
+    response = api.as_user("city_head").post("/api/v1/tasks/", payload, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["ongoing"], body["due_date"]) == (True, "2018-12-10")
+    task = Task.objects.get(pk=body["id"])
+    assert task.ongoing and task.due_date == task.original_due_date == world.campaign.ends_on
+    assert all(TaskScope.objects.filter(task=task).values_list("ongoing", flat=True))
+    assert api.get(f"/api/v1/tasks/{task.pk}/").json()["ongoing"] is True
+    listed = api.get("/api/v1/tasks/").json()["results"]
+    assert [item["ongoing"] for item in listed] == [True]
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [({"ongoing": True}, "ongoing_has_no_date"), ({"due_date": None}, "required")],
+)
+def test_ongoing_work_takes_no_date_and_other_work_needs_one(api, world, changes, code):
+    response = api.as_user("city_head").post("/api/v1/tasks/", _new_task(world, **changes), format="json")
+    assert_error(response, 400, code, fields={"due_date"})
+    assert not Task.objects.exists()
+
+
 def test_create_refuses_a_unit_both_responsible_and_cooperating_and_rolls_back(api, world):
     payload = _new_task(world, cooperating_units=[world.unit("义县").pk])
     response = api.as_user("city_head").post("/api/v1/tasks/", payload, format="json")
@@ -525,6 +551,27 @@ def test_a_draft_may_move_its_due_date(api, make_task):
     assert response.status_code == 200
     task.refresh_from_db()
     assert task.due_date == task.original_due_date == datetime.date(2018, 11, 20)
+
+
+def test_a_draft_may_become_ongoing_and_an_issued_task_may_not(api, world, make_task):
+    draft = make_task(assign=False)
+    response = api.as_user("city_head").patch(f"/api/v1/tasks/{draft.pk}/", {"ongoing": True}, format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["ongoing"], response.json()["due_date"]) == (True, "2018-12-10")
+    assert draft.events.latest("pk").data["changed"] == ["ongoing"]
+    both = {"ongoing": True, "due_date": "2018-11-20"}
+    refused = api.patch(f"/api/v1/tasks/{draft.pk}/", both, format="json")
+    assert_error(refused, 400, "ongoing_has_no_date", fields={"due_date"})
+    back = api.patch(
+        f"/api/v1/tasks/{draft.pk}/", {"ongoing": False, "due_date": "2018-11-20"}, format="json"
+    )
+    assert (back.json()["ongoing"], back.json()["due_date"]) == (False, "2018-11-20")
+    issued = make_task()
+    events = event_count(issued)
+    locked = api.patch(f"/api/v1/tasks/{issued.pk}/", {"ongoing": True}, format="json")
+    assert_error(locked, 400, "field_locked", fields={"ongoing"})
+    issued.refresh_from_db()
+    assert (issued.ongoing, event_count(issued)) == (False, events)
 
 
 def test_an_issued_task_keeps_its_due_date(api, make_task):

@@ -14,8 +14,17 @@ import time_machine
 
 from tasks import lateness
 from tasks.models import Obligation, ObligationKind, ReportCadence, ReportSchedule, Task, TaskEvent
-from tasks.schedules import due_dates
-from tasks.services import progress_report_create, report_schedule_set, task_create, task_transition
+from tasks.schedules import due_dates, met_late_q
+from tasks.services import (
+    ChildSpec,
+    extension_decide,
+    extension_request_create,
+    progress_report_create,
+    report_schedule_set,
+    task_create,
+    task_decompose,
+    task_transition,
+)
 
 from ..helpers import assert_error
 
@@ -139,16 +148,41 @@ def test_assigning_writes_each_period_up_to_the_due_date(monthly_task):
     assert monthly_task.next_warned_date == D(2018, 10, 26)
 
 
-def test_a_report_on_the_28th_meets_its_period_and_one_on_the_29th_does_not(world, monthly_task):
-    report(world, monthly_task, D(2018, 10, 29))  # after the 26 October period: the November one
-    assert periods(monthly_task) == [("2018-10-26", False), ("2018-11-28", True)]
-    report(world, monthly_task, D(2018, 11, 28))  # the same period again: nothing more
-    assert periods(monthly_task) == [("2018-10-26", False), ("2018-11-28", True)]
+def test_a_report_on_the_29th_meets_the_missed_period_late_and_leaves_the_next_owed(world, monthly_task):
+    # Nothing reported by 26 October: the period is missed, the task red from the 27th.
     monthly_task.refresh_from_db()
-    # The October period stays owed: the task is red from 27 October.
-    assert monthly_task.next_obligation_date == D(2018, 10, 26)
     assert lateness.is_overdue(monthly_task, D(2018, 10, 29))
-    assert Task.objects.filter(lateness.overdue_q(D(2018, 10, 29)), pk=monthly_task.pk).exists()
+    report(world, monthly_task, D(2018, 10, 29))  # a late report (补报) for October
+    assert periods(monthly_task) == [("2018-10-26", True), ("2018-11-28", False)]
+    monthly_task.refresh_from_db()
+    # No longer chased: the next thing owed is November's report, not yet due.
+    assert monthly_task.next_obligation_date == D(2018, 11, 28)
+    assert not lateness.is_overdue(monthly_task, D(2018, 10, 29))
+    assert not Task.objects.filter(lateness.overdue_q(D(2018, 10, 29)), pk=monthly_task.pk).exists()
+    # The fact that it was late is kept: met on the 29th, due on the 26th.
+    late = Obligation.objects.filter(met_late_q(), task=monthly_task)
+    assert list(late.values_list("due_date", flat=True)) == [D(2018, 10, 26)]
+    report(world, monthly_task, D(2018, 11, 28))  # on time for November
+    assert periods(monthly_task) == [("2018-10-26", True), ("2018-11-28", True)]
+    report(world, monthly_task, D(2018, 11, 28))  # the same period again: nothing more
+    assert Obligation.objects.filter(met_late_q(), task=monthly_task).count() == 1
+    monthly_task.refresh_from_db()
+    assert monthly_task.next_obligation_date is None
+
+
+def test_late_reports_meet_the_missed_periods_earliest_first(world, monthly_task):
+    # Weekly from 1 October: by 20 October two Fridays passed without a report.
+    with time_machine.travel(at_nine(D(2018, 10, 1)), tick=False):
+        report_schedule_set(task_id=monthly_task.pk, actor=world.person("city_head"), cadence="weekly", day=5)
+    assert periods(monthly_task)[:3] == [("2018-10-12", False), ("2018-10-19", False), ("2018-10-26", False)]
+    report(world, monthly_task, D(2018, 10, 22))
+    assert periods(monthly_task)[:3] == [("2018-10-12", True), ("2018-10-19", False), ("2018-10-26", False)]
+    report(world, monthly_task, D(2018, 10, 23))
+    assert periods(monthly_task)[:3] == [("2018-10-12", True), ("2018-10-19", True), ("2018-10-26", False)]
+    report(world, monthly_task, D(2018, 10, 24))  # nothing missed left: this week's period
+    assert periods(monthly_task)[:3] == [("2018-10-12", True), ("2018-10-19", True), ("2018-10-26", True)]
+    late = Obligation.objects.filter(met_late_q(), task=monthly_task).order_by("due_date")
+    assert list(late.values_list("due_date", flat=True)) == [D(2018, 10, 12), D(2018, 10, 19)]
 
 
 def test_a_report_on_the_due_day_itself_meets_the_period(world):
@@ -165,12 +199,13 @@ def test_a_report_on_the_due_day_itself_meets_the_period(world):
         task_transition(task_id=task.pk, actor=world.person("yi_head"), name="accept")
         # Set on an open task: the periods after today are written at once.
         report_schedule_set(task_id=task.pk, actor=world.person("city_head"), cadence="monthly", day=28)
-    # 28 November 2018, a Wednesday, at 23:30 in Beijing (15:30 UTC): still the 28th.
-    with time_machine.travel(datetime.datetime(2018, 11, 28, 15, 30, tzinfo=datetime.UTC), tick=False):
-        progress_report_create(task_id=task.pk, actor=world.person("yi_head"), text="十一月进展")
-    assert periods(task) == [("2018-10-26", False), ("2018-11-28", True)]
+    # 26 October 2018, a Friday, at 23:30 in Beijing (15:30 UTC): still the 26th.
+    with time_machine.travel(datetime.datetime(2018, 10, 26, 15, 30, tzinfo=datetime.UTC), tick=False):
+        progress_report_create(task_id=task.pk, actor=world.person("yi_head"), text="十月进展")
+    assert periods(task) == [("2018-10-26", True), ("2018-11-28", False)]
+    assert not Obligation.objects.filter(met_late_q(), task=task).exists()  # on time
     task.refresh_from_db()
-    assert task.next_obligation_date == D(2018, 10, 26)
+    assert task.next_obligation_date == D(2018, 11, 28)
     history = TaskEvent.objects.filter(task=task, action="edited").get()
     assert history.data == {"report_schedule": ["", "每月28日前"]}
 
@@ -194,6 +229,120 @@ def test_replacing_the_schedule_keeps_missed_periods_and_rewrites_the_rest(world
         ("2018-12-07", False),
     ]
     assert ReportSchedule.objects.get(task=monthly_task).wording == "每周五"
+
+
+def extend(world, task: Task, day: datetime.date, until: datetime.date) -> None:
+    with time_machine.travel(at_nine(day), tick=False):
+        extension = extension_request_create(
+            task_id=task.pk, actor=world.person("yi_head"), requested_due_date=until, reason="资金晚到"
+        )
+        extension_decide(extension_id=extension.pk, actor=world.person("city_head"), approve=True)
+
+
+def test_an_extension_adds_the_periods_up_to_the_new_due_date(world, monthly_task):
+    extend(world, monthly_task, D(2018, 11, 2), D(2019, 1, 31))
+    assert periods(monthly_task) == [
+        ("2018-10-26", False),  # missed before the extension: still owed
+        ("2018-11-28", False),
+        ("2018-12-28", False),
+        ("2019-01-28", False),
+    ]
+    monthly_task.refresh_from_db()
+    assert monthly_task.due_date == D(2019, 1, 31)
+    assert monthly_task.next_warned_date == D(2018, 10, 26)
+    # A second extension continues the series, never writing a period twice.
+    extend(world, monthly_task, D(2018, 11, 5), D(2019, 3, 1))
+    assert [day for day, _met in periods(monthly_task)][3:] == ["2019-01-28", "2019-02-28"]
+
+
+def test_an_extension_after_a_suspension_continues_the_moved_series(world, monthly_task):
+    with time_machine.travel(at_nine(D(2018, 10, 29)), tick=False):
+        task_transition(
+            task_id=monthly_task.pk, actor=world.person("city_head"), name="suspend", comment="汛期"
+        )
+    with time_machine.travel(at_nine(D(2018, 11, 5)), tick=False):
+        task_transition(task_id=monthly_task.pk, actor=world.person("city_head"), name="resume")
+    # Five working days suspended (30 October to 5 November): every unmet date moved by them.
+    assert periods(monthly_task) == [("2018-11-02", False), ("2018-12-05", False)]
+    monthly_task.refresh_from_db()
+    assert monthly_task.due_date == D(2018, 12, 17)
+    extend(world, monthly_task, D(2018, 11, 6), D(2019, 1, 31))
+    # 28 December moved by the same five working days (29 December worked, New Year off) is
+    # 7 January; 28 January so moved is 4 February, after the new date: not owed.
+    assert periods(monthly_task) == [("2018-11-02", False), ("2018-12-05", False), ("2019-01-07", False)]
+    keys = Obligation.objects.filter(task=monthly_task, kind="report").order_by("due_date")
+    assert list(keys.values_list("key", flat=True)) == ["2018-10-26", "2018-11-28", "2018-12-28"]
+
+
+def test_an_extension_costs_the_same_queries_however_many_periods_it_adds(world, make_task):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for until in (D(2018, 12, 20), D(2019, 6, 30)):
+        with time_machine.travel(at_nine(D(2018, 10, 1)), tick=False):
+            task = make_task("周报任务", due_date=D(2018, 12, 10))
+            report_schedule_set(task_id=task.pk, actor=world.person("city_head"), cadence="weekly", day=5)
+            extension = extension_request_create(
+                task_id=task.pk, actor=world.person("yi_head"), requested_due_date=until, reason="资金晚到"
+            )
+            with CaptureQueriesContext(connection) as queries:
+                extension_decide(extension_id=extension.pk, actor=world.person("city_head"), approve=True)
+        counts.append(len(queries))
+        assert Obligation.objects.filter(task=task, kind="report", due_date__gt=D(2018, 12, 10)).count() > 0
+    assert counts[0] == counts[1]
+
+
+def test_split_pieces_report_on_a_copy_of_the_schedule_unless_told_not_to(world, monthly_task):
+    with time_machine.travel(at_nine(D(2018, 11, 1)), tick=False):
+        town, village = task_decompose(
+            task_id=monthly_task.pk,
+            actor=world.person("yi_head"),
+            children=[
+                ChildSpec(
+                    title="七里河镇危房改造", lead_unit=world.unit("七里河镇"), due_date=D(2018, 12, 5)
+                ),
+                ChildSpec(
+                    title="大榆树堡村危房改造",
+                    lead_unit=world.unit("大榆树堡村"),
+                    due_date=D(2018, 12, 5),
+                    inherit_report_schedule=False,
+                ),
+            ],
+        )
+    copy = ReportSchedule.objects.get(task=town)
+    assert (copy.cadence, copy.day) == (ReportCadence.MONTHLY, 28)
+    # Its own periods, from its issue to its own due date, owed by its own lead unit.
+    rows = Obligation.objects.filter(task=town, kind=ObligationKind.REPORT)
+    assert list(rows.values_list("due_date", "owed_by__name", "label")) == [
+        (D(2018, 11, 28), "七里河镇", "月度进展报送")
+    ]
+    town.refresh_from_db()
+    assert town.next_warned_date == D(2018, 11, 28)
+    assert not ReportSchedule.objects.filter(task=village).exists()
+    assert not Obligation.objects.filter(task=village, kind=ObligationKind.REPORT).exists()
+    # The parent keeps its own.
+    assert periods(monthly_task) == [("2018-10-26", False), ("2018-11-28", False)]
+    # A report of the piece meets the piece's period, not the whole's.
+    with time_machine.travel(at_nine(D(2018, 11, 2)), tick=False):
+        task_transition(task_id=town.pk, actor=world.person("qilihe_head"), name="accept")
+        progress_report_create(task_id=town.pk, actor=world.person("qilihe_head"), text="已完成 120 户")
+    assert periods(town) == [("2018-11-28", True)]
+    assert periods(monthly_task) == [("2018-10-26", False), ("2018-11-28", False)]
+
+
+def test_a_split_through_the_api_may_leave_the_schedule_behind(api, world, monthly_task):
+    child = {"title": "七里河镇危房改造", "lead_unit": world.unit("七里河镇").pk, "due_date": "2018-12-05"}
+    with time_machine.travel(at_nine(D(2018, 11, 1)), tick=False):
+        response = api.as_user("yi_head").post(
+            f"/api/v1/tasks/{monthly_task.pk}/decompose/",
+            {"children": [child, {**child, "inherit_report_schedule": False}]},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    inheriting, alone = (item["id"] for item in response.json())
+    assert ReportSchedule.objects.filter(task_id__in=[inheriting, alone]).count() == 1
+    assert ReportSchedule.objects.filter(task_id=inheriting).exists()
 
 
 def test_ongoing_work_is_never_overdue_by_its_date_only_by_its_reports(world):
@@ -259,6 +408,11 @@ def test_the_next_report_date_and_missed_periods_are_read(api, world, monthly_ta
     assert body["wording"] == "每月28日前"
     assert body["next_due_date"] == "2018-11-28"
     assert body["missed"] == ["2018-10-26"]
+    assert body["met_late"] == []
+    report(world, monthly_task, D(2018, 11, 2))
+    with time_machine.travel(at_nine(D(2018, 11, 2)), tick=False):
+        body = api.get(f"/api/v1/tasks/{monthly_task.pk}/report-schedule/").json()
+    assert (body["missed"], body["met_late"]) == ([], ["2018-10-26"])
 
 
 @pytest.mark.parametrize(

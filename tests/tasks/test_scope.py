@@ -299,6 +299,7 @@ def test_the_list_writes_each_task_as_the_generic_serializer_does(api, world, ta
     )
     make_task("逾期任务", due_date=D(2018, 9, 28))
     make_task("临期任务", due_date=D(2018, 10, 9))
+    make_task("长期坚持任务", due_date=None, ongoing=True)
     act(world, tasks["village"], "village_a_head", "accept")
     act(world, tasks["village"], "village_a_head", "submit")
     act(world, tasks["village"], "qilihe_head", "close")
@@ -306,6 +307,7 @@ def test_the_list_writes_each_task_as_the_generic_serializer_does(api, world, ta
     assert len(listed) == Task.objects.filter(task_visibility_q(world.person("city_head"))).count() >= 7
     assert {item["light"] for item in listed} >= {"red", "yellow", "green", None}
     assert any(item["indicators"] for item in listed) and any(item["lead_leader"] for item in listed)
+    assert {item["ongoing"] for item in listed} == {True, False}
     context = light_context(None)
     for item in listed:
         serializer = TaskSerializer(task_get_with_details(item["id"]), context=context)
