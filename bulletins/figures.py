@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 
 from core.numbers import plain_number
@@ -218,8 +219,14 @@ def _units_behind(scope: Scope, level: str, top_ids: set[int]) -> dict[int, list
     through the tasks that reached the rung."""
     if not top_ids:
         return {}
+    # Whether a child reached the rung is asked of its own escalations (the task's index),
+    # not by hashing every task that reached it in the province at each step of the walk:
+    # with report periods chased, that set is hundreds of thousands of rows (bench/FIXES.md).
     reached_sql, reached_params = (
-        _escalations(scope).filter(level=level).values("task_id").query.sql_with_params()
+        _escalations(scope)
+        .filter(level=level, task_id=RawSQL("child.id", ()))
+        .values("pk")
+        .query.sql_with_params()
     )
     table = connection.ops.quote_name(Task._meta.db_table)
     tops = ", ".join(["%s"] * len(top_ids))
@@ -231,7 +238,7 @@ def _units_behind(scope: Scope, level: str, top_ids: set[int]) -> dict[int, list
                 UNION
                 SELECT chain.top_id, child.id, child.parent_id
                 FROM {table} child JOIN chain ON child.parent_id = chain.task_id
-                WHERE child.id IN ({reached_sql})
+                WHERE EXISTS ({reached_sql})
             )
             SELECT top_id, task_id, parent_id FROM chain
             """,

@@ -542,24 +542,32 @@ class Obligation(models.Model):
         return f"{self.task_id} · {self.get_kind_display()} · {self.due_date}"
 
 
-def attachment_path(instance: "Attachment", filename: str) -> str:
-    # Stored under a name of our own: the uploader's name is kept only as data.
-    return f"evidence/{instance.report.task_id}/{instance.sha256[:2]}/{instance.sha256}"
+class StoredFile(models.Model):
+    """A file kept privately under a name of our own (``tasks.attachments``): what the
+    uploader called it, its type, size and SHA-256. Evidence, a re-check's files and a
+    source document's files are each one, with their own owner and storage path."""
 
-
-class Attachment(models.Model):
-    report = models.ForeignKey(ProgressReport, on_delete=models.PROTECT, related_name="attachments")
-    file = models.FileField(upload_to=attachment_path, max_length=255)
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
 
     class Meta:
+        abstract = True
         ordering = ["pk"]
 
     def __str__(self) -> str:
         return self.original_name
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # Stored under a name of our own: the uploader's name is kept only as data.
+    return f"evidence/{instance.report.task_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Attachment(StoredFile):
+    report = models.ForeignKey(ProgressReport, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=255)
 
 
 def recheck_attachment_path(instance: "RecheckAttachment", filename: str) -> str:
@@ -567,23 +575,13 @@ def recheck_attachment_path(instance: "RecheckAttachment", filename: str) -> str
     return f"rechecks/{instance.obligation.task_id}/{instance.sha256[:2]}/{instance.sha256}"
 
 
-class RecheckAttachment(models.Model):
+class RecheckAttachment(StoredFile):
     """A file the issuer found on a re-check (回头看: a photo of the site, the check sheet),
     kept against the re-check's obligation row and served only to those who see its task,
     like evidence (``tasks.attachments``)."""
 
     obligation = models.ForeignKey(Obligation, on_delete=models.PROTECT, related_name="attachments")
     file = models.FileField(upload_to=recheck_attachment_path, max_length=255)
-    original_name = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
-
-    class Meta:
-        ordering = ["pk"]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class ExtensionState(models.TextChoices):
@@ -904,19 +902,9 @@ def source_attachment_path(instance: "SourceAttachment", filename: str) -> str:
     return f"sources/{instance.source_id}/{instance.sha256[:2]}/{instance.sha256}"
 
 
-class SourceAttachment(models.Model):
+class SourceAttachment(StoredFile):
     """A file of a source document (the scanned 批示, the minutes, a photo), kept privately
     and served only to those who may see the source, like evidence (``tasks.attachments``)."""
 
     source = models.ForeignKey(TaskSource, on_delete=models.PROTECT, related_name="attachments")
     file = models.FileField(upload_to=source_attachment_path, max_length=255)
-    original_name = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
-
-    class Meta:
-        ordering = ["pk"]
-
-    def __str__(self) -> str:
-        return self.original_name
