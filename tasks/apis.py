@@ -599,6 +599,15 @@ class TransferWithdrawApi(ApiView):
         return Response(TransferSerializer(transfer).data)
 
 
+# A stored file (evidence, a re-check's or a source's file) is served in the type it was
+# uploaded with.
+STORED_FILE_RESPONSES = {
+    (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+    **READ_ERRORS,
+    **NOT_ACCEPTABLE,
+}
+
+
 class AttachmentDownloadApi(FileDownloadMixin, ApiView):
     """Evidence is served only here, to users who may see the task; never as public media."""
 
@@ -613,12 +622,7 @@ class AttachmentDownloadApi(FileDownloadMixin, ApiView):
             "Download an evidence file of a progress report, in the type it was uploaded with; only for "
             "callers who may see its task."
         ),
-        responses={
-            # The file is served in the type it was uploaded with.
-            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
-            **READ_ERRORS,
-            **NOT_ACCEPTABLE,
-        },
+        responses=STORED_FILE_RESPONSES,
     )
     def get(self, request, pk):
         attachment = self.attachment_for(request.user, pk)
@@ -644,11 +648,7 @@ class RecheckAttachmentDownloadApi(AttachmentDownloadApi):
             "Download a file of a re-check (回头看: a photo of the site, the check sheet), in the type it "
             "was uploaded with; only for callers who may see its task."
         ),
-        responses={
-            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
-            **READ_ERRORS,
-            **NOT_ACCEPTABLE,
-        },
+        responses=STORED_FILE_RESPONSES,
     )
     def get(self, request, pk):
         return super().get(request, pk)
@@ -666,11 +666,7 @@ class SourceAttachmentDownloadApi(AttachmentDownloadApi):
             "uploaded with; only for callers who see the source: of the units in their subtrees, or of a "
             "task they see."
         ),
-        responses={
-            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
-            **READ_ERRORS,
-            **NOT_ACCEPTABLE,
-        },
+        responses=STORED_FILE_RESPONSES,
     )
     def get(self, request, pk):
         return super().get(request, pk)

@@ -398,12 +398,12 @@ def listed_rows(ids: tuple[str, list], ordering: list[str]) -> list[dict]:
         row["links"], row["indicators"] = [], []
     if not by_id:
         return rows
-    marks = ", ".join(["%s"] * len(by_id))
-    for link in _LINKS.rows((), marks, list(by_id)):
+    ids = list(by_id)
+    for link in _LINKS.rows((), ", ".join(["%s"] * len(ids)), ids):
         by_id[link["task_id"]]["links"].append(
             (link["unit_id"], link["unit__name"], link["unit__kind"], link["role"])
         )
-    for indicator in Indicator.objects.filter(task_id__in=list(by_id)).order_by("pk"):
+    for indicator in Indicator.objects.filter(task_id__in=ids).order_by("pk"):
         by_id[indicator.task_id]["indicators"].append(indicator)
     return rows
 
