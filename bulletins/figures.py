@@ -9,7 +9,7 @@ the bulletin when it is published.
 import datetime
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
@@ -200,16 +200,53 @@ def _chain_tops(escalations: QuerySet[Escalation], scope: Scope) -> QuerySet[Esc
     return escalations.filter(~Exists(parent_reached))
 
 
-def escalated_totals(scope: Scope, levels: list[str]) -> dict[str, int]:
-    """How many items (chains) reached each rung in the period: one pass for all the rungs."""
-    rows = (
+def _escalated_keys(scope: Scope, levels: list[str]) -> tuple[dict[str, int], dict[str, list[tuple]]]:
+    """For each rung, how many items (chains) reached it in the period, and the first
+    ``LISTED_LIMIT`` of them by due date: one pass over the period's escalations for all
+    the rungs, kept by the database while it counts them and picks each rung's first.
+
+    A hand-listed item may repeat an automatic one (only automatic rows are unique), and a
+    task chased for its due date and for an obligation (签收, a step) reaches the rung once
+    per date: an item is a (task, unit, person), named by the earliest date it was chased
+    for; the count counts each task once. Found on those narrow columns, with the names
+    read for the page only: a DISTINCT over every shown column sorts wide rows, which at a
+    province's size no longer fit in memory. Three scans of the escalations (a count, then
+    each rung's page) took seconds of a province's bulletin (bench/FIXES.md)."""
+    tops_sql, tops_params = (
         _chain_tops(_escalations(scope).filter(level__in=levels), scope)
-        .values("level")
-        .annotate(tasks=Count("task_id", distinct=True))
+        .values("level", "task_id", "lead_unit_id", "responsible_person_id")
+        .annotate(first=Min("due_date"))
         .order_by()
+        .query.sql_with_params()
     )
-    totals = {row["level"]: row["tasks"] for row in rows}
-    return {level: totals.get(level, 0) for level in levels}
+    # Each rung's page as a subquery of its own: SQLite takes no ORDER BY or LIMIT on a
+    # member of a UNION.
+    pages = " UNION ALL ".join(
+        "SELECT * FROM (SELECT level, CAST(NULL AS bigint), first, task_id, lead_unit_id,"
+        " responsible_person_id FROM tops WHERE level = %s"
+        " ORDER BY first, task_id, lead_unit_id, responsible_person_id LIMIT %s) AS page"
+        for _level in levels
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH tops AS MATERIALIZED ({tops_sql})
+            SELECT level, COUNT(DISTINCT task_id), CAST(NULL AS date), CAST(NULL AS bigint),
+                   CAST(NULL AS bigint), CAST(NULL AS bigint)
+            FROM tops GROUP BY level
+            UNION ALL {pages}
+            """,
+            [*tops_params, *[value for level in levels for value in (level, LISTED_LIMIT)]],
+        )
+        rows = cursor.fetchall()
+    totals = {level: count for level, count, *_page in rows if count is not None}
+    keys: dict[str, list[tuple]] = {level: [] for level in levels}
+    for level, count, first, *key in rows:
+        if count is None:
+            # SQLite answers a date computed by an aggregate as text.
+            first = datetime.date.fromisoformat(first) if isinstance(first, str) else first
+            keys[level].append((first, *key))
+    return {level: totals.get(level, 0) for level in levels}, keys
 
 
 def _units_behind(scope: Scope, level: str, top_ids: set[int]) -> dict[int, list[str]]:
@@ -222,6 +259,9 @@ def _units_behind(scope: Scope, level: str, top_ids: set[int]) -> dict[int, list
     # Whether a child reached the rung is asked of its own escalations (the task's index),
     # not by hashing every task that reached it in the province at each step of the walk:
     # with report periods chased, that set is hundreds of thousands of rows (bench/FIXES.md).
+    # PostgreSQL turns an EXISTS into such a join of its own accord, unless its subquery has
+    # an OFFSET: 3.6 s against 0.02 s for a province's listed items. SQLite asks it per row.
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
     reached_sql, reached_params = (
         _escalations(scope)
         .filter(level=level, task_id=RawSQL("child.id", ()))
@@ -238,7 +278,7 @@ def _units_behind(scope: Scope, level: str, top_ids: set[int]) -> dict[int, list
                 UNION
                 SELECT chain.top_id, child.id, child.parent_id
                 FROM {table} child JOIN chain ON child.parent_id = chain.task_id
-                WHERE EXISTS ({reached_sql})
+                WHERE EXISTS ({reached_sql}{fence})
             )
             SELECT top_id, task_id, parent_id FROM chain
             """,
@@ -260,23 +300,14 @@ def _units_behind(scope: Scope, level: str, top_ids: set[int]) -> dict[int, list
     return {top: [name for _path, name in sorted(units)] for top, units in behind.items()}
 
 
-def escalated_items(scope: Scope, level: str, total: int) -> dict:
-    """The first ``LISTED_LIMIT`` items at the rung, by due date, each the top of its chain
-    with the units behind it, and how many items reached it (``total``, from
-    ``escalated_totals``)."""
-    escalations = _chain_tops(_escalations(scope).filter(level=level), scope)
-    # A hand-listed item may repeat an automatic one (only automatic rows are unique), and a
-    # task chased for its due date and for an obligation (签收, a step) reaches the rung
-    # once per date: an item is a (task, unit, person), named by the earliest date it was
-    # chased for, as ``escalated_totals`` counts it once. Found on those narrow columns,
-    # which sort in memory, with the names read for the page only: a DISTINCT over every
-    # shown column sorts wide rows, which at a province's size no longer fit in memory.
-    keys = list(
-        escalations.values("task_id", "lead_unit_id", "responsible_person_id")
-        .annotate(first=Min("due_date"))
-        .order_by("first", "task_id", "lead_unit_id", "responsible_person_id")
-        .values_list("first", "task_id", "lead_unit_id", "responsible_person_id")[:LISTED_LIMIT]
-    )
+def escalated(scope: Scope, levels: list[str]) -> dict[str, dict]:
+    """For each rung, how many items reached it and its first ``LISTED_LIMIT`` items, by due
+    date, each the top of its chain with the units behind it."""
+    totals, keys = _escalated_keys(scope, levels)
+    return {level: _escalated_items(scope, level, totals[level], keys[level]) for level in levels}
+
+
+def _escalated_items(scope: Scope, level: str, total: int, keys: list[tuple]) -> dict:
     tasks = Task.objects.only("number", "title", "state", "closed_at", "submitted_on").in_bulk(
         {key[1] for key in keys}
     )
@@ -427,8 +458,20 @@ def sources(scope: Scope) -> dict:
 
 
 def bulletin_figures(scope: Scope) -> dict:
+    """Every figure of the bulletin, read in one transaction without PostgreSQL's JIT: a
+    province's figures aggregate hundreds of thousands of escalations, and the planner's
+    estimates made it compile each query, which took longer than running it (the walk
+    down the listed chains: 0.27 s with it, 0.02 s without; bench/FIXES.md)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        return _figures(scope)
+
+
+def _figures(scope: Scope) -> dict:
     counts_by_child = _counts_by_child(scope)
-    escalated = escalated_totals(scope, [Level.LISTED, Level.CRITICISM])
+    reached = escalated(scope, [Level.LISTED, Level.CRITICISM])
     ranked = ranking(scope, counts_by_child)
     best, worst = honour_roll(ranked["places"])
     department_best, department_worst = honour_roll(ranked["departments"])
@@ -445,8 +488,8 @@ def bulletin_figures(scope: Scope) -> dict:
             "best": department_best,
             "worst": department_worst,
         },
-        "listed": escalated_items(scope, Level.LISTED, escalated[Level.LISTED]),
-        "criticised": escalated_items(scope, Level.CRITICISM, escalated[Level.CRITICISM]),
+        "listed": reached[Level.LISTED],
+        "criticised": reached[Level.CRITICISM],
         "veto_not_met": indicators_not_met(scope, veto=True),
         "targets_behind": indicators_not_met(scope, veto=False),
         "rectification": rectification(scope, counts_by_child),

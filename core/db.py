@@ -84,6 +84,7 @@ class CompiledRows:
     ``build(ids, *shape)`` returns the queryset, with the expression ``ids`` where a set of
     ids goes (``pk__in=ids``); ``rows(shape, sql, params)`` runs it with that set given as
     SQL, and answers the rows as ``.values()`` would, through the backend's converters.
+    Parameters the queryset compiles to itself (SQLite's name of a date part) are kept.
     Building and compiling a read of many columns and joins cost a listed page more than
     the database took to run it (bench/FIXES.md); the text is the same every time. Per
     thread, because a compiler belongs to its thread's connection."""
@@ -99,9 +100,9 @@ class CompiledRows:
         key = (connection.alias, connection.vendor, shape)
         if key not in compiled:
             compiled[key] = self._compile(shape)
-        text, names, compiler, converters = compiled[key]
+        (before, after, fixed, split), names, compiler, converters = compiled[key]
         with connection.cursor() as cursor:
-            cursor.execute(text.replace(self.MARK, sql), params)
+            cursor.execute(before + sql + after, [*fixed[:split], *params, *fixed[split:]])
             values = cursor.fetchall()
         if converters:
             values = compiler.apply_converters(values, converters)
@@ -111,9 +112,24 @@ class CompiledRows:
         queryset = self.build(RawSQL(self.MARK, ()), *shape)
         query = queryset.query
         compiler = query.get_compiler(using=queryset.db)
-        text, params = compiler.as_sql()
-        if params or text.count(self.MARK) != 1:
-            raise ValueError("A compiled read takes its ids in one place and no other parameter.")
+        text, fixed = compiler.as_sql()
+        if text.count(self.MARK) != 1:
+            raise ValueError("A compiled read takes its ids in one place.")
+        before, after = text.split(self.MARK)
+        # The compiled parameters before the ids, counted by their placeholders (a literal
+        # percent sign is written doubled).
+        split = before.count("%s") - before.count("%%s")
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
         converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
-        return text, names, compiler, converters
+        return (before, after, list(fixed), split), names, compiler, converters
+
+
+def related_known(instance: models.Model, accessor: str, rows: list[models.Model]) -> None:
+    """Tell ``instance`` that its reverse relation ``accessor`` holds exactly ``rows``, as
+    ``prefetch_related`` would: for a row just created with its related rows, whose answer
+    would otherwise read back what the request has just written."""
+    queryset = getattr(instance, accessor).all()
+    queryset._result_cache, queryset._prefetch_done = list(rows), True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[accessor] = queryset

@@ -7,6 +7,7 @@ about. ``ModelSerializer`` maps the models' fields to the strict fields below, a
 serializers declare them by hand.
 """
 
+import copy
 from collections.abc import Mapping
 
 from django.db import models
@@ -67,3 +68,14 @@ class ModelSerializer(serializers.ModelSerializer):
         models.EmailField: EmailField,
         models.DateField: DateField,
     }
+
+    def get_fields(self):
+        """The fields DRF derives from the model, derived once per class and copied for each
+        serializer, as DRF copies the declared ones: deriving them (the model's options, a
+        mapping per field) cost a write's answer a millisecond a serializer (bench/FIXES.md).
+        They depend on the class alone: its Meta and its declared fields."""
+        derived = type(self).__dict__.get("_derived_fields")
+        if derived is None:
+            derived = super().get_fields()
+            type(self)._derived_fields = derived
+        return copy.deepcopy(derived)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 
+from core.db import CompiledRows
+
 from .models import PATH_SEPARATOR, Membership, Role, Unit, User, ancestor_paths, subtree_q
 
 
@@ -71,19 +73,25 @@ def access_forget() -> None:
         cache.clear()
 
 
+# Read by every request that acts on anything: compiled once (bench/FIXES.md).
+_MEMBERSHIPS = CompiledRows(
+    lambda user_ids: Membership.objects.filter(user_id__in=user_ids).values(
+        "unit_id", "unit__path", "unit__kind", "role"
+    )
+)
+
+
 def access_for_user(user: User) -> Access:
     if not user.is_authenticated:
         return Access(user_id=None)
     cache = _scope.get()
     if cache is not None and user.pk in cache:
         return cache[user.pk]
-    memberships = Membership.objects.filter(user=user).values_list(
-        "unit_id", "unit__path", "unit__kind", "role"
-    )
     roles: dict[int, set[str]] = {}
     visible: set[str] = set()
     supervised: set[str] = set()
-    for unit_id, path, kind, role in memberships:
+    for row in _MEMBERSHIPS.rows((), "%s", [user.pk]):
+        unit_id, path, kind, role = row["unit_id"], row["unit__path"], row["unit__kind"], row["role"]
         roles.setdefault(unit_id, set()).add(role)
         if role in (Role.MEMBER, Role.HEAD):
             visible.add(path)

@@ -44,6 +44,7 @@ verification is chased up the issuing unit's chain, the rest up the lead unit's.
 
 import datetime
 
+from django.db import connection
 from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -173,8 +174,10 @@ def _opened(task: Task, kind: str) -> list[Obligation]:
 
 
 def obligations_after(task: Task, transition: str) -> None:
-    """Open and meet what the transition ``transition`` of ``task`` starts and ends; called
-    by the service inside its transaction, on the locked row."""
+    """Open and meet what the transition ``transition`` of ``task`` starts and ends, and set
+    the task's next dates to match, unsaved: the caller saves them with the transition's
+    own columns, on the task and its scope rows at once. Called by the service inside its
+    transaction, on the locked row, before it saves the row."""
     met = MET_BY.get(transition, ())
     if met:
         task.obligations.filter(kind__in=met, met_at__isnull=True).update(met_at=timezone.now())
@@ -182,7 +185,7 @@ def obligations_after(task: Task, transition: str) -> None:
     if opened:
         Obligation.objects.bulk_create(opened, ignore_conflicts=True)
     if met or opened:
-        next_obligation_refresh(task)
+        next_obligation_dates(task)
 
 
 def obligations_issued(
@@ -267,15 +270,35 @@ def obligation_step_met(task: Task, step_id: int) -> None:
     next_obligation_refresh(task)
 
 
+def next_obligation_dates(task: Task) -> dict[str, datetime.date | None]:
+    """Set ``Task.next_obligation_date`` and ``next_warned_date`` on ``task`` from its unmet
+    rows, without saving them; answers them by name."""
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_DATES_SQL, [*WARNED, task.pk])
+        row = cursor.fetchone()
+    # SQLite answers an aggregate of dates as text.
+    dates = dict(zip(("next_obligation_date", "next_warned_date"), map(_as_date, row), strict=True))
+    for name, value in dates.items():
+        setattr(task, name, value)
+    return dates
+
+
+# Read on every transition that opens or meets a row: written by hand, as the ORM took
+# longer to build it than the database to answer it (bench/FIXES.md).
+_NEXT_DATES_SQL = f"""
+SELECT MIN(due_date), MIN(CASE WHEN kind IN ({", ".join(["%s"] * len(WARNED))}) THEN due_date END)
+FROM {Obligation._meta.db_table} WHERE task_id = %s AND met_at IS NULL
+"""
+
+
+def _as_date(value: datetime.date | str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def next_obligation_refresh(task: Task) -> None:
     """``Task.next_obligation_date`` and ``next_warned_date`` from the unmet rows, on the
     task, its row and its scope rows (``tasks.scope``), which the lights read."""
-    unmet = task.obligations.filter(met_at__isnull=True)
-    dates = unmet.aggregate(
-        next_obligation_date=Min("due_date"), next_warned_date=Min("due_date", filter=Q(kind__in=WARNED))
-    )
-    for name, value in dates.items():
-        setattr(task, name, value)
+    dates = next_obligation_dates(task)
     Task.objects.filter(pk=task.pk).update(**dates)
     TaskScope.objects.filter(task_id=task.pk).update(**dates)
 

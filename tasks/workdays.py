@@ -14,12 +14,19 @@ from collections.abc import Iterable
 
 import chinese_calendar
 
+from core.db import CompiledRows
+
 from .models import CalendarDay, CalendarDayKind
 
 logger = logging.getLogger(__name__)
 
 # A holiday run never exceeds a couple of weeks; the bound guards against bad data.
 MAX_SCAN_DAYS = 3660
+
+
+# The office's entries for some years, read whenever a date is counted in working days (a
+# task submitted, signed for, closed): compiled once (bench/FIXES.md).
+_ENTERED = CompiledRows(lambda years: CalendarDay.objects.filter(date__year__in=years).values("date", "kind"))
 
 
 class WorkCalendar:
@@ -33,9 +40,10 @@ class WorkCalendar:
         self._load(self.years)
 
     def _load(self, years: set[int]) -> None:
-        rows = CalendarDay.objects.filter(date__year__in=sorted(years)).values_list("date", "kind")
-        for day, kind in rows:
-            self.overrides[day] = kind == CalendarDayKind.WORKDAY
+        ordered = sorted(years)
+        for row in _ENTERED.rows((), ", ".join(["%s"] * len(ordered)), ordered):
+            day = row["date"]
+            self.overrides[day] = row["kind"] == CalendarDayKind.WORKDAY
             self.entered_years.add(day.year)
 
     def _ensure_year(self, year: int) -> None:

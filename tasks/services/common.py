@@ -27,9 +27,13 @@ def locked_task(task_id: int, actor: User) -> tuple[Task, Access]:
     The lock is FOR NO KEY UPDATE: a task's id never changes, so writes on other tasks that
     merely reference this one (a child updated twice in its own transaction has its parent
     key checked at commit) need not wait for it; they would otherwise deadlock with a
-    parent that, holding its own lock, waits for that child's."""
+    parent that, holding its own lock, waits for that child's.
+
+    The campaign comes with the row, unlocked (``of=("self",)``): most services read its
+    working-day settings, and a lock on it would make every write in the campaign wait."""
     try:
-        task = Task.objects.select_for_update(no_key=True).get(pk=task_id)
+        locked = Task.objects.select_for_update(no_key=True, of=("self",)).select_related("campaign")
+        task = locked.get(pk=task_id)
     except Task.DoesNotExist:
         raise NotFound() from None
     access = access_for_user(actor)

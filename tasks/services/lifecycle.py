@@ -153,8 +153,8 @@ def task_transition(*, task_id: int, actor: User, name: str, comment: str = "") 
         old_due = task.due_date
         before = _column_values(task)
         method(**(ARGUMENTS[name](task) if name in ARGUMENTS else {}))
-        _save_changed(task, before)
         obligations_after(task, name)
+        _save_changed(task, before)
         if name in AFTER:
             AFTER[name](task, before)
         data = {"due_date": [str(old_due), str(task.due_date)]} if task.due_date != old_due else {}

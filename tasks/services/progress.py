@@ -8,6 +8,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.db import related_known
 from core.errors import Conflict, InvalidInput, NotFound
 from core.numbers import plain_number
 from responsibility.models import User
@@ -87,7 +88,8 @@ def progress_report_create(
             text=text,
             figures={str(key): str(value) for key, value in figures.items()},
         )
-        store_attachments(report, files or [])
+        # A new report's files are those just stored: its answer need not read them back.
+        related_known(report, "attachments", store_attachments(report, files or []))
         # The report meets the period of the task's report schedule it falls in, if any.
         if report_period_met(task, local_date(report.created_at)):
             next_obligation_refresh(task)

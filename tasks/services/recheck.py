@@ -107,8 +107,8 @@ def task_recheck_record(
         before = _column_values(task)
         task.reopen()
         task.move_due_date(due_date)
-        _save_changed(task, before)
         obligations_after(task, "reopen")
+        _save_changed(task, before)
         event_record(
             task,
             actor,

@@ -148,6 +148,8 @@ def test_assigning_writes_each_period_up_to_the_due_date(monthly_task):
     assert monthly_task.next_warned_date == D(2018, 10, 26)
 
 
+# The period a report meets is found by hand-written SQL: run on SQLite too.
+@pytest.mark.sqlite
 def test_a_report_on_the_29th_meets_the_missed_period_late_and_leaves_the_next_owed(world, monthly_task):
     # Nothing reported by 26 October: the period is missed, the task red from the 27th.
     monthly_task.refresh_from_db()
@@ -170,6 +172,8 @@ def test_a_report_on_the_29th_meets_the_missed_period_late_and_leaves_the_next_o
     assert monthly_task.next_obligation_date is None
 
 
+# The period a report meets is found by hand-written SQL: run on SQLite too.
+@pytest.mark.sqlite
 def test_late_reports_meet_the_missed_periods_earliest_first(world, monthly_task):
     # Weekly from 1 October: by 20 October two Fridays passed without a report.
     with time_machine.travel(at_nine(D(2018, 10, 1)), tick=False):
@@ -185,6 +189,8 @@ def test_late_reports_meet_the_missed_periods_earliest_first(world, monthly_task
     assert list(late.values_list("due_date", flat=True)) == [D(2018, 10, 12), D(2018, 10, 19)]
 
 
+# The period a report meets is found by hand-written SQL: run on SQLite too.
+@pytest.mark.sqlite
 def test_a_report_on_the_due_day_itself_meets_the_period(world):
     with time_machine.travel(at_nine(D(2018, 10, 1)), tick=False):
         task = task_create(

@@ -440,9 +440,10 @@ def test_the_transfer_operations_answer_at_fixed_query_counts(api, world, housin
     decision = f"/api/v1/transfers/{body['id']}/decision/"
     # The idempotency record; memberships; the request (visible?) and its task; the locked task,
     # the locked request and the issuing unit; the request, the links, the task and its scope
-    # rows rewritten; the sign-for met, the rows re-owned, the calendar and the campaign, the
-    # new sign-for, the dates refreshed on the task and its rows; history; the answer.
-    with django_assert_num_queries(31):
+    # rows rewritten; the sign-for met, the rows re-owned, the calendar (the campaign came
+    # with the locked task), the new sign-for, the dates refreshed on the task and its rows;
+    # history; the answer.
+    with django_assert_num_queries(30):
         decided = api.post(decision, {"approve": True}, format="json", HTTP_IDEMPOTENCY_KEY="transfer-1")
     assert decided.status_code == 200, decided.content
     assert (decided.json()["state"], decided.json()["decided_by"]["full_name"]) == ("approved", "王市长")
@@ -467,8 +468,8 @@ def test_withdrawing_and_closing_a_transfer_take_fixed_query_counts(
         task_id=housing.pk, actor=world.person("yi_member"), to_unit=world.unit("黑山县"), reason="属地"
     )
     # Signing for it closes the request with its history row: one statement more than when
-    # nothing waits (tests/tasks/test_apis.py, 12).
-    with django_assert_num_queries(13):
+    # nothing waits (tests/tasks/test_apis.py, 10).
+    with django_assert_num_queries(11):
         accepted = api.post(
             f"/api/v1/tasks/{housing.pk}/transitions/accept/", {}, format="json", HTTP_PREFER="return=minimal"
         )
