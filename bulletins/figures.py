@@ -192,12 +192,18 @@ def _escalations(scope: Scope) -> QuerySet[Escalation]:
     return escalations
 
 
-def _chain_tops(escalations: QuerySet[Escalation], scope: Scope) -> QuerySet[Escalation]:
-    """The escalations whose task's parent did not reach the same rung in the scope: the
-    top of each chain. A late target split city → county → townships → villages reaches
-    the rung at every level; the bulletin names it once, at its top."""
-    parent_reached = _escalations(scope).filter(level=OuterRef("level"), task_id=OuterRef("task__parent_id"))
-    return escalations.filter(~Exists(parent_reached))
+def _chain_tops(scope: Scope, levels: list[str]) -> QuerySet[Escalation]:
+    """The scope's escalations at ``levels`` whose task's parent did not reach the same rung
+    in the scope: the top of each chain. A late target split city → county → townships →
+    villages reaches the rung at every level; the bulletin names it once, at its top. The
+    parents' rows are looked for among those rungs only, which the planner hashes instead
+    of every rung's rows (reminders and warnings are most of them)."""
+    parent_reached = (
+        _escalations(scope)
+        .filter(level__in=levels)
+        .filter(level=OuterRef("level"), task_id=OuterRef("task__parent_id"))
+    )
+    return _escalations(scope).filter(~Exists(parent_reached), level__in=levels)
 
 
 def _escalated_keys(scope: Scope, levels: list[str]) -> tuple[dict[str, int], dict[str, list[tuple]]]:
@@ -213,7 +219,7 @@ def _escalated_keys(scope: Scope, levels: list[str]) -> tuple[dict[str, int], di
     province's size no longer fit in memory. Three scans of the escalations (a count, then
     each rung's page) took seconds of a province's bulletin (bench/FIXES.md)."""
     tops_sql, tops_params = (
-        _chain_tops(_escalations(scope).filter(level__in=levels), scope)
+        _chain_tops(scope, levels)
         .values("level", "task_id", "lead_unit_id", "responsible_person_id")
         .annotate(first=Min("due_date"))
         .order_by()
@@ -466,6 +472,8 @@ def bulletin_figures(scope: Scope) -> dict:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
+                # The escalations' keys are sorted and grouped in memory, not on disk.
+                cursor.execute("SET LOCAL work_mem = '64MB'")
         return _figures(scope)
 
 
