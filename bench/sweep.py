@@ -26,8 +26,9 @@ from bench.common import ratio_row, setup, write_result  # noqa: E402
 FLOOR_SQL = """
 INSERT INTO notifications_escalation
     (task_id, level, rank, due_date, lead_unit_id, responsible_person_id, manual, reason, sweep_id,
-     created_at)
-SELECT t.id, r.level, r.rank, t.due_date, t.lead_unit_id, t.responsible_person_id, false, '', NULL, now()
+     created_at, task_parent_id)
+SELECT t.id, r.level, r.rank, t.due_date, t.lead_unit_id, t.responsible_person_id, false, '', NULL, now(),
+       t.parent_id
 FROM tasks_task t
 JOIN (VALUES {rungs}) AS r(level, rank, before) ON t.due_date < r.before
 WHERE t.state IN ('assigned', 'in_progress', 'submitted')
@@ -40,9 +41,10 @@ ON CONFLICT DO NOTHING
 FLOOR_OBLIGATIONS_SQL = """
 INSERT INTO notifications_escalation
     (task_id, level, rank, due_date, lead_unit_id, responsible_person_id, manual, reason, sweep_id,
-     created_at, obligation_id)
+     created_at, obligation_id, task_parent_id)
 SELECT t.id, r.level, r.rank, o.due_date, o.owed_by_id,
-       CASE WHEN o.owed_by_id = t.lead_unit_id THEN t.responsible_person_id END, false, '', NULL, now(), o.id
+       CASE WHEN o.owed_by_id = t.lead_unit_id THEN t.responsible_person_id END, false, '', NULL, now(), o.id,
+       t.parent_id
 FROM tasks_obligation o
 JOIN tasks_task t ON t.id = o.task_id
 JOIN (VALUES {rungs}) AS r(level, rank, before) ON o.due_date < r.before

@@ -201,7 +201,7 @@ def _chain_tops(scope: Scope, levels: list[str]) -> QuerySet[Escalation]:
     parent_reached = (
         _escalations(scope)
         .filter(level__in=levels)
-        .filter(level=OuterRef("level"), task_id=OuterRef("task__parent_id"))
+        .filter(level=OuterRef("level"), task_id=OuterRef("task_parent_id"))
     )
     return _escalations(scope).filter(~Exists(parent_reached), level__in=levels)
 
@@ -237,9 +237,10 @@ def _escalated_keys(scope: Scope, levels: list[str]) -> tuple[dict[str, int], di
         cursor.execute(
             f"""
             WITH tops AS MATERIALIZED ({tops_sql})
-            SELECT level, COUNT(DISTINCT task_id), CAST(NULL AS date), CAST(NULL AS bigint),
+            SELECT level, COUNT(*), CAST(NULL AS date), CAST(NULL AS bigint),
                    CAST(NULL AS bigint), CAST(NULL AS bigint)
-            FROM tops GROUP BY level
+            -- Each task once: hashed, where COUNT(DISTINCT …) sorts every row.
+            FROM (SELECT DISTINCT level, task_id FROM tops) AS reached GROUP BY level
             UNION ALL {pages}
             """,
             [*tops_params, *[value for level in levels for value in (level, LISTED_LIMIT)]],

@@ -100,6 +100,18 @@ class Escalation(models.Model):
     """
 
     task = models.ForeignKey("tasks.Task", on_delete=models.PROTECT, related_name="escalations")
+    # The task's parent, copied: a task's parent never changes once it is split off, and the
+    # bulletin finds the top of each chain of escalations (a row whose parent has none at
+    # the same rung) without reading every task of the province for it (bench/FIXES.md).
+    task_parent = models.ForeignKey(
+        "tasks.Task",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
     # The obligation chased (签收, a step, 验收), or empty for the task's own due date; its
     # rows have their own rung history, measured against the obligation's date.
     obligation = models.ForeignKey(

@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django_celery_beat.models import PeriodicTask
 
+from notifications.models import Escalation
 from outbox.models import OutboundMessage
 from tasks.models import Responsibility, Task
 
@@ -50,9 +51,10 @@ def _old_world(apps) -> dict[str, int]:
     )
     duty = OldResponsibility.objects.create(campaign=campaign, code="一", name="主体责任", order=1)
 
-    def task(title, due_date):
+    def task(title, due_date, parent=None):
         return OldTask.objects.create(
             campaign=campaign,
+            parent=parent,
             title=title,
             responsibility=duty,
             issuing_unit=county,
@@ -62,7 +64,8 @@ def _old_world(apps) -> dict[str, int]:
             state="in_progress",
         )
 
-    chased, extended = task("危房改造", DUE), task("饮水安全", EXTENDED)
+    chased = task("危房改造", DUE)
+    extended = task("饮水安全", EXTENDED, parent=chased)
     escalations = [
         Escalation.objects.create(task=target, level=level, rank=rank, due_date=DUE, lead_unit=county)
         for target, level, rank in [(chased, "reminder", 1), (chased, "listed", 3), (extended, "overdue", 2)]
@@ -99,6 +102,9 @@ def test_the_moves_keep_every_row_and_fill_each_tasks_rung():
         # The highest rung against the current due date; rungs of an earlier date no longer count.
         assert chased.escalation_rank == 3
         assert extended.escalation_rank is None
+        # Each escalation recorded before keeps its task's parent, as the sweep now records it.
+        parents = dict(Escalation.objects.values_list("task_id", "task_parent_id").distinct())
+        assert parents == {chased.pk: None, extended.pk: chased.pk}
         assert ContentType.objects.get_for_model(Responsibility).app_label == "tasks"
         assert not ContentType.objects.filter(app_label="responsibility", model="responsibility").exists()
 

@@ -38,6 +38,7 @@ ESCALATION_COLUMNS = (
     "sweep_id",
     "created_at",
     "obligation_id",
+    "task_parent_id",
 )
 
 
@@ -153,7 +154,7 @@ def _insert_reached(part: SweepPart, rungs: Rungs) -> int:
             f"""
         INSERT INTO {quote(Escalation._meta.db_table)} ({columns})
         SELECT t.id, rung.level, rung.rank, t.due_date, t.lead_unit_id, t.responsible_person_id,
-               %s, '', %s, %s, NULL
+               %s, '', %s, %s, NULL, t.parent_id
         {reached_sql}
           -- A rung the office already took by hand against this date is not sent again.
           AND NOT EXISTS (
@@ -175,7 +176,7 @@ def _insert_reached(part: SweepPart, rungs: Rungs) -> int:
         INSERT INTO {quote(Escalation._meta.db_table)} ({columns})
         SELECT t.id, rung.level, rung.rank, o.due_date, o.owed_by_id,
                CASE WHEN o.owed_by_id = t.lead_unit_id THEN t.responsible_person_id END,
-               %s, '', %s, %s, o.id
+               %s, '', %s, %s, o.id, t.parent_id
         {owed_sql}
         ORDER BY o.id, rung.rank
         ON CONFLICT DO NOTHING
@@ -351,6 +352,7 @@ def escalation_record_manual(
             raise Forbidden(message, code="person_outside_jurisdiction", fields={"people": [message]})
         escalation = Escalation.objects.create(
             task=task,
+            task_parent_id=task.parent_id,
             level=level,
             rank=LEVEL_RANK[level],
             due_date=task.due_date,
@@ -375,6 +377,7 @@ def escalation_record_issued(*, task: Task, actor: User, level: str, reason: str
     the sweep does not send the same rung against the same date again (``_insert_reached``)."""
     escalation = Escalation.objects.create(
         task=task,
+        task_parent_id=task.parent_id,
         level=level,
         rank=LEVEL_RANK[level],
         due_date=task.due_date,

@@ -236,6 +236,7 @@ def split_target(world, make_task):
             # 通报 is the sweep's rung alone: recorded as the sweep records it.
             Escalation.objects.create(
                 task=task,
+                task_parent_id=task.parent_id,
                 level=Level.CRITICISM,
                 rank=LEVEL_RANK[Level.CRITICISM],
                 due_date=task.due_date,

@@ -322,6 +322,9 @@ def test_a_county_task_a_city_department_split_out_is_told_up_to_the_city(depart
         "city_head@jz.example.cn": 0,
     }
     assert "【挂牌督办】" in text_of(mailbox.to("city_supervisor@jz.example.cn")[0])
+    # Each row keeps the task's parent, which the bulletin reads to find the chain's top.
+    parents = set(Escalation.objects.filter(task=department_split).values_list("task_parent_id", flat=True))
+    assert parents == {department_split.parent_id}
 
     sweep_on(datetime.date(2025, 10, 15))  # 通报
 
