@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from core.jobs import enqueue_on_commit
-from notifications.services import escalation_record_issued
+from notifications.services import escalation_record_issued, escalations_withdraw
 from outbox.services import outbox_store
 from responsibility import jurisdiction
 from responsibility.models import Membership, Role, Unit, UnitKind, User, ancestor_paths
@@ -420,11 +420,12 @@ def notice_reply(
 def notice_withdraw(*, notice_id: int, actor: User, reason: str) -> Notice:
     """Withdraw (撤销) a notice its office issued, for a reason: the notice stays, marked
     withdrawn, and its number stays used (numbers are never given again); the 回执 is no
-    longer owed, so the ladder stops chasing it; the unit and the people it went to are
-    told by e-mail; the task's history records it; its PDF is rendered again marked
-    withdrawn by a job once this commits. Only those who may issue for the
-    notice's office about this item withdraw it (``may_issue``), and only while no 回执
-    has come back."""
+    longer owed, so the ladder stops chasing it; the rung the notice took is closed, the
+    task's rung falling back to what still stands (``escalations_withdraw``); the unit and
+    the people it went to are told by e-mail; the task's history records it; its PDF is
+    rendered again marked withdrawn by a job once this commits. Only those who may issue
+    for the notice's office about this item withdraw it (``may_issue``), and only while no
+    回执 has come back."""
     reason = require_text(reason, "reason", _("请填写撤销理由。"))
     with transaction.atomic():
         try:
@@ -445,6 +446,12 @@ def notice_withdraw(*, notice_id: int, actor: User, reason: str) -> Notice:
         notice.withdrawn_at, notice.withdrawn_by, notice.withdraw_reason = timezone.now(), actor, reason
         notice.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
         obligations.obligation_met(task, kind=ObligationKind.REPLY, key=str(notice.pk))
+        # The rung the notice took no longer stands, nor any chase of its 回执 not yet told.
+        escalations_withdraw(
+            task=task,
+            escalation_ids=[notice.escalation_id] if notice.escalation_id else [],
+            obligation_ids=[notice.obligation_id] if notice.obligation_id else [],
+        )
         event_record(
             task,
             actor,

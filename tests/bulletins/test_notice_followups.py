@@ -16,13 +16,17 @@ from bulletins.notice_services import (
     notice_render_withdrawn,
     notices_render_pending,
 )
+from notifications.models import Escalation
+from notifications.services import digest_compose, escalation_record_manual, sweep_part_run, sweep_start
 from outbox.models import MessageState, OutboundMessage
 from outbox.services import outbox_flush
+from tasks.models import ObligationKind, Task
+from tasks.rungs import Level
 from tests.notifications.conftest import text_of
 
 from .conftest import poppler
 from .test_notice_withdrawal import REASON, pdf_text, reply, withdraw
-from .test_notices import issue
+from .test_notices import issue, on, post_notice, sweep_on
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +132,96 @@ def test_a_reply_whose_job_never_ran_is_mailed_by_the_pending_run(addressed, ite
     mailed = OutboundMessage.objects.filter(subject__startswith="【回执】")
     assert mailed.count() == 4
     assert {m.attachment_path for m in mailed} == {Notice.objects.get(pk=notice.pk).pdf.name}
+
+
+# The rung the notice took ------------------------------------------------------------------
+
+
+def escalation_of(api, task) -> str | None:
+    return api.as_user("city_supervisor").get(f"/api/v1/tasks/{task.pk}/").json()["escalation"]
+
+
+def test_withdrawal_closes_the_notices_rung_and_the_task_falls_back_to_what_still_stands(world, api, item):
+    office = api.as_user("city_supervisor")
+    urged = post_notice(office, item, urgency="urge").json()
+    listed = post_notice(office, item, urgency="listed").json()
+    assert escalation_of(api, item) == "listed"
+
+    with on(D(2018, 11, 21)):
+        response = office.post(f"/api/v1/notices/{listed['id']}/withdraw/", {"reason": REASON}, format="json")
+    assert response.status_code == 200, response.content
+
+    # The 催办 notice still stands: the item is urged, no longer listed.
+    assert escalation_of(api, item) == "overdue"
+    history = {
+        row["reason"].split("：")[0]: row
+        for row in office.get(f"/api/v1/tasks/{item.pk}/escalations/").json()["results"]
+    }
+    assert history["督办通知单〔2018〕第2号"]["withdrawn_at"] is not None  # kept in the record, marked
+    assert history["督办通知单〔2018〕第1号"]["withdrawn_at"] is None
+
+    with on(D(2018, 11, 21)):
+        office.post(f"/api/v1/notices/{urged['id']}/withdraw/", {"reason": REASON}, format="json")
+    assert escalation_of(api, item) is None
+    assert Task.objects.get(pk=item.pk).escalation_rank is None
+    assert not Escalation.objects.filter(task=item, withdrawn_at__isnull=True).exists()
+
+
+def test_a_rung_taken_by_hand_stands_after_a_notice_of_the_same_rung_is_withdrawn(world, api, item):
+    with on(D(2018, 11, 20)):
+        escalation_record_manual(
+            task_id=item.pk, actor=world.person("city_supervisor"), level=Level.LISTED, reason="进度滞后"
+        )
+    notice = issue(world, item, urgency="listed")
+
+    withdraw(world, notice)
+
+    assert escalation_of(api, item) == "listed"
+    assert Escalation.objects.filter(task=item, withdrawn_at__isnull=False).count() == 1
+
+
+def test_the_ladder_takes_itself_the_rung_a_withdrawn_notice_had_taken(addressed, api, item, smtp):
+    world = addressed
+    # Listed by notice on Monday 3 December, the first working day overdue: on the 5th the
+    # ladder's own listing is left to the notice.
+    notice = issue(world, item, urgency="listed", day=D(2018, 12, 3), reply_by=D(2018, 12, 7))
+    sweep_on(D(2018, 12, 3))
+    sweep_on(D(2018, 12, 5))
+    assert not Escalation.objects.filter(task=item, level=Level.LISTED, manual=False).exists()
+
+    withdraw(world, notice, day=D(2018, 12, 5))
+    assert escalation_of(api, item) == "overdue"  # what the ladder recorded itself
+    smtp.mailbox.messages.clear()
+    sweep_on(D(2018, 12, 6))
+
+    ((level, manual, withdrawn),) = Escalation.objects.filter(
+        task=item, level=Level.LISTED, manual=False
+    ).values_list("level", "manual", "withdrawn_at")
+    assert withdrawn is None
+    assert escalation_of(api, item) == "listed"
+    assert any("挂牌督办" in text_of(message) for message in smtp.mailbox.messages)
+
+
+def test_a_chase_of_the_reply_not_yet_told_is_not_told_once_the_notice_is_withdrawn(addressed, item, smtp):
+    world = addressed
+    notice = issue(world, item)
+    outbox_flush()
+    # Monday: the sweep records the missing 回执; its digest is not composed yet.
+    with on(D(2018, 11, 26)):
+        sweep = sweep_start(day=D(2018, 11, 26))
+        for part_id in sweep.parts.values_list("pk", flat=True):
+            sweep_part_run(part_id=part_id)
+    (chase,) = Escalation.objects.filter(obligation_id=notice.obligation_id)
+    assert chase.notified_at is None
+
+    withdraw(world, notice, day=D(2018, 11, 26))
+    with on(D(2018, 11, 26)):
+        digest_compose(today=D(2018, 11, 26))
+    outbox_flush()
+
+    chase.refresh_from_db()
+    assert chase.withdrawn_at is not None and chase.notified_at is None
+    assert not any("回执未报送" in text_of(message) for message in smtp.mailbox.messages)
+    assert not Escalation.objects.filter(
+        obligation__kind=ObligationKind.REPLY, withdrawn_at__isnull=True
+    ).exists()
