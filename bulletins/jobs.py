@@ -30,5 +30,13 @@ def notice_render(notice_id: int) -> None:
     acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3, soft_time_limit=300
 )
 def notice_render_reply(notice_id: int) -> None:
-    """Render a replied notice's PDF again with its 回执 filled in (safe to run again)."""
+    """Render a replied notice's PDF again with its 回执 filled in and mail it (safe to run again)."""
     notice_services.notice_render_reply(notice_id=notice_id)
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3, soft_time_limit=300
+)
+def notice_render_withdrawn(notice_id: int) -> None:
+    """Render a withdrawn notice's PDF again marked 已撤销 (safe to run again)."""
+    notice_services.notice_render_withdrawn(notice_id=notice_id)

@@ -163,6 +163,8 @@ class Notice(models.Model):
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     # The PDF has been rendered again with the 回执 filled in (``notice_render_reply``).
     pdf_replied = models.BooleanField(default=False, db_default=False)
+    # The PDF has been rendered marked withdrawn (``notice_render_withdrawn``).
+    pdf_withdrawn = models.BooleanField(default=False, db_default=False)
 
     # The 回执, as the unit returns it.
     reply_measures = models.TextField(_("办理情况及措施"), blank=True)

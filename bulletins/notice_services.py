@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from core.jobs import enqueue_on_commit
-from notifications.services import escalation_record_issued
+from notifications.services import escalation_record_issued, escalations_withdraw
 from outbox.services import outbox_store
 from responsibility import jurisdiction
 from responsibility.models import Membership, Role, Unit, UnitKind, User, ancestor_paths
@@ -173,12 +173,15 @@ def notice_render(*, notice_id: int) -> Notice:
         return notice
     pdf, _refused = render_pdf(notice_html(notice))
     with transaction.atomic():
-        if Notice.objects.select_for_update().filter(pk=notice.pk).values_list("pdf", flat=True).get():
+        locked = Notice.objects.select_for_update().filter(pk=notice.pk).values("pdf", "withdrawn_at").get()
+        if locked["pdf"]:
             return Notice.objects.get(pk=notice.pk)  # a concurrent run finished first
         notice.pdf.save(f"{notice.number}.pdf", ContentFile(pdf), save=False)
-        notice.pdf_sha256 = sha256(pdf)
-        notice.save(update_fields=["pdf", "pdf_sha256"])
-        if Notice.objects.filter(pk=notice.pk, withdrawn_at__isnull=False).exists():
+        # Marked withdrawn if it was when read; withdrawn since, ``notice_render_withdrawn``
+        # (queued by the withdrawal, or the pending run) renders it again.
+        notice.pdf_sha256, notice.pdf_withdrawn = sha256(pdf), notice.is_withdrawn
+        notice.save(update_fields=["pdf", "pdf_sha256", "pdf_withdrawn"])
+        if locked["withdrawn_at"] is not None:
             return notice  # withdrawn before its job ran: the unit is told of the withdrawal only
         units, users = _recipients(notice)
         task = notice.task
@@ -216,9 +219,13 @@ def notice_render(*, notice_id: int) -> Notice:
 
 def notice_render_reply(*, notice_id: int) -> Notice:
     """Render the PDF again once the 回执 is in, its part filled with what the unit
-    returned, who returned it and when; the file mailed at issue stays as it was sent (the
-    outbox's messages name it). Mails nothing. Running it again changes nothing."""
-    notice = Notice.objects.select_related("office", "to_unit", "task", "replied_by").get(pk=notice_id)
+    returned, who returned it and when, and mail it, as at issue, to the issuing office as
+    well as to the unit, its heads and the item's responsible person: the office files the
+    回执 it asked for, the unit keeps the copy it returned. The file mailed at issue stays
+    as it was sent (the outbox's messages name it). Running it again changes nothing."""
+    notice = Notice.objects.select_related(
+        "office", "to_unit", "task", "task__responsible_person", "replied_by"
+    ).get(pk=notice_id)
     if not notice.is_replied or notice.pdf_replied:
         return notice
     pdf, _refused = render_pdf(notice_html(notice))
@@ -229,6 +236,76 @@ def notice_render_reply(*, notice_id: int) -> Notice:
         notice.pdf.save(f"{notice.number}-reply.pdf", ContentFile(pdf), save=False)
         notice.pdf_sha256, notice.pdf_replied = sha256(pdf), True
         notice.save(update_fields=["pdf", "pdf_sha256", "pdf_replied"])
+        # Stored with the flag, in one transaction: mailed once, whoever runs it again.
+        _mail_reply(notice)
+    return notice
+
+
+def _mail_reply(notice: Notice) -> None:
+    units, users = _recipients(notice)
+    task = notice.task
+    item = " ".join((f"{task.number} {task.title}" if task.number else task.title).split())
+    replied_by = notice.replied_by.full_name or notice.replied_by.username
+    facts = {
+        "office": notice.office.name,
+        "unit": notice.to_unit.name,
+        "name": f"{notice.office.name}督办通知单{notice.numbering}",
+        "number": notice.numbering,
+        "item": item,
+        "issued": notice.issued_on.isoformat(),
+        "replied": timezone.localtime(notice.replied_at, timezone.get_default_timezone()).strftime(
+            "%Y-%m-%d %H:%M"
+        ),
+        "replied_by": replied_by,
+        "measures": notice.reply_measures,
+        "signer": notice.reply_signer,
+        "reply_date": notice.reply_date.isoformat(),
+    }
+    # The e-mail goes out in the office's language, whoever's request or job sends it.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = str(_("【回执】%(name)s：%(item)s") % facts)
+        promise = _("已于%(reply_date)s完成") if notice.reply_completed else _("承诺于%(reply_date)s前完成")
+        body = str(
+            _(
+                "%(office)s、%(unit)s：\n\n%(unit)s已于%(replied)s（北京时间）经督办系统报送%(office)s"
+                "%(issued)s就“%(item)s”签发的督办通知单%(number)s的回执（报送人：%(replied_by)s，"
+                "签发人：%(signer)s），%(promise)s。附件为填入回执的通知单。\n\n办理情况及措施：%(measures)s"
+            )
+            % {**facts, "promise": promise % facts}
+        )
+    outbox_store(
+        kind="notice",
+        units=[notice.office, *units],
+        users=users,
+        subject=subject[:300],
+        body_text=body,
+        attachment_path=notice.pdf.name,
+        attachment_name=f"督办通知单{notice.numbering}（回执）.pdf",
+    )
+
+
+def notice_render_withdrawn(*, notice_id: int) -> Notice:
+    """Render the PDF of a withdrawn notice again, marked 已撤销 with the day and the
+    reason above the notice, its number as it was: whoever opens the file, downloaded or
+    kept from the e-mail of issue, reads that it no longer stands. Mails nothing (the
+    withdrawal told the unit). Running it again changes nothing."""
+    notice = Notice.objects.select_related("office", "to_unit", "task").get(pk=notice_id)
+    if not notice.is_withdrawn or notice.pdf_withdrawn:
+        return notice
+    if not notice.pdf:
+        # Its job of issue never ran: rendered once, marked already, and not mailed.
+        notice = notice_render(notice_id=notice.pk)
+        if notice.pdf_withdrawn:
+            return notice
+        notice = Notice.objects.select_related("office", "to_unit", "task").get(pk=notice_id)
+    pdf, _refused = render_pdf(notice_html(notice))
+    with transaction.atomic():
+        locked = Notice.objects.select_for_update().get(pk=notice.pk)
+        if locked.pdf_withdrawn:
+            return locked  # a concurrent run finished first
+        notice.pdf.save(f"{notice.number}-withdrawn.pdf", ContentFile(pdf), save=False)
+        notice.pdf_sha256, notice.pdf_withdrawn = sha256(pdf), True
+        notice.save(update_fields=["pdf", "pdf_sha256", "pdf_withdrawn"])
     return notice
 
 
@@ -251,8 +328,9 @@ def notice_pdfs_for_obligations(obligation_ids: list[int]) -> dict[int, tuple[st
 
 
 def notices_render_pending() -> int:
-    """Render and mail every notice whose job never ran (the broker was down), and render
-    again every replied notice whose PDF does not print its 回执 yet."""
+    """Render and mail every notice whose job never ran (the broker was down), render
+    again (and mail) every replied notice whose PDF does not print its 回执 yet, and every
+    withdrawn notice whose PDF is not marked withdrawn yet."""
     pending = list(Notice.objects.filter(pdf="").values_list("pk", flat=True))
     for notice_id in pending:
         notice_render(notice_id=notice_id)
@@ -261,7 +339,12 @@ def notices_render_pending() -> int:
     )
     for notice_id in replied:
         notice_render_reply(notice_id=notice_id)
-    return len(pending) + len(replied)
+    withdrawn = list(
+        Notice.objects.filter(withdrawn_at__isnull=False, pdf_withdrawn=False).values_list("pk", flat=True)
+    )
+    for notice_id in withdrawn:
+        notice_render_withdrawn(notice_id=notice_id)
+    return len(pending) + len(replied) + len(withdrawn)
 
 
 def may_reply(access: Access, notice: Notice) -> bool:
@@ -337,10 +420,12 @@ def notice_reply(
 def notice_withdraw(*, notice_id: int, actor: User, reason: str) -> Notice:
     """Withdraw (撤销) a notice its office issued, for a reason: the notice stays, marked
     withdrawn, and its number stays used (numbers are never given again); the 回执 is no
-    longer owed, so the ladder stops chasing it; the unit and the people it went to are
-    told by e-mail; the task's history records it. Only those who may issue for the
-    notice's office about this item withdraw it (``may_issue``), and only while no 回执
-    has come back."""
+    longer owed, so the ladder stops chasing it; the rung the notice took is closed, the
+    task's rung falling back to what still stands (``escalations_withdraw``); the unit and
+    the people it went to are told by e-mail; the task's history records it; its PDF is
+    rendered again marked withdrawn by a job once this commits. Only those who may issue
+    for the notice's office about this item withdraw it (``may_issue``), and only while no
+    回执 has come back."""
     reason = require_text(reason, "reason", _("请填写撤销理由。"))
     with transaction.atomic():
         try:
@@ -361,6 +446,12 @@ def notice_withdraw(*, notice_id: int, actor: User, reason: str) -> Notice:
         notice.withdrawn_at, notice.withdrawn_by, notice.withdraw_reason = timezone.now(), actor, reason
         notice.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
         obligations.obligation_met(task, kind=ObligationKind.REPLY, key=str(notice.pk))
+        # The rung the notice took no longer stands, nor any chase of its 回执 not yet told.
+        escalations_withdraw(
+            task=task,
+            escalation_ids=[notice.escalation_id] if notice.escalation_id else [],
+            obligation_ids=[notice.obligation_id] if notice.obligation_id else [],
+        )
         event_record(
             task,
             actor,
@@ -392,4 +483,5 @@ def notice_withdraw(*, notice_id: int, actor: User, reason: str) -> Notice:
                 % facts
             )
         outbox_store(kind="notice", units=units, users=users, subject=subject[:300], body_text=body)
+        enqueue_on_commit("bulletins.jobs.notice_render_withdrawn", notice.pk)
     return notice

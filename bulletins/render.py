@@ -73,7 +73,8 @@ NOTICE_COLOURS = {"prompt": "#1f5fbf", "urge": "#c99700", "listed": "#c00000"}
 
 def notice_html(notice, *, base_href: str | None = None) -> str:
     """A 督办通知单 as the PDF prints it: the notice, a cut line, and the 回执 to return,
-    blank, or once returned filled in with what the unit said, who sent it and when."""
+    blank, or once returned filled in with what the unit said, who sent it and when. A
+    withdrawn notice carries a red 已撤销 box above it, with the day and the reason."""
     context = {
         "base_href": base_href,
         "notice": notice,
@@ -83,6 +84,9 @@ def notice_html(notice, *, base_href: str | None = None) -> str:
         # process's own time zone.
         "replied_at": timezone.localtime(notice.replied_at, timezone.get_default_timezone())
         if notice.replied_at
+        else None,
+        "withdrawn_at": timezone.localtime(notice.withdrawn_at, timezone.get_default_timezone())
+        if notice.withdrawn_at
         else None,
         "title_font": TITLE_FONT,
         "body_font": BODY_FONT,

@@ -141,6 +141,11 @@ class Escalation(models.Model):
     sweep = models.ForeignKey("Sweep", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     notified_at = models.DateTimeField(null=True, blank=True)
+    # The document that took this rung (a 督办通知单) was withdrawn, or what it chased was
+    # owed on one: the row stays in the record, but no longer counts for the task's rung,
+    # no longer stops the ladder taking that rung itself, and is not told if it was not yet
+    # (``escalations_withdraw``).
+    withdrawn_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     # The digests that told of it. Declared here, above the outbox, so that the outbox
     # knows nothing of escalations; the table keeps the name it had when it did.
     messages = models.ManyToManyField(

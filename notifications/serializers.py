@@ -32,6 +32,7 @@ class EscalationSerializer(ModelSerializer):
             "people",
             "created_at",
             "notified_at",
+            "withdrawn_at",
         ]
 
 

@@ -14,13 +14,20 @@ import datetime
 from outbox.services import outbox_flush
 
 from .digests import digest_compose
-from .escalations import escalation_record_issued, escalation_record_manual, sweep_part_run, sweep_start
+from .escalations import (
+    escalation_record_issued,
+    escalation_record_manual,
+    escalations_withdraw,
+    sweep_part_run,
+    sweep_start,
+)
 from .ladder import escalation_rule_create, escalation_rule_delete, escalation_rule_update
 
 __all__ = [
     "digest_compose",
     "escalation_record_issued",
     "escalation_record_manual",
+    "escalations_withdraw",
     "escalation_rule_create",
     "escalation_rule_delete",
     "escalation_rule_update",

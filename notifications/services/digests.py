@@ -284,7 +284,8 @@ def digest_compose(*, today: datetime.date | None = None) -> list[OutboundMessag
 
 def _pending_items() -> list[Item]:
     """The escalations nobody was told about, locked for this transaction."""
-    pending = Escalation.objects.filter(notified_at__isnull=True).order_by("pk")
+    # A rung withdrawn before it was told is never told (``escalations_withdraw``).
+    pending = Escalation.objects.filter(notified_at__isnull=True, withdrawn_at__isnull=True).order_by("pk")
     if connection.features.has_select_for_update_skip_locked:
         # A concurrent composer takes other rows; none is told twice.
         pending = pending.select_for_update(skip_locked=True, of=("self",))

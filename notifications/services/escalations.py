@@ -2,10 +2,11 @@
 
 import datetime
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -156,11 +157,12 @@ def _insert_reached(part: SweepPart, rungs: Rungs) -> int:
         SELECT t.id, rung.level, rung.rank, t.due_date, t.lead_unit_id, t.responsible_person_id,
                %s, '', %s, %s, NULL, t.parent_id
         {reached_sql}
-          -- A rung the office already took by hand against this date is not sent again.
+          -- A rung the office already took by hand against this date is not sent again
+          -- (unless the notice that took it was withdrawn).
           AND NOT EXISTS (
             SELECT 1 FROM {quote(Escalation._meta.db_table)} e
             WHERE e.task_id = t.id AND e.manual AND e.obligation_id IS NULL
-              AND e.level = rung.level AND e.due_date = t.due_date
+              AND e.level = rung.level AND e.due_date = t.due_date AND e.withdrawn_at IS NULL
           )
         -- One order for every sweep: two sweeps inserting the same rows cannot deadlock.
         ORDER BY t.id, rung.rank
@@ -392,3 +394,37 @@ def escalation_record_issued(*, task: Task, actor: User, level: str, reason: str
         task.escalation_rank = escalation.rank
         task.save(update_fields=["escalation_rank"])
     return escalation
+
+
+def escalations_withdraw(
+    *, task: Task, escalation_ids: Iterable[int] = (), obligation_ids: Iterable[int] = ()
+) -> int:
+    """Close the rungs a withdrawn document took (``escalation_ids``: a 督办通知单's) and the
+    chases not told yet of what was owed on it (``obligation_ids``: its 回执), on the task
+    the caller has locked. The rows stay in the record, marked withdrawn; the task's rung
+    falls back to the highest one still standing against its date, so the task no longer
+    shows as escalated by the document alone. Set-based: one UPDATE marks the rows, one sets
+    the rung. A rung the ladder reached while the document stood was left to the document
+    (``_insert_reached``): the next sweep records and tells it. How many rows it closed."""
+    now = timezone.now()
+    closed = Escalation.objects.filter(
+        Q(pk__in=list(escalation_ids)) | Q(obligation_id__in=list(obligation_ids), notified_at__isnull=True),
+        task=task,
+        withdrawn_at__isnull=True,
+    ).update(withdrawn_at=now)
+    if closed:
+        standing = (
+            Escalation.objects.filter(
+                task_id=OuterRef("pk"),
+                obligation__isnull=True,
+                withdrawn_at__isnull=True,
+                due_date=OuterRef("due_date"),
+            )
+            .order_by()
+            .values("task_id")
+            .annotate(rank=Max("rank"))
+            .values("rank")
+        )
+        Task.objects.filter(pk=task.pk).update(escalation_rank=Subquery(standing))
+        task.refresh_from_db(fields=["escalation_rank"])
+    return closed

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from bulletins.notice_services import notice_issue, notice_render
 from tasks.models import EventAction, Obligation, ObligationKind, TaskEvent
+from tasks.rungs import Level
 
 from .test_pages import text
 
@@ -85,6 +86,7 @@ def test_the_office_withdraws_its_notice_from_the_task_page(browser_client, noti
     page = client.get(url)
     assert "撤销通知单" in text(page)
     assert f'name="w{notice.pk}-reason"' in page.content.decode()
+    assert f"督办级别：{Level.LISTED.label}" in text(page)  # the rung the notice took
 
     unexplained = client.post(action, {f"w{notice.pk}-reason": " "})
     assert unexplained.status_code == 400
@@ -94,7 +96,11 @@ def test_the_office_withdraws_its_notice_from_the_task_page(browser_client, noti
     body = text(client.get(url))
     assert "督办通知单已撤销。" in body
     assert "已撤销" in body and "撤销理由：已并入市级挂牌督办。" in body
-    assert f'name="w{notice.pk}-reason"' not in client.get(url).content.decode()
+    page = client.get(url).content.decode()
+    assert f'name="w{notice.pk}-reason"' not in page
+    # The rung is closed: kept in the history, marked, and the item no longer shown listed.
+    assert f"督办级别：{Level.LISTED.label}" not in body
+    assert f'class="withdrawn">已撤销 {timezone.localdate():%Y-%m-%d}</strong>' in page
     assert Obligation.objects.get(task=notice.task, kind=ObligationKind.REPLY).met_at is not None
     assert TaskEvent.objects.filter(task=notice.task, action=EventAction.NOTICE_WITHDRAWN).count() == 1
 
