@@ -225,3 +225,18 @@ def test_a_chase_of_the_reply_not_yet_told_is_not_told_once_the_notice_is_withdr
     assert not Escalation.objects.filter(
         obligation__kind=ObligationKind.REPLY, withdrawn_at__isnull=True
     ).exists()
+
+
+def test_a_bulletin_no_longer_lists_the_rung_of_a_withdrawn_notice(world, item):
+    from bulletins.figures import bulletin_figures, scope_for
+
+    notice = issue(world, item, urgency="listed")
+
+    def listed() -> tuple[list[int], int]:
+        scope = scope_for(world.unit("市委督查室"), D(2018, 11, 1), D(2018, 11, 30), D(2018, 11, 30))
+        figures = bulletin_figures(scope)
+        return [row["task"] for row in figures["listed"]["items"]], figures["listed"]["total"]
+
+    assert listed() == ([item.pk], 1)
+    withdraw(world, notice)
+    assert listed() == ([], 0)
