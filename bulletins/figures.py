@@ -185,7 +185,9 @@ def _escalations(scope: Scope) -> QuerySet[Escalation]:
     recorded unit carried the task when it was reached: 责任倒查 reads it and the list names
     it; testing it spares joining every escalated task to its current lead unit."""
     escalations = Escalation.objects.filter(
-        _period_q("created_at", scope), lead_unit__path__startswith=scope.level.path, withdrawn_at__isnull=True
+        _period_q("created_at", scope),
+        lead_unit__path__startswith=scope.level.path,
+        withdrawn_at__isnull=True,
     ).exclude(task__in=Task.objects.filter(state=TaskState.CANCELLED).values("pk"))
     if scope.campaign_id:
         escalations = escalations.filter(task__campaign_id=scope.campaign_id)
