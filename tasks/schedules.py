@@ -43,20 +43,26 @@ import datetime
 from django.db import connection
 from django.db.models import (
     Count,
-    DateTimeField,
-    ExpressionWrapper,
     F,
     JSONField,
     OuterRef,
     Q,
     Subquery,
-    Value,
 )
-from django.db.models.functions import Coalesce, JSONObject, Least, TruncDate
+from django.db.models.functions import JSONObject, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Obligation, ObligationKind, ProgressReport, ReportCadence, ReportSchedule, Task
+from .models import (
+    OPEN_STATES,
+    Obligation,
+    ObligationKind,
+    ProgressReport,
+    ReportCadence,
+    ReportSchedule,
+    Task,
+    TaskState,
+)
 from .workdays import WorkCalendar, calendar_for
 
 WEEKDAYS = "一二三四五六日"
@@ -303,11 +309,28 @@ def met_late_q(prefix: str = "") -> Q:
 
 def missed_q(on: datetime.date) -> Q:
     """Report periods missed as of ``on``: unmet and past their date while the task owed
-    them. A closed task owed nothing after its closing day, so the periods it left unmet
-    beyond that day were never missed."""
-    closed_at = ExpressionWrapper(OuterRef("closed_at"), output_field=DateTimeField())
-    closed_day = TruncDate(closed_at, tzinfo=timezone.get_default_timezone())
-    return Q(met_at__isnull=True, due_date__lt=Least(Value(on), Coalesce(closed_day, Value(on))))
+    them. An open task owes its periods up to ``on``; a suspended one up to the day it was
+    suspended (the clock stands still: resuming moves the unmet periods on); a closed one up
+    to its closing day (it owed nothing after it). A draft or a cancelled task is owed by
+    nobody, as ``tasks.lateness`` has it, so it has missed nothing."""
+    closed_day = TruncDate("task__closed_at", tzinfo=timezone.get_default_timezone())
+    owed = (
+        Q(task__state__in=OPEN_STATES)
+        | Q(task__state=TaskState.SUSPENDED, due_date__lt=F("task__suspended_on"))
+        | Q(Q(task__state=TaskState.CLOSED) & Q(due_date__lt=closed_day))
+    )
+    return Q(met_at__isnull=True, due_date__lt=on) & owed
+
+
+def _owed_until(task: Task, today: datetime.date) -> datetime.date | None:
+    """``missed_q`` for one task: the first day on which its periods are no longer owed."""
+    if task.state in OPEN_STATES:
+        return today
+    if task.state == TaskState.SUSPENDED and task.suspended_on:
+        return min(today, task.suspended_on)
+    if task.state == TaskState.CLOSED and task.closed_at:
+        return min(today, _local_day(task.closed_at))
+    return None
 
 
 def report_periods(on: datetime.date) -> Subquery:
@@ -342,8 +365,7 @@ def schedule_status(task: Task, today: datetime.date) -> dict:
         .values_list("due_date", "met_at")
     )
     unmet = [due for due, met_at in rows if met_at is None]
-    # A closed task owed nothing after its closing day (``missed_q``).
-    owed_until = min(today, _local_day(task.closed_at)) if task.closed_at else today
+    owed_until = _owed_until(task, today)
     return {
         "schedule": schedule,
         "cadence": schedule.cadence if schedule else None,
@@ -352,7 +374,7 @@ def schedule_status(task: Task, today: datetime.date) -> dict:
         "wording": schedule_wording(schedule) if schedule else "",
         "label": schedule_label(schedule) if schedule else "",
         "next_due_date": next((day for day in unmet if day >= today), None),
-        "missed": [day for day in unmet if day < owed_until],
+        "missed": [day for day in unmet if owed_until and day < owed_until],
         "met_late": [due for due, met_at in rows if met_at is not None and _local_day(met_at) > due],
     }
 

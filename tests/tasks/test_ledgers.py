@@ -263,6 +263,8 @@ def _at(world, task, on: datetime.date, action: str = "report") -> None:
         elif action == "close":
             task_transition(task_id=task.pk, actor=world.person("yi_head"), name="submit", comment="已完成")
             task_transition(task_id=task.pk, actor=world.person("city_head"), name="close")
+        else:  # suspended or cancelled by the issuer
+            task_transition(task_id=task.pk, actor=world.person("city_head"), name=action, comment="暂缓")
 
 
 def test_the_ledgers_count_the_report_periods_missed_and_met_late(api, world, make_task):
@@ -278,17 +280,30 @@ def test_the_ledgers_count_the_report_periods_missed_and_met_late(api, world, ma
     _at(world, done, D(2018, 9, 13), "close")
     # No schedule at all.
     make_task("无报送要求", number="3")
+    # Suspended on Tuesday 18 September with the 14th missed: the clock stands still since.
+    suspended = _weekly(world, make_task, "4")
+    _at(world, suspended, D(2018, 9, 6))
+    _at(world, suspended, D(2018, 9, 18), "suspend")
+    # Cancelled on the 18th with the 14th unmet: owed by nobody, it has missed nothing.
+    cancelled = _weekly(world, make_task, "5")
+    _at(world, cancelled, D(2018, 9, 18), "cancel")
 
     client = api.as_user("city_head")
     shown = {}
-    for task in (behind, done):
+    for task in (behind, done, suspended, cancelled):
         body = client.get(f"/api/v1/tasks/{task.pk}/report-schedule/").json()
         shown[task.number] = [len(body["missed"]), len(body["met_late"])]
     # 21 and 28 September and the week of the National Day holiday are missed; the 14th was met late.
-    assert shown == {"1": [3, 1], "2": [0, 0]}
+    assert shown == {"1": [3, 1], "2": [0, 0], "4": [1, 0], "5": [0, 0]}
 
     ledger = by_number(read(download(api, "city_head")))
-    assert {number: row[-2:] for number, row in ledger.items()} == {"1": [3, 1], "2": [0, 0], "3": [0, 0]}
+    assert {number: row[-2:] for number, row in ledger.items()} == {
+        "1": [3, 1],
+        "2": [0, 0],
+        "3": [0, 0],
+        "4": [1, 0],
+        "5": [0, 0],
+    }
     rectifications = by_number(read(download(api, "city_head", RECTIFICATIONS_URL)))
     assert {number: row[-2:] for number, row in rectifications.items()} == {"2": [0, 0]}
     # A county sees its own periods the same way.
