@@ -41,14 +41,7 @@ import calendar as month_calendar
 import datetime
 
 from django.db import connection
-from django.db.models import (
-    Count,
-    F,
-    JSONField,
-    OuterRef,
-    Q,
-    Subquery,
-)
+from django.db.models import Count, F, JSONField, OuterRef, Q, Subquery
 from django.db.models.functions import JSONObject, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -317,7 +310,7 @@ def missed_q(on: datetime.date) -> Q:
     owed = (
         Q(task__state__in=OPEN_STATES)
         | Q(task__state=TaskState.SUSPENDED, due_date__lt=F("task__suspended_on"))
-        | Q(Q(task__state=TaskState.CLOSED) & Q(due_date__lt=closed_day))
+        | Q(task__state=TaskState.CLOSED, due_date__lt=closed_day)
     )
     return Q(met_at__isnull=True, due_date__lt=on) & owed
 
