@@ -150,6 +150,9 @@ class DecomposeForm(forms.Form):
     due_date = forms.DateField(label=_("完成时限"), widget=IsoDateInput())
     # Unchecked by default: a piece reports as the whole does unless the split says not.
     no_report_schedule = forms.BooleanField(label=_("子任务不沿用本任务的报送要求"), required=False)
+    # Shown for 长期坚持 work only: its pieces are ongoing too unless this is checked and the
+    # date above is theirs.
+    not_ongoing = forms.BooleanField(label=_("子任务按上面的完成时限办结，不长期坚持"), required=False)
 
     def __init__(self, *args, units, indicators, **kwargs):
         super().__init__(*args, **kwargs)

@@ -26,6 +26,7 @@ from tasks.rungs import level_of_rank
 
 from .lateness import closed_on, days_overdue, today
 from .models import Campaign, ProgressReport, SourceKind, Task, TaskKind, TaskState, TaskUnit, TaskUnitRole
+from .schedules import periods_of, report_periods
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK_SIZE = 500
@@ -111,6 +112,17 @@ class Row:
         return days_overdue(self.task, self.on)
 
     @property
+    def reports_missed(self) -> int:
+        # The periods the lead unit let pass without a report (漏报), still owed, and those it
+        # reported late (补报): a late report meets the missed period but does not unmake the
+        # lateness (``tasks.schedules``).
+        return periods_of(self.task.report_periods)[0]
+
+    @property
+    def reports_met_late(self) -> int:
+        return periods_of(self.task.report_periods)[1]
+
+    @property
     def escalation(self) -> str:
         level = level_of_rank(self.task.escalation_rank)
         return str(level.label) if level else ""
@@ -154,6 +166,15 @@ def source_columns() -> list[Column]:
     ]
 
 
+def report_columns() -> list[Column]:
+    """The report periods (按期反馈) missed and met late, last: a ledger filed before they were
+    counted still lines up with a new one column by column."""
+    return [
+        Column(_("漏报期数"), 9, lambda r: r.reports_missed, CENTER),
+        Column(_("补报期数"), 9, lambda r: r.reports_met_late, CENTER),
+    ]
+
+
 def task_columns() -> list[Column]:
     return [
         Column(_("序号"), 8, lambda r: r.task.number, CENTER),
@@ -170,6 +191,7 @@ def task_columns() -> list[Column]:
         Column(_("逾期天数"), 9, lambda r: r.days_overdue, CENTER),
         Column(_("督办级别"), 10, lambda r: r.escalation, CENTER),
         *source_columns(),
+        *report_columns(),
     ]
 
 
@@ -186,6 +208,7 @@ def rectification_columns() -> list[Column]:
         Column(_("逾期天数"), 9, lambda r: r.days_overdue, CENTER),
         Column(_("销号日期"), 12, lambda r: r.closed_on, DATE),
         *source_columns(),
+        *report_columns(),
     ]
 
 
@@ -196,9 +219,10 @@ class Ledger:
     ascii_filename: str
 
 
-def ledger_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
+def ledger_tasks(tasks: QuerySet[Task], on: datetime.date) -> QuerySet[Task]:
     """What a row reads, fetched per chunk: the lead unit and the people, the units, the
-    source and the latest progress report's text."""
+    source, the latest progress report's text and the report periods missed and met late
+    as of ``on``."""
     latest_report = (
         ProgressReport.objects.filter(task=OuterRef("pk")).order_by("-created_at", "-pk").values("text")[:1]
     )
@@ -208,7 +232,7 @@ def ledger_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
         .prefetch_related(
             Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit").order_by("pk"))
         )
-        .annotate(latest_report=Subquery(latest_report))
+        .annotate(latest_report=Subquery(latest_report), report_periods=report_periods(on))
     )
 
 
@@ -216,14 +240,16 @@ def task_ledger(
     tasks: QuerySet[Task], *, campaign: Campaign | None = None, on: datetime.date | None = None
 ) -> Ledger:
     """The task ledger (任务台账) of these tasks, in their order."""
-    return _ledger(ledger_tasks(tasks), _("任务台账"), "task-ledger", task_columns(), campaign, on)
+    on = on or today()
+    return _ledger(ledger_tasks(tasks, on), _("任务台账"), "task-ledger", task_columns(), campaign, on)
 
 
 def rectification_ledger(
     tasks: QuerySet[Task], *, campaign: Campaign | None = None, on: datetime.date | None = None
 ) -> Ledger:
     """The rectification ledger (整改台账): only the rectification items among these tasks."""
-    tasks = ledger_tasks(tasks.filter(kind=TaskKind.RECTIFICATION))
+    on = on or today()
+    tasks = ledger_tasks(tasks.filter(kind=TaskKind.RECTIFICATION), on)
     return _ledger(tasks, _("整改台账"), "rectification-ledger", rectification_columns(), campaign, on)
 
 
@@ -233,9 +259,8 @@ def _ledger(
     ascii_name: str,
     columns: list[Column],
     campaign: Campaign | None,
-    on: datetime.date | None,
+    on: datetime.date,
 ) -> Ledger:
-    on = on or today()
     # A campaign's name may hold characters no file system accepts in a file name.
     prefix = re.sub(r'[\\/:*?"<>|\s]+', "", campaign.short_name or campaign.name) if campaign else ""
     file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, suffix=".xlsx")

@@ -34,11 +34,15 @@ class ReportScheduleOutput(serializers.Serializer):
         allow_null=True, help_text="The next period's due date not yet passed and not yet met."
     )
     missed = serializers.ListField(
-        child=serializers.DateField(), help_text="Due dates of periods passed without a report, chased."
+        child=serializers.DateField(),
+        help_text="Due dates of periods passed without a report while the task owed them (open; "
+        "suspended: before the day it was suspended; closed: before its closing day), chased. "
+        "What the ledgers count as 漏报期数.",
     )
     met_late = serializers.ListField(
         child=serializers.DateField(),
-        help_text="Due dates of periods met by a late report (补报), no longer chased.",
+        help_text="Due dates of periods met by a late report (补报), no longer chased"
+        " (the ledgers' 补报期数).",
     )
 
 

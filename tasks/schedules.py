@@ -41,11 +41,21 @@ import calendar as month_calendar
 import datetime
 
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Count, F, JSONField, OuterRef, Q, Subquery
+from django.db.models.functions import JSONObject, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Obligation, ObligationKind, ProgressReport, ReportCadence, ReportSchedule, Task
+from .models import (
+    OPEN_STATES,
+    Obligation,
+    ObligationKind,
+    ProgressReport,
+    ReportCadence,
+    ReportSchedule,
+    Task,
+    TaskState,
+)
 from .workdays import WorkCalendar, calendar_for
 
 WEEKDAYS = "一二三四五六日"
@@ -290,6 +300,54 @@ def met_late_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}met_at__isnull": False, f"{prefix}met_at__date__gt": F(f"{prefix}due_date")})
 
 
+def missed_q(on: datetime.date) -> Q:
+    """Report periods missed as of ``on``: unmet and past their date while the task owed
+    them. An open task owes its periods up to ``on``; a suspended one up to the day it was
+    suspended (the clock stands still: resuming moves the unmet periods on); a closed one up
+    to its closing day (it owed nothing after it). A draft or a cancelled task is owed by
+    nobody, as ``tasks.lateness`` has it, so it has missed nothing."""
+    closed_day = TruncDate("task__closed_at", tzinfo=timezone.get_default_timezone())
+    owed = (
+        Q(task__state__in=OPEN_STATES)
+        | Q(task__state=TaskState.SUSPENDED, due_date__lt=F("task__suspended_on"))
+        | Q(task__state=TaskState.CLOSED, due_date__lt=closed_day)
+    )
+    return Q(met_at__isnull=True, due_date__lt=on) & owed
+
+
+def _owed_until(task: Task, today: datetime.date) -> datetime.date | None:
+    """``missed_q`` for one task: the first day on which its periods are no longer owed."""
+    if task.state in OPEN_STATES:
+        return today
+    if task.state == TaskState.SUSPENDED and task.suspended_on:
+        return min(today, task.suspended_on)
+    if task.state == TaskState.CLOSED and task.closed_at:
+        return min(today, _local_day(task.closed_at))
+    return None
+
+
+def report_periods(on: datetime.date) -> Subquery:
+    """An annotation for a queryset of tasks: ``{"missed": n, "late": n}``, the report
+    periods each task missed as of ``on`` (``missed_q``) and those a late report (补报) met
+    (``met_late_q``); null for a task that never owed one. One aggregate over the task's
+    periods inside the tasks' own statement, so a ledger costs no query more for them."""
+    counts = (
+        Obligation.objects.filter(task=OuterRef("pk"), kind=ObligationKind.REPORT)
+        .order_by()
+        .values("task")
+        .annotate(
+            counts=JSONObject(missed=Count("pk", filter=missed_q(on)), late=Count("pk", filter=met_late_q()))
+        )
+        .values("counts")
+    )
+    return Subquery(counts, output_field=JSONField())
+
+
+def periods_of(counts: dict | None) -> tuple[int, int]:
+    """(missed, met late) from a ``report_periods`` annotation."""
+    return (counts["missed"], counts["late"]) if counts else (0, 0)
+
+
 def schedule_status(task: Task, today: datetime.date) -> dict:
     """The task's schedule with its next period, its missed ones and those met late (two
     queries): what the API and the task page show."""
@@ -300,6 +358,7 @@ def schedule_status(task: Task, today: datetime.date) -> dict:
         .values_list("due_date", "met_at")
     )
     unmet = [due for due, met_at in rows if met_at is None]
+    owed_until = _owed_until(task, today)
     return {
         "schedule": schedule,
         "cadence": schedule.cadence if schedule else None,
@@ -308,7 +367,7 @@ def schedule_status(task: Task, today: datetime.date) -> dict:
         "wording": schedule_wording(schedule) if schedule else "",
         "label": schedule_label(schedule) if schedule else "",
         "next_due_date": next((day for day in unmet if day >= today), None),
-        "missed": [day for day in unmet if day < today],
+        "missed": [day for day in unmet if owed_until and day < owed_until],
         "met_late": [due for due, met_at in rows if met_at is not None and _local_day(met_at) > due],
     }
 

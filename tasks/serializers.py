@@ -566,7 +566,19 @@ class ChildInput(serializers.Serializer):
     lead_unit = PrimaryKeyRelatedField(queryset=Unit.objects.all())
     cooperating_units = PrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False)
     responsible_person = PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
-    due_date = DateField()
+    due_date = DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Required unless the piece is ongoing; an ongoing piece is due when the parent is.",
+    )
+    ongoing = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="长期坚持. Omitted: as the parent (a piece of ongoing work is ongoing too); "
+        "false with a due_date: a piece of ongoing work with a final date of its own.",
+    )
     targets = TargetShareInput(many=True, required=False)
     inherit_report_schedule = serializers.BooleanField(
         default=True,

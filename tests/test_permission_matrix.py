@@ -18,16 +18,18 @@ that unit, so the office's level is the unit) and a leader (a person holding the
 in that unit, who is not the task's lead leader). Three more callers: ``anonymous``, the
 task's ``lead_leader`` and the system ``admin``. That is 7 x 4 + 3 = 31 callers.
 
-The expected answers are written below, once, as three tables with one line per caller and
-one column per endpoint (reads, transitions, other writes, signing-for decisions): 9 + 9 + 8
-+ 4 = 30 endpoints, so 31 x 30 = 930 cells, each a test. They follow the written rules (tasks/rules.py, the
-selectors' visibility, the supervision office's escalation right), not the code:
+The expected answers are written below, once, as five tables with one line per caller and
+one column per endpoint (reads, transitions, other writes, signing-for decisions, the report
+schedule): 9 + 9 + 8 + 4 + 3 = 33 endpoints, so 31 x 33 = 1023 cells, each a test. They
+follow the written rules (tasks/rules.py, the selectors' visibility, the supervision
+office's escalation right), not the code:
 
 - a caller sees the task if a unit they are member or head of, or the level their office
   supervises, contains the issuing, lead, responsible or cooperating unit, or if they are
   its lead leader; anyone else gets 404 from every endpoint, never 403;
 - the issuing side (heads of 锦州市, and administrators) assigns, edits, closes, returns,
-  suspends, resumes, cancels and decides extensions;
+  suspends, resumes, cancels and decides extensions; it alone sets, replaces and removes the
+  report schedule (按期反馈, as it edits the task), which whoever sees the task reads;
 - the responsible side (members and heads of 七里河镇) accepts, submits, reports, requests
   extensions and completes steps; the head of 七里河镇 alone decomposes;
 - before signing for it, the lead unit alone (members and heads of 七里河镇, not the
@@ -65,6 +67,7 @@ from tasks.models import (
     ProcedureStep,
     ProgressReport,
     RecheckAttachment,
+    ReportSchedule,
     Task,
     TaskEvent,
     TaskKind,
@@ -74,6 +77,7 @@ from tasks.services import (
     StepSpec,
     extension_request_create,
     progress_report_create,
+    report_schedule_set,
     task_create,
     task_recheck_record,
     task_transition,
@@ -84,7 +88,7 @@ from tests.conftest import PEOPLE as WORLD_PEOPLE
 
 pytestmark = pytest.mark.django_db
 
-CELL_COUNT = 930
+CELL_COUNT = 1023
 
 READS = """
                         detail history transitions reports extensions escalations trace download recheck_files
@@ -192,6 +196,43 @@ lead_leader             403  403       403    403       403      403  403      4
 admin                   200  403       403    403       200      403  201      200
 """
 
+# The report schedule (按期反馈) of the task in progress: read it, set it (a monthly report),
+# and remove the one a task in progress has (``scheduled``).
+SCHEDULES = """
+                        schedule schedule_set schedule_remove
+issuing member          200      403          403
+issuing head            200      200          204
+issuing supervisor      200      403          403
+issuing leader          404      404          404
+above member            200      403          403
+above head              200      403          403
+above supervisor        200      403          403
+above leader            404      404          404
+own member              200      403          403
+own head                200      403          403
+own supervisor          200      403          403
+own leader              404      404          404
+below member            404      404          404
+below head              404      404          404
+below supervisor        404      404          404
+below leader            404      404          404
+sibling member          404      404          404
+sibling head            404      404          404
+sibling supervisor      404      404          404
+sibling leader          404      404          404
+unrelated member        404      404          404
+unrelated head          404      404          404
+unrelated supervisor    404      404          404
+unrelated leader        404      404          404
+cooperating member      200      403          403
+cooperating head        200      403          403
+cooperating supervisor  200      403          403
+cooperating leader      404      404          404
+anonymous               401      401          401
+lead_leader             200      403          403
+admin                   200      200          204
+"""
+
 # Before the lead unit signs for the task: returning it to the issuer (``back``), asking
 # for its transfer to 黑山县 (``transfer``), deciding a pending request, and withdrawing it.
 SIGN_FOR = """
@@ -245,7 +286,13 @@ def parse(table: str) -> dict[tuple[str, str], int]:
     return cells
 
 
-EXPECTED = {**parse(READS), **parse(TRANSITIONS), **parse(WRITES), **parse(SIGN_FOR)}
+EXPECTED = {
+    **parse(READS),
+    **parse(TRANSITIONS),
+    **parse(WRITES),
+    **parse(SIGN_FOR),
+    **parse(SCHEDULES),
+}
 
 # Units this module adds to the conftest's tree: name, kind, parent.
 UNITS = [
@@ -351,6 +398,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "trace": Endpoint("get", "/api/v1/tasks/{task}/trace/", "in_progress"),
     "download": Endpoint("get", "/api/v1/attachments/{attachment}/", "evidence"),
     "recheck_files": Endpoint("get", "/api/v1/recheck-attachments/{recheck_attachment}/", "rechecked"),
+    "schedule": Endpoint("get", "/api/v1/tasks/{task}/report-schedule/", "in_progress"),
     "assign": transition("assign", "draft"),
     "accept": transition("accept", "assigned"),
     "submit": transition("submit", "in_progress"),
@@ -395,6 +443,13 @@ ENDPOINTS: dict[str, Endpoint] = {
         "closed_rectification",
         payload=lambda units: {"result": "passed"},
     ),
+    "schedule_set": Endpoint(
+        "put",
+        "/api/v1/tasks/{task}/report-schedule/",
+        "in_progress",
+        payload=lambda units: {"cadence": "monthly", "day": 28},
+    ),
+    "schedule_remove": Endpoint("delete", "/api/v1/tasks/{task}/report-schedule/", "scheduled", 204),
     "back": transition("return_to_issuer", "assigned"),
     "transfer": Endpoint(
         "post",
@@ -496,6 +551,8 @@ def prepare(units: dict[str, Unit], campaign: Campaign, setup: str) -> dict[str,
         ids["recheck_attachment"] = RecheckAttachment.objects.get(obligation__task_id=task.pk).pk
     if setup == "suspended":
         move(issuer, "suspend")
+    if setup == "scheduled":
+        report_schedule_set(task_id=task.pk, actor=issuer, cadence="weekly", day=5)
     if setup == "procedure":
         ids["step"] = task.steps.get(order=1).pk
     if setup == "extension_pending":
@@ -538,7 +595,7 @@ def build() -> Matrix:
 
 @pytest.fixture(scope="module")
 def matrix(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The world, built once for the module's 899 cells inside a transaction that is rolled
+    """The world, built once for the module's cells inside a transaction that is rolled
     back at the end; each cell runs in a savepoint of its own, so no cell sees another's
     writes. Building it for every cell would take minutes."""
     with (
@@ -583,6 +640,7 @@ def snapshot(task_pk: int) -> dict:
             Obligation.objects.filter(task_id=task_pk).values_list("pk", "met_at", "result")
         ),
         "transfers": sorted(TransferRequest.objects.filter(task_id=task_pk).values_list("pk", "state")),
+        "schedule": list(ReportSchedule.objects.filter(task_id=task_pk).values_list("cadence", "day")),
     }
 
 

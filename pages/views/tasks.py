@@ -426,12 +426,17 @@ def task_decompose(request, pk):
             lead_unit=child["lead_unit"],
             targets=child["targets"],
             inherit_report_schedule=not form.cleaned_data["no_report_schedule"],
+            ongoing=False if form.cleaned_data["not_ongoing"] else None,
         )
         for child in form.children()
     ]
     try:
         created = services.task_decompose(task_id=pk, actor=request.user, children=children)
     except DomainError as exc:
+        # What is wrong with the plan, beside the form: every piece is alike on the page.
+        plan = exc.fields.get("children", {})
+        for problem in dict.fromkeys(problem for problems in plan.values() for problem in problems):
+            form.add_error(None, problem)
         return _refused(request, pk, exc, "decompose", form)
     return _done(request, pk, _("已分解为 %(count)d 个子任务。") % {"count": len(created)})
 

@@ -36,7 +36,8 @@ from .common import event_record, locked_task
 class ChildSpec:
     title: str
     lead_unit: Unit
-    due_date: datetime.date
+    # None only for a piece of 长期坚持 work (``ongoing``): it is due when the parent is.
+    due_date: datetime.date | None
     description: str = ""
     responsible_person: User | None = None
     cooperating_units: list[Unit] = field(default_factory=list)
@@ -45,6 +46,10 @@ class ChildSpec:
     # The piece reports as the whole does (its own copy of the parent's schedule), unless
     # the split says otherwise.
     inherit_report_schedule: bool = True
+    # 长期坚持: None, as the parent is. A piece of ongoing work is ongoing too unless the split
+    # says ``False`` and gives it a date of its own; work with a final date has no ongoing
+    # pieces.
+    ongoing: bool | None = None
 
 
 def task_decompose(*, task_id: int, actor: User, children: list[ChildSpec]) -> list[Task]:
@@ -54,7 +59,9 @@ def task_decompose(*, task_id: int, actor: User, children: list[ChildSpec]) -> l
     the parent; for each split indicator the children's targets may not exceed the
     parent's (what remains unallocated is shown on the parent). Each child reports on the
     parent's report schedule (按期反馈), a copy of its own with its own periods from its
-    issue to its due date, unless its spec says otherwise.
+    issue to its due date, unless its spec says otherwise. The pieces of 长期坚持 work
+    (``Task.ongoing``) are ongoing too, due when the parent is (the campaign's end), unless
+    a spec says ``ongoing=False`` with a date of its own.
     """
     if not children:
         raise InvalidInput(_("至少需要一个子任务。"), code="children_required")
@@ -124,7 +131,16 @@ def _child_problems(
 ) -> list[str]:
     """What is wrong with one child; its valid shares are added to ``allocated``."""
     problems = []
-    if child.due_date > task.due_date:
+    ongoing = _child_ongoing(task, child)
+    if child.ongoing and not task.ongoing:
+        problems.append(str(_("上级任务有完成时限，子任务不能设为长期坚持。")))
+    elif ongoing and child.due_date not in (None, task.due_date):
+        problems.append(
+            str(_("长期坚持的子任务不设完成时限，随上级任务至%(date)s。") % {"date": task.due_date})
+        )
+    elif not ongoing and child.due_date is None:
+        problems.append(str(_("请填写完成时限。")))
+    elif child.due_date is not None and child.due_date > task.due_date:
         problems.append(str(_("完成时限不能晚于上级任务的完成时限（%(date)s）。") % {"date": task.due_date}))
     for indicator_id, share in child.targets.items():
         if indicator_id not in parent_indicators:
@@ -151,6 +167,11 @@ def _targets_exceeded(allocated: dict[int, Decimal], parent_indicators: dict[int
     ]
 
 
+def _child_ongoing(task: Task, child: ChildSpec) -> bool:
+    """A piece is 长期坚持 when the parent is, unless its spec says otherwise."""
+    return task.ongoing if child.ongoing is None else child.ongoing and task.ongoing
+
+
 def _allocated_targets(parent_indicators: dict[int, Indicator]) -> dict[int, Decimal]:
     """How much of each parent target earlier decompositions already gave out."""
     totals = dict(
@@ -166,6 +187,11 @@ def _children_create(task: Task, issuing_unit: Unit, children: list[ChildSpec]) 
     """The children as issued tasks, numbered after the parent's existing children."""
     start = task.children.count()
     now = timezone.now()
+    # A piece of ongoing work holds the parent's date, the campaign's end.
+    dated = [
+        (child, True, task.due_date) if _child_ongoing(task, child) else (child, False, child.due_date)
+        for child in children
+    ]
     return Task.objects.bulk_create(
         Task(
             campaign_id=task.campaign_id,
@@ -178,15 +204,16 @@ def _children_create(task: Task, issuing_unit: Unit, children: list[ChildSpec]) 
             lead_unit=child.lead_unit,
             lead_leader_id=task.lead_leader_id,
             responsible_person=child.responsible_person,
-            due_date=child.due_date,
-            original_due_date=child.due_date,
+            due_date=due_date,
+            original_due_date=due_date,
+            ongoing=ongoing,
             state=TaskState.ASSIGNED,
             assigned_at=now,
             responsibility_id=task.responsibility_id,
             # The pieces answer to the same document as the whole (``Task.source``).
             source_id=task.source_id,
         )
-        for n, child in enumerate(children, start=1)
+        for n, (child, ongoing, due_date) in enumerate(dated, start=1)
     )
 
 

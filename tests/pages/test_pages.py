@@ -477,3 +477,39 @@ def test_a_transfer_is_asked_and_decided_and_an_item_returned_through_the_pages(
     assert village.get(f"/tasks/{yellow.pk}/").status_code == 404
     yellow.refresh_from_db()
     assert yellow.state == TaskState.DRAFT
+
+
+def test_the_pieces_of_ongoing_work_split_on_the_page_are_ongoing_unless_told(
+    browser_client, world, campaign
+):
+    from tasks.services import task_create
+
+    task = task_create(
+        actor=world.person("yi_head"),
+        campaign=campaign,
+        title="作风建设",
+        issuing_unit=world.unit("义县"),
+        lead_unit=world.unit("七里河镇"),
+        due_date=None,
+        ongoing=True,
+        assign=True,
+    )
+    village_a, village_b = world.unit("大榆树堡村"), world.unit("王家屯村")
+    client = browser_client.as_user("qilihe_head")
+    page = text(client.get(f"/tasks/{task.pk}/"))
+    assert "子任务按上面的完成时限办结，不长期坚持" in page
+    # The form keeps the whole's date: the pieces are ongoing, as the whole is.
+    kept = client.post(
+        f"/tasks/{task.pk}/decompose/",
+        {"title": "作风建设", "due_date": task.due_date.isoformat(), f"unit_{village_a.pk}": "on"},
+    )
+    assert kept.status_code == 302
+    piece = Task.objects.get(parent=task)
+    assert (piece.ongoing, piece.due_date) == (True, task.due_date)
+    # An earlier date alone is refused; with the box checked, the piece has that date.
+    earlier = {"title": "专项整治", "due_date": due_in(10).isoformat(), f"unit_{village_b.pk}": "on"}
+    refused = client.post(f"/tasks/{task.pk}/decompose/", earlier)
+    assert refused.status_code == 400 and "长期坚持的子任务不设完成时限" in text(refused)
+    assert client.post(f"/tasks/{task.pk}/decompose/", {**earlier, "not_ongoing": "on"}).status_code == 302
+    dated = Task.objects.get(parent=task, lead_unit=village_b)
+    assert (dated.ongoing, dated.due_date) == (False, due_in(10))

@@ -20,6 +20,7 @@ from tasks.services import (
     extension_decide,
     extension_request_create,
     progress_report_create,
+    report_schedule_set,
     task_transition,
 )
 from tests.helpers import assert_error
@@ -32,6 +33,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Where the work came from, after each ledger's own columns; empty for a task without one.
 SOURCE_HEADERS = ["来源", "来源文号", "来源文件", "来文单位", "成文日期"]
 NO_SOURCE = [None] * len(SOURCE_HEADERS)
+# The report periods (按期反馈) missed and met late (补报), last.
+REPORT_HEADERS = ["漏报期数", "补报期数"]
+NO_PERIODS = [0, 0]
 TASK_HEADERS = [
     "序号",
     "任务内容",
@@ -47,6 +51,7 @@ TASK_HEADERS = [
     "逾期天数",
     "督办级别",
     *SOURCE_HEADERS,
+    *REPORT_HEADERS,
 ]
 RECTIFICATION_HEADERS = [
     "序号",
@@ -60,6 +65,7 @@ RECTIFICATION_HEADERS = [
     "逾期天数",
     "销号日期",
     *SOURCE_HEADERS,
+    *REPORT_HEADERS,
 ]
 D = datetime.date
 
@@ -197,6 +203,7 @@ def test_the_task_ledger_has_the_columns_an_office_expects(api, ledger_tasks):
         10,
         "挂牌督办",
         *NO_SOURCE,
+        *NO_PERIODS,
     ]
     # The extension moved the due date; the original stays beside it.
     assert ledger["2"][7:13] == [day(2018, 11, 30), day(2018, 10, 31), "办理中", None, None, None]
@@ -233,8 +240,74 @@ def test_the_rectification_ledger_lists_only_rectification_items(api, ledger_tas
         None,
         None,
         *NO_SOURCE,
+        *NO_PERIODS,
     ]
-    assert ledger["4"][5:] == ["已销号", 0, None, None, day(2018, 10, 8), *NO_SOURCE]
+    assert ledger["4"][5:] == ["已销号", 0, None, None, day(2018, 10, 8), *NO_SOURCE, *NO_PERIODS]
+
+
+def _weekly(world, make_task, number: str, kind: str = TaskKind.TASK):
+    """Issued on Monday 3 September 2018 to 义县 with a report due every Friday, signed for."""
+    with time_machine.travel(datetime.datetime(2018, 9, 3, 1, 0, tzinfo=datetime.UTC), tick=False):
+        task = make_task(f"周报任务{number}", number=number, kind=kind, assign=False)
+        report_schedule_set(task_id=task.pk, actor=world.person("city_head"), cadence="weekly", day=5)
+        task_transition(task_id=task.pk, actor=world.person("city_head"), name="assign")
+        task_transition(task_id=task.pk, actor=world.person("yi_head"), name="accept")
+    return task
+
+
+def _at(world, task, on: datetime.date, action: str = "report") -> None:
+    moment = datetime.datetime(on.year, on.month, on.day, 1, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(moment, tick=False):
+        if action == "report":
+            progress_report_create(task_id=task.pk, actor=world.person("yi_head"), text="本周进展")
+        elif action == "close":
+            task_transition(task_id=task.pk, actor=world.person("yi_head"), name="submit", comment="已完成")
+            task_transition(task_id=task.pk, actor=world.person("city_head"), name="close")
+        else:  # suspended or cancelled by the issuer
+            task_transition(task_id=task.pk, actor=world.person("city_head"), name=action, comment="暂缓")
+
+
+def test_the_ledgers_count_the_report_periods_missed_and_met_late(api, world, make_task):
+    # Reported on Thursday 6 September (on time for the 7th), nothing for the 14th, a late
+    # report (补报) on Monday the 17th for it, then nothing: the Fridays since are missed.
+    behind = _weekly(world, make_task, "1")
+    _at(world, behind, D(2018, 9, 6))
+    _at(world, behind, D(2018, 9, 17))
+    # On time every week until done: closed on Thursday 13 September; the Fridays after
+    # that day were never owed, so they are not missed.
+    done = _weekly(world, make_task, "2", TaskKind.RECTIFICATION)
+    _at(world, done, D(2018, 9, 6))
+    _at(world, done, D(2018, 9, 13), "close")
+    # No schedule at all.
+    make_task("无报送要求", number="3")
+    # Suspended on Tuesday 18 September with the 14th missed: the clock stands still since.
+    suspended = _weekly(world, make_task, "4")
+    _at(world, suspended, D(2018, 9, 6))
+    _at(world, suspended, D(2018, 9, 18), "suspend")
+    # Cancelled on the 18th with the 14th unmet: owed by nobody, it has missed nothing.
+    cancelled = _weekly(world, make_task, "5")
+    _at(world, cancelled, D(2018, 9, 18), "cancel")
+
+    client = api.as_user("city_head")
+    shown = {}
+    for task in (behind, done, suspended, cancelled):
+        body = client.get(f"/api/v1/tasks/{task.pk}/report-schedule/").json()
+        shown[task.number] = [len(body["missed"]), len(body["met_late"])]
+    # 21 and 28 September and the week of the National Day holiday are missed; the 14th was met late.
+    assert shown == {"1": [3, 1], "2": [0, 0], "4": [1, 0], "5": [0, 0]}
+
+    ledger = by_number(read(download(api, "city_head")))
+    assert {number: row[-2:] for number, row in ledger.items()} == {
+        "1": [3, 1],
+        "2": [0, 0],
+        "3": [0, 0],
+        "4": [1, 0],
+        "5": [0, 0],
+    }
+    rectifications = by_number(read(download(api, "city_head", RECTIFICATIONS_URL)))
+    assert {number: row[-2:] for number, row in rectifications.items()} == {"2": [0, 0]}
+    # A county sees its own periods the same way.
+    assert by_number(read(download(api, "yi_head")))["1"][-2:] == [3, 1]
 
 
 def test_the_file_is_an_attachment_with_a_chinese_name(api, world, ledger_tasks):

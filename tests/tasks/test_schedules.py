@@ -13,7 +13,15 @@ import pytest
 import time_machine
 
 from tasks import lateness
-from tasks.models import Obligation, ObligationKind, ReportCadence, ReportSchedule, Task, TaskEvent
+from tasks.models import (
+    Obligation,
+    ObligationKind,
+    ReportCadence,
+    ReportSchedule,
+    Task,
+    TaskEvent,
+    TaskScope,
+)
 from tasks.schedules import due_dates, met_late_q
 from tasks.services import (
     ChildSpec,
@@ -349,6 +357,88 @@ def test_a_split_through_the_api_may_leave_the_schedule_behind(api, world, month
     inheriting, alone = (item["id"] for item in response.json())
     assert ReportSchedule.objects.filter(task_id__in=[inheriting, alone]).count() == 1
     assert ReportSchedule.objects.filter(task_id=inheriting).exists()
+
+
+@pytest.fixture
+def ongoing_task(api, world) -> Task:
+    """长期坚持 work of 义县 created through the API on 1 October 2018, reporting by the 28th
+    of every month, signed for."""
+    payload = {
+        "title": "扶贫领域作风建设",
+        "issuing_unit": world.unit("锦州市").pk,
+        "lead_unit": world.unit("义县").pk,
+        "ongoing": True,
+        "campaign": world.campaign.pk,
+    }
+    with time_machine.travel(at_nine(D(2018, 10, 1)), tick=False):
+        response = api.as_user("city_head").post("/api/v1/tasks/", payload, format="json")
+        assert response.status_code == 201, response.content
+        task_id = response.json()["id"]
+        report_schedule_set(task_id=task_id, actor=world.person("city_head"), cadence="monthly", day=28)
+        task_transition(task_id=task_id, actor=world.person("city_head"), name="assign")
+        return task_transition(task_id=task_id, actor=world.person("yi_head"), name="accept")
+
+
+def test_the_pieces_of_ongoing_work_are_ongoing_unless_the_split_says_otherwise(api, world, ongoing_task):
+    assert (ongoing_task.ongoing, ongoing_task.due_date) == (True, D(2018, 12, 10))
+    town = {"title": "七里河镇作风建设", "lead_unit": world.unit("七里河镇").pk}
+    village = {"title": "大榆树堡村作风建设", "lead_unit": world.unit("大榆树堡村").pk}
+    children = [
+        town,  # no date: ongoing, as the whole
+        {**village, "due_date": "2018-12-10"},  # the whole's date, as the task page fills it in
+        {**town, "title": "七里河镇专项整治", "ongoing": False, "due_date": "2018-11-20"},
+    ]
+    with time_machine.travel(at_nine(D(2018, 11, 1)), tick=False):
+        response = api.as_user("yi_head").post(
+            f"/api/v1/tasks/{ongoing_task.pk}/decompose/", {"children": children}, format="json"
+        )
+    assert response.status_code == 201, response.content
+    assert [(item["ongoing"], item["due_date"]) for item in response.json()] == [
+        (True, "2018-12-10"),
+        (True, "2018-12-10"),
+        (False, "2018-11-20"),
+    ]
+    ongoing, dated, final = (Task.objects.get(pk=item["id"]) for item in response.json())
+    assert ongoing.original_due_date == D(2018, 12, 10)
+    # The lists read the copy of the task in its scope rows.
+    assert set(TaskScope.objects.filter(task=ongoing).values_list("ongoing", flat=True)) == {True}
+    assert set(TaskScope.objects.filter(task=final).values_list("ongoing", flat=True)) == {False}
+    # Ongoing pieces report to the campaign's end on the copied schedule; the dated one to its date.
+    assert periods(ongoing) == periods(dated) == [("2018-11-28", False)]
+    assert periods(final) == []
+    # Never overdue by the date they hold, only by what they owe.
+    late = D(2018, 12, 20)
+    assert not lateness.work_overdue(ongoing, late) and lateness.work_overdue(final, late)
+    listed = api.as_user("yi_head").get("/api/v1/tasks/", {"parent": ongoing_task.pk}).json()["results"]
+    assert sorted(item["ongoing"] for item in listed) == [False, True, True]
+
+
+@pytest.mark.parametrize(
+    ("ongoing", "child", "message"),
+    [
+        # A piece of ongoing work given an earlier date without saying it is not ongoing.
+        (True, {"due_date": "2018-11-20"}, "长期坚持的子任务不设完成时限"),
+        (True, {"ongoing": True, "due_date": "2018-11-20"}, "长期坚持的子任务不设完成时限"),
+        (True, {"ongoing": False}, "请填写完成时限"),
+        (False, {}, "请填写完成时限"),
+        (False, {"ongoing": True}, "上级任务有完成时限"),
+    ],
+)
+def test_a_split_that_mistakes_ongoing_work_is_refused_and_changes_nothing(
+    api, world, make_task, ongoing_task, ongoing, child, message
+):
+    task = ongoing_task
+    if not ongoing:
+        task = make_task("农村危房改造", due_date=D(2018, 12, 5))
+        task_transition(task_id=task.pk, actor=world.person("yi_head"), name="accept")
+    before = (Task.objects.count(), TaskEvent.objects.count(), Obligation.objects.count())
+    piece = {"title": "七里河镇作风建设", "lead_unit": world.unit("七里河镇").pk, **child}
+    response = api.as_user("yi_head").post(
+        f"/api/v1/tasks/{task.pk}/decompose/", {"children": [piece]}, format="json"
+    )
+    body = assert_error(response, 400, "invalid_decomposition", fields={"children"})
+    assert message in body["fields"]["children"]["0"][0]
+    assert (Task.objects.count(), TaskEvent.objects.count(), Obligation.objects.count()) == before
 
 
 def test_ongoing_work_is_never_overdue_by_its_date_only_by_its_reports(world):
