@@ -42,13 +42,14 @@ CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 COMPARED = (
     ("location", "location"),
     ("responsible_units", "units"),
+    ("responsible_person", "responsible_person"),
     ("deadline", "due_date"),
     ("measures", None),
     ("source", None),
 )
 # The columns a re-import may change on an item not yet finished; any other (its place)
 # makes it another problem's row, an error.
-RESTATED = ("responsible_units", "deadline", "measures", "source")
+RESTATED = ("responsible_units", "responsible_person", "deadline", "measures", "source")
 
 
 @dataclass
@@ -136,6 +137,9 @@ def _differing(spec: ProblemSpec, record: ProblemRecord) -> list[str]:
                 resolved["lead_unit"],
                 resolved["units"],
             )
+        elif meaning == "responsible_person":
+            # An empty 责任人 cell says nothing: the person the unit named itself stays.
+            differs = resolved[meaning] is not None and record.resolved.get(meaning) != resolved[meaning]
         elif meaning is not None:
             differs = record.resolved.get(meaning) != resolved[meaning]
         else:
@@ -187,9 +191,14 @@ def _restate(actor: User, campaign: Campaign, restated: dict[int, Restated]) -> 
             changes.update(due_date=spec.due_date, deadline_text=spec.deadline_text[:50])
         if "responsible_units" in columns:
             changes.update(lead_unit=spec.lead_unit, responsible_units=spec.responsible_units)
-            if spec.lead_unit.pk != record.task.lead_unit_id and record.task.responsible_person_id:
-                # Another lead unit names its own responsible person, as after a transfer.
-                changes["responsible_person"] = None
+            if spec.lead_unit.pk != record.task.lead_unit_id and (
+                record.task.responsible_person_id or spec.responsible_person
+            ):
+                # Another lead unit: the list's 责任人 in it, or none for the unit to name its
+                # own, as after a transfer.
+                changes["responsible_person"] = spec.responsible_person
+        if "responsible_person" in columns:
+            changes["responsible_person"] = spec.responsible_person
         if "measures" in columns:
             changes["description"] = _description(spec)
         if "source" in columns:
@@ -197,13 +206,15 @@ def _restate(actor: User, campaign: Campaign, restated: dict[int, Restated]) -> 
         task_update(task_id=record.task_id, actor=actor, restated_by="problem_list", **changes)
         record.row = spec.row
         record.responsible_units = spec.words["responsible_units"]
+        record.responsible_person = spec.words["responsible_person"]
         record.deadline = spec.words["deadline"]
         record.measures = spec.measures
         record.source = problem_source(spec.source)
         record.resolved = spec.resolved()
         records.append(record)
     ProblemRecord.objects.bulk_update(
-        records, ["row", "responsible_units", "deadline", "measures", "source", "resolved"]
+        records,
+        ["row", "responsible_units", "responsible_person", "deadline", "measures", "source", "resolved"],
     )
 
 
@@ -219,6 +230,9 @@ def _ensure_assignable(campaign: Campaign, specs: list[ProblemSpec]) -> None:
             ],
             "location": [spec.location for spec in specs if spec.location],
         },
+    )
+    jurisdiction.ensure_all_answer_for(
+        [(spec.responsible_person, spec.lead_unit) for spec in specs if spec.responsible_person]
     )
     for spec in specs:
         ensure_within_campaign(spec.due_date, campaign)
@@ -269,6 +283,7 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
                 description=_description(spec),
                 issuing_unit_id=campaign.issuing_unit_id,
                 lead_unit=spec.lead_unit,
+                responsible_person=spec.responsible_person,
                 due_date=spec.due_date,
                 original_due_date=spec.due_date,
                 deadline_text=spec.deadline_text[:50],
@@ -302,6 +317,7 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
             "row",
             "location",
             "responsible_units",
+            "responsible_person",
             "measures",
             "deadline",
             "source",
@@ -317,6 +333,7 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
                 spec.row,
                 spec.words["location"],
                 spec.words["responsible_units"],
+                spec.words["responsible_person"],
                 spec.measures,
                 spec.words["deadline"],
                 problem_source(spec.source),
@@ -362,11 +379,12 @@ def _result(
             "location": spec.location.name if spec.location else "",
             "lead_unit": spec.lead_unit.name,
             "responsible_units": [unit.name for unit in spec.responsible_units],
+            "responsible_person": spec.responsible_person.full_name if spec.responsible_person else "",
             "due_date": spec.due_date.isoformat(),
             "deadline_text": spec.deadline_text,
             "source": spec.source,
             "action": actions.get(spec.row),
-            # What an update changes, by column (责任单位, 整改时限, 整改措施, 来源).
+            # What an update changes, by column (责任单位, 责任人, 整改时限, 整改措施, 来源).
             "changes": restated[spec.row].columns if spec.row in restated else [],
         }
         for spec in plan.specs

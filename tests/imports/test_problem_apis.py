@@ -24,6 +24,7 @@ ROW_KEYS = {
     "location",
     "lead_unit",
     "responsible_units",
+    "responsible_person",
     "due_date",
     "deadline_text",
     "source",
