@@ -33,6 +33,11 @@ class ProblemImportOutput(serializers.Serializer):
         child=serializers.DictField(), help_text="Per error: row, column, column_label, code, message."
     )
     counts = serializers.DictField(child=serializers.IntegerField())
+    kept = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Per item whose restated 整改时限 is earlier than an extension it was granted, which "
+        "it keeps: row, column (deadline), code (extension_kept), message.",
+    )
 
 
 class CampaignProblemImportApi(ApiView):
@@ -54,8 +59,9 @@ class CampaignProblemImportApi(ApiView):
             "otherwise is "
             "`updated` on its item while the item is unfinished (through the issuer's edit, with its "
             "history), and a row error `problem_changed` once the item is closed or cancelled, or when "
-            "its 所在单位 changed. Importing the same list again changes nothing. For the campaign's "
-            "issuing unit."
+            "its 所在单位 changed. A restated 整改时限 earlier than an approved extension leaves the "
+            "extended date in place, listed in `kept`. Importing the same list again changes nothing. "
+            "For the campaign's issuing unit."
         ),
         request={"multipart/form-data": ProblemImportInput},
         responses={200: ProblemImportOutput, **WRITE_ERRORS},
