@@ -143,6 +143,12 @@ def _named(text, row, column, context, elsewhere, errors) -> list[Unit]:
     return _units(rest, row, column, context, errors) if rest else []
 
 
+def _person_key(text: str) -> str:
+    """A 责任人 cell as a name is compared: its first name ("刘洋；" is 刘洋), no whitespace."""
+    names = split_units(text)
+    return compact(names[0]) if names else ""
+
+
 def _heading(row: SourceRow, context: _Context, elsewhere: set[str]) -> tuple[bool, Unit | None]:
     """Whether the row is a group heading ("一、义县", "（二）黑山县"), and the unit it names,
     which the problems under it are located in."""
@@ -208,7 +214,7 @@ def _people(plan: ProblemPlan) -> None:
     memberships = (
         Membership.objects.filter(unit__in={spec.lead_unit.pk for spec in named}, role__in=ANSWERING_ROLES)
         .annotate(compact_name=compact_expression("user__full_name"))
-        .filter(compact_name__in={compact(spec.words["responsible_person"]) for spec in named})
+        .filter(compact_name__in={_person_key(spec.words["responsible_person"]) for spec in named})
         .select_related("user")
         .order_by("user_id")
     )
@@ -220,7 +226,7 @@ def _people(plan: ProblemPlan) -> None:
     for spec in named:
         text = spec.words["responsible_person"]
         names = split_units(text)
-        people = found.get((spec.lead_unit.pk, compact(text)), [])
+        people = found.get((spec.lead_unit.pk, _person_key(text)), [])
         values = {"name": text, "unit": spec.lead_unit.name}
         if len(names) > 1:
             code = "one_person"

@@ -51,7 +51,7 @@ def test_the_named_person_answers_for_the_item_in_its_lead_unit(world, people):
 
 @pytest.mark.parametrize("label", ["具体责任人", "整改责任人", "责任人（姓名）"])
 def test_the_column_goes_by_the_headings_lists_give_it(world, people, label):
-    rows, header = with_people(problem_rows(2), {1: "郑镇长"}, label)
+    rows, header = with_people(problem_rows(2), {1: "郑 镇长；"}, label)
 
     result = run(world, xlsx(rows, header=header), dry_run=True)
 
