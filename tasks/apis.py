@@ -53,6 +53,7 @@ from .serializers import (
     ReportInput,
     ReportSerializer,
     ResponsibilitySerializer,
+    SourceEventSerializer,
     SourceInput,
     SourceSerializer,
     SourceUpdateInput,
@@ -757,6 +758,29 @@ class SourceDetailApi(ApiView):
     def delete(self, request, pk):
         services.source_delete(actor=request.user, source_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SourceHistoryApi(ListApi):
+    """A source's permanent history, oldest first."""
+
+    serializer_class = SourceEventSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.source_history_for_user(self.request.user, self.kwargs["pk"])
+
+    @extend_schema(
+        description=(
+            "A source document's permanent history, oldest first: its registration (`created`, with "
+            "what it said and its files), every correction (`edited`, with `changed` and each changed "
+            "field as [before, after]) and its deletion (`deleted`, with what it said), each with who "
+            "and when. A deleted source's history stays readable by whoever sees its registering unit; "
+            "404 for a caller who does not see the source."
+        ),
+        responses={200: SourceEventSerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 def ledger_response(ledger: ledgers.Ledger) -> FileResponse:

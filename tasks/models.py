@@ -908,3 +908,33 @@ class SourceAttachment(StoredFile):
 
     source = models.ForeignKey(TaskSource, on_delete=models.PROTECT, related_name="attachments")
     file = models.FileField(upload_to=source_attachment_path, max_length=255)
+
+
+class SourceEventAction(models.TextChoices):
+    CREATED = "created", _("登记")
+    EDITED = "edited", _("修改")
+    DELETED = "deleted", _("删除")
+
+
+class SourceEvent(AppendOnlyModel):
+    """A source's permanent history, as a task's (``TaskEvent``): who registered, corrected
+    or deleted it, when, and what it said before and after. Written once, never changed,
+    and kept after the source is deleted, so that a deletion is on the record too."""
+
+    # No database constraint: the row keeps the id of a source deleted since.
+    source = models.ForeignKey(
+        TaskSource, on_delete=models.DO_NOTHING, db_constraint=False, related_name="events"
+    )
+    # The source's registering unit (it never changes): who sees that unit's subtree reads
+    # the history of a source that is gone.
+    registered_by = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=16, choices=SourceEventAction.choices)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("来源记录")
+        verbose_name_plural = _("来源记录")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["source", "at"], name="source_event_source_at_idx")]

@@ -29,6 +29,7 @@ from .models import (
     ProgressReport,
     RecheckAttachment,
     SourceAttachment,
+    SourceEvent,
     Task,
     TaskEvent,
     TaskScope,
@@ -667,6 +668,24 @@ def source_get_for_user(user: User, pk) -> TaskSource:
         return source_list_for_user(user).get(pk=pk)
     except (TaskSource.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
+
+
+def source_history_for_user(user: User, pk) -> QuerySet[SourceEvent]:
+    """A source's history, oldest first, for whoever sees the source; a deleted source's
+    for whoever saw its registering unit (no task was made from it, or it could not have
+    been deleted, so that was the whole of who saw it). Missing (404) otherwise."""
+    events = SourceEvent.objects.filter(source_id=pk)
+    access = access_for_user(user)
+    if not access.is_admin:
+        events = events.filter(
+            registered_by__in=unit_subtree_ids(access.visible_paths) if access.visible_paths else []
+        )
+    if TaskSource.objects.filter(source_visibility_q(user), pk=pk).exists():
+        # Seen through a task made from it: the whole of its history.
+        return SourceEvent.objects.filter(source_id=pk).select_related("actor").order_by("at", "pk")
+    if not events.exists():
+        raise NotFound()
+    return events.select_related("actor").order_by("at", "pk")
 
 
 def source_attachment_get_for_user(user: User, pk) -> SourceAttachment:

@@ -27,6 +27,7 @@ from .models import (
     RecheckResult,
     Responsibility,
     SourceAttachment,
+    SourceEvent,
     SourceKind,
     Task,
     TaskEvent,
@@ -632,6 +633,14 @@ class EventSerializer(ModelSerializer):
     class Meta:
         model = TaskEvent
         fields = ["id", "at", "actor", "action", "from_state", "to_state", "comment", "data"]
+
+
+class SourceEventSerializer(ModelSerializer):
+    actor = PersonRefSerializer(allow_null=True)
+
+    class Meta:
+        model = SourceEvent
+        fields = ["id", "at", "actor", "action", "data"]
 
 
 class ExtensionInput(serializers.Serializer):

@@ -40,6 +40,7 @@ urlpatterns = [
     ),
     path("sources/", apis.SourceListApi.as_view(), name="source-list"),
     path("sources/<int:pk>/", apis.SourceDetailApi.as_view(), name="source-detail"),
+    path("sources/<int:pk>/history/", apis.SourceHistoryApi.as_view(), name="source-history"),
     path(
         "source-attachments/<int:pk>/",
         apis.SourceAttachmentDownloadApi.as_view(),

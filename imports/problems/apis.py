@@ -24,14 +24,20 @@ class ProblemImportOutput(serializers.Serializer):
     notes = serializers.ListField(child=serializers.CharField())
     rows = serializers.ListField(
         child=serializers.DictField(),
-        help_text="Per problem: row, number, problem, location, lead_unit, responsible_units, due_date, "
+        help_text="Per problem: row, number, problem, location, lead_unit, responsible_units, "
+        "responsible_person (the 责任人 named, or empty), due_date, "
         "deadline_text, source, action (created, updated or unchanged) and changes (the columns an "
-        "update changes: responsible_units, deadline, measures, source).",
+        "update changes: responsible_units, responsible_person, deadline, measures, source).",
     )
     errors = serializers.ListField(
         child=serializers.DictField(), help_text="Per error: row, column, column_label, code, message."
     )
     counts = serializers.DictField(child=serializers.IntegerField())
+    kept = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Per item whose restated 整改时限 is earlier than an extension it was granted, which "
+        "it keeps: row, column (deadline), code (extension_kept), message.",
+    )
 
 
 class CampaignProblemImportApi(ApiView):
@@ -43,15 +49,19 @@ class CampaignProblemImportApi(ApiView):
 
     @extend_schema(
         description=(
-            "Upload a problem list (问题清单: .xlsx or .csv with 问题, 所在单位, 责任单位, 整改措施, "
+            "Upload a problem list (问题清单: .xlsx or .csv with 问题, 所在单位, 责任单位, 责任人, 整改措施, "
             "整改时限, 来源) for the campaign. Each problem becomes a rectification item (整改事项) issued "
-            "at once to its responsible unit. A dry run (the default) answers row by row what would be "
+            "at once to its responsible unit; a 责任人 is a member or head of the lead responsible unit, "
+            "found by name (a name matching nobody there, or several people, is a row error). A dry run "
+            "(the default) answers row by row what would be "
             "created and every error by row and column; `dry_run=false` imports it, all or nothing. "
-            "A problem imported before whose 责任单位, 整改时限, 整改措施 or 来源 now read otherwise is "
+            "A problem imported before whose 责任单位, 责任人, 整改时限, 整改措施 or 来源 now read "
+            "otherwise is "
             "`updated` on its item while the item is unfinished (through the issuer's edit, with its "
             "history), and a row error `problem_changed` once the item is closed or cancelled, or when "
-            "its 所在单位 changed. Importing the same list again changes nothing. For the campaign's "
-            "issuing unit."
+            "its 所在单位 changed. A restated 整改时限 earlier than an approved extension leaves the "
+            "extended date in place, listed in `kept`. Importing the same list again changes nothing. "
+            "For the campaign's issuing unit."
         ),
         request={"multipart/form-data": ProblemImportInput},
         responses={200: ProblemImportOutput, **WRITE_ERRORS},

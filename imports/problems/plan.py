@@ -12,7 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from responsibility.models import Unit
+from responsibility.jurisdiction import ANSWERING_ROLES
+from responsibility.models import Membership, Unit, User
 from tasks.models import Campaign, Task, TaskUnitRole
 from tasks.services import due_date_bounds
 from tasks.workdays import add_working_days
@@ -20,7 +21,7 @@ from tasks.workdays import add_working_days
 from ..deadlines import Deadline, DeadlineError, parse_rectification_deadline
 from ..plan import _Context, _units, clean_mark
 from ..table import RowError, SourceRow, parse_number
-from ..text import compact
+from ..text import compact, compact_expression
 from ..unitnames import AmbiguousName, UnitMatcher, UnknownName, normalize_name, split_units
 from .table import LABELS
 
@@ -52,9 +53,11 @@ class ProblemSpec:
     measures: str
     source: str
     remarks: str
-    # The cells as written: 所在单位, 责任单位, 整改时限.
+    # The cells as written: 所在单位, 责任单位, 责任人, 整改时限.
     words: dict[str, str] = field(default_factory=dict)
     immediate: bool = False
+    # The 责任人 the list names, a member or head of the lead unit (``_people``).
+    responsible_person: User | None = None
 
     @property
     def anchor(self) -> Unit:
@@ -73,6 +76,7 @@ class ProblemSpec:
             "lead_unit": self.lead_unit.pk,
             "units": self.units(),
             "due_date": None if self.immediate else self.due_date.isoformat(),
+            "responsible_person": self.responsible_person.pk if self.responsible_person else None,
         }
 
 
@@ -139,11 +143,18 @@ def _named(text, row, column, context, elsewhere, errors) -> list[Unit]:
     return _units(rest, row, column, context, errors) if rest else []
 
 
+def _person_key(text: str) -> str:
+    """A 责任人 cell as a name is compared: its first name ("刘洋；" is 刘洋), no whitespace."""
+    names = split_units(text)
+    return compact(names[0]) if names else ""
+
+
 def _heading(row: SourceRow, context: _Context, elsewhere: set[str]) -> tuple[bool, Unit | None]:
     """Whether the row is a group heading ("一、义县", "（二）黑山县"), and the unit it names,
     which the problems under it are located in."""
     values = row.values
-    if any(values[column] for column in ("location", "responsible_units", "measures", "deadline", "source")):
+    filled = ("location", "responsible_units", "responsible_person", "measures", "deadline", "source")
+    if any(values[column] for column in filled):
         return False, None
     text = values["problem"] or values["number"]
     mark = parse_number(values["number"] or text)
@@ -186,7 +197,54 @@ def build_problem_plan(rows: list[SourceRow], campaign: Campaign) -> ProblemPlan
             continue
         seen[identity] = row.row
         plan.specs.append(spec)
+    _people(plan)
     return plan
+
+
+def _people(plan: ProblemPlan) -> None:
+    """Each 责任人 cell's person: the one member or head of the row's lead unit
+    (``responsibility.jurisdiction.ANSWERING_ROLES``, the rule ``ensure_answers_for``
+    applies) whose name is the cell's, compared without whitespace as the task table
+    compares its 牵头领导. Nobody, or several, is an error at the row, and the row is not
+    planned. One query, whatever the length of the list."""
+    named = [spec for spec in plan.specs if spec.words["responsible_person"]]
+    if not named:
+        return
+    found: dict[tuple[int, str], list[User]] = {}
+    memberships = (
+        Membership.objects.filter(unit__in={spec.lead_unit.pk for spec in named}, role__in=ANSWERING_ROLES)
+        .annotate(compact_name=compact_expression("user__full_name"))
+        .filter(compact_name__in={_person_key(spec.words["responsible_person"]) for spec in named})
+        .select_related("user")
+        .order_by("user_id")
+    )
+    for membership in memberships:
+        people = found.setdefault((membership.unit_id, membership.compact_name), [])
+        if membership.user not in people:
+            people.append(membership.user)
+    refused = set()
+    for spec in named:
+        text = spec.words["responsible_person"]
+        names = split_units(text)
+        people = found.get((spec.lead_unit.pk, _person_key(text)), [])
+        values = {"name": text, "unit": spec.lead_unit.name}
+        if len(names) > 1:
+            code = "one_person"
+            message = _("责任人只能填一人（%(unit)s的成员或负责人），表中为“%(name)s”。") % values
+        elif len(people) == 1:
+            spec.responsible_person = people[0]
+            continue
+        elif people:
+            code = "ambiguous_person"
+            message = _("%(unit)s有多位人员名为“%(name)s”，无法确定责任人；请在人员名录中加以区分。") % values
+        else:
+            code = "unknown_person"
+            message = _("%(unit)s的成员或负责人中没有“%(name)s”，不能担任该事项的责任人。") % values
+        plan.errors.append(RowError(spec.row, "responsible_person", code, message))
+        refused.add(spec.row)
+    if refused:
+        plan.specs = [spec for spec in plan.specs if spec.row not in refused]
+        plan.errors.sort(key=lambda error: error.row)
 
 
 def _spec(row, context, elsewhere, deadlines, immediate_due, group, errors) -> ProblemSpec | None:
@@ -243,7 +301,10 @@ def _spec(row, context, elsewhere, deadlines, immediate_due, group, errors) -> P
         measures=values["measures"].strip(),
         source=values["source"].strip(),
         remarks=values["remarks"].strip(),
-        words={column: values[column].strip() for column in ("location", "responsible_units", "deadline")},
+        words={
+            column: values[column].strip()
+            for column in ("location", "responsible_units", "responsible_person", "deadline")
+        },
         immediate=immediate,
     )
 

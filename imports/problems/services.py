@@ -10,9 +10,12 @@ office restating an item not yet finished: the real import applies the change th
 the issuer's editing service (``tasks.services.task_update``, with its rules and history),
 and the record keeps the new words, so that the same list again changes nothing. A
 finished item (closed, cancelled) is not rewritten by a list, nor is a problem's place
-(所在单位): those are row errors (``problem_changed``).
+(所在单位): those are row errors (``problem_changed``). A restated 整改时限 earlier than an
+extension the item was granted does not take the extension back: the item keeps the
+approved date and the result says so (``kept``).
 """
 
+import datetime
 from dataclasses import asdict, dataclass, field
 
 from django.db import connection, transaction
@@ -23,7 +26,18 @@ from core.db import insert_rows
 from responsibility import jurisdiction
 from responsibility.models import User
 from responsibility.selectors import access_scope
-from tasks.models import Campaign, EventAction, Task, TaskEvent, TaskKind, TaskSource, TaskState, TaskUnit
+from tasks.models import (
+    Campaign,
+    EventAction,
+    ExtensionRequest,
+    ExtensionState,
+    Task,
+    TaskEvent,
+    TaskKind,
+    TaskSource,
+    TaskState,
+    TaskUnit,
+)
 from tasks.obligations import obligations_issued
 from tasks.rules import ACTION_STATES
 from tasks.scope import scope_rebuild
@@ -42,13 +56,14 @@ CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 COMPARED = (
     ("location", "location"),
     ("responsible_units", "units"),
+    ("responsible_person", "responsible_person"),
     ("deadline", "due_date"),
     ("measures", None),
     ("source", None),
 )
 # The columns a re-import may change on an item not yet finished; any other (its place)
 # makes it another problem's row, an error.
-RESTATED = ("responsible_units", "deadline", "measures", "source")
+RESTATED = ("responsible_units", "responsible_person", "deadline", "measures", "source")
 
 
 @dataclass
@@ -58,6 +73,9 @@ class ProblemImportResult:
     rows: list[dict]
     errors: list[dict]
     counts: dict[str, int] = field(default_factory=dict)
+    # Per item whose restated 整改时限 gave way to an approved extension: row, column, code,
+    # message.
+    kept: list[dict] = field(default_factory=list)
 
 
 def problem_list_import(
@@ -95,6 +113,8 @@ class Restated:
     record: ProblemRecord
     spec: ProblemSpec
     columns: list[str]
+    # The approved extension's date the item keeps instead of the list's 整改时限, if any.
+    extended: datetime.date | None = None
 
 
 def _compare(campaign: Campaign, plan: ProblemPlan) -> tuple[dict[int, str], dict[int, Restated]]:
@@ -123,7 +143,33 @@ def _compare(campaign: Campaign, plan: ProblemPlan) -> tuple[dict[int, str], dic
             restated[spec.row] = Restated(record, spec, differing)
         else:
             plan.errors.append(_changed_error(spec, record, differing[0], unfinished))
+    _keep_extensions(restated, actions)
     return actions, restated
+
+
+def _keep_extensions(restated: dict[int, Restated], actions: dict[int, str]) -> None:
+    """A list restated after an extension was approved may still carry the date the
+    extension replaced (or another before the approved one): the office granted the later
+    date, and a table copied forward does not take it back. Such a row keeps the item's
+    due date; a restated date later than the extension applies as any restatement does.
+    One query, for the rows that restate a 整改时限."""
+    moved = {row: change for row, change in restated.items() if "deadline" in change.columns}
+    if not moved:
+        return
+    extended: dict[int, datetime.date] = {}
+    for task_id, date in ExtensionRequest.objects.filter(
+        task__in={change.record.task_id for change in moved.values()}, state=ExtensionState.APPROVED
+    ).values_list("task_id", "requested_due_date"):
+        extended[task_id] = max(date, extended.get(task_id, date))
+    for row, change in moved.items():
+        date = extended.get(change.record.task_id)
+        if date is None or change.spec.due_date >= date:
+            continue
+        change.extended = change.record.task.due_date
+        change.columns = [column for column in change.columns if column != "deadline"]
+        if not change.columns:
+            # Nothing else to change on the item: its record still takes the list's words.
+            actions[row] = UNCHANGED
 
 
 def _differing(spec: ProblemSpec, record: ProblemRecord) -> list[str]:
@@ -136,6 +182,9 @@ def _differing(spec: ProblemSpec, record: ProblemRecord) -> list[str]:
                 resolved["lead_unit"],
                 resolved["units"],
             )
+        elif meaning == "responsible_person":
+            # An empty 责任人 cell says nothing: the person the unit named itself stays.
+            differs = resolved[meaning] is not None and record.resolved.get(meaning) != resolved[meaning]
         elif meaning is not None:
             differs = record.resolved.get(meaning) != resolved[meaning]
         else:
@@ -187,23 +236,31 @@ def _restate(actor: User, campaign: Campaign, restated: dict[int, Restated]) -> 
             changes.update(due_date=spec.due_date, deadline_text=spec.deadline_text[:50])
         if "responsible_units" in columns:
             changes.update(lead_unit=spec.lead_unit, responsible_units=spec.responsible_units)
-            if spec.lead_unit.pk != record.task.lead_unit_id and record.task.responsible_person_id:
-                # Another lead unit names its own responsible person, as after a transfer.
-                changes["responsible_person"] = None
+            if spec.lead_unit.pk != record.task.lead_unit_id and (
+                record.task.responsible_person_id or spec.responsible_person
+            ):
+                # Another lead unit: the list's 责任人 in it, or none for the unit to name its
+                # own, as after a transfer.
+                changes["responsible_person"] = spec.responsible_person
+        if "responsible_person" in columns:
+            changes["responsible_person"] = spec.responsible_person
         if "measures" in columns:
             changes["description"] = _description(spec)
         if "source" in columns:
             changes["source"] = sources.get(problem_source(spec.source))
-        task_update(task_id=record.task_id, actor=actor, restated_by="problem_list", **changes)
+        if changes:
+            task_update(task_id=record.task_id, actor=actor, restated_by="problem_list", **changes)
         record.row = spec.row
         record.responsible_units = spec.words["responsible_units"]
+        record.responsible_person = spec.words["responsible_person"]
         record.deadline = spec.words["deadline"]
         record.measures = spec.measures
         record.source = problem_source(spec.source)
         record.resolved = spec.resolved()
         records.append(record)
     ProblemRecord.objects.bulk_update(
-        records, ["row", "responsible_units", "deadline", "measures", "source", "resolved"]
+        records,
+        ["row", "responsible_units", "responsible_person", "deadline", "measures", "source", "resolved"],
     )
 
 
@@ -219,6 +276,9 @@ def _ensure_assignable(campaign: Campaign, specs: list[ProblemSpec]) -> None:
             ],
             "location": [spec.location for spec in specs if spec.location],
         },
+    )
+    jurisdiction.ensure_all_answer_for(
+        [(spec.responsible_person, spec.lead_unit) for spec in specs if spec.responsible_person]
     )
     for spec in specs:
         ensure_within_campaign(spec.due_date, campaign)
@@ -269,6 +329,7 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
                 description=_description(spec),
                 issuing_unit_id=campaign.issuing_unit_id,
                 lead_unit=spec.lead_unit,
+                responsible_person=spec.responsible_person,
                 due_date=spec.due_date,
                 original_due_date=spec.due_date,
                 deadline_text=spec.deadline_text[:50],
@@ -302,6 +363,7 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
             "row",
             "location",
             "responsible_units",
+            "responsible_person",
             "measures",
             "deadline",
             "source",
@@ -317,6 +379,7 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
                 spec.row,
                 spec.words["location"],
                 spec.words["responsible_units"],
+                spec.words["responsible_person"],
                 spec.measures,
                 spec.words["deadline"],
                 problem_source(spec.source),
@@ -362,11 +425,12 @@ def _result(
             "location": spec.location.name if spec.location else "",
             "lead_unit": spec.lead_unit.name,
             "responsible_units": [unit.name for unit in spec.responsible_units],
+            "responsible_person": spec.responsible_person.full_name if spec.responsible_person else "",
             "due_date": spec.due_date.isoformat(),
             "deadline_text": spec.deadline_text,
             "source": spec.source,
             "action": actions.get(spec.row),
-            # What an update changes, by column (责任单位, 整改时限, 整改措施, 来源).
+            # What an update changes, by column (责任单位, 责任人, 整改时限, 整改措施, 来源).
             "changes": restated[spec.row].columns if spec.row in restated else [],
         }
         for spec in plan.specs
@@ -384,4 +448,13 @@ def _result(
             "unchanged": sum(1 for action in actions.values() if action == UNCHANGED),
             "headings": len(plan.headings),
         },
+        kept=[_kept(change) for change in restated.values() if change.extended],
     )
+
+
+def _kept(change: Restated) -> dict:
+    message = _(
+        "整改时限“%(words)s”（%(date)s）早于已批准的延期，该事项仍按延期后的 %(extended)s 办理。"
+        "如需再改时限，请在清单中写明晚于 %(extended)s 的日期。"
+    ) % {"words": change.spec.words["deadline"], "date": change.spec.due_date, "extended": change.extended}
+    return {"row": change.spec.row, "column": "deadline", "code": "extension_kept", "message": message}

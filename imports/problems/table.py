@@ -7,12 +7,23 @@ the problem came from.
 
 from imports.table import TableShape
 
-COLUMNS = ("number", "problem", "location", "responsible_units", "measures", "deadline", "source", "remarks")
+COLUMNS = (
+    "number",
+    "problem",
+    "location",
+    "responsible_units",
+    "responsible_person",
+    "measures",
+    "deadline",
+    "source",
+    "remarks",
+)
 LABELS = {
     "number": "序号",
     "problem": "问题",
     "location": "所在单位",
     "responsible_units": "责任单位",
+    "responsible_person": "责任人",
     "measures": "整改措施",
     "deadline": "整改时限",
     "source": "来源",
@@ -32,6 +43,10 @@ VARIANTS = {
         "县(市)区",
     ),
     "responsible_units": ("责任单位", "整改责任单位", "整改单位", "责任部门", "牵头单位"),
+    # The one person who answers for the item in its (lead) responsible unit. Not 责任领导:
+    # lists that have it put it beside a 责任人 column, and it names the leader over the
+    # unit (a deputy county head), who is not a member of the unit that rectifies.
+    "responsible_person": ("责任人", "具体责任人", "整改责任人", "直接责任人", "责任人员", "单位责任人"),
     "measures": ("整改措施", "整改方案", "整改要求", "整改目标", "整改措施和目标"),
     "deadline": ("整改时限", "完成时限", "整改期限", "整改完成时限", "完成时间", "时限"),
     "source": ("来源", "问题来源", "发现途径", "问题出处"),

@@ -13,7 +13,7 @@ from responsibility.selectors import access_for_user
 
 from .. import rules
 from ..attachments import checked_uploads, store_checked
-from ..models import SourceAttachment, SourceKind, Task, TaskSource
+from ..models import SourceAttachment, SourceEvent, SourceEventAction, SourceKind, Task, TaskSource
 from ..selectors import source_visibility_q
 from ..sources import source_fields_from_text
 
@@ -50,8 +50,35 @@ def source_create(
         registered_by=registered_by,
         created_by=actor,
     )
-    store_checked(SourceAttachment, checked, source=source)
+    stored = store_checked(SourceAttachment, checked, source=source)
+    _record(source, actor, SourceEventAction.CREATED, {"fields": _fields(source), "files": _names(stored)})
     return source
+
+
+SOURCE_EDITABLE = ("kind", "document_number", "document_date", "issued_by", "title", "original_text")
+
+
+def _fields(source: TaskSource) -> dict:
+    """What a source says, as its history keeps it."""
+    return {name: _value(getattr(source, name)) for name in SOURCE_EDITABLE}
+
+
+def _value(value):
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def _names(attachments) -> list[str]:
+    return [attachment.original_name for attachment in attachments or ()]
+
+
+def _event(source: TaskSource, actor: User | None, action: str, data: dict) -> SourceEvent:
+    return SourceEvent(
+        source_id=source.pk, registered_by_id=source.registered_by_id, actor=actor, action=action, data=data
+    )
+
+
+def _record(source: TaskSource, actor: User | None, action: str, data: dict) -> None:
+    _event(source, actor, action, data).save()
 
 
 def _ensure_kind(kind: str) -> None:
@@ -76,9 +103,6 @@ def _locked_source(actor: User, source_id: int) -> TaskSource:
     return source
 
 
-SOURCE_EDITABLE = ("kind", "document_number", "document_date", "issued_by", "title", "original_text")
-
-
 @transaction.atomic
 def source_update(*, actor: User, source_id: int, **changes) -> TaskSource:
     """Correct a registered source: its kind, number, date, issuing body, title or text. Its
@@ -91,14 +115,20 @@ def source_update(*, actor: User, source_id: int, **changes) -> TaskSource:
     source = _locked_source(actor, source_id)
     if "kind" in changes:
         _ensure_kind(changes["kind"])
+    before = _fields(source)
     for name, value in changes.items():
         setattr(source, name, value.strip() if isinstance(value, str) else value)
     described = (source.title, source.original_text, source.document_number)
     if {"title", "original_text", "document_number"} & set(changes) and not any(described):
         # Files are read only when the text is emptied: they may be all it has.
         _ensure_described(*described, source.attachments.exists())
-    if changes:
-        source.save(update_fields=list(changes))
+    after = _fields(source)
+    changed = [name for name in SOURCE_EDITABLE if before[name] != after[name]]
+    if changed:
+        source.save(update_fields=changed)
+        # As a task's edit: the fields that changed, each as [before, after].
+        data = {"changed": changed, **{name: [before[name], after[name]] for name in changed}}
+        _record(source, actor, SourceEventAction.EDITED, data)
     return source
 
 
@@ -112,7 +142,11 @@ def source_delete(*, actor: User, source_id: int) -> None:
     if Task.objects.filter(source_id=source.pk).exists():
         message = _("已有任务据此来源立项，不能删除；可修改来源内容。")
         raise Conflict(message, code="source_in_use")
-    files = [attachment.file.name for attachment in source.attachments.all()]
+    attachments = list(source.attachments.all())
+    files = [attachment.file.name for attachment in attachments]
+    # What it said and which files it had: the history outlives it.
+    data = {"fields": _fields(source), "files": _names(attachments)}
+    _record(source, actor, SourceEventAction.DELETED, data)
     source.attachments.all().delete()
     source.delete()
     storage = SourceAttachment._meta.get_field("file").storage
@@ -167,9 +201,15 @@ def sources_for_texts(
             missing.setdefault(_identity(fields), fields)
     if missing and create:
         rules.ensure_may_register_source(access_for_user(actor), registered_by)
-        for source in TaskSource.objects.bulk_create(
+        created = TaskSource.objects.bulk_create(
             TaskSource(registered_by=registered_by, created_by=actor, **fields) for fields in missing.values()
-        ):
+        )
+        # Registered from a 来源 cell: their registrations, one statement for all of them.
+        SourceEvent.objects.bulk_create(
+            _event(source, actor, SourceEventAction.CREATED, {"fields": _fields(source), "from_table": True})
+            for source in created
+        )
+        for source in created:
             if source.document_number:
                 by_number[source.document_number] = source
             else:

@@ -24,6 +24,7 @@ ROW_KEYS = {
     "location",
     "lead_unit",
     "responsible_units",
+    "responsible_person",
     "due_date",
     "deadline_text",
     "source",
@@ -55,7 +56,7 @@ def test_a_dry_run_reports_each_problem_and_writes_nothing(api, world):
 
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"dry_run", "notes", "rows", "errors", "counts"}
+    assert set(body) == {"dry_run", "notes", "rows", "errors", "counts", "kept"}
     assert body["dry_run"] is True and body["errors"] == []
     assert body["counts"] == {"created": 5, "updated": 0, "unchanged": 0, "headings": 0}
     assert all(set(row) == ROW_KEYS for row in body["rows"])

@@ -54,9 +54,9 @@ def test_the_office_corrects_a_source_and_its_task_shows_it(api, world, source, 
     url = f"/api/v1/sources/{source['id']}/"
     body = {"kind": "meeting", "document_number": " 锦市委办发〔2018〕13号 ", "document_date": "2018-10-07"}
     api.as_user("city_supervisor")
-    # Memberships; savepoint; the source seen; locked with its unit; update; release; the
-    # answer: the source, its files.
-    with django_assert_num_queries(8):
+    # Memberships; savepoint; the source seen; locked with its unit; update; its history row;
+    # release; the answer: the source, its files.
+    with django_assert_num_queries(9):
         corrected = api.patch(url, body, format="json")
     assert corrected.status_code == 200, corrected.content
     answer = corrected.json()
@@ -133,8 +133,9 @@ def test_a_source_no_task_was_made_from_is_deleted_with_its_files(
     assert_error(api.as_user("heishan_head").delete(url), 404, "not_found")
     api.as_user("city_supervisor")
     # Memberships; savepoint; the source seen; locked with its unit; a task made from it?; its
-    # files read, deleted (read, then deleted by id); the source deleted; release.
-    with django_assert_num_queries(11), django_capture_on_commit_callbacks(execute=True):
+    # files read, its history row, the files deleted (read, then deleted by id); the source
+    # deleted; release.
+    with django_assert_num_queries(12), django_capture_on_commit_callbacks(execute=True):
         deleted = api.delete(url)
     assert deleted.status_code == 204, deleted.content
     assert not TaskSource.objects.filter(pk=source["id"]).exists()
