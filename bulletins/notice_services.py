@@ -230,14 +230,26 @@ def notice_render_reply(*, notice_id: int) -> Notice:
         return notice
     pdf, _refused = render_pdf(notice_html(notice))
     with transaction.atomic():
-        locked = Notice.objects.select_for_update().get(pk=notice.pk)
-        if locked.pdf_replied:
-            return locked  # a concurrent run finished first
-        notice.pdf.save(f"{notice.number}-reply.pdf", ContentFile(pdf), save=False)
-        notice.pdf_sha256, notice.pdf_replied = sha256(pdf), True
-        notice.save(update_fields=["pdf", "pdf_sha256", "pdf_replied"])
+        stored = _store_rendered_again(notice, pdf, "reply", "pdf_replied")
+        if stored is not notice:
+            return stored  # a concurrent run finished first
         # Stored with the flag, in one transaction: mailed once, whoever runs it again.
         _mail_reply(notice)
+    return notice
+
+
+def _store_rendered_again(notice: Notice, pdf: bytes, suffix: str, flag: str) -> Notice:
+    """Store the notice's PDF rendered again (outside any transaction: a render takes
+    seconds) with ``flag`` (``pdf_replied``, ``pdf_withdrawn``) set, under the row's lock,
+    inside the caller's transaction. Answers the notice, or the locked row if a concurrent
+    run set the flag first and nothing was stored."""
+    locked = Notice.objects.select_for_update().get(pk=notice.pk)
+    if getattr(locked, flag):
+        return locked
+    notice.pdf.save(f"{notice.number}-{suffix}.pdf", ContentFile(pdf), save=False)
+    notice.pdf_sha256 = sha256(pdf)
+    setattr(notice, flag, True)
+    notice.save(update_fields=["pdf", "pdf_sha256", flag])
     return notice
 
 
@@ -300,13 +312,7 @@ def notice_render_withdrawn(*, notice_id: int) -> Notice:
         notice = Notice.objects.select_related("office", "to_unit", "task").get(pk=notice_id)
     pdf, _refused = render_pdf(notice_html(notice))
     with transaction.atomic():
-        locked = Notice.objects.select_for_update().get(pk=notice.pk)
-        if locked.pdf_withdrawn:
-            return locked  # a concurrent run finished first
-        notice.pdf.save(f"{notice.number}-withdrawn.pdf", ContentFile(pdf), save=False)
-        notice.pdf_sha256, notice.pdf_withdrawn = sha256(pdf), True
-        notice.save(update_fields=["pdf", "pdf_sha256", "pdf_withdrawn"])
-    return notice
+        return _store_rendered_again(notice, pdf, "withdrawn", "pdf_withdrawn")
 
 
 def notice_pdfs_for_obligations(obligation_ids: list[int]) -> dict[int, tuple[str, str]]:
