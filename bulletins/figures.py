@@ -14,6 +14,7 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Windo
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 
+from core.db import as_date
 from core.numbers import plain_number
 from notifications.models import Escalation
 from responsibility.models import PATH_SEGMENT_WIDTH, Unit, UnitKind, User
@@ -252,9 +253,7 @@ def _escalated_keys(scope: Scope, levels: list[str]) -> tuple[dict[str, int], di
     keys: dict[str, list[tuple]] = {level: [] for level in levels}
     for level, count, first, *key in rows:
         if count is None:
-            # SQLite answers a date computed by an aggregate as text.
-            first = datetime.date.fromisoformat(first) if isinstance(first, str) else first
-            keys[level].append((first, *key))
+            keys[level].append((as_date(first), *key))
     return {level: totals.get(level, 0) for level in levels}, keys
 
 

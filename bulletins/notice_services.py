@@ -185,8 +185,7 @@ def notice_render(*, notice_id: int) -> Notice:
             return notice  # withdrawn before its job ran: the unit is told of the withdrawal only
         units, users = _recipients(notice)
         task = notice.task
-        item = f"{task.number} {task.title}" if task.number else task.title
-        item = " ".join(item.split())  # a header holds no line break
+        item = _item_name(task)
         name = f"{notice.office.name}督办通知单{notice.numbering}"
         body = _(
             "%(unit)s：\n\n%(office)s就“%(item)s”（完成时限 %(due)s）签发%(urgency)s督办通知单"
@@ -253,10 +252,16 @@ def _store_rendered_again(notice: Notice, pdf: bytes, suffix: str, flag: str) ->
     return notice
 
 
+def _item_name(task: Task) -> str:
+    """The item as a notice's e-mails name it: its number and title on one line (a header
+    holds no line break)."""
+    return " ".join((f"{task.number} {task.title}" if task.number else task.title).split())
+
+
 def _mail_reply(notice: Notice) -> None:
     units, users = _recipients(notice)
     task = notice.task
-    item = " ".join((f"{task.number} {task.title}" if task.number else task.title).split())
+    item = _item_name(task)
     replied_by = notice.replied_by.full_name or notice.replied_by.username
     facts = {
         "office": notice.office.name,
@@ -466,7 +471,7 @@ def notice_withdraw(*, notice_id: int, actor: User, reason: str) -> Notice:
             data={"notice": notice.pk, "office": notice.office_id, "number": notice.numbering},
         )
         units, users = _recipients(notice)
-        item = " ".join((f"{task.number} {task.title}" if task.number else task.title).split())
+        item = _item_name(task)
         name = f"{notice.office.name}督办通知单{notice.numbering}"
         facts = {
             "unit": notice.to_unit.name,

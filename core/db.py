@@ -1,5 +1,6 @@
 """Set-based writes, and reads, the ORM makes slow."""
 
+import datetime
 import threading
 from collections.abc import Iterable, Sequence
 
@@ -122,6 +123,12 @@ class CompiledRows:
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
         converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
         return (before, after, list(fixed), split), names, compiler, converters
+
+
+def as_date(value: datetime.date | str | None) -> datetime.date | None:
+    """A date read by hand-written SQL: SQLite answers a date computed by an aggregate (MIN,
+    a CTE's column) as text, which the ORM would have converted."""
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def related_known(instance: models.Model, accessor: str, rows: list[models.Model]) -> None:

@@ -48,6 +48,8 @@ from django.db import connection
 from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from core.db import as_date
+
 from .models import (
     OPEN_STATES,
     Campaign,
@@ -276,8 +278,7 @@ def next_obligation_dates(task: Task) -> dict[str, datetime.date | None]:
     with connection.cursor() as cursor:
         cursor.execute(_NEXT_DATES_SQL, [*WARNED, task.pk])
         row = cursor.fetchone()
-    # SQLite answers an aggregate of dates as text.
-    dates = dict(zip(("next_obligation_date", "next_warned_date"), map(_as_date, row), strict=True))
+    dates = dict(zip(("next_obligation_date", "next_warned_date"), map(as_date, row), strict=True))
     for name, value in dates.items():
         setattr(task, name, value)
     return dates
@@ -289,10 +290,6 @@ _NEXT_DATES_SQL = f"""
 SELECT MIN(due_date), MIN(CASE WHEN kind IN ({", ".join(["%s"] * len(WARNED))}) THEN due_date END)
 FROM {Obligation._meta.db_table} WHERE task_id = %s AND met_at IS NULL
 """
-
-
-def _as_date(value: datetime.date | str | None) -> datetime.date | None:
-    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def next_obligation_refresh(task: Task) -> None:

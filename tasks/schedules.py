@@ -41,7 +41,7 @@ import calendar as month_calendar
 import datetime
 
 from django.db import connection
-from django.db.models import Count, F, JSONField, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Case, Count, F, JSONField, OuterRef, Q, Subquery, When
 from django.db.models.functions import JSONObject, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -315,17 +315,6 @@ def missed_q(on: datetime.date) -> Q:
     return Q(met_at__isnull=True, due_date__lt=on) & owed
 
 
-def _owed_until(task: Task, today: datetime.date) -> datetime.date | None:
-    """``missed_q`` for one task: the first day on which its periods are no longer owed."""
-    if task.state in OPEN_STATES:
-        return today
-    if task.state == TaskState.SUSPENDED and task.suspended_on:
-        return min(today, task.suspended_on)
-    if task.state == TaskState.CLOSED and task.closed_at:
-        return min(today, _local_day(task.closed_at))
-    return None
-
-
 def report_periods(on: datetime.date) -> Subquery:
     """An annotation for a queryset of tasks: ``{"missed": n, "late": n}``, the report
     periods each task missed as of ``on`` (``missed_q``) and those a late report (补报) met
@@ -354,11 +343,11 @@ def schedule_status(task: Task, today: datetime.date) -> dict:
     schedule = ReportSchedule.objects.filter(task=task).first()
     rows = list(
         task.obligations.filter(kind=ObligationKind.REPORT)
+        .annotate(missed=Case(When(missed_q(today), then=True), default=False, output_field=BooleanField()))
         .order_by("due_date")
-        .values_list("due_date", "met_at")
+        .values_list("due_date", "met_at", "missed")
     )
-    unmet = [due for due, met_at in rows if met_at is None]
-    owed_until = _owed_until(task, today)
+    unmet = [due for due, met_at, _missed in rows if met_at is None]
     return {
         "schedule": schedule,
         "cadence": schedule.cadence if schedule else None,
@@ -367,8 +356,8 @@ def schedule_status(task: Task, today: datetime.date) -> dict:
         "wording": schedule_wording(schedule) if schedule else "",
         "label": schedule_label(schedule) if schedule else "",
         "next_due_date": next((day for day in unmet if day >= today), None),
-        "missed": [day for day in unmet if owed_until and day < owed_until],
-        "met_late": [due for due, met_at in rows if met_at is not None and _local_day(met_at) > due],
+        "missed": [due for due, _met_at, missed in rows if missed],
+        "met_late": [due for due, met_at, _missed in rows if met_at is not None and _local_day(met_at) > due],
     }
 
 

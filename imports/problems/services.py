@@ -19,6 +19,7 @@ import datetime
 from dataclasses import asdict, dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -156,11 +157,14 @@ def _keep_extensions(restated: dict[int, Restated], actions: dict[int, str]) -> 
     moved = {row: change for row, change in restated.items() if "deadline" in change.columns}
     if not moved:
         return
-    extended: dict[int, datetime.date] = {}
-    for task_id, date in ExtensionRequest.objects.filter(
-        task__in={change.record.task_id for change in moved.values()}, state=ExtensionState.APPROVED
-    ).values_list("task_id", "requested_due_date"):
-        extended[task_id] = max(date, extended.get(task_id, date))
+    extended = dict(
+        ExtensionRequest.objects.filter(
+            task__in={change.record.task_id for change in moved.values()}, state=ExtensionState.APPROVED
+        )
+        .values("task_id")
+        .annotate(latest=Max("requested_due_date"))
+        .values_list("task_id", "latest")
+    )
     for row, change in moved.items():
         date = extended.get(change.record.task_id)
         if date is None or change.spec.due_date >= date:
