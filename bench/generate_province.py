@@ -159,6 +159,7 @@ def generate(scale: float, seed: int = 2018) -> dict:
     from tasks.models import ReportSchedule
     from tasks.schedules import due_dates
     from tasks.scope import scope_fill
+    from tasks.standing import standing_fill
 
     started = time.perf_counter()
     today = timezone.localdate()
@@ -594,6 +595,8 @@ def generate(scale: float, seed: int = 2018) -> dict:
             "FROM tasks_obligation WHERE met_at IS NULL GROUP BY task_id) o WHERE t.id = o.task_id"
         )
         counts["late"] = state["late"]
+        # Each task's count of its unmet indicators, as the services keep it.
+        standing_fill()
         # Each task under every unit whose subtree holds it, as the services keep it; still
         # without the foreign keys' triggers, which would check 4.7 million rows at COMMIT.
         scope_fill()

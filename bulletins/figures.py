@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Window
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 
@@ -32,6 +32,7 @@ from tasks.models import (
     TaskState,
 )
 from tasks.rungs import Level
+from tasks.standing import NOT_MET
 
 # A bulletin names the worst units and the listed items; the full list is the ledger's.
 # The listed and the criticised items are cut at LISTED_LIMIT each, the other lists
@@ -98,6 +99,10 @@ def _counts(scope: Scope) -> dict:
         "rectification_open": Count("pk", filter=rectification & is_open),
         "rectification_overdue": Count("pk", filter=rectification & overdue),
         "rectification_reopened": Count("pk", filter=rectification & Q(reopen_count__gt=0)),
+        # The unmet indicators the bulletin lists (``indicators_not_met``), as each task
+        # keeps their count (``tasks.standing``).
+        "veto_not_met": Sum("veto_not_met"),
+        "targets_not_met": Sum("targets_not_met", filter=Q(due_date__lte=scope.end)),
     }
 
 
@@ -112,16 +117,17 @@ def _counts_by_child(scope: Scope) -> dict[str, dict]:
     """The counts of the scope's tasks (``_counts``), grouped by the unit one level down
     that leads them (its path); tasks the level's own units lead group under its path."""
     width = len(scope.level.path) + PATH_SEGMENT_WIDTH + 1
-    # Every count needs a task due by the period's end or a rectification item: tasks
-    # due later would be read and counted nowhere.
-    counted = Q(due_date__lte=scope.end) | Q(kind=TaskKind.RECTIFICATION)
+    # Every count needs a task due by the period's end, a rectification item or an unmet
+    # veto indicator: other tasks due later would be read and counted nowhere.
+    counted = Q(due_date__lte=scope.end) | Q(kind=TaskKind.RECTIFICATION) | Q(veto_not_met__gt=0)
     tasks = _tasks(scope).filter(counted).annotate(child_path=Substr("lead_unit__path", 1, width))
     rows = tasks.values("child_path").annotate(**_counts(scope)).order_by()
     return {row["child_path"]: row for row in rows}
 
 
 def _total(counts_by_child: dict[str, dict], name: str) -> int:
-    return sum(group[name] for group in counts_by_child.values())
+    # A sum over a group without a row to add up is empty.
+    return sum(group[name] or 0 for group in counts_by_child.values())
 
 
 def headline(counts_by_child: dict[str, dict]) -> dict:
@@ -195,66 +201,79 @@ def _escalations(scope: Scope) -> QuerySet[Escalation]:
     return escalations
 
 
+def _parent_reached(scope: Scope, levels: list[str], parent) -> QuerySet[Escalation]:
+    """The scope's rows at ``levels`` of the task ``parent`` names, at the same rung."""
+    return _escalations(scope).filter(level__in=levels, task_id=parent).order_by()
+
+
 def _chain_tops(scope: Scope, levels: list[str]) -> QuerySet[Escalation]:
     """The scope's escalations at ``levels`` whose task's parent did not reach the same rung
     in the scope: the top of each chain. A late target split city → county → townships →
     villages reaches the rung at every level; the bulletin names it once, at its top. The
     parents' rows are looked for among those rungs only, which the planner hashes instead
     of every rung's rows (reminders and warnings are most of them)."""
-    parent_reached = (
-        _escalations(scope)
-        .filter(level__in=levels)
-        .filter(level=OuterRef("level"), task_id=OuterRef("task_parent_id"))
+    parent_reached = _parent_reached(scope, levels, OuterRef("task_parent_id")).filter(
+        level=OuterRef("level")
     )
-    return _escalations(scope).filter(~Exists(parent_reached), level__in=levels)
+    return _escalations(scope).filter(~Exists(parent_reached), level__in=levels).order_by()
 
 
-def _escalated_keys(scope: Scope, levels: list[str]) -> tuple[dict[str, int], dict[str, list[tuple]]]:
-    """For each rung, how many items (chains) reached it in the period, and the first
-    ``LISTED_LIMIT`` of them by due date: one pass over the period's escalations for all
-    the rungs, kept by the database while it counts them and picks each rung's first.
-
-    A hand-listed item may repeat an automatic one (only automatic rows are unique), and a
-    task chased for its due date and for an obligation (签收, a step) reaches the rung once
-    per date: an item is a (task, unit, person), named by the earliest date it was chased
-    for; the count counts each task once. Found on those narrow columns, with the names
-    read for the page only: a DISTINCT over every shown column sorts wide rows, which at a
-    province's size no longer fit in memory. Three scans of the escalations (a count, then
-    each rung's page) took seconds of a province's bulletin (bench/FIXES.md)."""
-    tops_sql, tops_params = (
-        _chain_tops(scope, levels)
-        .values("level", "task_id", "lead_unit_id", "responsible_person_id")
-        .annotate(first=Min("due_date"))
-        .order_by()
-        .query.sql_with_params()
-    )
-    # Each rung's page as a subquery of its own: SQLite takes no ORDER BY or LIMIT on a
-    # member of a UNION.
-    pages = " UNION ALL ".join(
-        "SELECT * FROM (SELECT level, CAST(NULL AS bigint), first, task_id, lead_unit_id,"
-        " responsible_person_id FROM tops WHERE level = %s"
-        " ORDER BY first, task_id, lead_unit_id, responsible_person_id LIMIT %s) AS page"
-        for _level in levels
-    )
+def _escalated_counts(scope: Scope, levels: list[str]) -> dict[str, int]:
+    """How many items (chains) reached each rung in the period, each task once. Only the
+    (rung, task) pairs are kept, hashed as the tops are found: grouping the tops by every
+    key of an item and its first date took twice as long at a province's size
+    (bench/FIXES.md)."""
+    tops_sql, tops_params = _chain_tops(scope, levels).values("level", "task_id").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            WITH tops AS MATERIALIZED ({tops_sql})
-            SELECT level, COUNT(*), CAST(NULL AS date), CAST(NULL AS bigint),
-                   CAST(NULL AS bigint), CAST(NULL AS bigint)
-            -- Each task once: hashed, where COUNT(DISTINCT …) sorts every row.
-            FROM (SELECT DISTINCT level, task_id FROM tops) AS reached GROUP BY level
-            UNION ALL {pages}
-            """,
-            [*tops_params, *[value for level in levels for value in (level, LISTED_LIMIT)]],
+            f"SELECT level, COUNT(*) FROM (SELECT DISTINCT level, task_id FROM ({tops_sql}) AS tops)"
+            " AS reached GROUP BY level",
+            tops_params,
         )
-        rows = cursor.fetchall()
-    totals = {level: count for level, count, *_page in rows if count is not None}
-    keys: dict[str, list[tuple]] = {level: [] for level in levels}
-    for level, count, first, *key in rows:
-        if count is None:
-            keys[level].append((as_date(first), *key))
-    return {level: totals.get(level, 0) for level in levels}, keys
+        counts = dict(cursor.fetchall())
+    return {level: counts.get(level, 0) for level in levels}
+
+
+def _escalated_page(scope: Scope, level: str) -> list[tuple]:
+    """The rung's first ``LISTED_LIMIT`` items by due date, as (first date, task, unit,
+    person): the chain tops read off the listing index in (due date, task, unit, person)
+    order, so an item's first row is its earliest date and the items come in the order
+    of their earliest dates. Rows are read in growing batches until that many items are
+    found: a task chased for its due date and for an obligation (签收, a step) reaches the
+    rung once per date, and a hand-listed item may repeat an automatic one.
+
+    Whether the parent reached the rung is asked of the parent's own rows (the task's
+    index) for each row read; without the fence (``OFFSET 0``), PostgreSQL hashes every
+    row of the rung for it, as in ``_units_behind``."""
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    rows_sql, rows_params = (
+        _escalations(scope)
+        .filter(level=level)
+        .order_by()
+        .values("due_date", "task_id", "lead_unit_id", "responsible_person_id", "task_parent_id")
+        .query.sql_with_params()
+    )
+    parent_sql, parent_params = (
+        _parent_reached(scope, [level], RawSQL("rung.task_parent_id", ()))
+        .values("pk")
+        .query.sql_with_params()
+    )
+    sql = (
+        f"SELECT due_date, task_id, lead_unit_id, responsible_person_id FROM ({rows_sql}) AS rung"
+        f" WHERE NOT EXISTS ({parent_sql}{fence})"
+        " ORDER BY due_date, task_id, lead_unit_id, responsible_person_id LIMIT %s"
+    )
+    batch = 4 * LISTED_LIMIT
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*rows_params, *parent_params, batch])
+            rows = cursor.fetchall()
+        items: dict[tuple, object] = {}
+        for first, *key in rows:
+            items.setdefault(tuple(key), first)
+        if len(items) >= LISTED_LIMIT or len(rows) < batch:
+            return [(as_date(first), *key) for key, first in list(items.items())[:LISTED_LIMIT]]
+        batch *= 4
 
 
 def _units_behind(scope: Scope, level: str, top_ids: set[int]) -> dict[int, list[str]]:
@@ -310,9 +329,17 @@ def _units_behind(scope: Scope, level: str, top_ids: set[int]) -> dict[int, list
 
 def escalated(scope: Scope, levels: list[str]) -> dict[str, dict]:
     """For each rung, how many items reached it and its first ``LISTED_LIMIT`` items, by due
-    date, each the top of its chain with the units behind it."""
-    totals, keys = _escalated_keys(scope, levels)
-    return {level: _escalated_items(scope, level, totals[level], keys[level]) for level in levels}
+    date, each the top of its chain with the units behind it.
+
+    An item is a (task, unit, person), named by the earliest date it was chased for; the
+    count counts each task once. Items are found on those narrow columns, with the names
+    read for the page only: a DISTINCT over every shown column sorts wide rows, which at a
+    province's size no longer fit in memory."""
+    totals = _escalated_counts(scope, levels)
+    return {
+        level: _escalated_items(scope, level, totals[level], _escalated_page(scope, level))
+        for level in levels
+    }
 
 
 def _escalated_items(scope: Scope, level: str, total: int, keys: list[tuple]) -> dict:
@@ -345,37 +372,36 @@ def _escalated_items(scope: Scope, level: str, total: int, keys: list[tuple]) ->
     return {"total": total, "items": items}
 
 
-def _not_met_q() -> Q:
-    return Q(comparison=Comparison.AT_LEAST, current_value__lt=F("target")) | Q(
-        comparison=Comparison.AT_MOST, current_value__gt=F("target")
-    )
+def indicators_not_met(scope: Scope, counts_by_child: dict[str, dict], *, veto: bool) -> dict:
+    """The scope's unmet indicators, veto ones (一票否决) or the others, behind schedule: a
+    target whose deadline has come, at whatever level it was split to (a county at 600 of
+    its 938 is behind even when the city's total is not yet due).
 
-
-def indicators_not_met(scope: Scope, *, veto: bool) -> dict:
-    indicators = Indicator.objects.filter(_not_met_q(), _in_scope_q(scope, "task__"), veto=veto)
+    The total is the tasks' kept counts, summed with the other counts (``_counts``). The
+    page is read from the first tasks that have any, by due date, off their partial index:
+    the due date of the ``ITEM_LIMIT``-th such task bounds the page, since each has at
+    least one. Asked for the page alone, the planner takes the unmet indicators and their
+    tasks to be independent, expects a few dozen rows and reads every indicator in scope."""
+    kept = "veto_not_met" if veto else "targets_not_met"
+    tasks = _tasks(scope).filter(**{f"{kept}__gt": 0})
     if not veto:
-        # Behind schedule: a target whose deadline has come, at whatever level it was split
-        # to (a county at 600 of its 938 is behind even when the city's total is not yet due).
-        indicators = indicators.filter(task__due_date__lte=scope.end)
-    # The total rides along on every row (COUNT(*) OVER ()): one pass instead of a count
-    # and a page.
-    rows = list(
-        indicators.annotate(total=Window(Count("pk")))
-        .order_by("task__due_date", "task__lead_unit__path", "pk")
-        .values(
-            "name",
-            "target",
-            "current_value",
-            "comparison",
-            "unit_of_measure",
-            "task__title",
-            "task__lead_unit__name",
-            "task__due_date",
-            "total",
-        )[:ITEM_LIMIT]
-    )
+        tasks = tasks.filter(due_date__lte=scope.end)
+    last = tasks.order_by("due_date", "pk").values_list("due_date", flat=True)[ITEM_LIMIT - 1 : ITEM_LIMIT]
+    if last:
+        tasks = tasks.filter(due_date__lte=last[0])
+    indicators = Indicator.objects.filter(NOT_MET, veto=veto, task__in=tasks)
+    rows = indicators.order_by("task__due_date", "task__lead_unit__path", "pk").values(
+        "name",
+        "target",
+        "current_value",
+        "comparison",
+        "unit_of_measure",
+        "task__title",
+        "task__lead_unit__name",
+        "task__due_date",
+    )[:ITEM_LIMIT]
     return {
-        "total": rows[0]["total"] if rows else 0,
+        "total": _total(counts_by_child, kept),
         "items": [
             {
                 "name": row["name"],
@@ -500,8 +526,8 @@ def _figures(scope: Scope) -> dict:
         },
         "listed": reached[Level.LISTED],
         "criticised": reached[Level.CRITICISM],
-        "veto_not_met": indicators_not_met(scope, veto=True),
-        "targets_behind": indicators_not_met(scope, veto=False),
+        "veto_not_met": indicators_not_met(scope, counts_by_child, veto=True),
+        "targets_behind": indicators_not_met(scope, counts_by_child, veto=False),
         "rectification": rectification(scope, counts_by_child),
         "sources": sources(scope),
     }

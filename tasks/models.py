@@ -207,6 +207,12 @@ class Task(ConcurrentTransitionMixin, models.Model):
     # ``tasks.obligations``: the lights read these columns (``tasks.lateness``).
     next_obligation_date = models.DateField(null=True, blank=True)
     next_warned_date = models.DateField(null=True, blank=True)
+    # How many of the task's own indicators are not met, the veto ones (一票否决) apart,
+    # kept by ``tasks.standing`` whenever indicators are written: a bulletin counts and
+    # lists a province's unmet indicators from these instead of joining every indicator to
+    # its task (bench/FIXES.md).
+    targets_not_met = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    veto_not_met = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -229,6 +235,18 @@ class Task(ConcurrentTransitionMixin, models.Model):
             # index-only read of a few thousand ids instead of visiting their rows.
             models.Index(
                 fields=["id"], condition=models.Q(state=TaskState.CANCELLED), name="task_cancelled_idx"
+            ),
+            # The tasks with unmet indicators, by due date: a bulletin's lists of them read
+            # their first rows off these instead of sorting every indicator in scope.
+            models.Index(
+                fields=["due_date", "id"],
+                condition=models.Q(targets_not_met__gt=0),
+                name="task_targets_not_met_idx",
+            ),
+            models.Index(
+                fields=["due_date", "id"],
+                condition=models.Q(veto_not_met__gt=0),
+                name="task_veto_not_met_idx",
             ),
         ]
 

@@ -16,8 +16,8 @@ from tasks.models import Responsibility, Task
 # Serialized, as every transactional test here: see tests/demo/test_load_demo.py.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-# The schema before the catalogue of responsibilities moved to ``tasks`` and before a task
-# kept its own rung.
+# The schema before the catalogue of responsibilities moved to ``tasks``, before a task
+# kept its own rung and before it counted its unmet indicators.
 BEFORE = [
     ("responsibility", "0003_api_token"),
     ("tasks", "0006_calendar_change"),
@@ -66,6 +66,16 @@ def _old_world(apps) -> dict[str, int]:
 
     chased = task("危房改造", DUE)
     extended = task("饮水安全", EXTENDED, parent=chased)
+    Indicator = apps.get_model("tasks", "Indicator")
+    for name, target, current, comparison, veto in [
+        ("D级危房改造", 1888, 600, "gte", False),  # short
+        ("饮水安全有保障", 100, 100, "gte", False),  # met
+        ("综合贫困发生率", 2, 3, "lte", True),  # over
+        ("住房安全有保障", 100, 100, "gte", True),  # met
+    ]:
+        Indicator.objects.create(
+            task=chased, name=name, target=target, current_value=current, comparison=comparison, veto=veto
+        )
     escalations = [
         Escalation.objects.create(task=target, level=level, rank=rank, due_date=DUE, lead_unit=county)
         for target, level, rank in [(chased, "reminder", 1), (chased, "listed", 3), (extended, "overdue", 2)]
@@ -102,6 +112,9 @@ def test_the_moves_keep_every_row_and_fill_each_tasks_rung():
         # The highest rung against the current due date; rungs of an earlier date no longer count.
         assert chased.escalation_rank == 3
         assert extended.escalation_rank is None
+        # Each task counts its unmet indicators, veto ones apart, as the services keep them.
+        assert (chased.targets_not_met, chased.veto_not_met) == (1, 1)
+        assert (extended.targets_not_met, extended.veto_not_met) == (0, 0)
         # Each escalation recorded before keeps its task's parent, as the sweep now records it.
         parents = dict(Escalation.objects.values_list("task_id", "task_parent_id").distinct())
         assert parents == {chased.pk: None, extended.pk: chased.pk}

@@ -29,6 +29,7 @@ from ..models import (
 )
 from ..obligations import obligations_issued
 from ..scope import scope_rebuild
+from ..standing import standing_refresh
 from .common import event_record, locked_task
 
 
@@ -77,6 +78,8 @@ def task_decompose(*, task_id: int, actor: User, children: list[ChildSpec]) -> l
         _children_link_units(created, children)
         scope_rebuild(c.pk for c in created)
         _children_split_indicators(created, children, parent_indicators)
+        if parent_indicators:
+            standing_refresh(c.pk for c in created)
         if task.kind == TaskKind.PROCEDURE:
             _children_copy_steps(task, created)
         _children_record_issue(task, created, actor)

@@ -27,6 +27,7 @@ from ..models import (
 )
 from ..obligations import obligations_reowned
 from ..scope import scope_rebuild, scope_sync
+from ..standing import standing_refresh
 from ..workdays import plan_backwards
 from .common import ensure_within_campaign, ensure_within_parent, event_record, locked_task
 from .lifecycle import task_transition
@@ -190,6 +191,8 @@ def task_create(
         )
         for i in indicators
     )
+    if indicators:
+        standing_refresh([task.pk])
     ProcedureStep.objects.bulk_create(
         ProcedureStep(task=task, order=n, name=s.name, due_date=s.due_date)
         for n, s in enumerate(steps, start=1)

@@ -20,6 +20,7 @@ from ..models import Comparison, EventAction, Indicator, ProcedureStep, Progress
 from ..obligations import next_obligation_refresh, obligation_step_met
 from ..schedules import report_period_met
 from ..selectors import indicator_leaves
+from ..standing import standing_refresh
 from .common import event_record, locked_task, require_text
 
 PERCENT_UNITS = frozenset({"%", "％"})
@@ -116,12 +117,14 @@ def indicator_record_values(values: dict[int, Decimal]) -> None:
     reporting task's lock (``progress_report_create``), which checked who may report them.
     """
     chain: dict[int, int | None] = {}
+    tasks: set[int] = set()
     frontier = set(values)
     while frontier:
-        rows = Indicator.objects.filter(pk__in=frontier).values_list("pk", "parent_id")
+        rows = Indicator.objects.filter(pk__in=frontier).values_list("pk", "parent_id", "task_id")
         frontier = set()
-        for pk, parent_id in rows:
+        for pk, parent_id, task_id in rows:
             chain[pk] = parent_id
+            tasks.add(task_id)
             if parent_id and parent_id not in chain:
                 frontier.add(parent_id)
     ancestors = {parent for parent in chain.values() if parent}
@@ -144,6 +147,7 @@ def indicator_record_values(values: dict[int, Decimal]) -> None:
         for pk in level:
             Indicator.objects.filter(pk=pk).update(current_value=sums.get(pk) or Decimal(0))
         level = {chain[pk] for pk in level if chain.get(pk)}
+    standing_refresh(tasks)
 
 
 def procedure_step_complete(*, task_id: int, step_id: int, actor: User) -> ProcedureStep:

@@ -754,6 +754,60 @@ def test_figures_roll_up_the_tree_950_and_938_make_1888(world, city_target, act)
     assert Indicator.objects.get(task=yi).current_value == 950
 
 
+def _kept_counts() -> dict[int, tuple[int, int]]:
+    """Each task's kept counts of unmet indicators (others, veto), where either is not 0."""
+    kept = Task.objects.values_list("pk", "targets_not_met", "veto_not_met")
+    return {pk: (targets, veto) for pk, targets, veto in kept if targets or veto}
+
+
+def _unmet_by_task() -> dict[int, tuple[int, int]]:
+    """The same counts from the indicators themselves, by ``Indicator.is_met``."""
+    unmet: dict[int, list[int]] = {}
+    for indicator in Indicator.objects.all():
+        if not indicator.is_met:
+            unmet.setdefault(indicator.task_id, [0, 0])[indicator.veto] += 1
+    return {pk: tuple(counts) for pk, counts in unmet.items()}
+
+
+def test_each_task_keeps_the_count_of_its_unmet_indicators_through_splits_and_reports(
+    world, city_target, make_task, act
+):
+    exit_task = make_task(
+        "贫困县退出指标",
+        kind=TaskKind.TARGET,
+        indicators=[
+            IndicatorSpec(
+                name="综合贫困发生率", target=Decimal(2), unit_of_measure="%", comparison="lte", veto=True
+            ),
+            IndicatorSpec(name="住房安全有保障", target=Decimal(100), unit_of_measure="%", veto=True),
+            IndicatorSpec(name="村级集体经济收入", target=Decimal(5), unit_of_measure="万元"),
+        ],
+    )
+    # A rate of 0 is within an at-most target; the two at-least ones start short.
+    assert _kept_counts() == _unmet_by_task() == {city_target.pk: (1, 0), exit_task.pk: (1, 1)}
+
+    yi, heishan = _split_target(world, city_target, {"义县": 950, "黑山县": 938})
+    act(yi, "yi_member", "accept")
+    act(heishan, "heishan_member", "accept")
+    assert _kept_counts() == _unmet_by_task()
+    assert _kept_counts()[yi.pk] == (1, 0)
+
+    _report(world, yi, "yi_member", figures={yi.indicators.get().pk: Decimal(950)})
+    assert _kept_counts() == _unmet_by_task()
+    assert yi.pk not in _kept_counts() and city_target.pk in _kept_counts()
+
+    # 938 more make the city's 1888: met at both levels at once, by the roll-up.
+    _report(world, heishan, "heishan_member", figures={heishan.indicators.get().pk: Decimal(938)})
+    assert _kept_counts() == _unmet_by_task() == {exit_task.pk: (1, 1)}
+
+    act(exit_task, "yi_member", "accept")
+    rate, housing, income = exit_task.indicators.order_by("pk")
+    _report(world, exit_task, "yi_member", figures={rate.pk: Decimal("2.5"), housing.pk: Decimal(100)})
+    assert _kept_counts() == _unmet_by_task() == {exit_task.pk: (1, 1)}
+    _report(world, exit_task, "yi_member", figures={rate.pk: Decimal("1.7"), income.pk: Decimal(6)})
+    assert _kept_counts() == _unmet_by_task() == {}
+
+
 @pytest.mark.parametrize(
     "value",
     [
