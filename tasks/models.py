@@ -554,6 +554,13 @@ class Obligation(models.Model):
             models.Index(
                 fields=["due_date"], condition=models.Q(met_at__isnull=True), name="obligation_unmet_idx"
             ),
+            # A bulletin's 回头看 figures read the re-checks alone, a small part of the
+            # obligations (签收, steps and report periods are most of them).
+            models.Index(
+                fields=["task"],
+                condition=models.Q(kind=ObligationKind.RECHECK),
+                name="obligation_recheck_idx",
+            ),
         ]
 
     def __str__(self) -> str:
