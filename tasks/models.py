@@ -529,6 +529,11 @@ class Obligation(models.Model):
     owed_by = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("责任单位"))
     due_date = models.DateField(_("应完成日期"))
     met_at = models.DateTimeField(null=True, blank=True)
+    # Set with ``met_at`` when the row stopped being owed without being met: the item went
+    # back to its issuer (退回交办单位), or a changed schedule dropped a period already warned
+    # of. Ledgers count such a period neither missed nor reported late (补报), and the
+    # task's periods do not list it.
+    voided = models.BooleanField(default=False, db_default=False)
     # A re-check's finding, once recorded (``tasks.services.recheck``); blank for the other
     # kinds, and for a re-check made moot by reopening the item by hand.
     result = models.CharField(

@@ -91,7 +91,11 @@ MET_BY = {
     "return": (ObligationKind.VERIFY,),
     # Reopened by hand, the item is being reworked: its pending re-check is moot.
     "reopen": (ObligationKind.RECHECK,),
-    # Back with the issuer as a draft, the item is owed by nobody until issued again.
+}
+# The transitions that end obligations without meeting them (``Obligation.voided``).
+VOIDED_BY = {
+    # Back with the issuer as a draft, the item is owed by nobody until issued again, when
+    # it owes its own periods from then: a period it had missed was not reported late.
     "return_to_issuer": (ObligationKind.SIGN_FOR, ObligationKind.STEP, ObligationKind.REPORT),
 }
 
@@ -180,13 +184,17 @@ def obligations_after(task: Task, transition: str) -> None:
     the task's next dates to match, unsaved: the caller saves them with the transition's
     own columns, on the task and its scope rows at once. Called by the service inside its
     transaction, on the locked row, before it saves the row."""
-    met = MET_BY.get(transition, ())
+    met, voided = MET_BY.get(transition, ()), VOIDED_BY.get(transition, ())
     if met:
         task.obligations.filter(kind__in=met, met_at__isnull=True).update(met_at=timezone.now())
+    if voided:
+        task.obligations.filter(kind__in=voided, met_at__isnull=True).update(
+            met_at=timezone.now(), voided=True
+        )
     opened = [row for kind in OPENED_BY.get(transition, ()) for row in _opened(task, kind)]
     if opened:
         Obligation.objects.bulk_create(opened, ignore_conflicts=True)
-    if met or opened:
+    if met or voided or opened:
         next_obligation_dates(task)
 
 

@@ -43,6 +43,7 @@ import datetime
 from django.db import connection
 from django.db.models import BooleanField, Case, Count, F, JSONField, OuterRef, Q, Subquery, When
 from django.db.models.functions import JSONObject, TruncDate
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -164,7 +165,7 @@ def periods_extended(task: Task, before: datetime.date, until: datetime.date) ->
     if schedule is None:
         return 0
     last = (
-        task.obligations.filter(kind=ObligationKind.REPORT)
+        task.obligations.filter(kind=ObligationKind.REPORT, voided=False)
         .order_by("-due_date", "-pk")
         .values_list("key", "due_date")
         .first()
@@ -216,12 +217,16 @@ def periods_rewrite(changed: list[tuple[Task, ReportSchedule | None]], today: da
     their next dates (``tasks.obligations``)."""
     if not changed:
         return
-    Obligation.objects.filter(
+    later = Obligation.objects.filter(
         task_id__in=[task.pk for task, _schedule in changed],
         kind=ObligationKind.REPORT,
         met_at__isnull=True,
         due_date__gt=today,
-    ).delete()
+    )
+    # A period warned of before its date is in the task's record of escalations, which
+    # keeps it: it ends without being met (``Obligation.voided``); the others go.
+    later.filter(escalations__isnull=False).update(met_at=timezone.now(), voided=True)
+    later.delete()
     scheduled = [(task, schedule) for task, schedule in changed if schedule is not None]
     if not scheduled:
         return
@@ -278,8 +283,9 @@ def report_period_met(task: Task, day: datetime.date) -> bool:
 
 
 # The earliest period missed before the day, else the period the day falls in: the first
-# row due on or after it, met or not (a second report in a period meets nothing more),
-# which is met only if still unmet. One statement, whichever it meets.
+# row due on or after it, met or not (a second report in a period meets nothing more) but
+# not voided (no longer a period), which is met only if still unmet. One statement,
+# whichever it meets.
 _PERIOD_MET_SQL = f"""
 UPDATE {Obligation._meta.db_table} SET met_at = %s
 WHERE met_at IS NULL AND id = COALESCE(
@@ -287,7 +293,7 @@ WHERE met_at IS NULL AND id = COALESCE(
      WHERE task_id = %s AND kind = %s AND met_at IS NULL AND due_date < %s
      ORDER BY due_date LIMIT 1),
     (SELECT id FROM {Obligation._meta.db_table}
-     WHERE task_id = %s AND kind = %s AND due_date >= %s
+     WHERE task_id = %s AND kind = %s AND due_date >= %s AND NOT voided
      ORDER BY due_date, met_at NULLS LAST LIMIT 1))
 """
 
@@ -295,9 +301,11 @@ WHERE met_at IS NULL AND id = COALESCE(
 def met_late_q(prefix: str = "") -> Q:
     """Obligation rows (or, with ``prefix``, rows reached through it) met after their date: a
     late report (补报) meets its missed period, the fact that it was late is kept by the
-    office-local day of ``met_at`` falling after ``due_date``. What ledgers and bulletins
-    count as met late."""
-    return Q(**{f"{prefix}met_at__isnull": False, f"{prefix}met_at__date__gt": F(f"{prefix}due_date")})
+    office-local day of ``met_at`` falling after ``due_date``, whatever time zone the
+    request or job has active. What ledgers and bulletins count as met late."""
+    met_day = TruncDate(f"{prefix}met_at", tzinfo=timezone.get_default_timezone())
+    met = Q(**{f"{prefix}met_at__isnull": False, f"{prefix}voided": False})
+    return met & Q(GreaterThan(met_day, F(f"{prefix}due_date")))
 
 
 def missed_q(on: datetime.date) -> Q:
@@ -342,7 +350,7 @@ def schedule_status(task: Task, today: datetime.date) -> dict:
     queries): what the API and the task page show."""
     schedule = ReportSchedule.objects.filter(task=task).first()
     rows = list(
-        task.obligations.filter(kind=ObligationKind.REPORT)
+        task.obligations.filter(kind=ObligationKind.REPORT, voided=False)
         .annotate(missed=Case(When(missed_q(today), then=True), default=False, output_field=BooleanField()))
         .order_by("due_date")
         .values_list("due_date", "met_at", "missed")

@@ -10,7 +10,7 @@ lists start from the tasks that have any, in due-date order, off a partial index
 ``standing_refresh(task_ids)`` runs inside the transaction of every service that writes
 indicators: creating a task with its indicators, decomposing one (the children's shares),
 and recording reported figures (the leaves and every ancestor's sum). A test compares the
-counts with ``NOT_MET`` after each of them (tests/tasks/test_standing.py).
+counts with ``Indicator.is_met`` after each of them (tests/tasks/test_services.py).
 """
 
 from collections.abc import Iterable

@@ -16,6 +16,7 @@ from tasks import lateness
 from tasks.dashboard import unit_dashboard
 from tasks.models import Obligation, ObligationKind, Task
 from tasks.rungs import LEVEL_RANK, Level
+from tasks.schedules import periods_of, report_periods, schedule_status
 from tasks.services import progress_report_create, report_schedule_set, task_create, task_transition
 
 from .conftest import at_nine, text_of
@@ -148,3 +149,68 @@ def test_a_missed_quarter_and_a_missed_week_are_chased_alike(addressed, smtp):
     sweep_on(D(2019, 1, 2))
     quarter = Obligation.objects.get(task=quarterly, kind="report")
     assert "overdue" in levels(quarter)
+
+
+def _periods(task: Task, on: datetime.date) -> tuple[int, int]:
+    """(missed, met late) as the ledgers count them."""
+    return periods_of(Task.objects.annotate(periods=report_periods(on)).get(pk=task.pk).periods)
+
+
+def test_a_schedule_replaced_after_a_period_was_warned_of_keeps_that_warning_in_the_record(addressed, smtp):
+    world = addressed
+    task = scheduled(world, "monthly", 28, D(2018, 12, 31), "大榆树堡村危房改造进展")
+    october = Obligation.objects.get(task=task, kind=ObligationKind.REPORT, due_date=D(2018, 10, 26))
+    sweep_on(D(2018, 10, 24))
+    assert levels(october) == ["reminder"]
+    with time_machine.travel(at_nine(D(2018, 10, 24)), tick=False):
+        report_schedule_set(task_id=task.pk, actor=world.person("qilihe_head"), cadence="weekly", day=5)
+    # The warned period stays with its reminder, no longer owed nor listed; the week's is owed.
+    october.refresh_from_db()
+    assert (october.voided, october.met_at is not None) == (True, True)
+    assert levels(october) == ["reminder"]
+    status = schedule_status(task, D(2018, 10, 24))
+    assert status["next_due_date"] == D(2018, 10, 26)
+    with time_machine.travel(at_nine(D(2018, 10, 25)), tick=False):
+        progress_report_create(task_id=task.pk, actor=world.person("village_a_head"), text="本周进展")
+    assert _periods(task, D(2018, 10, 29)) == (0, 0)
+    assert not task.obligations.filter(kind="report", due_date=D(2018, 10, 26), met_at=None).exists()
+
+
+def test_an_item_returned_to_its_issuer_has_missed_no_period_nor_reported_one_late(addressed, smtp):
+    world = addressed
+    with time_machine.travel(at_nine(D(2018, 10, 1)), tick=False):
+        task = task_create(
+            actor=world.person("qilihe_head"),
+            campaign=world.campaign,
+            title="大榆树堡村危房改造进展",
+            issuing_unit=world.unit("七里河镇"),
+            lead_unit=world.unit("大榆树堡村"),
+            responsible_person=world.person("village_a_head"),
+            due_date=D(2018, 12, 31),
+        )
+        report_schedule_set(task_id=task.pk, actor=world.person("qilihe_head"), cadence="monthly", day=28)
+        task_transition(task_id=task.pk, actor=world.person("qilihe_head"), name="assign")
+    sweep_on(D(2018, 10, 29))  # neither signed for nor reported by the 26th
+    assert _periods(task, D(2018, 10, 29)) == (1, 0)
+    with time_machine.travel(at_nine(D(2018, 10, 30)), tick=False):
+        task_transition(
+            task_id=task.pk,
+            actor=world.person("village_a_head"),
+            name="return_to_issuer",
+            comment="不属于本村职责",
+        )
+    # Back with the issuer, owed by nobody: October was not reported late when it left.
+    assert _periods(task, D(2018, 11, 5)) == (0, 0)
+    status = schedule_status(task, D(2018, 11, 5))
+    assert (status["missed"], status["met_late"], status["next_due_date"]) == ([], [], None)
+
+    with time_machine.travel(at_nine(D(2018, 11, 1)), tick=False):
+        task_transition(task_id=task.pk, actor=world.person("qilihe_head"), name="assign")
+    # Issued again, it owes its periods from then on, November's first.
+    status = schedule_status(task, D(2018, 11, 1))
+    assert (status["missed"], status["met_late"], status["next_due_date"]) == ([], [], D(2018, 11, 28))
+    with time_machine.travel(at_nine(D(2018, 11, 20)), tick=False):
+        task_transition(task_id=task.pk, actor=world.person("village_a_head"), name="accept")
+        progress_report_create(task_id=task.pk, actor=world.person("village_a_head"), text="十一月进展")
+    assert _periods(task, D(2018, 12, 3)) == (0, 0)
+    assert not task.obligations.filter(kind="report", due_date=D(2018, 11, 28), met_at=None).exists()

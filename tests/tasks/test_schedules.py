@@ -8,9 +8,11 @@ April and 31 December (Mondays) were not.
 """
 
 import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from tasks import lateness
 from tasks.models import (
@@ -218,6 +220,9 @@ def test_a_report_on_the_due_day_itself_meets_the_period(world):
         progress_report_create(task_id=task.pk, actor=world.person("yi_head"), text="十月进展")
     assert periods(task) == [("2018-10-26", True), ("2018-11-28", False)]
     assert not Obligation.objects.filter(met_late_q(), task=task).exists()  # on time
+    # The 27th already on Kiritimati's clock (UTC+14): the office's day is what counts.
+    with timezone.override(ZoneInfo("Pacific/Kiritimati")):
+        assert not Obligation.objects.filter(met_late_q(), task=task).exists()
     task.refresh_from_db()
     assert task.next_obligation_date == D(2018, 11, 28)
     history = TaskEvent.objects.filter(task=task, action="edited").get()
