@@ -32,8 +32,11 @@ def sweep_on(day: datetime.date) -> dict:
         return sweep_run(day=day)
 
 
-def scheduled(world, cadence: str, day: int | None, due: datetime.date, title: str) -> Task:
-    """Assigned on Monday 1 October 2018 with the schedule, signed for the next day."""
+def scheduled(
+    world, cadence: str, day: int | None, due: datetime.date, title: str, accept: bool = True
+) -> Task:
+    """Assigned on Monday 1 October 2018 with the schedule, signed for the next day unless
+    ``accept`` is false."""
     with time_machine.travel(at_nine(D(2018, 10, 1)), tick=False):
         task = task_create(
             actor=world.person("qilihe_head"),
@@ -45,7 +48,9 @@ def scheduled(world, cadence: str, day: int | None, due: datetime.date, title: s
             due_date=due,
         )
         report_schedule_set(task_id=task.pk, actor=world.person("qilihe_head"), cadence=cadence, day=day)
-        task_transition(task_id=task.pk, actor=world.person("qilihe_head"), name="assign")
+        task = task_transition(task_id=task.pk, actor=world.person("qilihe_head"), name="assign")
+    if not accept:
+        return task
     with time_machine.travel(at_nine(D(2018, 10, 2)), tick=False):
         return task_transition(task_id=task.pk, actor=world.person("village_a_head"), name="accept")
 
@@ -178,18 +183,7 @@ def test_a_schedule_replaced_after_a_period_was_warned_of_keeps_that_warning_in_
 
 def test_an_item_returned_to_its_issuer_has_missed_no_period_nor_reported_one_late(addressed, smtp):
     world = addressed
-    with time_machine.travel(at_nine(D(2018, 10, 1)), tick=False):
-        task = task_create(
-            actor=world.person("qilihe_head"),
-            campaign=world.campaign,
-            title="大榆树堡村危房改造进展",
-            issuing_unit=world.unit("七里河镇"),
-            lead_unit=world.unit("大榆树堡村"),
-            responsible_person=world.person("village_a_head"),
-            due_date=D(2018, 12, 31),
-        )
-        report_schedule_set(task_id=task.pk, actor=world.person("qilihe_head"), cadence="monthly", day=28)
-        task_transition(task_id=task.pk, actor=world.person("qilihe_head"), name="assign")
+    task = scheduled(world, "monthly", 28, D(2018, 12, 31), "大榆树堡村危房改造进展", accept=False)
     sweep_on(D(2018, 10, 29))  # neither signed for nor reported by the 26th
     assert _periods(task, D(2018, 10, 29)) == (1, 0)
     with time_machine.travel(at_nine(D(2018, 10, 30)), tick=False):
