@@ -1,9 +1,10 @@
 """The content of a bulletin, computed from the data of its period for the issuer's subtree.
 
 Every figure is one aggregate query (the ranking groups by the path prefix of the units
-one level down) plus, for a list, the names on its page, so a province's bulletin costs
-the same number of queries as a village's. The result is plain JSON: it is frozen into
-the bulletin when it is published.
+one level down) plus, for a list, its page and the names on it, so a province's bulletin
+costs the same number of queries as a village's (a rung's page reads more rows again only
+when one item fills its first rows, ``_escalated_page``). The result is plain JSON: it is
+frozen into the bulletin when it is published.
 """
 
 import datetime

@@ -206,6 +206,23 @@ def test_an_item_listed_twice_is_named_once(world, november, draft):
     assert [item["task"] for item in listed["items"]] == [november.tasks["overdue"].pk]
 
 
+def test_an_item_listed_many_times_leaves_room_on_the_page_for_the_next(world, november, draft, monkeypatch):
+    # Two items a page: the first rows read (eight) are all the same item's, so more are
+    # read until the second item is found.
+    monkeypatch.setattr(content, "LISTED_LIMIT", 2)
+    overdue, exit_work = november.tasks["overdue"], november.tasks["exit"]
+    with on(datetime.date(2018, 11, 29)):
+        for task_id in [overdue.pk] * 8 + [exit_work.pk]:
+            escalation_record_manual(
+                task_id=task_id, actor=world.person("city_supervisor"), level=Level.LISTED, reason="仍未完成"
+            )
+    assert Escalation.objects.filter(task=overdue, level=Level.LISTED).count() == 9
+    listed = bulletin_figures(draft)["listed"]
+
+    assert listed["total"] == 2
+    assert [item["task"] for item in listed["items"]] == [overdue.pk, exit_work.pk]
+
+
 def test_an_item_is_named_under_the_unit_that_carried_it_when_it_was_listed(world, november, draft):
     with on(datetime.date(2018, 11, 29)):
         task_update(
