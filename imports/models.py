@@ -55,13 +55,15 @@ class ProblemRecord(models.Model):
     location = models.TextField(_("所在单位（原文）"), blank=True)
     responsible_units = models.TextField(_("责任单位（原文）"), blank=True)
     responsible_person = models.TextField(_("责任人（原文）"), blank=True, default="")
+    lead_leader = models.TextField(_("责任领导（原文）"), blank=True, default="", db_default="")
     measures = models.TextField(_("整改措施"), blank=True)
     deadline = models.TextField(_("整改时限（原文）"), blank=True)
     # Where the problem was found, as the list words it (暗访, 第三方评估, 回头看): the item's
     # source is the ``TaskSource`` these words name (``imports.problems.services.problem_sources``).
     source = models.TextField(_("问题来源"), blank=True)
     # {"location": id or null, "lead_unit": id, "units": [[unit id, role], ...],
-    # "due_date": "YYYY-MM-DD" or null for 立行立改, "responsible_person": id or null}
+    # "due_date": "YYYY-MM-DD" or null for 立行立改, "responsible_person": id or null,
+    # "lead_leader": id or null}
     resolved = models.JSONField(_("解析结果"), default=dict)
 
     class Meta:

@@ -98,6 +98,26 @@ class _Context:
     deadlines: dict[tuple[str, int], Deadline | DeadlineError] = field(default_factory=dict)
 
 
+def level_leaders(issuer: Unit, texts: list[str]) -> tuple[dict[str, list[User]], set[str]]:
+    """The leaders of the issuer's level by their name without whitespace, and the names
+    the cells ``texts`` give that belong to people who are not (two queries). A lead leader
+    leads at the issuing level (``responsibility.jurisdiction``): a namesake elsewhere in the
+    province is neither matched nor makes the name ambiguous."""
+    # Typesetting puts spaces inside two-character names ("王 某"): a name is compared
+    # without whitespace, in the table and in the directory alike.
+    wanted = {compact(name) for text in texts if text for name in split_units(text)}
+    leaders: dict[str, list[User]] = {}
+    leading = Membership.objects.filter(level_leaders_q(issuer)).values("user_id")
+    for user in User.objects.filter(pk__in=leading):
+        leaders.setdefault(compact(user.full_name), []).append(user)
+    elsewhere = (
+        User.objects.annotate(compact_name=compact_expression("full_name"))
+        .filter(compact_name__in=wanted - set(leaders))
+        .values_list("compact_name", flat=True)
+    )
+    return leaders, set(elsewhere)
+
+
 def _context(
     campaign: Campaign,
     rows: list[SourceRow],
@@ -106,27 +126,13 @@ def _context(
 ) -> _Context:
     issuer = campaign.issuing_unit
     level = issuer if issuer.jurisdiction_id == issuer.pk else Unit.objects.get(pk=issuer.jurisdiction_id)
-    leaders: dict[str, list[User]] = {}
-    names = {row.values["lead_leader"] for row in rows if row.values["lead_leader"]}
-    # Typesetting puts spaces inside two-character names ("王 某"): a name is compared
-    # without whitespace, in the table and in the directory alike.
-    wanted = {compact(name) for text in names for name in split_units(text)}
-    # A lead leader leads at the issuing level (responsibility.jurisdiction): a namesake
-    # elsewhere in the province is neither matched nor makes the name ambiguous.
-    level_leaders = Membership.objects.filter(level_leaders_q(issuer)).values("user_id")
-    for user in User.objects.filter(pk__in=level_leaders):
-        leaders.setdefault(compact(user.full_name), []).append(user)
-    elsewhere = (
-        User.objects.annotate(compact_name=compact_expression("full_name"))
-        .filter(compact_name__in=wanted - set(leaders))
-        .values_list("compact_name", flat=True)
-    )
+    leaders, not_leaders = level_leaders(issuer, [row.values["lead_leader"] for row in rows])
     return _Context(
         campaign=campaign,
         level=level,
         matcher=UnitMatcher(Unit.objects.filter(path__startswith=level.path)),
         leaders=leaders,
-        not_leaders=set(elsewhere),
+        not_leaders=not_leaders,
         has_lead_column=any(row.values["lead_unit"] for row in rows),
         due_bounds=due_date_bounds(campaign),
         default_deadline=default_deadline or campaign.ends_on,

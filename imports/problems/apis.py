@@ -25,9 +25,10 @@ class ProblemImportOutput(serializers.Serializer):
     rows = serializers.ListField(
         child=serializers.DictField(),
         help_text="Per problem: row, number, problem, location, lead_unit, responsible_units, "
-        "responsible_person (the 责任人 named, or empty), due_date, "
-        "deadline_text, source, action (created, updated or unchanged) and changes (the columns an "
-        "update changes: responsible_units, responsible_person, deadline, measures, source).",
+        "responsible_person (the 责任人 named, or empty), lead_leader (the 责任领导 named, or empty), "
+        "due_date, deadline_text, source, action (created, updated or unchanged) and changes (the "
+        "columns an update changes: responsible_units, responsible_person, lead_leader, deadline, "
+        "measures, source).",
     )
     errors = serializers.ListField(
         child=serializers.DictField(), help_text="Per error: row, column, column_label, code, message."
@@ -49,13 +50,15 @@ class CampaignProblemImportApi(ApiView):
 
     @extend_schema(
         description=(
-            "Upload a problem list (问题清单: .xlsx or .csv with 问题, 所在单位, 责任单位, 责任人, 整改措施, "
-            "整改时限, 来源) for the campaign. Each problem becomes a rectification item (整改事项) issued "
-            "at once to its responsible unit; a 责任人 is a member or head of the lead responsible unit, "
-            "found by name (a name matching nobody there, or several people, is a row error). A dry run "
+            "Upload a problem list (问题清单: .xlsx or .csv with 问题, 所在单位, 责任单位, 责任人, "
+            "责任领导, 整改措施, 整改时限, 来源) for the campaign. Each problem becomes a rectification "
+            "item (整改事项) issued at once to its responsible unit; a 责任人 is a member or head of "
+            "the lead responsible unit, found by name (a name matching nobody there, or several "
+            "people, is a row error); a 责任领导 is the item's lead leader, a leader of the issuing "
+            "level found by name. A dry run "
             "(the default) answers row by row what would be "
             "created and every error by row and column; `dry_run=false` imports it, all or nothing. "
-            "A problem imported before whose 责任单位, 责任人, 整改时限, 整改措施 or 来源 now read "
+            "A problem imported before whose 责任单位, 责任人, 责任领导, 整改时限, 整改措施 or 来源 now read "
             "otherwise is "
             "`updated` on its item while the item is unfinished (through the issuer's edit, with its "
             "history), and a row error `problem_changed` once the item is closed or cancelled, or when "

@@ -19,11 +19,11 @@ from tasks.services import due_date_bounds
 from tasks.workdays import add_working_days
 
 from ..deadlines import Deadline, DeadlineError, parse_rectification_deadline
-from ..plan import _Context, _units, clean_mark
+from ..plan import _Context, _leader, _units, clean_mark, level_leaders
 from ..table import RowError, SourceRow, parse_number
 from ..text import compact, compact_expression
 from ..unitnames import AmbiguousName, UnitMatcher, UnknownName, normalize_name, split_units
-from .table import LABELS
+from .table import COLUMNS, LABELS
 
 MAX_TITLE = Task._meta.get_field("title").max_length
 MAX_NUMBER = Task._meta.get_field("number").max_length
@@ -53,11 +53,13 @@ class ProblemSpec:
     measures: str
     source: str
     remarks: str
-    # The cells as written: 所在单位, 责任单位, 责任人, 整改时限.
+    # The cells as written: 所在单位, 责任单位, 责任人, 责任领导, 整改时限.
     words: dict[str, str] = field(default_factory=dict)
     immediate: bool = False
     # The 责任人 the list names, a member or head of the lead unit (``_people``).
     responsible_person: User | None = None
+    # The 责任领导 it names, a leader of the issuing level, the item's 牵头领导.
+    lead_leader: User | None = None
 
     @property
     def anchor(self) -> Unit:
@@ -77,6 +79,7 @@ class ProblemSpec:
             "units": self.units(),
             "due_date": None if self.immediate else self.due_date.isoformat(),
             "responsible_person": self.responsible_person.pk if self.responsible_person else None,
+            "lead_leader": self.lead_leader.pk if self.lead_leader else None,
         }
 
 
@@ -89,15 +92,18 @@ class ProblemPlan:
     headings: list[int] = field(default_factory=list)
 
 
-def _context(campaign: Campaign) -> _Context:
+def _context(campaign: Campaign, rows: list[SourceRow]) -> _Context:
     issuer = campaign.issuing_unit
     level = issuer if issuer.jurisdiction_id == issuer.pk else Unit.objects.get(pk=issuer.jurisdiction_id)
+    # A 责任领导 is matched as a task table's 牵头领导 is, among the level's leaders.
+    named = [row.values["lead_leader"] for row in rows]
+    leaders, not_leaders = level_leaders(issuer, named) if any(named) else ({}, set())
     return _Context(
         campaign=campaign,
         level=level,
         matcher=UnitMatcher(Unit.objects.filter(path__startswith=level.path)),
-        leaders={},
-        not_leaders=set(),
+        leaders=leaders,
+        not_leaders=not_leaders,
         has_lead_column=True,
         due_bounds=due_date_bounds(campaign),
         default_deadline=campaign.ends_on,
@@ -153,7 +159,8 @@ def _heading(row: SourceRow, context: _Context, elsewhere: set[str]) -> tuple[bo
     """Whether the row is a group heading ("一、义县", "（二）黑山县"), and the unit it names,
     which the problems under it are located in."""
     values = row.values
-    filled = ("location", "responsible_units", "responsible_person", "measures", "deadline", "source")
+    # A heading fills its number or its problem cell and nothing else but perhaps a remark.
+    filled = [column for column in COLUMNS if column not in ("number", "problem", "remarks")]
     if any(values[column] for column in filled):
         return False, None
     text = values["problem"] or values["number"]
@@ -170,7 +177,7 @@ def _heading(row: SourceRow, context: _Context, elsewhere: set[str]) -> tuple[bo
 def build_problem_plan(rows: list[SourceRow], campaign: Campaign) -> ProblemPlan:
     """The rectification items ``rows`` describe, with every error at its row and column."""
     plan = ProblemPlan()
-    context = _context(campaign)
+    context = _context(campaign, rows)
     elsewhere = _elsewhere(rows, context)
     deadlines: dict[str, Deadline | DeadlineError] = {}
     # "立行立改": due the campaign's working days after the import, by the office's calendar.
@@ -286,6 +293,7 @@ def _spec(row, context, elsewhere, deadlines, immediate_due, group, errors) -> P
     due_date, deadline_text, immediate = _due(
         values["deadline"], row.row, context, deadlines, immediate_due, errors
     )
+    leader = _leader(values["lead_leader"], row.row, context, errors)
     if len(errors) > before:
         return None
     return ProblemSpec(
@@ -303,9 +311,10 @@ def _spec(row, context, elsewhere, deadlines, immediate_due, group, errors) -> P
         remarks=values["remarks"].strip(),
         words={
             column: values[column].strip()
-            for column in ("location", "responsible_units", "responsible_person", "deadline")
+            for column in ("location", "responsible_units", "responsible_person", "lead_leader", "deadline")
         },
         immediate=immediate,
+        lead_leader=leader,
     )
 
 

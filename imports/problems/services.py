@@ -58,13 +58,14 @@ COMPARED = (
     ("location", "location"),
     ("responsible_units", "units"),
     ("responsible_person", "responsible_person"),
+    ("lead_leader", "lead_leader"),
     ("deadline", "due_date"),
     ("measures", None),
     ("source", None),
 )
 # The columns a re-import may change on an item not yet finished; any other (its place)
 # makes it another problem's row, an error.
-RESTATED = ("responsible_units", "responsible_person", "deadline", "measures", "source")
+RESTATED = ("responsible_units", "responsible_person", "lead_leader", "deadline", "measures", "source")
 
 
 @dataclass
@@ -186,8 +187,8 @@ def _differing(spec: ProblemSpec, record: ProblemRecord) -> list[str]:
                 resolved["lead_unit"],
                 resolved["units"],
             )
-        elif meaning == "responsible_person":
-            # An empty 责任人 cell says nothing: the person the unit named itself stays.
+        elif meaning in ("responsible_person", "lead_leader"):
+            # An empty 责任人 or 责任领导 cell says nothing: the person named since stays.
             differs = resolved[meaning] is not None and record.resolved.get(meaning) != resolved[meaning]
         elif meaning is not None:
             differs = record.resolved.get(meaning) != resolved[meaning]
@@ -248,6 +249,8 @@ def _restate(actor: User, campaign: Campaign, restated: dict[int, Restated]) -> 
                 changes["responsible_person"] = spec.responsible_person
         if "responsible_person" in columns:
             changes["responsible_person"] = spec.responsible_person
+        if "lead_leader" in columns:
+            changes["lead_leader"] = spec.lead_leader
         if "measures" in columns:
             changes["description"] = _description(spec)
         if "source" in columns:
@@ -257,6 +260,7 @@ def _restate(actor: User, campaign: Campaign, restated: dict[int, Restated]) -> 
         record.row = spec.row
         record.responsible_units = spec.words["responsible_units"]
         record.responsible_person = spec.words["responsible_person"]
+        record.lead_leader = spec.words["lead_leader"]
         record.deadline = spec.words["deadline"]
         record.measures = spec.measures
         record.source = problem_source(spec.source)
@@ -264,7 +268,16 @@ def _restate(actor: User, campaign: Campaign, restated: dict[int, Restated]) -> 
         records.append(record)
     ProblemRecord.objects.bulk_update(
         records,
-        ["row", "responsible_units", "responsible_person", "deadline", "measures", "source", "resolved"],
+        [
+            "row",
+            "responsible_units",
+            "responsible_person",
+            "lead_leader",
+            "deadline",
+            "measures",
+            "source",
+            "resolved",
+        ],
     )
 
 
@@ -284,6 +297,7 @@ def _ensure_assignable(campaign: Campaign, specs: list[ProblemSpec]) -> None:
     jurisdiction.ensure_all_answer_for(
         [(spec.responsible_person, spec.lead_unit) for spec in specs if spec.responsible_person]
     )
+    jurisdiction.ensure_all_lead_level(issuer, {spec.lead_leader for spec in specs if spec.lead_leader})
     for spec in specs:
         ensure_within_campaign(spec.due_date, campaign)
 
@@ -334,6 +348,7 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
                 issuing_unit_id=campaign.issuing_unit_id,
                 lead_unit=spec.lead_unit,
                 responsible_person=spec.responsible_person,
+                lead_leader=spec.lead_leader,
                 due_date=spec.due_date,
                 original_due_date=spec.due_date,
                 deadline_text=spec.deadline_text[:50],
@@ -368,6 +383,7 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
             "location",
             "responsible_units",
             "responsible_person",
+            "lead_leader",
             "measures",
             "deadline",
             "source",
@@ -384,6 +400,7 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
                 spec.words["location"],
                 spec.words["responsible_units"],
                 spec.words["responsible_person"],
+                spec.words["lead_leader"],
                 spec.measures,
                 spec.words["deadline"],
                 problem_source(spec.source),
@@ -430,11 +447,12 @@ def _result(
             "lead_unit": spec.lead_unit.name,
             "responsible_units": [unit.name for unit in spec.responsible_units],
             "responsible_person": spec.responsible_person.full_name if spec.responsible_person else "",
+            "lead_leader": spec.lead_leader.full_name if spec.lead_leader else "",
             "due_date": spec.due_date.isoformat(),
             "deadline_text": spec.deadline_text,
             "source": spec.source,
             "action": actions.get(spec.row),
-            # What an update changes, by column (责任单位, 责任人, 整改时限, 整改措施, 来源).
+            # What an update changes, by column (责任单位, 责任人, 责任领导, 整改时限, 整改措施, 来源).
             "changes": restated[spec.row].columns if spec.row in restated else [],
         }
         for spec in plan.specs

@@ -13,6 +13,7 @@ COLUMNS = (
     "location",
     "responsible_units",
     "responsible_person",
+    "lead_leader",
     "measures",
     "deadline",
     "source",
@@ -24,6 +25,7 @@ LABELS = {
     "location": "所在单位",
     "responsible_units": "责任单位",
     "responsible_person": "责任人",
+    "lead_leader": "责任领导",
     "measures": "整改措施",
     "deadline": "整改时限",
     "source": "来源",
@@ -43,10 +45,11 @@ VARIANTS = {
         "县(市)区",
     ),
     "responsible_units": ("责任单位", "整改责任单位", "整改单位", "责任部门", "牵头单位"),
-    # The one person who answers for the item in its (lead) responsible unit. Not 责任领导:
-    # lists that have it put it beside a 责任人 column, and it names the leader over the
-    # unit (a deputy county head), who is not a member of the unit that rectifies.
+    # The one person who answers for the item in its (lead) responsible unit.
     "responsible_person": ("责任人", "具体责任人", "整改责任人", "直接责任人", "责任人员", "单位责任人"),
+    # The leader over it (a deputy county head), who is not a member of the unit that
+    # rectifies: the item's 牵头领导, a leader of the issuing level, as in a task table.
+    "lead_leader": ("责任领导", "牵头领导", "分管领导", "包保领导", "领导责任人"),
     "measures": ("整改措施", "整改方案", "整改要求", "整改目标", "整改措施和目标"),
     "deadline": ("整改时限", "完成时限", "整改期限", "整改完成时限", "完成时间", "时限"),
     "source": ("来源", "问题来源", "发现途径", "问题出处"),

@@ -25,6 +25,7 @@ ROW_KEYS = {
     "lead_unit",
     "responsible_units",
     "responsible_person",
+    "lead_leader",
     "due_date",
     "deadline_text",
     "source",

@@ -1,6 +1,7 @@
 """A problem list's 责任人 column: the named person answers for the item in its lead unit, a
 name that is nobody's (or several people's) there is a row error, and a re-import may name
-another person."""
+another person. Its 责任领导 column names the item's lead leader (牵头领导) among the issuing
+level's leaders, as a task table's 牵头领导 does."""
 
 import pytest
 
@@ -108,3 +109,49 @@ def test_a_re_import_names_another_person_and_an_empty_cell_keeps_the_one_named(
     assert item.events.latest("pk").action == EventAction.REASSIGNED
     assert item.problem.responsible_person == "郑镇长"
     assert other.responsible_person == people["liu"]
+
+
+def with_leaders(rows, names):
+    return [[*row, names.get(index, "")] for index, row in enumerate(rows)], [*HEADER, "责任领导"]
+
+
+def test_the_named_leader_leads_the_item_and_an_unknown_name_is_a_row_error(world):
+    rows, header = with_leaders(problem_rows(3), {0: "蒋 副市长", 1: "蒋市长", 2: "郑镇长"})
+
+    dry = run(world, xlsx(rows, header=header), dry_run=True)
+
+    # 郑镇长 heads 七里河镇: a person, but no leader of the city that issues the list.
+    found = [(e["row"], e["column"], e["code"], e["column_label"]) for e in dry.errors]
+    assert found == [
+        (4, "lead_leader", "unknown_leader", "责任领导"),
+        (5, "lead_leader", "leader_not_of_level", "责任领导"),
+    ]
+    assert "蒋副市长" in dry.errors[0]["message"]
+    assert not any("责任领导" in note for note in dry.notes)
+
+    rows, header = with_leaders(problem_rows(3), {0: "蒋 副市长"})
+    result = run(world, xlsx(rows, header=header))
+
+    leaders = dict(Task.objects.values_list("number", "lead_leader__username"))
+    assert leaders == {"1": "leader", "2": None, "3": None}
+    assert result.rows[0]["lead_leader"] == "蒋副市长"
+    assert Task.objects.get(number="1").problem.lead_leader == "蒋 副市长"
+
+
+def test_a_re_import_names_another_leader_and_an_empty_cell_keeps_the_one_named(world):
+    other = user_create(username="wang", full_name="王副市长", password="x-Duban-2018")
+    membership_create(user=other, unit=world.unit("锦州市"), role=Role.LEADER)
+    rows, header = with_leaders(problem_rows(2), {0: "蒋副市长", 1: "蒋副市长"})
+    run(world, xlsx(rows, header=header))
+
+    rows, header = with_leaders(problem_rows(2), {0: "王副市长"})
+    dry = run(world, xlsx(rows, header=header), dry_run=True)
+    assert [(row["row"], row["action"], row["changes"]) for row in dry.rows] == [
+        (3, "updated", ["lead_leader"]),
+        (4, "unchanged", []),
+    ]
+    run(world, xlsx(rows, header=header))
+
+    leaders = dict(Task.objects.values_list("number", "lead_leader__username"))
+    assert leaders == {"1": "wang", "2": "leader"}
+    assert Task.objects.get(number="1").problem.lead_leader == "王副市长"
