@@ -351,11 +351,11 @@ def schedule_status(task: Task, today: datetime.date) -> dict:
     schedule = ReportSchedule.objects.filter(task=task).first()
     rows = list(
         task.obligations.filter(kind=ObligationKind.REPORT, voided=False)
-        .annotate(missed=Case(When(missed_q(today), then=True), default=False, output_field=BooleanField()))
+        .annotate(missed=_flag(missed_q(today)), late=_flag(met_late_q()))
         .order_by("due_date")
-        .values_list("due_date", "met_at", "missed")
+        .values_list("due_date", "met_at", "missed", "late")
     )
-    unmet = [due for due, met_at, _missed in rows if met_at is None]
+    unmet = [due for due, met_at, _missed, _late in rows if met_at is None]
     return {
         "schedule": schedule,
         "cadence": schedule.cadence if schedule else None,
@@ -364,9 +364,14 @@ def schedule_status(task: Task, today: datetime.date) -> dict:
         "wording": schedule_wording(schedule) if schedule else "",
         "label": schedule_label(schedule) if schedule else "",
         "next_due_date": next((day for day in unmet if day >= today), None),
-        "missed": [due for due, _met_at, missed in rows if missed],
-        "met_late": [due for due, met_at, _missed in rows if met_at is not None and _local_day(met_at) > due],
+        "missed": [due for due, _met_at, missed, _late in rows if missed],
+        "met_late": [due for due, _met_at, _missed, late in rows if late],
     }
+
+
+def _flag(condition: Q) -> Case:
+    """A row's ``condition`` as a boolean column, read with the row."""
+    return Case(When(condition, then=True), default=False, output_field=BooleanField())
 
 
 def _local_day(moment: datetime.datetime) -> datetime.date:

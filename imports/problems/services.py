@@ -63,6 +63,9 @@ COMPARED = (
     ("measures", None),
     ("source", None),
 )
+# The cells a record keeps as the list wrote them, besides its place (所在单位), which a
+# re-import never changes.
+RECORD_WORDS = ("responsible_units", "responsible_person", "lead_leader", "deadline")
 # The columns a re-import may change on an item not yet finished; any other (its place)
 # makes it another problem's row, an error.
 RESTATED = ("responsible_units", "responsible_person", "lead_leader", "deadline", "measures", "source")
@@ -258,27 +261,13 @@ def _restate(actor: User, campaign: Campaign, restated: dict[int, Restated]) -> 
         if changes:
             task_update(task_id=record.task_id, actor=actor, restated_by="problem_list", **changes)
         record.row = spec.row
-        record.responsible_units = spec.words["responsible_units"]
-        record.responsible_person = spec.words["responsible_person"]
-        record.lead_leader = spec.words["lead_leader"]
-        record.deadline = spec.words["deadline"]
+        for column in RECORD_WORDS:
+            setattr(record, column, spec.words[column])
         record.measures = spec.measures
         record.source = problem_source(spec.source)
         record.resolved = spec.resolved()
         records.append(record)
-    ProblemRecord.objects.bulk_update(
-        records,
-        [
-            "row",
-            "responsible_units",
-            "responsible_person",
-            "lead_leader",
-            "deadline",
-            "measures",
-            "source",
-            "resolved",
-        ],
-    )
+    ProblemRecord.objects.bulk_update(records, ["row", *RECORD_WORDS, "measures", "source", "resolved"])
 
 
 def _ensure_assignable(campaign: Campaign, specs: list[ProblemSpec]) -> None:
@@ -381,11 +370,8 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
             "location_unit",
             "row",
             "location",
-            "responsible_units",
-            "responsible_person",
-            "lead_leader",
+            *RECORD_WORDS,
             "measures",
-            "deadline",
             "source",
             "resolved",
         ),
@@ -398,11 +384,8 @@ def _create(actor: User, campaign: Campaign, specs: list[ProblemSpec]) -> None:
                 spec.location.pk if spec.location else None,
                 spec.row,
                 spec.words["location"],
-                spec.words["responsible_units"],
-                spec.words["responsible_person"],
-                spec.words["lead_leader"],
+                *(spec.words[column] for column in RECORD_WORDS),
                 spec.measures,
-                spec.words["deadline"],
                 problem_source(spec.source),
                 resolved.get_db_prep_save(spec.resolved(), connection),
             )
